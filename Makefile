@@ -1,0 +1,46 @@
+# spgen: `make` builds the generator, `make demo` runs the shipped one-layer
+# network end to end, `make test` runs the whole suite. Missing Debian
+# packages are installed by scripts/install-deps.sh (as root) first.
+CC = gcc
+CFLAGS = -std=c11 -O2 -g -Wall -Wextra -Werror -pedantic -D_POSIX_C_SOURCE=200809L
+LUA_CFLAGS := $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
+LUA_LIBS := $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
+
+HOST_SRC = gen/main.c gen/lua_host.c gen/farray.c gen/outdir.c gen/safetensors.c gen/json.c
+HOST_HDR = $(wildcard gen/*.h)
+EMBEDDED = $(shell find gen/lua -name '*.lua' | sort) $(sort $(wildcard templates/*.in))
+
+all: build/spgen
+
+build/.deps:
+	@scripts/install-deps.sh
+	@mkdir -p build && touch $@
+
+build/embed: gen/tools/embed.c | build/.deps
+	$(CC) $(CFLAGS) -o $@ $<
+
+build/embedded.c: build/embed $(EMBEDDED)
+	build/embed $@ gen/ $(EMBEDDED)
+
+build/spgen: $(HOST_SRC) $(HOST_HDR) build/embedded.c | build/.deps
+	$(CC) $(CFLAGS) $(LUA_CFLAGS) -Igen -o $@ $(HOST_SRC) build/embedded.c $(LUA_LIBS) -lm
+
+include tests/contract/contract.mk
+include tests/ref/ref.mk
+include tests/unit/unit.mk
+
+TEST_TOOLS = build/spgen build/contract_check build/ref_spconv build/mknpy build/npycmp build/mkfix \
+	build/test_safetensors
+
+$(TEST_TOOLS): | build/.deps
+
+demo: $(TEST_TOOLS)
+	@scripts/demo.sh
+
+test: $(TEST_TOOLS)
+	@tests/run.sh
+
+clean:
+	rm -rf build out
+
+.PHONY: all demo test clean

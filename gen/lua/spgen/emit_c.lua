@@ -1,0 +1,89 @@
+-- The C backend: fills the templates with the kernels of each layer and the
+-- run function, and returns the files to write.
+local template = require("spgen.template")
+local fold = require("spgen.fold")
+local costs = require("spgen.costs")
+local ops = require("spgen.ops")
+
+local EMIT = {
+  spconv = require("spgen.emit_c.spconv"),
+  affine = require("spgen.emit_c.affine"),
+}
+
+local M = {}
+
+local function fused_text(k)
+  local parts = {}
+  if k.kind == "spconv" then parts[#parts + 1] = "bn1, bn2 and pooling folded into the weights" end
+  if k.bn then
+    parts[#parts + 1] = string.format("batchnorm '%s' %s", k.bn.name,
+      k.kind == "spconv" and "in the store" or "as scale and shift")
+  end
+  if k.relu then parts[#parts + 1] = "relu in the store" end
+  return table.concat(parts, "; ")
+end
+
+local function layer_comment(g, k)
+  local node = k.node
+  local op = ops[node.op]
+  local lines = {}
+  local head = string.format(" * layer %d: %s '%s' (%s): %s -> %s", k.index, node.op, node.name or node.op,
+    node.where, costs.shape(g.nodes[k.input].shape), costs.shape(k.last.shape))
+  lines[1] = head
+  if node.op == "spconv" then
+    local a = node.attrs
+    local v = op.vanilla(node)
+    lines[#lines + 1] = string.format(" *   stride %d, ratio %s (%d representative, %d redundant channels), groups %d, bias %s",
+      a.stride, tostring(a.ratio), a.r, a.cin - a.r, a.groups, a.bias)
+    lines[#lines + 1] = string.format(" *   params %s, MACs/image %s (the vanilla 3x3 it replaces: %s, %s)",
+      costs.group(op.params(node)), costs.group(op.macs(node)), costs.group(v.params), costs.group(v.macs))
+  end
+  lines[#lines + 1] = " *   fused: " .. fused_text(k)
+  return table.concat(lines, "\n") .. "\n"
+end
+
+local function pointer(ref, name, const)
+  if ref == "input" then return "input" end
+  if ref == "output" then return "output" end
+  return string.format("%s%s_arena + %d", const and "" or "", name, ref // 4)
+end
+
+function M.run(g, kernels, plan, blob, weights_source)
+  local name = g.net.name
+  local NAME = name:upper()
+  local ctx = { prefix = name, batch = g.net.batch }
+  local texts, calls, layers = {}, {}, {}
+  for i, k in ipairs(kernels) do
+    k.index, k.in_shape = i, g.nodes[k.input].shape
+    local e = EMIT[k.kind].emit(k, ctx)
+    layers[#layers + 1] = layer_comment(g, k)
+    texts[#texts + 1] = "/*\n" .. layer_comment(g, k) .. " */\n" .. e.text
+    local x, y = pointer(k.in_ref, name), pointer(k.out_ref, name)
+    local scratch = k.scratch_at and pointer(k.scratch_at, name) or "0"
+    calls[#calls + 1] = "    " .. e.call(x, y, scratch) .. "\n"
+  end
+  local ins, outs = g.nodes[1].shape, g.output.shape
+  local batch = g.net.batch
+  local vars = {
+    name = name, NAME = NAME, spec = g.spec_name, weights_source = weights_source, batch = batch,
+    in_c = ins[1], in_h = ins[2], in_w = ins[3], out_c = outs[1], out_h = outs[2], out_w = outs[3],
+    in_size = batch * ins[1] * ins[2] * ins[3], out_size = batch * outs[1] * outs[2] * outs[3],
+    in_shape = string.format("(%d, %d, %d, %d)", batch, ins[1], ins[2], ins[3]),
+    out_shape = string.format("(%d, %d, %d, %d)", batch, outs[1], outs[2], outs[3]),
+    arena_bytes = plan.arena_bytes, weight_bytes = 4 * blob.floats,
+    layers = table.concat(layers, " *\n"), kernels = table.concat(texts, "\n"), calls = table.concat(calls),
+    arena = plan.arena_bytes > 0
+      and string.format("\n/* activations and scratch, placed by the memory planner */\nstatic float %s_arena[%s_ARENA_BYTES / 4];\n", name, NAME)
+      or "",
+  }
+  return {
+    { name = name .. ".h", data = template.render("net.h.in", vars) },
+    { name = name .. ".c", data = template.render("net.c.in", vars) },
+    { name = name .. "_weights.c", data = template.render("weights.c.in", vars) },
+    { name = name .. "_weights.bin", data = fold.bytes(blob) },
+    { name = name .. "_main.c", data = template.render("main.c.in", vars) },
+    { name = "Makefile", data = template.render("Makefile.in", vars) },
+  }
+end
+
+return M

@@ -1,0 +1,18 @@
+-- User-facing errors: "file:line: message", exit 1. The "@@" marker tells the
+-- host that this is a message for the user, not an internal bug.
+local M = {}
+
+function M.raise(where, fmt, ...)
+  local msg = select("#", ...) > 0 and string.format(fmt, ...) or fmt
+  if where then msg = where .. ": " .. msg end
+  error("@@" .. msg, 0)
+end
+
+-- Re-raises a message that came from somewhere already formatted.
+function M.pass(msg)
+  msg = tostring(msg)
+  if msg:sub(1, 2) == "@@" then error(msg, 0) end
+  error("@@" .. msg, 0)
+end
+
+return M

@@ -1,0 +1,48 @@
+-- The generator pipeline: load spec -> bind weights -> fuse -> fold -> plan
+-- memory -> emit -> write. Each stage is its own module.
+local native = require("spgen.native")
+local fail = require("spgen.fail")
+local spec = require("spgen.spec")
+local weights = require("spgen.weights")
+local fuse = require("spgen.fuse")
+local fold = require("spgen.fold")
+local plan = require("spgen.plan")
+local emit_c = require("spgen.emit_c")
+local summary = require("spgen.summary")
+
+local M = {}
+
+-- Every tensor must be indexable with a C int.
+local function check_sizes(g)
+  for _, node in ipairs(g.nodes) do
+    local s = node.shape
+    local n = g.net.batch * s[1] * s[2] * s[3]
+    if n >= 1 << 31 then
+      fail.raise(node.where, "%s output of %d x %dx%dx%d = %d elements is past 2^31", node.op,
+        g.net.batch, s[1], s[2], s[3], n)
+    end
+  end
+end
+
+-- opts: spec, outdir, target, weights, batch, set, summary, dump_weights
+function M.run(opts)
+  local target = opts.target or "c"
+  if target ~= "c" then
+    fail.raise(nil, "--target %s: the CUDA backend is not implemented yet; use --target c", target)
+  end
+  local g = spec.load(opts.spec, opts.set)
+  g.spec_name = opts.spec:match("[^/]*$")
+  if opts.batch then g.net.batch = opts.batch end
+  check_sizes(g)
+  local w, need, source = weights.bind(g, opts.weights)
+  local kernels = fuse.run(g)
+  local blob = fold.run(g, kernels, w)
+  local p = plan.run(g, kernels)
+  local files = emit_c.run(g, kernels, p, blob, source)
+  local ok, err = native.write_outputs(opts.outdir or ("out/" .. g.net.name), files)
+  if not ok then fail.raise(nil, "%s", err) end
+  if opts.dump_weights then weights.dump(opts.dump_weights, w, need) end
+  if opts.summary then native.stdout(summary.text(g, p, blob, files)) end
+end
+
+return M

@@ -1,0 +1,30 @@
+-- The --summary report: a per-layer table and one machine-readable line.
+local costs = require("spgen.costs")
+
+local M = {}
+
+function M.text(g, plan, blob, files)
+  local rows = costs.rows(g)
+  local out = {}
+  local function add(fmt, ...) out[#out + 1] = string.format(fmt, ...) end
+  local fmt = "%-28s %-10s %-14s %12s %16s %14s"
+  add(fmt, "layer", "op", "output", "params", "MACs/image", "act bytes")
+  for _, r in ipairs(rows) do
+    add(fmt, r.node.name or ("#" .. r.node.id), r.node.op, costs.shape(r.node.shape),
+      costs.group(r.params), costs.group(r.macs), costs.group(r.act_bytes))
+    if r.vanilla then
+      add(fmt, "  vanilla 3x3 it replaces", "", "", costs.group(r.vanilla.params), costs.group(r.vanilla.macs),
+        string.format("(%.1f%%)", 100 * r.params / r.vanilla.params))
+    end
+  end
+  local params, macs = costs.totals(rows)
+  add("arena %s bytes (lower bound %s, sum of activations and scratch %s); batch %d",
+    costs.group(plan.arena_bytes), costs.group(plan.lower_bound), costs.group(plan.sum_bytes), g.net.batch)
+  for _, f in ipairs(files) do
+    if f.name:match("%.c$") or f.name:match("%.bin$") then add("%-28s %s bytes", f.name, costs.group(#f.data)) end
+  end
+  add("total: params=%d macs=%d arena_bytes=%d weight_bytes=%d", params, macs, plan.arena_bytes, 4 * blob.floats)
+  return table.concat(out, "\n") .. "\n"
+end
+
+return M

@@ -1,0 +1,113 @@
+-- Weights: the tensors the spec's operations need, read from a safetensors
+-- file (checked against the spec) or drawn from the seed.
+local native = require("spgen.native")
+local fail = require("spgen.fail")
+local rng = require("spgen.rng")
+local ops = require("spgen.ops")
+
+local M = {}
+
+local function shape_text(s) return "[" .. table.concat(s, ", ") .. "]" end
+
+local function count(shape)
+  local n = 1
+  for _, d in ipairs(shape) do n = n * d end
+  return n
+end
+
+-- Every tensor the graph needs, in graph order: { key, shape, init, fan_in, node }.
+function M.required(g)
+  local list = {}
+  for _, node in ipairs(g.nodes) do
+    local op = ops[node.op]
+    if op and op.weights then
+      for _, t in ipairs(op.weights(node, g.net.naming)) do
+        t.node = node
+        list[#list + 1] = t
+      end
+    end
+  end
+  return list
+end
+
+local RANDOM = {
+  -- kaiming-uniform-like bounds keep activations O(1) through a layer
+  conv = function(draw, t) local b = 1 / math.sqrt(t.fan_in) return draw(-b, b) end,
+  bn_weight = function(draw) return draw(0.5, 1.5) end,
+  bn_bias = function(draw) return draw(-0.5, 0.5) end,
+  bn_mean = function(draw) return draw(-0.5, 0.5) end,
+  bn_var = function(draw) return draw(0.5, 1.5) end,
+}
+
+local function random_tensor(seed, t)
+  local n = count(t.shape)
+  local a = native.farray(n)
+  local draw, init = rng.stream(seed, t.key), RANDOM[t.init]
+  for i = 0, n - 1 do a[i] = init(draw, t) end
+  return a
+end
+
+local function check_values(path, t, a)
+  for i = 0, #a - 1 do
+    local v = a[i]
+    if v ~= v or v == math.huge or v == -math.huge then
+      fail.raise(path, "tensor '%s' holds a non-finite value (%s) at index %d", t.key, tostring(v), i)
+    end
+    if t.init == "bn_var" and v < 0 then
+      fail.raise(path, "tensor '%s' is a variance but holds %s at index %d", t.key, tostring(v), i)
+    end
+  end
+end
+
+local function from_file(path, need)
+  local file, err = native.read_safetensors(path)
+  if not file then fail.raise(nil, "%s", err) end
+  local out, used = {}, {}
+  for _, t in ipairs(need) do
+    local got = file[t.key]
+    if not got then
+      fail.raise(path, "tensor '%s' is missing (needed by %s '%s' at %s)", t.key, t.node.op, t.node.name, t.node.where)
+    end
+    if #got.shape ~= #t.shape or shape_text(got.shape) ~= shape_text(t.shape) then
+      fail.raise(path, "tensor '%s' has shape %s but %s '%s' at %s needs %s", t.key, shape_text(got.shape),
+        t.node.op, t.node.name, t.node.where, shape_text(t.shape))
+    end
+    check_values(path, t, got.data)
+    out[t.key], used[t.key] = got.data, true
+  end
+  local unused = {}
+  for key in pairs(file) do if not used[key] then unused[#unused + 1] = key end end
+  if #unused > 0 then
+    table.sort(unused)
+    native.warn(string.format("%s: warning: %d tensor(s) not used by the spec, first '%s'", path, #unused, unused[1]))
+  end
+  return out
+end
+
+local function spec_relative(g, path)
+  if path:sub(1, 1) == "/" then return path end
+  local dir = g.path:match("^(.*)/[^/]*$")
+  return dir and (dir .. "/" .. path) or path
+end
+
+-- Returns { key -> farray }, the list of required tensors, and where the
+-- values came from (the file's base name or "seed N") for the emitted comments.
+function M.bind(g, override)
+  local need = M.required(g)
+  local path = override or (g.net.weights and spec_relative(g, g.net.weights))
+  if path then return from_file(path, need), need, path:match("[^/]*$") end
+  local out = {}
+  for _, t in ipairs(need) do out[t.key] = random_tensor(g.net.seed, t) end
+  return out, need, "seed " .. g.net.seed
+end
+
+-- Writes the weights used, under their spec key names, sorted.
+function M.dump(path, weights, need)
+  local list = {}
+  for _, t in ipairs(need) do list[#list + 1] = { name = t.key, shape = t.shape, data = weights[t.key] } end
+  table.sort(list, function(x, y) return x.name < y.name end)
+  local ok, err = native.write_safetensors(path, list)
+  if not ok then fail.raise(nil, "%s", err) end
+end
+
+return M

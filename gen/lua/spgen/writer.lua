@@ -1,0 +1,19 @@
+-- Builds emitted source line by line with the indentation of its blocks.
+local M = {}
+
+function M.new()
+  local lines, depth = {}, 0
+  local w = {}
+  function w.line(fmt, ...)
+    local text = select("#", ...) > 0 and string.format(fmt, ...) or fmt
+    lines[#lines + 1] = string.rep("    ", depth) .. text
+  end
+  function w.open(fmt, ...) w.line(fmt, ...) depth = depth + 1 end
+  function w.close(text) depth = depth - 1 w.line(text or "}") end
+  function w.reopen(text) w.close(text) depth = depth + 1 end
+  function w.text() return table.concat(lines, "\n") .. "\n" end
+  return w
+end
+
+return M
+

@@ -1,0 +1,354 @@
+#include "lua_host.h"
+
+#include <errno.h>
+#include <lauxlib.h>
+#include <lualib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "embedded.h"
+#include "farray.h"
+#include "outdir.h"
+#include "safetensors.h"
+
+/* What a spec may consume: enough for a ResNet-152 spec many times over, little
+   enough that a runaway spec ends in well under a second. */
+#define SPEC_INSTRUCTIONS 50000000L
+#define SPEC_HOOK_STEP 1000
+#define SPEC_MEMORY ((size_t)256 << 20)
+
+struct lua_host {
+    lua_State *L;
+    size_t used;     /* bytes allocated by the Lua state */
+    size_t limit;    /* allocation cap; lifted outside the sandbox */
+    long steps;      /* instruction count / SPEC_HOOK_STEP inside the sandbox */
+    int tripped;     /* the sandbox hit a limit: its pcall must not swallow that */
+};
+
+static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    lua_host *h = ud;
+    if (ptr == NULL)
+        osize = 0;
+    if (nsize == 0) {
+        free(ptr);
+        h->used -= osize;
+        return NULL;
+    }
+    if (nsize > osize && h->used - osize + nsize > h->limit) {
+        h->tripped = 1;
+        return NULL;
+    }
+    void *p = realloc(ptr, nsize);
+    if (p)
+        h->used = h->used - osize + nsize;
+    return p;
+}
+
+static lua_host *host_of(lua_State *L)
+{
+    void *ud;
+    lua_getallocf(L, &ud);
+    return ud;
+}
+
+static void budget_hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    lua_host *h = host_of(L);
+    if (++h->steps > SPEC_INSTRUCTIONS / SPEC_HOOK_STEP) {
+        lua_Debug d;
+        h->tripped = 1;
+        /* Name the line that was running: that is where the loop is. */
+        if (lua_getstack(L, 0, &d) && lua_getinfo(L, "Sl", &d) && d.currentline > 0)
+            lua_pushfstring(L, "%s:%d: ", d.short_src, d.currentline);
+        else
+            lua_pushliteral(L, "");
+        lua_pushfstring(L, "spec exceeded the instruction budget (%d million Lua instructions)",
+                        (int)(SPEC_INSTRUCTIONS / 1000000));
+        lua_concat(L, 2);
+        lua_error(L);
+    }
+}
+
+/* pcall for specs: a limit error must end the spec, not be caught by it. */
+static int sandbox_pcall(lua_State *L)
+{
+    lua_host *h = host_of(L);
+    luaL_checkany(L, 1);
+    int status = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
+    if (h->tripped)
+        return lua_error(L);
+    lua_pushboolean(L, status == LUA_OK);
+    lua_insert(L, 1);
+    return lua_gettop(L);
+}
+
+/* run_sandboxed(fn, arg): calls fn(arg) under the instruction and memory caps.
+   Returns true, result or false, message. */
+static int run_sandboxed(lua_State *L)
+{
+    lua_host *h = host_of(L);
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    lua_settop(L, 2);
+    h->steps = 0;
+    h->tripped = 0;
+    h->limit = h->used + SPEC_MEMORY;
+    lua_sethook(L, budget_hook, LUA_MASKCOUNT, SPEC_HOOK_STEP);
+    int status = lua_pcall(L, 1, 1, 0);
+    lua_sethook(L, NULL, 0, 0);
+    h->limit = (size_t)-1;
+    h->tripped = 0;
+    if (status == LUA_ERRMEM) {
+        lua_pushboolean(L, 0);
+        lua_pushfstring(L, "spec exceeded the memory limit of %d MiB", (int)(SPEC_MEMORY >> 20));
+        return 2;
+    }
+    lua_pushboolean(L, status == LUA_OK);
+    lua_insert(L, -2);
+    return 2;
+}
+
+static int embedded(lua_State *L)
+{
+    const struct embedded_file *f = embedded_find(luaL_checkstring(L, 1));
+    if (!f)
+        return 0;
+    lua_pushlstring(L, f->data, f->size);
+    return 1;
+}
+
+static int read_file(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "%s: cannot open: %s", path, strerror(errno));
+        return 2;
+    }
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        luaL_addlstring(&b, chunk, n);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "%s: read error", path);
+        return 2;
+    }
+    luaL_pushresult(&b);
+    return 1;
+}
+
+/* read_safetensors(path) -> { name = { shape = {...}, data = farray } } | nil, msg */
+static int read_safetensors(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    st_file f;
+    char err[512];
+    if (st_read(path, &f, err, sizeof err) != 0) {
+        lua_pushnil(L);
+        lua_pushstring(L, err);
+        return 2;
+    }
+    lua_createtable(L, 0, (int)f.n);
+    for (size_t i = 0; i < f.n; i++) {
+        const st_tensor *t = &f.tensors[i];
+        lua_createtable(L, 0, 2);
+        lua_createtable(L, t->ndim, 0);
+        for (int d = 0; d < t->ndim; d++) {
+            lua_pushinteger(L, (lua_Integer)t->shape[d]);
+            lua_rawseti(L, -2, d + 1);
+        }
+        lua_setfield(L, -2, "shape");
+        farray *a = farray_push(L, t->count);
+        memcpy(a->v, t->data, t->count * sizeof(float));
+        lua_setfield(L, -2, "data");
+        lua_setfield(L, -2, t->name);
+    }
+    st_free(&f);
+    return 1;
+}
+
+/* write_safetensors(path, { {name=, shape={...}, data=farray}, ... }) -> true | nil, msg
+   (st_write writes beside the target and renames: no partial file on failure) */
+static int write_safetensors(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    size_t n = (size_t)luaL_len(L, 2);
+    st_tensor *ts = lua_newuserdatauv(L, (n ? n : 1) * sizeof *ts, 0);
+    for (size_t i = 0; i < n; i++) {
+        lua_geti(L, 2, (lua_Integer)i + 1);
+        lua_getfield(L, -1, "name");
+        ts[i].name = (char *)luaL_checkstring(L, -1);
+        lua_getfield(L, -2, "data");
+        farray *a = farray_check(L, -1);
+        ts[i].data = a->v;
+        ts[i].count = a->n;
+        lua_getfield(L, -3, "shape");
+        ts[i].ndim = (int)luaL_len(L, -1);
+        luaL_argcheck(L, ts[i].ndim <= ST_MAX_DIMS, 2, "too many dimensions");
+        for (int d = 0; d < ts[i].ndim; d++) {
+            lua_geti(L, -1, d + 1);
+            ts[i].shape[d] = (int64_t)luaL_checkinteger(L, -1);
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 4); /* the strings and arrays stay referenced by the list */
+    }
+    char err[512];
+    if (st_write(path, ts, n, err, sizeof err) != 0) {
+        lua_pushnil(L);
+        lua_pushstring(L, err);
+        return 2;
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* write_outputs(dir, { {name=, data=string}, ... }) -> true | nil, msg */
+static int write_outputs(lua_State *L)
+{
+    const char *dir = luaL_checkstring(L, 1);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    size_t n = (size_t)luaL_len(L, 2);
+    outdir_file *files = lua_newuserdatauv(L, (n ? n : 1) * sizeof *files, 0);
+    for (size_t i = 0; i < n; i++) {
+        lua_geti(L, 2, (lua_Integer)i + 1);
+        lua_getfield(L, -1, "name");
+        files[i].name = luaL_checkstring(L, -1);
+        lua_getfield(L, -2, "data");
+        files[i].data = luaL_checklstring(L, -1, &files[i].size);
+        lua_pop(L, 3);
+    }
+    char err[512];
+    if (outdir_write(dir, files, n, err, sizeof err) != 0) {
+        lua_pushnil(L);
+        lua_pushstring(L, err);
+        return 2;
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int write_to(FILE *f, lua_State *L)
+{
+    size_t n;
+    const char *s = luaL_checklstring(L, 1, &n);
+    fwrite(s, 1, n, f);
+    if (f == stderr)
+        fputc('\n', f);
+    return 0;
+}
+
+static int warn_user(lua_State *L) { return write_to(stderr, L); }
+static int print_stdout(lua_State *L) { return write_to(stdout, L); }
+
+/* Trusted modules come from the binary, never from the file system. */
+static int load_module(lua_State *L)
+{
+    const char *mod = luaL_checkstring(L, 1);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    luaL_addstring(&b, "lua/");
+    for (const char *p = mod; *p; p++)
+        luaL_addchar(&b, *p == '.' ? '/' : *p);
+    luaL_addstring(&b, ".lua");
+    luaL_pushresult(&b);
+    const struct embedded_file *f = embedded_find(lua_tostring(L, -1));
+    if (!f) {
+        lua_pushfstring(L, "no embedded module '%s'", mod);
+        return 1;
+    }
+    lua_pushfstring(L, "@gen/%s", lua_tostring(L, -1));
+    if (luaL_loadbufferx(L, f->data, f->size, lua_tostring(L, -1), "t") != LUA_OK)
+        return lua_error(L);
+    return 1;
+}
+
+static int open_native(lua_State *L)
+{
+    static const luaL_Reg fns[] = {
+        {"farray", farray_new},
+        {"embedded", embedded},
+        {"read_file", read_file},
+        {"read_safetensors", read_safetensors},
+        {"write_safetensors", write_safetensors},
+        {"write_outputs", write_outputs},
+        {"run_sandboxed", run_sandboxed},
+        {"sandbox_pcall", sandbox_pcall},
+        {"warn", warn_user},
+        {"stdout", print_stdout},
+        {NULL, NULL}};
+    luaL_newlib(L, fns);
+    return 1;
+}
+
+lua_host *lua_host_new(void)
+{
+    lua_host *h = calloc(1, sizeof *h);
+    if (!h)
+        return NULL;
+    h->limit = (size_t)-1;
+    h->L = lua_newstate(host_alloc, h);
+    if (!h->L) {
+        free(h);
+        return NULL;
+    }
+    lua_State *L = h->L;
+    static const luaL_Reg libs[] = {
+        {LUA_GNAME, luaopen_base},       {LUA_LOADLIBNAME, luaopen_package},
+        {LUA_TABLIBNAME, luaopen_table}, {LUA_STRLIBNAME, luaopen_string},
+        {LUA_MATHLIBNAME, luaopen_math}, {LUA_UTF8LIBNAME, luaopen_utf8},
+        {LUA_DBLIBNAME, luaopen_debug},  {NULL, NULL}};
+    for (const luaL_Reg *lib = libs; lib->func; lib++) {
+        luaL_requiref(L, lib->name, lib->func, 1);
+        lua_pop(L, 1);
+    }
+    /* string.dump is reachable from any string through its metatable: drop it. */
+    lua_getglobal(L, "string");
+    lua_pushnil(L);
+    lua_setfield(L, -2, "dump");
+    lua_pop(L, 1);
+    farray_register(L);
+    luaL_requiref(L, "spgen.native", open_native, 0);
+    lua_pop(L, 1);
+    /* Replace the file-system searchers with the embedded one. */
+    lua_getglobal(L, "package");
+    lua_createtable(L, 2, 0);
+    lua_getfield(L, -2, "searchers");
+    lua_geti(L, -1, 1); /* the preload searcher */
+    lua_rawseti(L, -3, 1);
+    lua_pop(L, 1);
+    lua_pushcfunction(L, load_module);
+    lua_rawseti(L, -2, 2);
+    lua_setfield(L, -2, "searchers");
+    lua_pop(L, 1);
+    return h;
+}
+
+lua_State *lua_host_state(lua_host *h)
+{
+    return h->L;
+}
+
+void lua_host_free(lua_host *h)
+{
+    if (!h)
+        return;
+    lua_close(h->L);
+    free(h);
+}
+
+const struct embedded_file *embedded_find(const char *name)
+{
+    for (const struct embedded_file *f = embedded_files; f->name; f++)
+        if (strcmp(f->name, name) == 0)
+            return f;
+    return NULL;
+}

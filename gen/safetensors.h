@@ -1,0 +1,45 @@
+/* Reading and writing safetensors files (https://github.com/huggingface/safetensors):
+ * u64 little-endian header length N, N bytes of JSON header, then the data section. */
+#ifndef SPGEN_SAFETENSORS_H
+#define SPGEN_SAFETENSORS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ST_MAX_DIMS 8
+
+typedef struct {
+    char *name;
+    int ndim;
+    int64_t shape[ST_MAX_DIMS];
+    size_t count;      /* product of shape (1 for a scalar) */
+    float *data;       /* converted to float32, owned */
+} st_tensor;
+
+typedef struct { st_tensor *tensors; size_t n; } st_file;
+
+/* 0 on success; on failure fills err with "PATH: message" naming the tensor where one is
+   involved, leaves *out empty and frees everything.
+   Supported dtypes: F32, F16, BF16; "__metadata__" is checked and skipped.
+   On success tensors are sorted by name (strcmp order, so whatever the file's
+   order, output built from them is deterministic) and data is never NULL,
+   even for count == 0. err may be NULL (errlen 0); long messages truncate. */
+int st_read(const char *path, st_file *out, char *err, size_t errlen);
+
+/* The tensor with this name, or NULL. */
+const st_tensor *st_find(const st_file *f, const char *name);
+
+/* Frees all tensors and leaves *f empty; safe on an empty or freed st_file. */
+void st_free(st_file *f);
+
+/* Writes F32 tensors, header keys in the order given (the caller sorts), header padded with spaces
+   to a multiple of 8, data 8-aligned; returns 0 or fills err.
+   The padding puts the data section at an 8-aligned file offset; tensors
+   follow back to back in the order given, with no gaps, as the reference
+   implementation requires. Rejects bad shapes, count != product of shape,
+   NULL data, duplicate names, names that are not valid UTF-8 and the
+   reserved name "__metadata__". Writes PATH.st_write.tmp and renames it to
+   PATH, so on failure PATH is untouched and no partial file is left. */
+int st_write(const char *path, const st_tensor *ts, size_t n, char *err, size_t errlen);
+
+#endif

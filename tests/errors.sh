@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Bad input: each bad command line, spec and weights file gets the documented
+# exit code (2 usage, 1 spec/weights), a message naming the file and line or
+# the tensor, and leaves the output directory as it was.
+set -u
+. "$(dirname "$0")/lib.sh"
+work=$(mktemp -d "${TMPDIR:-/tmp}/spgen-errors.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+# expect NAME CODE REGEX SPGEN-ARGS...: exit code and stderr pattern, and the
+# output directory $work/out untouched (it holds one sentinel file).
+expect() {
+  local name=$1 code=$2 regex=$3; shift 3
+  rm -rf "$work/out"; mkdir -p "$work/out"; echo keep > "$work/out/sentinel"
+  $SPGEN "$@" >"$work/stdout" 2>"$work/stderr"
+  local rc=$?
+  local err; err=$(head -c 400 "$work/stderr")
+  if [ $rc -ne "$code" ]; then fail "errors/$name" "exit $rc, expected $code: $err"
+  elif ! grep -Eq -- "$regex" "$work/stderr"; then fail "errors/$name" "message '$err' does not match /$regex/"
+  elif grep -q "internal error" "$work/stderr"; then fail "errors/$name" "internal error: $err"
+  elif [ "$(ls -A "$work/out")" != sentinel ]; then fail "errors/$name" "output directory changed: $(ls -A "$work/out" | tr '\n' ' ')"
+  else pass "errors/$name"; fi
+}
+
+# spec NAME: writes the spec body from stdin to $work/NAME.lua
+spec() { cat > "$work/$1.lua"; }
+
+HEAD='local net = network { name = "t", input = { 8, 6, 6 } }'
+GOOD="$HEAD
+local x = spconv(net.input, { out = 8, name = \"sp\" })
+return output(x)"
+echo "$GOOD" | spec good
+
+# usage errors: exit 2
+expect usage_no_spec 2 "no spec given"
+expect usage_unknown_option 2 "unknown option: --frobnicate" "$work/good.lua" --frobnicate
+expect usage_missing_value 2 "option needs a value: -o" "$work/good.lua" -o
+expect usage_bad_target 2 "--target must be c, cuda or all" "$work/good.lua" --target fpga
+expect usage_bad_batch 2 "--batch needs an integer" "$work/good.lua" --batch 0
+expect usage_bad_set 2 "--set needs KEY=VALUE" "$work/good.lua" --set ratio
+expect usage_two_specs 2 "more than one spec" "$work/good.lua" "$work/good.lua"
+
+# spec errors: exit 1, file:line
+expect missing_spec 1 "nope.lua: cannot open" "$work/nope.lua" -o "$work/out"
+printf '%s\nlocal x = spconv(net.input, { out = 8 \nreturn output(x)\n' "$HEAD" | spec syntax
+expect syntax 1 "syntax.lua:3: .*expected" "$work/syntax.lua" -o "$work/out"
+printf '%s\nlocal x = conv2d(net.input, { out = 8 })\nreturn output(x)\n' "$HEAD" | spec planned_op
+expect planned_op 1 "planned_op.lua:2: operation 'conv2d' is not supported" "$work/planned_op.lua" -o "$work/out"
+printf '%s\nlocal x = frob(net.input)\nreturn output(x)\n' "$HEAD" | spec unknown_op
+expect unknown_op 1 "unknown_op.lua:2: unknown name 'frob'" "$work/unknown_op.lua" -o "$work/out"
+printf '%s\nlocal x = spconv(net.input, { out = 8, strde = 2 })\nreturn output(x)\n' "$HEAD" | spec unknown_option
+expect unknown_option 1 "unknown_option.lua:2: spconv: unknown option 'strde'" "$work/unknown_option.lua" -o "$work/out"
+printf '%s\nlocal x = spconv(net.input, { out = "8" })\nreturn output(x)\n' "$HEAD" | spec wrong_type
+expect wrong_type 1 "wrong_type.lua:2: spconv: option 'out' must be integer" "$work/wrong_type.lua" -o "$work/out"
+printf '%s\nlocal x = spconv(net.input, { out = 8, ratio = 1.5 })\nreturn output(x)\n' "$HEAD" | spec bad_ratio
+expect bad_ratio 1 "bad_ratio.lua:2: spconv: option 'ratio' = 1.5 is outside \(0, 1\)" "$work/bad_ratio.lua" -o "$work/out"
+printf '%s\nlocal x = spconv(net.input, { out = 8, stride = 3 })\nreturn output(x)\n' "$HEAD" | spec bad_stride
+expect bad_stride 1 "bad_stride.lua:2: spconv: option 'stride' must be one of 1, 2" "$work/bad_stride.lua" -o "$work/out"
+printf '%s\nlocal x = spconv(net.input, { out = 8, ratio = 0.1 })\nreturn output(x)\n' "$HEAD" | spec empty_split
+expect empty_split 1 "empty_split.lua:2: spconv: 8 input channels at ratio 0.1 leave no representative channel" "$work/empty_split.lua" -o "$work/out"
+printf '%s\nlocal x = spconv(net.input, { out = 8, groups = 3 })\nreturn output(x)\n' "$HEAD" | spec groups_r
+expect groups_split 1 "groups_r.lua:2: spconv: the 4 representative channels .* not divisible by groups = 3" "$work/groups_r.lua" -o "$work/out"
+printf '%s\nlocal x = spconv(net.input, { out = 6, groups = 4 })\nreturn output(x)\n' "$HEAD" | spec groups_out
+expect groups_out 1 "groups_out.lua:2: spconv: out = 6 is not divisible by groups = 4" "$work/groups_out.lua" -o "$work/out"
+printf 'local net = network { name = "t", input = { 8, 7, 6 } }\nlocal x = spconv(net.input, { out = 8, stride = 2 })\nreturn output(x)\n' | spec odd_stride2
+expect odd_stride2 1 "odd_stride2.lua:2: spconv: stride 2 needs an even input height and width, got 7x6" "$work/odd_stride2.lua" -o "$work/out"
+printf 'local x = spconv(nil, { out = 8 })\n' | spec no_network
+expect no_network 1 "no_network.lua:1: spconv: call network" "$work/no_network.lua" -o "$work/out"
+printf '%s\nlocal x = spconv(42, { out = 8 })\nreturn output(x)\n' "$HEAD" | spec not_tensor
+expect not_tensor 1 "not_tensor.lua:2: spconv: first argument must be a tensor, got number" "$work/not_tensor.lua" -o "$work/out"
+printf '%s\nlocal x = spconv(net.input, { out = 8 })\n' "$HEAD" | spec no_output
+expect no_output 1 "no_output.lua: the spec never calls output" "$work/no_output.lua" -o "$work/out"
+printf 'local net = network { name = "bad-name", input = { 8, 6, 6 } }\n' | spec bad_name
+expect bad_net_name 1 "bad_name.lua:1: network: name 'bad-name' must be a C identifier" "$work/bad_name.lua" -o "$work/out"
+printf 'local net = network { name = "t", input = { 8, 6 } }\n' | spec bad_input
+expect bad_input 1 "bad_input.lua:1: network: input must be" "$work/bad_input.lua" -o "$work/out"
+printf '%s\nlocal x = spconv(net.input, { out = 8, name = "a*/b" })\nreturn output(x)\n' "$HEAD" | spec bad_key
+expect bad_layer_name 1 "bad_key.lua:2: spconv: name 'a\*/b' must be" "$work/bad_key.lua" -o "$work/out"
+printf '%s\nlocal x = spconv(net.input, { out = 8, name = "a" })\nx = spconv(x, { out = 8, name = "a" })\nreturn output(x)\n' "$HEAD" | spec dup_name
+expect duplicate_name 1 "dup_name.lua:3: spconv: name 'a' is already used at .*dup_name.lua:2" "$work/dup_name.lua" -o "$work/out"
+printf '%s\nerror("custom failure")\n' "$HEAD" | spec user_error
+expect spec_error_call 1 "user_error.lua:2: custom failure" "$work/user_error.lua" -o "$work/out"
+printf 'local net = network { name = "t", input = { 4096, 4096, 4096 } }\n' | spec huge
+expect huge_tensor 1 "huge.lua:1: network: input of .* is too large" "$work/huge.lua" -o "$work/out"
+expect set_bad_value 1 "spconv: option 'ratio' must be number, got abc" specs/spconv_layer.lua --set ratio=abc -o "$work/out"
+
+# weights errors: exit 1, naming the file and the tensor
+$SPGEN "$work/good.lua" -o "$work/gen" --dump-weights "$work/good.safetensors" >/dev/null 2>&1
+MKFIX=$BUILD/mkfix
+$MKFIX st "$work/missing.safetensors" sp.gwc.weight 8x2x3x3 c:0.1 >/dev/null
+expect weights_missing_tensor 1 "missing.safetensors: tensor 'sp.pwc.weight' is missing \(needed by spconv 'sp' at .*good.lua:2\)" \
+  "$work/good.lua" --weights "$work/missing.safetensors" -o "$work/out"
+$MKFIX st "$work/shape.safetensors" sp.gwc.weight 8x4x3x3 c:0.1 >/dev/null
+expect weights_wrong_shape 1 "shape.safetensors: tensor 'sp.gwc.weight' has shape \[8, 4, 3, 3\] but spconv 'sp' at .*good.lua:2 needs \[8, 2, 3, 3\]" \
+  "$work/good.lua" --weights "$work/shape.safetensors" -o "$work/out"
+head -c 100 "$work/good.safetensors" > "$work/trunc.safetensors"
+expect weights_truncated 1 "trunc.safetensors: .*header" "$work/good.lua" --weights "$work/trunc.safetensors" -o "$work/out"
+size=$(stat -c %s "$work/good.safetensors")
+head -c $((size - 4)) "$work/good.safetensors" > "$work/short.safetensors"
+expect weights_data_short 1 "short.safetensors: .*tensor '" "$work/good.lua" --weights "$work/short.safetensors" -o "$work/out"
+printf 'not a safetensors file' > "$work/junk.safetensors"
+expect weights_junk 1 "junk.safetensors: " "$work/good.lua" --weights "$work/junk.safetensors" -o "$work/out"
+expect weights_absent 1 "nowhere.safetensors: " "$work/good.lua" --weights "$work/nowhere.safetensors" -o "$work/out"
+$MKFIX st "$work/nan.safetensors" sp.gwc.weight 8x2x3x3 c:nan sp.pwc.weight 8x4x1x1 c:0 >/dev/null
+expect weights_nan 1 "nan.safetensors: tensor 'sp.gwc.weight' holds a non-finite value" \
+  "$work/good.lua" --weights "$work/nan.safetensors" -o "$work/out"
+
+# the output directory is replaced only on success, and only our files change
+rm -rf "$work/out"; mkdir -p "$work/out"; echo keep > "$work/out/sentinel"
+if $SPGEN "$work/good.lua" -o "$work/out" >/dev/null 2>&1 && [ -f "$work/out/sentinel" ] && [ -f "$work/out/t.c" ] \
+   && [ -z "$(ls -A "$work/out" | grep spgen-tmp)" ]; then pass "errors/success_keeps_other_files"
+else fail "errors/success_keeps_other_files" "$(ls -A "$work/out" | tr '\n' ' ')"; fi
+if $SPGEN "$work/bad_ratio.lua" -o "$work/fresh/sub" >/dev/null 2>&1 || [ -e "$work/fresh" ]; then
+  fail "errors/failure_creates_no_directory" "$work/fresh exists"
+else pass "errors/failure_creates_no_directory"; fi

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Generator properties: --summary counts, byte-identical output, the static
+# memory of one layer, and --batch / --set reaching the spec.
+set -u
+. "$(dirname "$0")/lib.sh"
+work=$(mktemp -d "${TMPDIR:-/tmp}/spgen-gen.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+L=specs/spconv_layer.lua
+
+# summary NAME EXPECTED-TOTAL-LINE ARGS...
+summary() {
+  local name=$1 want=$2; shift 2
+  local got; got=$($SPGEN $L -o "$work/s" --summary "$@" 2>&1 | grep '^total:')
+  if [ "$got" = "$want" ]; then pass "summary/$name"; else fail "summary/$name" "got '$got', want '$want'"; fi
+}
+# 64 -> 64 at 32x32, a = 1/2, g = 2 (official): GWC 64*16*9 + PWC 64*32 + CONV1x1 64*32 + bias 64
+# + bn1, bn2 4*64 = 13632, + trailing BN 128; MACs 1024 * 64 * (144 + 32 + 32).
+# arena: the per-sample scratch r*9 + C + 3*Co floats; weights: G Co*r/g*9 + Q Co*C
+# + B3, B1, PA, PB 4*Co floats, each array 64-byte aligned
+summary default "total: params=13760 macs=13631488 arena_bytes=2176 weight_bytes=54272"
+# a = 1/4: r = 16, GWC 64*8*9 + PWC 64*16 + CONV1x1 64*48 + 64 + 256 + 128; MACs 1024*64*(72+16+48)
+summary ratio_quarter "total: params=9152 macs=8912896 arena_bytes=1600 weight_bytes=35840" --set ratio=0.25
+# stride 2 halves the output: MACs 256*64*208; bias=all adds 128 parameters
+summary stride2_all "total: params=13888 macs=3407872 arena_bytes=2176 weight_bytes=54272" --set stride=2 --set bias=all
+# the vanilla row: 64*64*9 = 36864 parameters, 1024*64*64*9 MACs
+row=$($SPGEN $L -o "$work/s" --summary | grep 'vanilla 3x3')
+case "$row" in *36,864*37,748,736*) pass "summary/vanilla_row" ;; *) fail "summary/vanilla_row" "$row" ;; esac
+
+# byte-identical output for the same spec, weights and options
+$SPGEN $L -o "$work/a" --set cin=24 --set out=16 --set stride=2 >/dev/null
+$SPGEN $L -o "$work/b" --set cin=24 --set out=16 --set stride=2 >/dev/null
+if diff -r "$work/a" "$work/b" >/dev/null; then pass "determinism/same_options"; else fail "determinism/same_options" "outputs differ"; fi
+$SPGEN $L -o "$work/c" --set cin=24 --set out=16 --set stride=2 --dump-weights "$work/w.safetensors" >/dev/null
+$SPGEN $L -o "$work/d" --set cin=24 --set out=16 --set stride=2 --weights "$work/w.safetensors" >/dev/null
+if cmp -s "$work/c/spconv_layer_weights.bin" "$work/d/spconv_layer_weights.bin"; then pass "determinism/dumped_weights_reload"
+else fail "determinism/dumped_weights_reload" "weights blob differs after a dump and reload"; fi
+$SPGEN $L -o "$work/e" --set cin=24 --set out=16 --set stride=2 --set seed=2 >/dev/null
+if ! cmp -s "$work/a/spconv_layer_weights.bin" "$work/e/spconv_layer_weights.bin"; then pass "determinism/seed_matters"
+else fail "determinism/seed_matters" "seed 2 gave the seed 1 weights"; fi
+
+# one 64 -> 64 layer at 32x32: no buffer the size of a branch map (64*32*32 floats);
+# all static memory of the compiled kernel is the planned arena
+$SPGEN $L -o "$work/m" >/dev/null
+if make -s -C "$work/m" spconv_layer.o CFLAGS="$STRICT_CFLAGS" >/dev/null 2>&1; then
+  arena=$(awk '/define SPCONV_LAYER_ARENA_BYTES/ { print $3 }' "$work/m/spconv_layer.h")
+  bss=$(size -A "$work/m/spconv_layer.o" | awk '$1 == ".bss" { print $2 }')
+  data=$(size -A "$work/m/spconv_layer.o" | awk '$1 == ".data" { print $2 }')
+  if [ "${bss:-0}" -le "$arena" ] && [ "${data:-0}" -eq 0 ] && [ "$arena" -lt $((64 * 32 * 32 * 4)) ]; then
+    pass "memory/layer_static_bytes (.bss $bss, arena $arena, one branch map $((64 * 32 * 32 * 4)))"
+  else fail "memory/layer_static_bytes" ".bss ${bss:-0} .data ${data:-0} arena $arena"; fi
+else fail "memory/layer_static_bytes" "compile failed"; fi
+
+# --batch overrides the spec; --set values reach args as numbers
+$SPGEN $L -o "$work/n" --batch 3 --set size=10 >/dev/null
+if grep -q "define SPCONV_LAYER_IN_SIZE 19200 " "$work/n/spconv_layer.h"; then pass "cli/batch_and_set"
+else fail "cli/batch_and_set" "$(grep IN_SIZE "$work/n/spconv_layer.h")"; fi
+# default output directory is out/<name>, relative to where spgen runs
+(cd "$work" && "$OLDPWD/$SPGEN" "$OLDPWD/$L" >/dev/null 2>&1)
+if [ -f "$work/out/spconv_layer/spconv_layer.c" ]; then pass "cli/default_outdir"; else fail "cli/default_outdir" "no out/spconv_layer"; fi

@@ -1,0 +1,9 @@
+# Shared by the test scripts: result lines the runner counts, and tools.
+# Each case prints exactly one of: PASS name | FAIL name: why | SKIP name: why
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1: $2"; }
+skip() { echo "SKIP $1: $2"; }
+BUILD=${BUILD:-build}
+SPGEN=$BUILD/spgen
+# The strictest flags users compile the emitted C with.
+STRICT_CFLAGS="-std=c99 -O1 -Wall -Wextra -Werror -pedantic"
