@@ -29,8 +29,11 @@ include tests/contract/contract.mk
 include tests/ref/ref.mk
 include tests/unit/unit.mk
 
-TEST_TOOLS = build/spgen build/contract_check build/ref_spconv build/mknpy build/npycmp build/mkfix \
-	build/test_safetensors
+build/plan_check: tests/plan/plan_check.c | build/.deps
+	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -o $@ $<
+
+TEST_TOOLS = build/spgen build/contract_check build/ref_spconv build/ref_net build/mknpy build/npycmp \
+	build/mkfix build/test_safetensors build/plan_check
 
 $(TEST_TOOLS): | build/.deps
 

@@ -211,6 +211,22 @@ static int write_safetensors(lua_State *L)
     return 1;
 }
 
+/* write_file(path, data) -> true | nil, msg */
+static int write_file(lua_State *L)
+{
+    size_t n;
+    const char *path = luaL_checkstring(L, 1);
+    const char *data = luaL_checklstring(L, 2, &n);
+    char err[512];
+    if (outdir_write_file(path, data, n, err, sizeof err) != 0) {
+        lua_pushnil(L);
+        lua_pushstring(L, err);
+        return 2;
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
 /* write_outputs(dir, { {name=, data=string}, ... }) -> true | nil, msg */
 static int write_outputs(lua_State *L)
 {
@@ -280,6 +296,7 @@ static int open_native(lua_State *L)
         {"read_safetensors", read_safetensors},
         {"write_safetensors", write_safetensors},
         {"write_outputs", write_outputs},
+        {"write_file", write_file},
         {"run_sandboxed", run_sandboxed},
         {"sandbox_pcall", sandbox_pcall},
         {"warn", warn_user},

@@ -10,7 +10,8 @@
 
 static const char usage_text[] =
     "usage: spgen SPEC.lua [-o OUTDIR] [--target c|cuda|all] [--weights FILE]\n"
-    "             [--batch N] [--set KEY=VALUE]... [--summary] [--dump-weights FILE]\n";
+    "             [--batch N] [--set KEY=VALUE]... [--summary] [--dump-weights FILE]\n"
+    "             [--plan FILE]\n";
 
 static int usage(const char *msg, const char *arg)
 {
@@ -45,6 +46,8 @@ static int parse_args(lua_State *L, int argc, char **argv)
             key = "batch";
         else if (strcmp(a, "--dump-weights") == 0)
             key = "dump_weights";
+        else if (strcmp(a, "--plan") == 0)
+            key = "plan";
         else if (strcmp(a, "--set") == 0)
             key = "set";
         else if (a[0] == '-' && a[1] != '\0')

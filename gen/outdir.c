@@ -120,3 +120,20 @@ undo_dirs:
     }
     return -1;
 }
+
+int outdir_write_file(const char *path, const char *data, size_t size, char *err, size_t errlen)
+{
+    char tmp[PATH_CAP];
+    outdir_file f = {path, data, size};
+    int n = snprintf(tmp, sizeof tmp, "%s.spgen-tmp-%ld", path, (long)getpid());
+    if (n < 0 || n >= (int)sizeof tmp) {
+        snprintf(err, errlen, "%s: path too long", path);
+        return -1;
+    }
+    if (write_one(tmp, &f) != 0 || rename(tmp, path) != 0) {
+        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+        remove(tmp);
+        return -1;
+    }
+    return 0;
+}

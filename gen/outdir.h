@@ -14,4 +14,7 @@ typedef struct {
 /* Creates dir (and its parents) when missing. 0 on success, else fills err. */
 int outdir_write(const char *dir, const outdir_file *files, size_t n, char *err, size_t errlen);
 
+/* One file, written beside its target and renamed into place. */
+int outdir_write_file(const char *path, const char *data, size_t size, char *err, size_t errlen);
+
 #endif

@@ -13,6 +13,7 @@ suite() {
 suite $BUILD/test_safetensors
 suite bash tests/ref/test_ref.sh $BUILD
 suite bash tests/contract/test_contract.sh $BUILD/contract_check
+suite bash tests/plan/test_plan.sh $BUILD/plan_check
 suite bash tests/errors.sh
 suite bash tests/sandbox.sh
 suite bash tests/generator.sh

@@ -5,22 +5,37 @@ local fold = require("spgen.fold")
 local costs = require("spgen.costs")
 local ops = require("spgen.ops")
 
+local pointwise = require("spgen.emit_c.pointwise")
+
 local EMIT = {
-  spconv = require("spgen.emit_c.spconv"),
-  affine = require("spgen.emit_c.affine"),
+  spconv = require("spgen.emit_c.spconv").emit,
+  conv2d = require("spgen.emit_c.conv2d").emit,
+  linear = require("spgen.emit_c.linear").emit,
+  pool = require("spgen.emit_c.pool").emit,
+  affine = pointwise.affine,
+  add = pointwise.add,
+  gap = pointwise.gap,
+  softmax = pointwise.softmax,
+  shortcut_a = pointwise.shortcut_a,
 }
 
 local M = {}
 
-local function fused_text(k)
+local function fused_text(g, k)
   local parts = {}
   if k.kind == "spconv" then parts[#parts + 1] = "bn1, bn2 and pooling folded into the weights" end
   if k.bn then
-    parts[#parts + 1] = string.format("batchnorm '%s' %s", k.bn.name,
-      k.kind == "spconv" and "in the store" or "as scale and shift")
+    local where = (k.kind == "spconv" and "in the store") or (k.kind == "affine" and "as scale and shift")
+      or "folded into the weights"
+    parts[#parts + 1] = string.format("batchnorm '%s' %s", k.bn.name, where)
+  end
+  if k.residual then
+    local r = g.nodes[k.residual]
+    parts[#parts + 1] = string.format("residual add of %s '%s' in the store", r.op, r.name or r.id)
   end
   if k.relu then parts[#parts + 1] = "relu in the store" end
-  return table.concat(parts, "; ")
+  if k.gap then parts[#parts + 1] = "global average pool in the store" end
+  return #parts > 0 and table.concat(parts, "; ") or "nothing"
 end
 
 local function layer_comment(g, k)
@@ -28,7 +43,7 @@ local function layer_comment(g, k)
   local op = ops[node.op]
   local lines = {}
   local head = string.format(" * layer %d: %s '%s' (%s): %s -> %s", k.index, node.op, node.name or node.op,
-    node.where, costs.shape(g.nodes[k.input].shape), costs.shape(k.last.shape))
+    node.where, costs.shape(k.in_shape), costs.shape(k.last.shape))
   lines[1] = head
   if node.op == "spconv" then
     local a = node.attrs
@@ -38,14 +53,16 @@ local function layer_comment(g, k)
     lines[#lines + 1] = string.format(" *   params %s, MACs/image %s (the vanilla 3x3 it replaces: %s, %s)",
       costs.group(op.params(node)), costs.group(op.macs(node)), costs.group(v.params), costs.group(v.macs))
   end
-  lines[#lines + 1] = " *   fused: " .. fused_text(k)
+  if op.params(node) > 0 and node.op ~= "spconv" then
+    lines[#lines + 1] = string.format(" *   params %s, MACs/image %s", costs.group(op.params(node)), costs.group(op.macs(node)))
+  end
+  lines[#lines + 1] = " *   fused: " .. fused_text(g, k)
   return table.concat(lines, "\n") .. "\n"
 end
 
-local function pointer(ref, name, const)
-  if ref == "input" then return "input" end
-  if ref == "output" then return "output" end
-  return string.format("%s%s_arena + %d", const and "" or "", name, ref // 4)
+local function pointer(ref, name)
+  if ref == "input" or ref == "output" then return ref end
+  return string.format("%s_arena + %d", name, ref // 4)
 end
 
 function M.run(g, kernels, plan, blob, weights_source)
@@ -54,13 +71,14 @@ function M.run(g, kernels, plan, blob, weights_source)
   local ctx = { prefix = name, batch = g.net.batch }
   local texts, calls, layers = {}, {}, {}
   for i, k in ipairs(kernels) do
-    k.index, k.in_shape = i, g.nodes[k.input].shape
-    local e = EMIT[k.kind].emit(k, ctx)
+    k.index, k.in_shape = i, g.nodes[k.inputs[1]].shape
+    local e = EMIT[k.kind](k, ctx)
     layers[#layers + 1] = layer_comment(g, k)
     texts[#texts + 1] = "/*\n" .. layer_comment(g, k) .. " */\n" .. e.text
-    local x, y = pointer(k.in_ref, name), pointer(k.out_ref, name)
-    local scratch = k.scratch_at and pointer(k.scratch_at, name) or "0"
-    calls[#calls + 1] = "    " .. e.call(x, y, scratch) .. "\n"
+    local ptrs = { inputs = {}, output = pointer(k.refs.output, name),
+                   scratch = k.refs.scratch and pointer(k.refs.scratch, name) }
+    for j, ref in ipairs(k.refs.inputs) do ptrs.inputs[j] = pointer(ref, name) end
+    calls[#calls + 1] = "    " .. e.call(ptrs) .. "\n"
   end
   local ins, outs = g.nodes[1].shape, g.output.shape
   local batch = g.net.batch

@@ -3,8 +3,11 @@
 -- and lays them out in one weights blob.
 local native = require("spgen.native")
 
+-- Kernels without weights (pooling, add, softmax, ...) need no folding.
 local FOLD = {
   spconv = require("spgen.fold.spconv"),
+  conv2d = require("spgen.fold.conv2d"),
+  linear = require("spgen.fold.linear"),
   affine = require("spgen.fold.affine"),
 }
 
@@ -33,7 +36,10 @@ end
 -- Sets k.w (array name -> blob offset) and k.scratch (floats) on each kernel.
 function M.run(g, kernels, weights)
   local blob = new_blob()
-  for _, k in ipairs(kernels) do FOLD[k.kind](k, g.net.naming, weights, blob) end
+  for _, k in ipairs(kernels) do
+    k.w, k.scratch = {}, 0
+    if FOLD[k.kind] then FOLD[k.kind](k, g.net.naming, weights, blob) end
+  end
   return blob
 end
 

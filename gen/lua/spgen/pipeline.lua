@@ -24,7 +24,7 @@ local function check_sizes(g)
   end
 end
 
--- opts: spec, outdir, target, weights, batch, set, summary, dump_weights
+-- opts: spec, outdir, target, weights, batch, set, summary, dump_weights, plan
 function M.run(opts)
   local target = opts.target or "c"
   if target ~= "c" then
@@ -35,13 +35,18 @@ function M.run(opts)
   if opts.batch then g.net.batch = opts.batch end
   check_sizes(g)
   local w, need, source = weights.bind(g, opts.weights)
-  local kernels = fuse.run(g)
+  local kernels, views = fuse.run(g)
+  if #kernels == 0 then fail.raise(g.output.where, "the network has no operations") end
   local blob = fold.run(g, kernels, w)
-  local p = plan.run(g, kernels)
+  local p = plan.run(g, kernels, views)
   local files = emit_c.run(g, kernels, p, blob, source)
   local ok, err = native.write_outputs(opts.outdir or ("out/" .. g.net.name), files)
   if not ok then fail.raise(nil, "%s", err) end
   if opts.dump_weights then weights.dump(opts.dump_weights, w, need) end
+  if opts.plan then
+    local ok2, err2 = native.write_file(opts.plan, plan.text(p, kernels))
+    if not ok2 then fail.raise(nil, "%s", err2) end
+  end
   if opts.summary then native.stdout(summary.text(g, p, blob, files)) end
 end
 

@@ -1,54 +1,20 @@
--- Memory planning: a pass over tensor lifetimes that places every activation
+-- Memory planning: a pass over buffer lifetimes that places every activation
 -- and scratch buffer in one static arena (greedy by size, lowest free offset,
--- as in TVM's USMP and TinyEngine). The network's input and output live in
--- the caller's buffers and take no arena space.
+-- as TVM's USMP and TinyEngine do). A kernel writes in place over an input
+-- it reads last when it may: elementwise kernels over any such input,
+-- producers over their residual (each output element reads only its own).
+-- The network's input and output live in the caller's buffers.
 local M = {}
 
 local ALIGN = 64
+local IN_PLACE = { affine = "any", add = "any", spconv = "residual", conv2d = "residual", linear = "residual" }
 
 local function align(n) return (n + ALIGN - 1) // ALIGN * ALIGN end
 
-local function overlaps(a, b) return a.first <= b.last and b.first <= a.last end
-
--- Returns { buffers = {...}, arena_bytes, sum_bytes, lower_bound }. Each
--- kernel gets k.in_ref / k.out_ref ("input" | "output" | arena byte offset)
--- and k.scratch_at (arena byte offset) when it needs scratch.
-function M.run(g, kernels)
-  local batch = g.net.batch
-  local nodes = g.nodes
-  local final = g.output.inputs[1]
-  local function bytes(id)
-    local s = nodes[id].shape
-    return 4 * batch * s[1] * s[2] * s[3]
-  end
-
-  local readers = {}
-  for _, k in ipairs(kernels) do readers[k.input] = (readers[k.input] or 0) + 1 end
-  local buffers, by_tensor = {}, {}
-  for step, k in ipairs(kernels) do
-    if k.output ~= final then
-      local b = { what = "tensor " .. nodes[k.output].op .. " '" .. (nodes[k.output].name or k.output) .. "'",
-                  bytes = bytes(k.output), first = step, last = step }
-      -- elementwise kernels may overwrite their input once nothing else reads it
-      local src = by_tensor[k.input]
-      if k.kind == "affine" and src and readers[k.input] == 1 then
-        src.last, by_tensor[k.output] = step, src
-      else
-        buffers[#buffers + 1], by_tensor[k.output] = b, b
-      end
-    end
-    local src = by_tensor[k.input]
-    if src then
-      src.last = math.max(src.last, step)
-    end
-    if k.scratch > 0 then
-      local b = { what = "scratch of kernel " .. step, bytes = 4 * k.scratch, first = step, last = step }
-      buffers[#buffers + 1], k.scratch_buffer = b, b
-    end
-  end
-
+-- Greedy by size: each buffer at the lowest offset free over its lifetime.
+local function place(buffers)
   local order = {}
-  for i, b in ipairs(buffers) do b.index, order[i] = i, b end
+  for i, b in ipairs(buffers) do order[i] = b end
   table.sort(order, function(x, y)
     if x.bytes ~= y.bytes then return x.bytes > y.bytes end
     return x.index < y.index
@@ -56,23 +22,69 @@ function M.run(g, kernels)
   local placed, arena = {}, 0
   for _, b in ipairs(order) do
     local live = {}
-    for _, p in ipairs(placed) do if overlaps(p, b) then live[#live + 1] = p end end
+    for _, p in ipairs(placed) do
+      if p.first <= b.last and b.first <= p.last then live[#live + 1] = p end
+    end
     table.sort(live, function(x, y) return x.offset < y.offset end)
     local at = 0
     for _, p in ipairs(live) do
       if at + b.bytes <= p.offset then break end
       at = math.max(at, align(p.offset + p.bytes))
     end
-    b.offset = at
-    placed[#placed + 1] = b
+    b.offset, placed[#placed + 1] = at, b
     arena = math.max(arena, at + b.bytes)
   end
+  return align(arena)
+end
+
+-- Returns { buffers, arena_bytes, sum_bytes, lower_bound }; sets on each
+-- kernel k.refs = { inputs = {...}, output =, scratch = } where a ref is
+-- "input", "output" or an arena byte offset.
+function M.run(g, kernels, views)
+  local batch, nodes = g.net.batch, g.nodes
+  local final = g.output.inputs[1]
+  final = views[final] or final
+  local function bytes(id)
+    local s = nodes[id].shape
+    return 4 * batch * s[1] * s[2] * s[3]
+  end
+  local reads = {}
+  for _, k in ipairs(kernels) do
+    for _, t in ipairs(k.inputs) do reads[t] = (reads[t] or 0) + 1 end
+  end
+
+  local buffers, by_tensor = {}, {}
+  local function new_buffer(what, size, step)
+    local b = { what = what, bytes = size, first = step, last = step, index = #buffers + 1 }
+    buffers[#buffers + 1] = b
+    return b
+  end
+  for step, k in ipairs(kernels) do
+    for _, t in ipairs(k.inputs) do
+      local b = by_tensor[t]
+      if b then b.last = math.max(b.last, step) end
+    end
+    if k.output ~= final then
+      local mode, reuse = IN_PLACE[k.kind], nil
+      for i, t in ipairs(k.inputs) do
+        -- a producer reads its main input around each pixel: never overwrite that
+        local eligible = mode == "any" or (mode == "residual" and i == 2 and t ~= k.inputs[1])
+        if eligible and by_tensor[t] and reads[t] == 1 and bytes(t) == bytes(k.output) then reuse = by_tensor[t] end
+      end
+      local out = nodes[k.output]
+      by_tensor[k.output] = reuse or new_buffer(out.op .. " '" .. (out.name or out.id) .. "'", bytes(k.output), step)
+    end
+    if k.scratch > 0 then k.scratch_buffer = new_buffer("scratch of kernel " .. step, 4 * k.scratch, step) end
+  end
+  local arena = place(buffers)
 
   local sum, lower = 0, 0
   for _, b in ipairs(buffers) do sum = sum + b.bytes end
   for step = 1, #kernels do
     local live = 0
-    for _, b in ipairs(buffers) do if b.first <= step and step <= b.last then live = live + b.bytes end end
+    for _, b in ipairs(buffers) do
+      if b.first <= step and step <= b.last then live = live + b.bytes end
+    end
     lower = math.max(lower, live)
   end
 
@@ -82,10 +94,34 @@ function M.run(g, kernels)
     return by_tensor[id].offset
   end
   for _, k in ipairs(kernels) do
-    k.in_ref, k.out_ref = ref(k.input), ref(k.output)
-    k.scratch_at = k.scratch_buffer and k.scratch_buffer.offset
+    local ins, sizes = {}, {}
+    for i, t in ipairs(k.inputs) do ins[i], sizes[i] = ref(t), bytes(t) end
+    k.refs = { inputs = ins, input_bytes = sizes, output = ref(k.output), output_bytes = bytes(k.output),
+               scratch = k.scratch_buffer and k.scratch_buffer.offset }
   end
-  return { buffers = buffers, arena_bytes = align(arena), sum_bytes = sum, lower_bound = lower }
+  return { buffers = buffers, arena_bytes = arena, sum_bytes = sum, lower_bound = lower }
+end
+
+-- The plan as text for tests/plan_check, which replays it independently:
+--   arena BYTES
+--   kernel STEP KIND in=REF:BYTES[*],... out=REF:BYTES scratch=REF:BYTES
+-- REF is an arena byte offset, "input" or "output"; * marks an input the
+-- kernel may overwrite in place.
+function M.text(p, kernels)
+  local lines = { "arena " .. p.arena_bytes }
+  for step, k in ipairs(kernels) do
+    local ins = {}
+    for i, ref in ipairs(k.refs.inputs) do
+      local mode = IN_PLACE[k.kind]
+      local star = (mode == "any" or (mode == "residual" and i == 2)) and "*" or ""
+      ins[i] = string.format("%s:%d%s", ref, k.refs.input_bytes[i], star)
+    end
+    local line = string.format("kernel %d %s in=%s out=%s:%d", step, k.kind, table.concat(ins, ","),
+      k.refs.output, k.refs.output_bytes)
+    if k.refs.scratch then line = line .. string.format(" scratch=%d:%d", k.refs.scratch, 4 * k.scratch) end
+    lines[#lines + 1] = line
+  end
+  return table.concat(lines, "\n") .. "\n"
 end
 
 return M

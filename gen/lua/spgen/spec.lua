@@ -7,10 +7,6 @@ local ops = require("spgen.ops")
 
 local M = {}
 
--- Operations DESIGN.md names that this version cannot compile yet.
-local PLANNED = { conv2d = true, add = true, maxpool = true, avgpool = true, global_avgpool = true,
-                  flatten = true, linear = true, softmax = true }
-
 local NETWORK_SCHEMA = {
   name = { type = "string", required = true },
   input = { type = "table", required = true },
@@ -57,9 +53,11 @@ local function new_node(g, op, inputs, attrs, shape, where)
   return handle
 end
 
-local function tensor_arg(g, x, op, raise)
+local ORDINAL = { "first", "second" }
+
+local function tensor_arg(g, x, op, i, raise)
   local node = g.node_of[x]
-  if not node then raise("%s: first argument must be a tensor, got %s", op, type(x)) end
+  if not node then raise("%s: %s argument must be a tensor, got %s", op, ORDINAL[i], type(x)) end
   if node.op == "output" then raise("%s: the input is already the network output", op) end
   return node
 end
@@ -79,16 +77,22 @@ end
 
 local function op_function(g, op)
   local impl = ops[op]
-  return function(x, opts)
+  local arity = impl.arity or 1
+  return function(...)
     local raise, where = raiser(g)
     if not g.net then raise("%s: call network{...} first", op) end
-    local src = tensor_arg(g, x, op, raise)
+    local args, inputs, shapes = table.pack(...), {}, {}
+    for i = 1, arity do
+      local src = tensor_arg(g, args[i], op, i, raise)
+      inputs[i], shapes[i] = src.id, src.shape
+    end
+    local opts = args[arity + 1]
     if type(opts) == "string" then opts = { name = opts } end
     local attrs = options.check(op, opts or {}, impl.schema, raise)
-    local shape = impl.infer(attrs, src.shape, function(fmt, ...)
+    local shape = impl.infer(attrs, shapes[1], function(fmt, ...)
       raise(op .. ": " .. fmt, ...)
-    end)
-    local handle = new_node(g, op, { src.id }, attrs, shape, where)
+    end, { table.unpack(shapes, 2) })
+    local handle = new_node(g, op, inputs, attrs, shape, where)
     if impl.weights then claim_name(g, g.node_of[handle], raise) end
     return handle
   end
@@ -122,7 +126,7 @@ end
 local function output_function(g)
   return function(x)
     local raise, where = raiser(g)
-    local src = tensor_arg(g, x, "output", raise)
+    local src = tensor_arg(g, x, "output", 1, raise)
     if g.output then raise("output: called twice (first at %s)", g.output.where) end
     local handle = new_node(g, "output", { src.id }, {}, src.shape, where)
     g.output = g.node_of[handle]
@@ -152,7 +156,6 @@ local function make_env(g, args)
   for op in pairs(ops) do env[op] = op_function(g, op) end
   return setmetatable(env, { __index = function(_, key)
     local raise = raiser(g)
-    if PLANNED[key] then raise("operation '%s' is not supported by this version of spgen", tostring(key)) end
     raise("unknown name '%s'", tostring(key))
   end })
 end
@@ -201,9 +204,6 @@ function M.load(path, set)
   if not g.output then fail.raise(path, "the spec never calls output(x)") end
   if result ~= nil and g.node_of[result] ~= g.output then
     fail.raise(g.output.where, "the spec must return output(x)")
-  end
-  if g.output.inputs[1] == 1 then
-    fail.raise(g.output.where, "the network has no operations: output(net.input)")
   end
   g.node_of, g.handle_mt = nil, nil
   return g

@@ -7,7 +7,7 @@ function M.text(g, plan, blob, files)
   local rows = costs.rows(g)
   local out = {}
   local function add(fmt, ...) out[#out + 1] = string.format(fmt, ...) end
-  local fmt = "%-28s %-10s %-14s %12s %16s %14s"
+  local fmt = "%-28s %-14s %-14s %12s %16s %14s"
   add(fmt, "layer", "op", "output", "params", "MACs/image", "act bytes")
   for _, r in ipairs(rows) do
     add(fmt, r.node.name or ("#" .. r.node.id), r.node.op, costs.shape(r.node.shape),

@@ -1,141 +1,11 @@
 -- C for one SPConv layer in the one-pass form (DESIGN.md section 1):
 -- per sample, (1) window and channel sums of the input, (2) the branch means
 -- and softmax from those sums, (3) one pass over the output in register tiles
--- of output channels x pixels, 3x3 window written out, epilogue fused.
--- Neither branch map is ever stored.
-local writer = require("spgen.writer")
+-- with the epilogue fused. Neither branch map is ever stored.
+local tile = require("spgen.emit_c.tile")
+local layer = require("spgen.emit_c.layer")
 
 local M = {}
-
-local CT, PT = 4, 4 -- register tile: output channels x output pixels
-
--- Runs of consecutive output positions whose valid-tap sets are equal:
--- { {first, last_excl, valid = {tap 0..2 -> bool}}, ... }
-local function runs(n_out, n_in, s)
-  local list = {}
-  for o = 0, n_out - 1 do
-    local valid, key = {}, ""
-    for t = 0, 2 do
-      local i = s * o + t - 1
-      valid[t] = i >= 0 and i < n_in
-      key = key .. (valid[t] and "1" or "0")
-    end
-    local last = list[#list]
-    if last and last.key == key then last.stop = o + 1
-    else list[#list + 1] = { start = o, stop = o + 1, key = key, valid = valid } end
-  end
-  return list
-end
-
--- One register tile: nc channels from c0, np pixels from (oy, ox).
-local function tile(w, d, grp, nc, np, ky_ok, kx_ok)
-  local P = d.P
-  w.open("{")
-  local acc = {}
-  for k = 0, nc - 1 do
-    for p = 0, np - 1 do acc[#acc + 1] = string.format("a3_%d_%d = 0.0f, a1_%d_%d = 0.0f", k, p, k, p) end
-  end
-  w.line("float %s;", table.concat(acc, ", "))
-  local xs, ws = {}, {}
-  for p = 0, np - 1 do xs[#xs + 1] = "x" .. p end
-  for k = 0, nc - 1 do ws[#ws + 1] = "w" .. k end
-  w.line("float %s, %s;", table.concat(xs, ", "), table.concat(ws, ", "))
-  w.line("const int o = (%s_S * oy - 1) * %s_W + %s_S * ox - 1; /* top-left tap of pixel 0 */", P, P, P)
-  -- 3x3 over the in-group representative channels (GWC with PWC merged)
-  w.open("for (j = 0; j < %s_RG; ++j) {", P)
-  w.line("const float *xc = x + (%d + j) * %s_H * %s_W;", grp * d.rg, P, P)
-  w.line("const float *wc = %s_G + (c0 * %s_RG + j) * 9;", P, P)
-  for ky = 0, 2 do
-    for kx = 0, 2 do
-      if ky_ok[ky] and kx_ok[kx] then
-        local tap = ky * 3 + kx
-        local loads = {}
-        for p = 0, np - 1 do
-          loads[#loads + 1] = string.format("x%d = xc[o + %d * %s_W + %d]", p, ky, P, kx + d.s * p)
-        end
-        for k = 0, nc - 1 do
-          loads[#loads + 1] = string.format("w%d = wc[%d * %s_RG * 9 + %d]", k, k, P, tap)
-        end
-        w.line("%s;", table.concat(loads, "; "))
-        local fmas = {}
-        for k = 0, nc - 1 do
-          for p = 0, np - 1 do fmas[#fmas + 1] = string.format("a3_%d_%d += w%d * x%d;", k, p, k, p) end
-        end
-        w.line(table.concat(fmas, " "))
-      end
-    end
-  end
-  w.close()
-  -- 1x1 over the other channels: PWC outside the group into a3, CONV1x1 into a1
-  local ranges = {}
-  if grp > 0 then ranges[#ranges + 1] = { 0, grp * d.rg, "a3" } end
-  if (grp + 1) * d.rg < d.r then ranges[#ranges + 1] = { (grp + 1) * d.rg, d.r, "a3" } end
-  ranges[#ranges + 1] = { d.r, d.c, "a1" }
-  for _, rg in ipairs(ranges) do
-    w.open("for (ci = %d; ci < %d; ++ci) {", rg[1], rg[2])
-    w.line("const float *xc = x + ci * %s_H * %s_W + %s_S * (oy * %s_W + ox);", P, P, P, P)
-    w.line("const float *wc = %s_Q + c0 * %s_C + ci;", P, P)
-    local loads = {}
-    for p = 0, np - 1 do
-      if d.s == 1 then
-        loads[#loads + 1] = string.format("x%d = xc[%d]", p, p)
-      else -- the 2x2 average pool; its 1/4 is folded into Q
-        loads[#loads + 1] = string.format("x%d = xc[%d] + xc[%d] + xc[%s_W + %d] + xc[%s_W + %d]",
-          p, 2 * p, 2 * p + 1, P, 2 * p, P, 2 * p + 1)
-      end
-    end
-    for k = 0, nc - 1 do loads[#loads + 1] = string.format("w%d = wc[%d * %s_C]", k, k, P) end
-    w.line("%s;", table.concat(loads, "; "))
-    local fmas = {}
-    for k = 0, nc - 1 do
-      for p = 0, np - 1 do fmas[#fmas + 1] = string.format("%s_%d_%d += w%d * x%d;", rg[3], k, p, k, p) end
-    end
-    w.line(table.concat(fmas, " "))
-    w.close()
-  end
-  -- epilogue: softmax-weighted branches, fused BN and ReLU, one store
-  for k = 0, nc - 1 do
-    for p = 0, np - 1 do
-      local v = string.format("al3[c0 + %d] * a3_%d_%d + al1[c0 + %d] * a1_%d_%d + be[c0 + %d]", k, k, p, k, k, p, k)
-      if d.relu then
-        w.line("{ const float v = %s; y[(c0 + %d) * %s_HO * %s_WO + oy * %s_WO + ox + %d] = v > 0.0f ? v : 0.0f; }",
-          v, k, P, P, P, p)
-      else
-        w.line("y[(c0 + %d) * %s_HO * %s_WO + oy * %s_WO + ox + %d] = %s;", k, P, P, P, p, v)
-      end
-    end
-  end
-  w.close()
-end
-
-local function columns(w, d, grp, nc, ky_ok)
-  for _, run in ipairs(d.col_runs) do
-    local n = run.stop - run.start
-    local full = n // PT * PT
-    if full > 0 then
-      w.open("for (ox = %d; ox < %d; ox += %d) {", run.start, run.start + full, PT)
-      tile(w, d, grp, nc, PT, ky_ok, run.valid)
-      w.close()
-    end
-    if n > full then
-      w.line("ox = %d;", run.start + full)
-      tile(w, d, grp, nc, n - full, ky_ok, run.valid)
-    end
-  end
-end
-
-local function rows(w, d, grp, nc)
-  for _, run in ipairs(d.row_runs) do
-    if run.stop - run.start == 1 then
-      w.line("oy = %d;", run.start)
-      columns(w, d, grp, nc, run.valid)
-    else
-      w.open("for (oy = %d; oy < %d; ++oy) {", run.start, run.stop)
-      columns(w, d, grp, nc, run.valid)
-      w.close()
-    end
-  end
-end
 
 local function stats(w, d)
   local P = d.P
@@ -227,75 +97,64 @@ local function attend(w, d)
   w.close()
 end
 
-local function output_pass(w, d)
+local function output_pass(w, d, k)
+  local P = d.P
   w.line("/* The one pass over the output: both branches accumulate in registers. */")
-  w.line("static void %s_out(const float *restrict x, const float *restrict al3, const float *restrict al1,", d.fn)
-  w.line("    const float *restrict be, float *restrict y)")
+  w.line("static void %s_out(const float *x, %sconst float *al3, const float *al1, const float *be, float *y)",
+    d.fn, k.residual and "const float *r, " or "")
   w.open("{")
   w.line("int c0, oy, ox, j, ci;")
   local cg = d.co // d.groups
-  local nct = math.min(CT, cg)
   for grp = 0, d.groups - 1 do
-    local first, stop = grp * cg, (grp + 1) * cg
-    local full = first + (cg // nct) * nct
     w.line("/* group %d: output channels %d..%d, representative inputs %d..%d */",
-      grp, first, stop - 1, grp * d.rg, (grp + 1) * d.rg - 1)
-    w.open("for (c0 = %d; c0 < %d; c0 += %d) {", first, full, nct)
-    rows(w, d, grp, nct)
-    w.close()
-    if full < stop then
-      w.line("c0 = %d;", full)
-      rows(w, d, grp, stop - full)
-    end
+      grp, grp * cg, (grp + 1) * cg - 1, grp * d.rg, (grp + 1) * d.rg - 1)
+    -- GWC with the PWC merged into its taps over the group's channels; the
+    -- PWC of the other representative channels into a3, CONV1x1 into a1
+    d.parts = {
+      { kind = "window", acc = "a3", count = P .. "_RG", xbase = tostring(grp * d.rg), w = P .. "_G", wchan = P .. "_RG * 9" },
+      { kind = "point", acc = "a3", lo = 0, hi = grp * d.rg, w = P .. "_Q", wchan = P .. "_C", pool = d.s == 2 },
+      { kind = "point", acc = "a3", lo = (grp + 1) * d.rg, hi = d.r, w = P .. "_Q", wchan = P .. "_C", pool = d.s == 2 },
+      { kind = "point", acc = "a1", lo = d.r, hi = d.c, w = P .. "_Q", wchan = P .. "_C", pool = d.s == 2 },
+    }
+    tile.channels(w, d, grp * cg, (grp + 1) * cg, math.min(tile.CT, cg))
   end
   w.close()
 end
 
--- Emits the layer's macros and functions; returns { defs = text, call = fn(in, out, scratch) }.
+-- Emits the layer's macros and functions; returns { text, call = fn(ptrs) }.
 function M.emit(k, ctx)
   local a, node = k.node.attrs, k.node
-  local P = string.upper(ctx.prefix) .. "_L" .. k.index
+  local P, fn = layer.names(k, ctx)
   local d = {
-    P = P, fn = ctx.prefix .. "_l" .. k.index, c = a.cin, r = a.r, co = a.out, groups = a.groups,
-    rg = a.r // a.groups, s = a.stride, relu = k.relu, post = k.bn ~= nil,
+    P = P, fn = fn, c = a.cin, r = a.r, co = a.out, groups = a.groups, rg = a.r // a.groups,
+    s = a.stride, post = k.bn ~= nil, k = 3, pad = 1, accs = { "a3", "a1" },
     h = k.in_shape[2], w = k.in_shape[3], ho = node.shape[2], wo = node.shape[3],
   }
-  d.row_runs = runs(d.ho, d.h, d.s)
-  d.col_runs = runs(d.wo, d.w, d.s)
-  local w = writer.new()
-  local macros = {
+  d.store = function(w, c, p)
+    layer.store(w, P, k, string.format("al3[c0 + %d] * a3_%d_%d + al1[c0 + %d] * a1_%d_%d + be[c0 + %d]",
+      c, c, p, c, c, p, c), c, p)
+  end
+  local w = layer.new_writer()
+  layer.macros(w, P, {
     { "C", d.c }, { "R", d.r }, { "H", d.h }, { "W", d.w }, { "S", d.s }, { "CO", d.co },
     { "HO", d.ho }, { "WO", d.wo }, { "RG", d.rg }, { "CG", d.co // d.groups },
-  }
-  for _, m in ipairs(macros) do w.line("#define %s_%s %d", P, m[1], m[2]) end
-  local names = {}
-  for name in pairs(k.w) do names[#names + 1] = name end
-  table.sort(names)
-  for _, name in ipairs(names) do
-    w.line("#define %s_%s (%s_weights + %d)", P, name, ctx.prefix, k.w[name])
-  end
+  }, k, ctx)
   w.line("")
   stats(w, d)
   w.line("")
   attend(w, d)
   w.line("")
-  output_pass(w, d)
+  output_pass(w, d, k)
   w.line("")
-  w.line("static void %s(const float *x, float *y, float *scratch)", d.fn)
-  w.open("{")
-  w.line("float *t = scratch, *sum = t + %s_R * 9, *al3 = sum + %s_C, *al1 = al3 + %s_CO, *be = al1 + %s_CO;", P, P, P, P)
-  w.line("int n;")
-  w.open("for (n = 0; n < %d; ++n) {", ctx.batch)
-  w.line("const float *xn = x + n * %s_C * %s_H * %s_W;", P, P, P)
-  w.line("%s_stats(xn, t, sum);", d.fn)
-  w.line("%s_attend(t, sum, al3, al1, be);", d.fn)
-  w.line("%s_out(xn, al3, al1, be, y + n * %s_CO * %s_HO * %s_WO);", d.fn, P, P, P)
-  w.close()
-  w.close()
-  return {
-    text = w.text(),
-    call = function(x, y, scratch) return string.format("%s(%s, %s, %s);", d.fn, x, y, scratch) end,
-  }
+  local call = layer.wrapper(w, fn, P, k, ctx,
+    { input = d.c * d.h * d.w, output = d.co * d.ho * d.wo, channels = d.co }, function()
+      w.line("float *t = scratch, *sum = t + %s_R * 9, *al3 = sum + %s_C, *al1 = al3 + %s_CO, *be = al1 + %s_CO;",
+        P, P, P, P)
+      w.line("%s_stats(xn, t, sum);", fn)
+      w.line("%s_attend(t, sum, al3, al1, be);", fn)
+      w.line("%s_out(xn, %sal3, al1, be, yn);", fn, k.residual and "rn, " or "")
+    end)
+  return { text = w.text(), call = call }
 end
 
 return M

@@ -2,11 +2,9 @@
 local bn = require("spgen.bn")
 
 return function(k, naming, weights, blob)
-  k.w = {}
   if k.bn then
     local c = k.bn.shape[1]
     local a, b = bn.fold(k.bn.name, c, naming, k.bn.attrs.eps, weights)
     k.w.A, k.w.B = blob.add(a), blob.add(b)
   end
-  k.scratch = 0
 end

@@ -1,0 +1,52 @@
+-- C for a conv2d with its batchnorm folded into the weights and bias, and the
+-- residual add, relu and global average pool that follow it in the store.
+local tile = require("spgen.emit_c.tile")
+local layer = require("spgen.emit_c.layer")
+
+local M = {}
+
+-- The largest channel tile that never straddles two groups.
+local function channel_tile(cog, groups)
+  if groups == 1 then return math.min(tile.CT, cog) end
+  for nct = tile.CT, 1, -1 do
+    if cog % nct == 0 then return nct end
+  end
+end
+
+function M.emit(k, ctx)
+  local a, node = k.node.attrs, k.node
+  local P, fn = layer.names(k, ctx)
+  local cig, cog = a.cin // a.groups, a.out // a.groups
+  local d = {
+    P = P, k = a.k, pad = a.pad, s = a.stride, accs = { "a" },
+    h = k.in_shape[2], w = k.in_shape[3], ho = node.shape[2], wo = node.shape[3],
+    parts = { { kind = "window", acc = "a", count = P .. "_CIG", xbase = a.groups > 1 and "gb" or "0",
+                w = P .. "_WT", wchan = string.format("%s_CIG * %d", P, a.k * a.k) } },
+  }
+  local bias = k.w.B and function(c) return string.format(" + %s_B[c0 + %d]", P, c) end or function() return "" end
+  d.store = function(w, c, p)
+    layer.store(w, P, k, string.format("a_%d_%d%s", c, p, bias(c)), c, p)
+  end
+  if a.groups > 1 then
+    d.per_tile = function(w) w.line("const int gb = c0 / %s_COG * %s_CIG; /* first input channel of the group */", P, P) end
+  end
+  local w = layer.new_writer()
+  layer.macros(w, P, {
+    { "C", a.cin }, { "H", d.h }, { "W", d.w }, { "CO", a.out }, { "HO", d.ho }, { "WO", d.wo },
+    { "S", a.stride }, { "CIG", cig }, { "COG", cog },
+  }, k, ctx)
+  w.line("")
+  w.line("static void %s_out(const float *x, %sfloat *y)", fn, k.residual and "const float *r, " or "")
+  w.open("{")
+  w.line("int c0, oy, ox, j;")
+  tile.channels(w, d, 0, a.out, channel_tile(cog, a.groups))
+  w.close()
+  w.line("")
+  local call = layer.wrapper(w, fn, P, k, ctx,
+    { input = a.cin * d.h * d.w, output = a.out * d.ho * d.wo, channels = a.out }, function()
+      w.line("%s_out(xn, %syn);", fn, k.residual and "rn, " or "")
+    end)
+  return { text = w.text(), call = call }
+end
+
+return M

@@ -1,0 +1,72 @@
+-- What every emitted layer shares: its macros, the per-sample wrapper with
+-- the pointers it needs, and the fused store (residual add, relu, and either
+-- a plain store or a global-average-pool accumulation).
+local writer = require("spgen.writer")
+
+local M = {}
+
+-- The macro prefix and C function name of kernel k.
+function M.names(k, ctx)
+  return string.upper(ctx.prefix) .. "_L" .. k.index, ctx.prefix .. "_l" .. k.index
+end
+
+function M.macros(w, P, list, k, ctx)
+  for _, m in ipairs(list) do w.line("#define %s_%s %d", P, m[1], m[2]) end
+  local arrays = {}
+  for name in pairs(k.w) do arrays[#arrays + 1] = name end
+  table.sort(arrays)
+  for _, name in ipairs(arrays) do
+    w.line("#define %s_%s (%s_weights + %d)", P, name, ctx.prefix, k.w[name])
+  end
+end
+
+-- The store of output channel c0 + c, pixel p of the tile, value `value`.
+function M.store(w, P, k, value, c, p)
+  local idx = string.format("(c0 + %d) * %s_HO * %s_WO + oy * %s_WO + ox + %d", c, P, P, P, p)
+  local t = { "float v = " .. value .. ";" }
+  if k.residual then t[#t + 1] = "v += r[" .. idx .. "];" end
+  if k.relu then t[#t + 1] = "v = v > 0.0f ? v : 0.0f;" end
+  if k.gap then t[#t + 1] = string.format("y[c0 + %d] += v;", c)
+  else t[#t + 1] = "y[" .. idx .. "] = v;" end
+  w.line("{ %s }", table.concat(t, " "))
+end
+
+-- The kernel function: loops over the batch and calls `body(w)` with xn, rn,
+-- yn (and the caller's scratch) in scope; sizes are per sample.
+-- Returns the text and the call builder.
+function M.wrapper(w, fn, P, k, ctx, sizes, body)
+  local params = { "const float *x" }
+  if k.residual then params[#params + 1] = "const float *r" end
+  params[#params + 1] = "float *y"
+  if k.scratch > 0 then params[#params + 1] = "float *scratch" end
+  w.line("static void %s(%s)", fn, table.concat(params, ", "))
+  w.open("{")
+  w.line("int n%s;", k.gap and ", c" or "")
+  w.open("for (n = 0; n < %d; ++n) {", ctx.batch)
+  w.line("const float *xn = x + n * %d;", sizes.input)
+  if k.residual then w.line("const float *rn = r + n * %d;", sizes.output) end
+  local out = k.gap and sizes.channels or sizes.output
+  w.line("float *yn = y + n * %d;", out)
+  if k.gap then
+    w.line("for (c = 0; c < %d; ++c)", out)
+    w.line("    yn[c] = 0.0f;")
+  end
+  body(w)
+  if k.gap then
+    w.line("for (c = 0; c < %d; ++c) /* the fused global average pool */", out)
+    w.line("    yn[c] *= 1.0f / (float)(%s_HO * %s_WO);", P, P)
+  end
+  w.close()
+  w.close()
+  return function(ptrs)
+    local args = { ptrs.inputs[1] }
+    if k.residual then args[#args + 1] = ptrs.inputs[2] end
+    args[#args + 1] = ptrs.output
+    if k.scratch > 0 then args[#args + 1] = ptrs.scratch end
+    return string.format("%s(%s);", fn, table.concat(args, ", "))
+  end
+end
+
+function M.new_writer() return writer.new() end
+
+return M

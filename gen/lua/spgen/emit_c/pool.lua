@@ -1,0 +1,56 @@
+-- C for maxpool and avgpool: the window written out, border columns peeled
+-- and border rows tested as in the convolutions; avg divides by k*k
+-- (PyTorch's count_include_pad).
+local tile = require("spgen.emit_c.tile")
+local layer = require("spgen.emit_c.layer")
+
+local M = {}
+
+function M.emit(k, ctx)
+  local a, s = k.node.attrs, k.node.shape
+  local P, fn = layer.names(k, ctx)
+  local h, wd = k.in_shape[2], k.in_shape[3]
+  local max = k.node.op == "maxpool"
+  local w = layer.new_writer()
+  layer.macros(w, P, { { "C", s[1] }, { "H", h }, { "W", wd }, { "HO", s[2] }, { "WO", s[3] } }, k, ctx)
+  w.line("")
+  w.line("static void %s(const float *x, float *y)", fn)
+  w.open("{")
+  w.line("int c, oy, ox;")
+  w.open("for (c = 0; c < %d; ++c) {", ctx.batch * s[1])
+  w.line("const float *xc = x + c * %s_H * %s_W;", P, P)
+  w.line("float *yc = y + c * %s_HO * %s_WO;", P, P)
+  w.open("for (oy = 0; oy < %s_HO; ++oy) {", P)
+  local rows = tile.runs(s[2], h, a.k, a.pad, a.stride)
+  local cols = tile.runs(s[3], wd, a.k, a.pad, a.stride)
+  for _, col in ipairs(cols) do
+    w.open("for (ox = %d; ox < %d; ++ox) {", col.start, col.stop)
+    w.line("const int o = (%d * oy - %d) * %s_W + %d * ox - %d;", a.stride, a.pad, P, a.stride, a.pad)
+    w.line("float v = %s;", max and "-INFINITY" or "0.0f")
+    for ky = 0, a.k - 1 do
+      -- rows valid for some output row; tested where not valid for all
+      local some, all = false, true
+      for _, r in ipairs(rows) do some = some or r.valid[ky]; all = all and r.valid[ky] end
+      if some then
+        local cond = string.format("(unsigned)(%d * oy + %d) < %s_H", a.stride, ky - a.pad, P)
+        local t = {}
+        for kx = 0, a.k - 1 do
+          if col.valid[kx] then
+            local tap = string.format("xc[o + %d * %s_W + %d]", ky, P, kx)
+            t[#t + 1] = max and string.format("v = %s > v ? %s : v;", tap, tap) or string.format("v += %s;", tap)
+          end
+        end
+        if all then w.line(table.concat(t, " "))
+        else w.line("if (%s) { %s }", cond, table.concat(t, " ")) end
+      end
+    end
+    w.line("yc[oy * %s_WO + ox] = %s;", P, max and "v" or string.format("v * (1.0f / %d.0f)", a.k * a.k))
+    w.close()
+  end
+  w.close()
+  w.close()
+  w.close()
+  return { text = w.text(), call = function(p) return string.format("%s(%s, %s);", fn, p.inputs[1], p.output) end }
+end
+
+return M
