@@ -43,7 +43,10 @@ demo: $(TEST_TOOLS)
 test: $(TEST_TOOLS)
 	@tests/run.sh
 
+bench: build/spgen
+	@scripts/bench.sh
+
 clean:
 	rm -rf build out
 
-.PHONY: all demo test clean
+.PHONY: all demo test bench clean

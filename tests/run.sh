@@ -12,13 +12,16 @@ suite() {
 }
 suite $BUILD/test_safetensors
 suite bash tests/ref/test_ref.sh $BUILD
+suite bash tests/ref/test_ref_net.sh $BUILD
 suite bash tests/contract/test_contract.sh $BUILD/contract_check
 suite bash tests/plan/test_plan.sh $BUILD/plan_check
 suite bash tests/errors.sh
 suite bash tests/sandbox.sh
 suite bash tests/generator.sh
 suite bash tests/foreign_weights.sh
+suite bash tests/golden/check.sh
 suite bash tests/leaks.sh
+suite bash tests/zoo.sh
 suite bash tests/layer_grid.sh "${GRID_COUNT:-72}"
 passed=$(grep -c '^PASS ' "$log")
 failed=$(grep -c '^FAIL ' "$log")

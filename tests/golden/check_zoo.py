@@ -126,7 +126,12 @@ def main():
     models.randomize(model, a.seed)
     x = models.random_input((a.batch, cin, size, size), a.seed + 1000)
     t = time.time()
-    ref = (model(x) if a.float32 else models.reference(model, x)).detach().numpy()
+    try:
+        with torch.no_grad():
+            ref = (model(x) if a.float32 else models.reference(model, x)).numpy()
+    except RuntimeError as e:
+        print("FAIL %s: the PyTorch model rejects this shape: %s" % (a.net, str(e).splitlines()[0]))
+        return 1
     t_ref = time.time() - t
     print("%s: %s params, input %s, output %s, ratio %g, naming %s, bias %s (torch %.1fs)"
           % (a.net, "{:,}".format(models.count_params(model)), tuple(x.shape), tuple(ref.shape),

@@ -15,7 +15,9 @@
  * double, float32 activations between layers. Shares no code with gen/.
  * Every SPConv is 3x3 with groups 2 and the given ratio / bias convention; key
  * prefixes follow the PyTorch state_dicts of the model zoo (see the
- * architecture functions below). Every tensor is fetched with its exact
+ * architecture functions below; sp_vgg16_cifar flattens 512 x h x w after its
+ * last max pool, so classifier.0 is Linear(512, 512) at size 32 and wider at
+ * 64, 96, ...). Every tensor is fetched with its exact
  * expected shape: a missing or misshapen one is an error naming it and the
  * file. The whole network is first walked without computing (shapes and
  * weights only), so such errors come at once, before the input is read.

@@ -1,8 +1,8 @@
 # refnet_model.awk - a closed-form model of build/ref_net for test_ref_net.sh.
 #
 #   awk -f refnet_model.awk -v arch=NAME -v dir=DIR -v want=FILE [-v infile=FILE]
-#       [-v spatial=1] [-v dense=1] [-v naming=paddle] [-v bias=all]
-#       [-v ratio=A] [-v classes=N] [-v size=S] [-v batch=N] [-v seed=K]
+#       [-v spatial=1] [-v maps=zero|flat|dense] [-v naming=paddle] [-v bias=all]
+#       [-v ratio=A] [-v classes=N] [-v size=S] [-v batch=N] [-v seed=K] [-v debug=1]
 #
 # Writes, for one network of the model zoo, every weight the network needs
 # (DIR/args: one "NAME SHAPE FILL" line per tensor for build/mkfix st, the
@@ -18,14 +18,20 @@
 #   - spatial=0: the network is evaluated on constant maps (the stem conv is
 #     zero, so its output is the same at every pixel of every layer); the
 #     model keeps 1x1 maps and all spatial operators are the identity;
-#   - spatial=1: the stem conv has one tap (weight 1) per output channel, the
+#   - spatial=1: the stem conv has two taps per output channel, the
 #     1x1 shortcut convs (downsample.0) copy channel c % cin at their stride,
 #     and the model keeps full maps (stride, padding, max pool, option A
-#     subsampling all show);
-#   - dense=1: the 1x1 maps (SPConv pwc / conv1x1, downsample.0, bottleneck
-#     conv1 / conv3) are random instead of zero / taps (small nets only).
-# Every random value is a multiple of 1/64 (exact in float32); BNs are random
-# (eps 1e-5), so ReLUs do clip.
+#     subsampling, the SPConv AvgPool2d at stride 2 all show); the input is
+#     random (multiples of 1/64) and different per sample;
+#   - maps: the 1x1 maps (SPConv pwc / conv1x1, bottleneck conv1 / conv3, and
+#     downsample.0 except with spatial=1) are zero (default), flat (every
+#     weight of a tensor the same power-of-two fraction: out[c] = a * sum of the
+#     inputs, so the values after each BN still differ per channel; cheap
+#     for the big networks) or dense (random; small networks only).
+# Every random value is a multiple of 1/64 (dense 1x1 maps: 1/1024), exact in
+# float32; BNs are random (eps 1e-5), so ReLUs do clip. sp_vgg16_cifar is
+# modelled with constant maps at size 32 only. debug=1 prints every SPConv
+# softmax weight w3 on stderr (to see that the blends are not saturated).
 
 BEGIN {
     if (ratio == "") ratio = 0.5
@@ -36,7 +42,10 @@ BEGIN {
     PADDLE = naming == "paddle"
     ALL = bias == "all"
     CONST = !spatial
-    W1MODE = dense ? "dense" : (spatial ? "tap" : "zero")
+    if (maps == "") maps = "zero"
+    if (maps != "zero" && maps != "flat" && maps != "dense") { print "refnet_model: bad maps " maps > "/dev/stderr"; exit 1 }
+    dense = maps == "dense"
+    DSMODE = (spatial && !dense) ? "tap" : maps
     EPS = 1e-5
     rs = (seed * 7919 + 1) % 65537
     nfile = 0
@@ -139,16 +148,21 @@ function bn(pfx, T,   Wt, Bt, Mt, Vt, n, c, y, x) {
 function relu(T,   k) { for (k in T) if (index(k, SUBSEP) && T[k] < 0) T[k] = 0 }
 function add(T, S,   k) { for (k in T) if (index(k, SUBSEP)) T[k] += S[k] }
 
-# stem conv, k x k, stride s, pad p: one tap per output channel (spatial) or zero;
-# with hasbias a random bias (the VGG first conv)
-function stemconv(pfx, X, Y, cout, k, s, p, hasbias,   Wt, Bv, n, c, y, x, ci, ky, kx, src, TY, TX, iy, ix, i, cin) {
+# stem conv, k x k, stride s, pad p: two taps per output channel (spatial:
+# weight 1 on channel c % cin, weight 1/2 on the next channel, at other
+# offsets) or zero; with hasbias a random bias (the VGG first conv)
+function stemconv(pfx, X, Y, cout, k, s, p, hasbias,   Wt, Bv, n, c, y, x, ci, ky, kx, src, TY, TX, TY2, TX2, iy, ix, i, cin) {
     cin = X["c"]
     tnew(Y, cout, odim(X["h"], k, s, p), odim(X["w"], k, s, p))
     if (spatial) {
-        for (c = 0; c < cout; c++) { src[c] = c % cin; TY[c] = (c * 5 + 1) % k; TX[c] = (c * 3) % k }
+        for (c = 0; c < cout; c++) {
+            src[c] = c % cin; TY[c] = (c * 5 + 1) % k; TX[c] = (c * 7 + 2 + int(c / k)) % k
+            TY2[c] = (c * 3 + 2) % k; TX2[c] = (c * 5 + 1) % k
+        }
         i = 0
         for (c = 0; c < cout; c++) for (ci = 0; ci < cin; ci++) for (ky = 0; ky < k; ky++) for (kx = 0; kx < k; kx++)
-            Wt[i++] = (ci == src[c] && ky == TY[c] && kx == TX[c]) ? 1 : 0
+            Wt[i++] = (ci == src[c] && ky == TY[c] && kx == TX[c]) ? 1 : \
+                      (ci == (src[c] + 1) % cin && ky == TY2[c] && kx == TX2[c]) ? 0.5 : 0
         emit_vals(pfx ".weight", cout "x" cin "x" k "x" k, i, Wt)
     } else {
         emit_zero(pfx ".weight", cout "x" cin "x" k "x" k)
@@ -160,6 +174,8 @@ function stemconv(pfx, X, Y, cout, k, s, p, hasbias,   Wt, Bv, n, c, y, x, ci, k
         if (spatial) {
             iy = y * s + TY[c] - p; ix = x * s + TX[c] - p
             if (iy >= 0 && iy < X["h"] && ix >= 0 && ix < X["w"]) Y[n, c, y, x] += X[n, src[c], iy, ix]
+            iy = y * s + TY2[c] - p; ix = x * s + TX2[c] - p
+            if (iy >= 0 && iy < X["h"] && ix >= 0 && ix < X["w"]) Y[n, c, y, x] += 0.5 * X[n, (src[c] + 1) % cin, iy, ix]
         }
     }
 }
@@ -172,40 +188,54 @@ function conv3(pfx, X, Y, cout, s,   n, c, y, x) {
         Y[n, c, y, x] = 0
 }
 
-# 1x1 conv, stride s, no bias; W1MODE zero | tap (copy channel c % cin) | dense
-function conv1x1(pfx, X, Y, cout, s,   Wt, n, c, y, x, ci, cin, v, i) {
+# the weight of a flat tensor with fan-in cin: (1 .. 4) / (4 * p), p the
+# power of two >= cin (exact in float; the output is about the input mean)
+function flatw(cin,   p) { p = 1; while (p < cin) p *= 2; rs = (rs * 75 + 74) % 65537; return (1 + rs % 4) / (4 * p) }
+
+# 1x1 weight [cout, cin] in mode zero | flat | dense | tap (copy channel c % cin)
+# into Wt (dense, tap) or the returned constant (flat); emitted as NAME
+function w1x1(name, mode, cout, cin, Wt,   c, ci, a) {
+    if (mode == "zero") { emit_zero(name, cout "x" cin "x1x1"); return 0 }
+    if (mode == "flat") { a = flatw(cin); print name, cout "x" cin "x1x1", "c:" a > ARGS; return a }
+    for (c = 0; c < cout; c++) for (ci = 0; ci < cin; ci++)
+        Wt[c * cin + ci] = mode == "tap" ? (ci == c % cin ? 1 : 0) : rnd() / 16
+    emit_vals(name, cout "x" cin "x1x1", cout * cin, Wt)
+    return 0
+}
+
+# sum over channels c0 .. c1-1 of A[n, c, y, x] (A a map or P[c, y, x] with n "")
+function csum(A, n, c0, c1, y, x,   c, v) {
+    v = 0
+    for (c = c0; c < c1; c++) v += (n == "") ? A[c, y, x] : A[n, c, y, x]
+    return v
+}
+
+# 1x1 conv, stride s, no bias, weights in mode MODE
+function conv1x1(pfx, X, Y, cout, s, mode,   Wt, n, c, y, x, ci, cin, v, a, t) {
     cin = X["c"]
     tnew(Y, cout, odim(X["h"], 1, s, 0), odim(X["w"], 1, s, 0))
-    if (W1MODE == "zero") emit_zero(pfx ".weight", cout "x" cin "x1x1")
-    else {
-        for (c = 0; c < cout; c++) for (ci = 0; ci < cin; ci++)
-            Wt[c * cin + ci] = W1MODE == "tap" ? (ci == c % cin ? 1 : 0) : rnd()
-        emit_vals(pfx ".weight", cout "x" cin "x1x1", cout * cin, Wt)
-    }
-    for (n = 0; n < batch; n++) for (c = 0; c < cout; c++) for (y = 0; y < Y["h"]; y++) for (x = 0; x < Y["w"]; x++) {
-        v = 0
-        if (W1MODE == "tap") v = X[n, c % cin, y * s, x * s]
-        else if (W1MODE == "dense") for (ci = 0; ci < cin; ci++) v += Wt[c * cin + ci] * X[n, ci, y * s, x * s]
-        Y[n, c, y, x] = v
+    a = w1x1(pfx ".weight", mode, cout, cin, Wt)
+    for (n = 0; n < batch; n++) for (y = 0; y < Y["h"]; y++) for (x = 0; x < Y["w"]; x++) {
+        if (mode == "flat") t = a * csum(X, n, 0, cin, y * s, x * s)
+        for (c = 0; c < cout; c++) {
+            v = 0
+            if (mode == "tap") v = X[n, c % cin, y * s, x * s]
+            else if (mode == "flat") v = t
+            else if (mode == "dense") for (ci = 0; ci < cin; ci++) v += Wt[c * cin + ci] * X[n, ci, y * s, x * s]
+            Y[n, c, y, x] = v
+        }
     }
 }
 
 # SPConv with zero GWC: u3 = PWC(P(x3)) [+ biases], o3 = BN1(u3),
 # o1 = BN2(CONV1x1(P(x1)) + bias), per-channel softmax of the means, blend
-function sp(pfx, X, Y, cout, s,   cin, r, Wp, W1, Cb, Gb, Pb, P, n, c, y, x, ci, ho, wo, i, \
+function sp(pfx, X, Y, cout, s,   cin, r, Wp, W1, Cb, Gb, Pb, P, n, c, y, x, ci, ho, wo, i, ap, a1, S3, S1, \
             W1t, B1t, M1t, V1t, W2t, B2t, M2t, V2t, O3, O1, m3, m1, w3, u, h, w) {
     cin = X["c"]; r = int(cin * ratio); h = X["h"]; w = X["w"]
     ho = odim(h, 3, s, 1); wo = odim(w, 3, s, 1)
     emit_zero(pfx ".gwc.weight", cout "x" int(r / 2) "x3x3")
-    for (i = 0; i < cout * r; i++) Wp[i] = dense ? rnd() : 0
-    for (i = 0; i < cout * (cin - r); i++) W1[i] = dense ? rnd() : 0
-    if (dense) {
-        emit_vals(pfx ".pwc.weight", cout "x" r "x1x1", cout * r, Wp)
-        emit_vals(pfx ".conv1x1.weight", cout "x" (cin - r) "x1x1", cout * (cin - r), W1)
-    } else {
-        emit_zero(pfx ".pwc.weight", cout "x" r "x1x1")
-        emit_zero(pfx ".conv1x1.weight", cout "x" (cin - r) "x1x1")
-    }
+    ap = w1x1(pfx ".pwc.weight", maps, cout, r, Wp)
+    a1 = w1x1(pfx ".conv1x1.weight", maps, cout, cin - r, W1)
     for (c = 0; c < cout; c++) { Cb[c] = rnd(); Gb[c] = ALL ? rnd() : 0; Pb[c] = ALL ? rnd() : 0 }
     emit_vals(pfx ".conv1x1.bias", cout, cout, Cb)
     if (ALL) { emit_vals(pfx ".gwc.bias", cout, cout, Gb); emit_vals(pfx ".pwc.bias", cout, cout, Pb) }
@@ -214,22 +244,28 @@ function sp(pfx, X, Y, cout, s,   cin, r, Wp, W1, Cb, Gb, Pb, P, n, c, y, x, ci,
     tnew(Y, cout, ho, wo)
     for (n = 0; n < batch; n++) {
         split("", P)
-        if (dense) for (ci = 0; ci < cin; ci++) for (y = 0; y < ho; y++) for (x = 0; x < wo; x++)
+        if (maps != "zero") for (ci = 0; ci < cin; ci++) for (y = 0; y < ho; y++) for (x = 0; x < wo; x++)
             P[ci, y, x] = (s == 1 || CONST) ? X[n, ci, y, x] : \
                 (X[n, ci, 2 * y, 2 * x] + X[n, ci, 2 * y, 2 * x + 1] + X[n, ci, 2 * y + 1, 2 * x] + X[n, ci, 2 * y + 1, 2 * x + 1]) / 4
+        if (maps == "flat") for (y = 0; y < ho; y++) for (x = 0; x < wo; x++) {
+            S3[y, x] = ap * csum(P, "", 0, r, y, x); S1[y, x] = a1 * csum(P, "", r, cin, y, x)
+        }
         for (c = 0; c < cout; c++) {
             m3 = 0; m1 = 0
             for (y = 0; y < ho; y++) for (x = 0; x < wo; x++) {
                 u = Gb[c] + Pb[c]
                 if (dense) for (ci = 0; ci < r; ci++) u += Wp[c * r + ci] * P[ci, y, x]
+                if (maps == "flat") u += S3[y, x]
                 O3[y, x] = bnv(u, c, W1t, B1t, M1t, V1t)
                 u = Cb[c]
                 if (dense) for (ci = 0; ci < cin - r; ci++) u += W1[c * (cin - r) + ci] * P[r + ci, y, x]
+                if (maps == "flat") u += S1[y, x]
                 O1[y, x] = bnv(u, c, W2t, B2t, M2t, V2t)
                 m3 += O3[y, x]; m1 += O1[y, x]
             }
             m3 /= ho * wo; m1 /= ho * wo
             w3 = 1 / (1 + exp(m1 - m3))
+            if (debug) printf "%s %d w3 %.4f\n", pfx, c, w3 > "/dev/stderr"
             for (y = 0; y < ho; y++) for (x = 0; x < wo; x++) Y[n, c, y, x] = w3 * O3[y, x] + (1 - w3) * O1[y, x]
         }
     }
@@ -264,7 +300,7 @@ function basic(pfx, X, planes, s, kind, sc,   A, B, I) {
     if (kind == "sp") sp(pfx ".conv2", A, B, planes, 1); else conv3(pfx ".conv2", A, B, planes, 1)
     bn(pfx ".bn2", B)
     if (s != 1 || X["c"] != planes) {
-        if (sc == "B") { conv1x1(pfx ".downsample.0", X, I, planes, s); bn(pfx ".downsample.1", I) }
+        if (sc == "B") { conv1x1(pfx ".downsample.0", X, I, planes, s, DSMODE); bn(pfx ".downsample.1", I) }
         else shortcutA(X, I, planes)
         add(B, I)
     } else add(B, X)
@@ -272,10 +308,10 @@ function basic(pfx, X, planes, s, kind, sc,   A, B, I) {
 }
 
 function bottleneck(pfx, X, planes, s,   A, B, C, I) {
-    conv1x1(pfx ".conv1", X, A, planes, 1); bn(pfx ".bn1", A); relu(A)
+    conv1x1(pfx ".conv1", X, A, planes, 1, maps); bn(pfx ".bn1", A); relu(A)
     sp(pfx ".conv2", A, B, planes, s); bn(pfx ".bn2", B); relu(B)
-    conv1x1(pfx ".conv3", B, C, 4 * planes, 1); bn(pfx ".bn3", C)
-    if (s != 1 || X["c"] != 4 * planes) { conv1x1(pfx ".downsample.0", X, I, 4 * planes, s); bn(pfx ".downsample.1", I); add(C, I) }
+    conv1x1(pfx ".conv3", B, C, 4 * planes, 1, maps); bn(pfx ".bn3", C)
+    if (s != 1 || X["c"] != 4 * planes) { conv1x1(pfx ".downsample.0", X, I, 4 * planes, s, DSMODE); bn(pfx ".downsample.1", I); add(C, I) }
     else add(C, X)
     relu(C); tcopy(C, X)
 }

@@ -87,7 +87,10 @@ function M.run(g, kernels, plan, blob, weights_source)
     in_c = ins[1], in_h = ins[2], in_w = ins[3], out_c = outs[1], out_h = outs[2], out_w = outs[3],
     in_size = batch * ins[1] * ins[2] * ins[3], out_size = batch * outs[1] * outs[2] * outs[3],
     in_shape = string.format("(%d, %d, %d, %d)", batch, ins[1], ins[2], ins[3]),
-    out_shape = string.format("(%d, %d, %d, %d)", batch, outs[1], outs[2], outs[3]),
+    out_shape = g.output.flat and string.format("(%d, %d)", batch, outs[1])
+      or string.format("(%d, %d, %d, %d)", batch, outs[1], outs[2], outs[3]),
+    out_dims = g.output.flat and string.format("%s_BATCH, %s_OUT_C", NAME, NAME)
+      or string.format("%s_BATCH, %s_OUT_C, %s_OUT_H, %s_OUT_W", NAME, NAME, NAME, NAME),
     arena_bytes = plan.arena_bytes, weight_bytes = 4 * blob.floats,
     layers = table.concat(layers, " *\n"), kernels = table.concat(texts, "\n"), calls = table.concat(calls),
     arena = plan.arena_bytes > 0

@@ -93,7 +93,10 @@ local function op_function(g, op)
       raise(op .. ": " .. fmt, ...)
     end, { table.unpack(shapes, 2) })
     local handle = new_node(g, op, inputs, attrs, shape, where)
-    if impl.weights then claim_name(g, g.node_of[handle], raise) end
+    local node = g.node_of[handle]
+    -- flatten and linear make [N, C] tensors; elementwise ops keep the rank
+    node.flat = impl.flattens or g.nodes[inputs[1]].flat
+    if impl.weights then claim_name(g, node, raise) end
     return handle
   end
 end
@@ -130,6 +133,7 @@ local function output_function(g)
     if g.output then raise("output: called twice (first at %s)", g.output.where) end
     local handle = new_node(g, "output", { src.id }, {}, src.shape, where)
     g.output = g.node_of[handle]
+    g.output.flat = src.flat
     return handle
   end
 end

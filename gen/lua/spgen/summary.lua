@@ -18,6 +18,14 @@ function M.text(g, plan, blob, files)
     end
   end
   local params, macs = costs.totals(rows)
+  local vparams, vmacs = params, macs
+  for _, r in ipairs(rows) do
+    if r.vanilla then vparams, vmacs = vparams - r.params + r.vanilla.params, vmacs - r.macs + r.vanilla.macs end
+  end
+  if vparams ~= params then
+    add("the same network with each spconv a vanilla 3x3 conv: params %s, MACs/image %s (spconv: %.1f%%, %.1f%%)",
+      costs.group(vparams), costs.group(vmacs), 100 * params / vparams, 100 * macs / vmacs)
+  end
   add("arena %s bytes (lower bound %s, sum of activations and scratch %s); batch %d",
     costs.group(plan.arena_bytes), costs.group(plan.lower_bound), costs.group(plan.sum_bytes), g.net.batch)
   for _, f in ipairs(files) do

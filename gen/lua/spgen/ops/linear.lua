@@ -1,6 +1,6 @@
 -- Linear on a flat input (C x 1 x 1, e.g. after flatten). Paddle stores the
 -- weight as [in, out], PyTorch as [out, in].
-local M = {}
+local M = { flattens = true }
 
 M.schema = {
   out = { type = "integer", required = true, min = 1, max = 1 << 20 },

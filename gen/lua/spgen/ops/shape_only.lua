@@ -10,6 +10,7 @@ M.relu = op(function(_, s) return { s[1], s[2], s[3] } end)
 M.softmax = op(function(_, s) return { s[1], s[2], s[3] } end)
 M.global_avgpool = op(function(_, s) return { s[1], 1, 1 } end)
 M.flatten = op(function(_, s) return { s[1] * s[2] * s[3], 1, 1 } end)
+M.flatten.flattens = true
 
 M.add = op(function(_, a, raise, others)
   local b = others[1]

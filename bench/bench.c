@@ -1,0 +1,72 @@
+/* Times two emitted networks in one process: A (the SPConv network) against
+   B (its vanilla baseline), same input size, medians of many runs, so the
+   ratio holds on a shared, noisy machine. Built by scripts/bench.sh with
+   -DA=name -DB=name -DUA=NAME -DUB=NAME (the macro prefixes). */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#define STR2(x) #x
+#define STR(x) STR2(x)
+#define CAT2(a, b) a##b
+#define CAT(a, b) CAT2(a, b)
+#define HDR(n) STR(n.h)
+#include HDR(A)
+#include HDR(B)
+
+#define RUNS 21
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static int cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+typedef int (*run_fn)(const float *, float *);
+
+/* Median over RUNS of the mean time of enough calls to last ~20 ms. */
+static double median_ms(run_fn run, const float *in, float *out)
+{
+    double t[RUNS];
+    int reps = 1;
+    double t0 = now();
+    run(in, out);
+    double once = now() - t0;
+    if (once < 0.02)
+        reps = (int)(0.02 / (once + 1e-9)) + 1;
+    for (int r = 0; r < RUNS; r++) {
+        t0 = now();
+        for (int i = 0; i < reps; i++)
+            run(in, out);
+        t[r] = (now() - t0) / reps * 1e3;
+    }
+    qsort(t, RUNS, sizeof t[0], cmp);
+    return t[RUNS / 2];
+}
+
+int main(void)
+{
+    static float in[CAT(UA, _IN_SIZE)], out_a[CAT(UA, _OUT_SIZE)], out_b[CAT(UB, _OUT_SIZE)];
+    for (int i = 0; i < CAT(UA, _IN_SIZE); i++)
+        in[i] = (float)((i * 7919) % 2001 - 1000) / 1000.0f;
+    /* interleave so drift in machine load hits both alike */
+    double a = 0, b = 0;
+    for (int round = 0; round < 3; round++) {
+        double ta = median_ms(CAT(A, _run), in, out_a), tb = median_ms(CAT(B, _run), in, out_b);
+        a = round == 0 || ta < a ? ta : a;
+        b = round == 0 || tb < b ? tb : b;
+    }
+    printf("%-22s %9.3f ms   arena %9d B   weights %10d B\n", STR(A), a, CAT(UA, _ARENA_BYTES), CAT(UA, _WEIGHT_BYTES));
+    printf("%-22s %9.3f ms   arena %9d B   weights %10d B\n", STR(B), b, CAT(UB, _ARENA_BYTES), CAT(UB, _WEIGHT_BYTES));
+    printf("ratio %s / %s: time %.2f, weights %.2f\n", STR(A), STR(B), a / b,
+           (double)CAT(UA, _WEIGHT_BYTES) / CAT(UB, _WEIGHT_BYTES));
+    return 0;
+}
