@@ -6,7 +6,7 @@ CFLAGS = -std=c11 -O2 -g -Wall -Wextra -Werror -pedantic -D_POSIX_C_SOURCE=20080
 LUA_CFLAGS := $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
 LUA_LIBS := $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
 
-HOST_SRC = gen/main.c gen/lua_host.c gen/farray.c gen/outdir.c gen/safetensors.c gen/json.c
+HOST_SRC = gen/main.c gen/spgen.c gen/lua_host.c gen/farray.c gen/outdir.c gen/safetensors.c gen/json.c
 HOST_HDR = $(wildcard gen/*.h)
 EMBEDDED = $(shell find gen/lua -name '*.lua' | sort) $(sort $(wildcard templates/*.in))
 
@@ -25,6 +25,12 @@ build/embedded.c: build/embed $(EMBEDDED)
 build/spgen: $(HOST_SRC) $(HOST_HDR) build/embedded.c | build/.deps
 	$(CC) $(CFLAGS) $(LUA_CFLAGS) -Igen -o $@ $(HOST_SRC) build/embedded.c $(LUA_LIBS) -lm
 
+# The generator under AddressSanitizer and UBSan, for the bad-input suites.
+build/asan/spgen: $(HOST_SRC) $(HOST_HDR) build/embedded.c | build/.deps
+	@mkdir -p build/asan
+	$(CC) $(CFLAGS) -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+		$(LUA_CFLAGS) -Igen -o $@ $(HOST_SRC) build/embedded.c $(LUA_LIBS) -lm
+
 include tests/contract/contract.mk
 include tests/ref/ref.mk
 include tests/unit/unit.mk
@@ -32,7 +38,7 @@ include tests/unit/unit.mk
 build/plan_check: tests/plan/plan_check.c | build/.deps
 	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -o $@ $<
 
-TEST_TOOLS = build/spgen build/contract_check build/ref_spconv build/ref_net build/mknpy build/npycmp \
+TEST_TOOLS = build/spgen build/asan/spgen build/contract_check build/ref_spconv build/ref_net build/mknpy build/npycmp \
 	build/mkfix build/test_safetensors build/plan_check
 
 $(TEST_TOOLS): | build/.deps

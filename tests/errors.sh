@@ -105,6 +105,17 @@ $MKFIX st "$work/nan.safetensors" sp.gwc.weight 8x2x3x3 c:nan sp.pwc.weight 8x4x
 expect weights_nan 1 "nan.safetensors: tensor 'sp.gwc.weight' holds a non-finite value" \
   "$work/good.lua" --weights "$work/nan.safetensors" -o "$work/out"
 
+# extra tensors: a warning, or an error with --strict
+printf '%s\nlocal x = spconv(net.input, { out = 8, name = "sp" })\nx = spconv(x, { out = 8, name = "sp2" })\nreturn output(x)\n' \
+  "$HEAD" | spec two
+$SPGEN "$work/two.lua" -o "$work/gen" --dump-weights "$work/two.safetensors" >/dev/null 2>&1
+if $SPGEN "$work/good.lua" -o "$work/gen" --weights "$work/two.safetensors" 2>"$work/stderr" >/dev/null \
+   && grep -q "two.safetensors: warning: 14 tensor(s) not used by the spec, first 'sp2.bn1.bias'" "$work/stderr"; then
+  pass "errors/extra_tensors_warn"
+else fail "errors/extra_tensors_warn" "$(head -c 300 "$work/stderr")"; fi
+expect extra_tensors_strict 1 "two.safetensors: 14 tensor\(s\) not used by the spec, first 'sp2.bn1.bias' \(--strict\)" \
+  "$work/good.lua" --weights "$work/two.safetensors" --strict -o "$work/out"
+
 # the output directory is replaced only on success, and only our files change
 rm -rf "$work/out"; mkdir -p "$work/out"; echo keep > "$work/out/sentinel"
 if $SPGEN "$work/good.lua" -o "$work/out" >/dev/null 2>&1 && [ -f "$work/out/sentinel" ] && [ -f "$work/out/t.c" ] \

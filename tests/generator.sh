@@ -38,6 +38,13 @@ $SPGEN $L -o "$work/e" --set cin=24 --set out=16 --set stride=2 --set seed=2 >/d
 if ! cmp -s "$work/a/spconv_layer_weights.bin" "$work/e/spconv_layer_weights.bin"; then pass "determinism/seed_matters"
 else fail "determinism/seed_matters" "seed 2 gave the seed 1 weights"; fi
 
+# independent of the working directory, the spelling of the spec path and the environment
+mkdir -p "$work/elsewhere/specs"; cp $L "$work/elsewhere/specs/"
+(cd "$work/elsewhere" && env -i PATH="$PATH" LANG=de_DE.UTF-8 LC_ALL=C.UTF-8 TZ=Asia/Tokyo \
+  "$OLDPWD/$SPGEN" ./specs/spconv_layer.lua -o "$work/f" --set cin=24 --set out=16 --set stride=2 >/dev/null 2>&1)
+if diff -r "$work/a" "$work/f" >/dev/null; then pass "determinism/cwd_path_env"
+else fail "determinism/cwd_path_env" "$(diff -r "$work/a" "$work/f" | head -3)"; fi
+
 # one 64 -> 64 layer at 32x32: no buffer the size of a branch map (64*32*32 floats);
 # all static memory of the compiled kernel is the planned arena
 $SPGEN $L -o "$work/m" >/dev/null

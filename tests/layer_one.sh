@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One layer configuration end to end: generate with spgen, compile the emitted
-# files with gcc and clang under the strict flags, check the contract, run both
-# builds on a random input and compare with the independent reference.
+# files with gcc and clang under the strict flags (the clang build with ASan
+# and UBSan), check the contract, run both builds on a random input and
+# compare with the independent reference.
 # usage: layer_one.sh NAME WORKDIR cin out h w batch ratio groups stride bias naming bn relu seed
 # Tolerance: max |got - want| / max |want| <= 1e-4 (the project's metric).
 set -u
@@ -28,7 +29,9 @@ if ! $BUILD/ref_spconv "${ref[@]}" "$dir/w.safetensors" "$dir/in.npy" "$dir/want
   fail "$name" "reference failed: $(tail -1 "$log")"; exit 0
 fi
 for cc in gcc clang; do
-  if ! make -s -C "$dir/gen" clean all CC=$cc CFLAGS="$STRICT_CFLAGS" >>"$log" 2>&1; then
+  flags=$STRICT_CFLAGS
+  [ $cc = clang ] && flags="$flags $SAN_CFLAGS"
+  if ! make -s -C "$dir/gen" clean all CC=$cc CFLAGS="$flags" >>"$log" 2>&1; then
     fail "$name" "$cc build failed: $(grep -m1 error "$log")"; exit 0
   fi
   if ! "$dir/gen/layer_run" "$dir/in.npy" "$dir/got_$cc.npy" >>"$log" 2>&1; then

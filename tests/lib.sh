@@ -4,6 +4,9 @@ pass() { echo "PASS $1"; }
 fail() { echo "FAIL $1: $2"; }
 skip() { echo "SKIP $1: $2"; }
 BUILD=${BUILD:-build}
-SPGEN=$BUILD/spgen
+# SPGEN may point at the sanitizer build (tests/run.sh does for the bad-input suites)
+SPGEN=${SPGEN:-$BUILD/spgen}
 # The strictest flags users compile the emitted C with.
 STRICT_CFLAGS="-std=c99 -O1 -Wall -Wextra -Werror -pedantic"
+# Emitted kernels also run under AddressSanitizer and UBSan: any report fails.
+SAN_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One zoo network end to end: generate (random weights dumped), check the
-# memory plan and the C contract, compile under the strict flags, run, and
+# memory plan and the C contract, compile under the strict flags with ASan
+# and UBSan, run, and
 # compare with the reference network (tests/ref, no generator code):
 # max |got - want| / max |want| <= 1e-4.
 # usage: zoo_one.sh NAME WORKDIR SPEC ARCH SIZE BATCH [KEY=VALUE]...
@@ -23,7 +24,7 @@ if ! $BUILD/plan_check "$dir/plan" >>"$log" 2>&1; then fail "$name" "plan: $(tai
 if ! $BUILD/contract_check "$dir/gen/$spec.c" "$dir/gen/${spec}_weights.c" >>"$log" 2>&1; then
   fail "$name" "contract: $(grep -m1 error: "$log")"; exit 0
 fi
-if ! make -s -C "$dir/gen" CFLAGS="$STRICT_CFLAGS" >>"$log" 2>&1; then
+if ! make -s -C "$dir/gen" CFLAGS="$STRICT_CFLAGS $SAN_CFLAGS" >>"$log" 2>&1; then
   fail "$name" "build: $(grep -m1 error "$log")"; exit 0
 fi
 $BUILD/mknpy 5 "$dir/in.npy" "$batch" 3 "$size" "$size"

@@ -10,7 +10,8 @@ names an spgen spec uses:
 
   SPConv_3x3   qiulinzhang/SPConv.pytorch, code/resnet_sp.py, verbatim apart from
                the `bias` switch ("official": bias on conv1x1 only; "all": bias
-               on gwc, pwc and conv1x1 as in the Paddle version)
+               on gwc, pwc and conv1x1 as in the Paddle version) and a `groups`
+               switch for gwc (default 2, the official value)
   sp_resnet18 / sp_resnet50        torchvision ImageNet layout, SPConv block 3x3s
   resnet18_cifar / sp_resnet18_cifar   3x3 stem, no maxpool, 64..512 planes
   resnet20_cifar / sp_resnet20_cifar   16/32/64 planes, option-A shortcut, `linear`
@@ -37,7 +38,7 @@ BIASES = ("official", "all")
 
 
 class SPConv_3x3(nn.Module):
-    def __init__(self, inplanes, outplanes, stride=1, ratio=0.5, bias="official"):
+    def __init__(self, inplanes, outplanes, stride=1, ratio=0.5, bias="official", groups=2):
         super().__init__()
         if bias not in BIASES:
             raise ValueError("bias must be 'official' or 'all', not %r" % (bias,))
@@ -48,7 +49,7 @@ class SPConv_3x3(nn.Module):
         self.ratio = ratio
         all_bias = bias == "all"
         self.gwc = nn.Conv2d(self.inplanes_3x3, outplanes, kernel_size=3, stride=stride,
-                             padding=1, groups=2, bias=all_bias)
+                             padding=1, groups=groups, bias=all_bias)
         self.pwc = nn.Conv2d(self.inplanes_3x3, outplanes, kernel_size=1, bias=all_bias)
         self.conv1x1 = nn.Conv2d(self.inplanes_1x1, outplanes, kernel_size=1)
         self.avgpool_s2_1 = nn.AvgPool2d(kernel_size=2, stride=2)

@@ -21,6 +21,17 @@ local EMIT = {
 
 local M = {}
 
+-- "spconv 'layer1.0.conv1'" or "relu": names are validated, so they are
+-- safe inside a C comment.
+local function label(node)
+  return node.name and string.format("%s '%s'", node.op, node.name) or node.op
+end
+
+-- The spec's base name and line: the same text whatever path spgen was given.
+local function where(g, node)
+  return g.spec_name .. ":" .. node.where:match(":(%d+)$")
+end
+
 local function fused_text(g, k)
   local parts = {}
   if k.kind == "spconv" then parts[#parts + 1] = "bn1, bn2 and pooling folded into the weights" end
@@ -31,7 +42,7 @@ local function fused_text(g, k)
   end
   if k.residual then
     local r = g.nodes[k.residual]
-    parts[#parts + 1] = string.format("residual add of %s '%s' in the store", r.op, r.name or r.id)
+    parts[#parts + 1] = string.format("residual add of %s (%s) in the store", label(r), where(g, r))
   end
   if k.relu then parts[#parts + 1] = "relu in the store" end
   if k.gap then parts[#parts + 1] = "global average pool in the store" end
@@ -42,8 +53,8 @@ local function layer_comment(g, k)
   local node = k.node
   local op = ops[node.op]
   local lines = {}
-  local head = string.format(" * layer %d: %s '%s' (%s): %s -> %s", k.index, node.op, node.name or node.op,
-    node.where, costs.shape(k.in_shape), costs.shape(k.last.shape))
+  local head = string.format(" * layer %d: %s (%s): %s -> %s", k.index, label(node), where(g, node),
+    costs.shape(g.nodes[node.inputs[1]].shape), costs.shape(k.last.shape))
   lines[1] = head
   if node.op == "spconv" then
     local a = node.attrs

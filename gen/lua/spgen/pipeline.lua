@@ -24,7 +24,7 @@ local function check_sizes(g)
   end
 end
 
--- opts: spec, outdir, target, weights, batch, set, summary, dump_weights, plan
+-- opts: spec, outdir, target, weights, batch, set, summary, dump_weights, plan, strict
 function M.run(opts)
   local target = opts.target or "c"
   if target ~= "c" then
@@ -34,7 +34,7 @@ function M.run(opts)
   g.spec_name = opts.spec:match("[^/]*$")
   if opts.batch then g.net.batch = opts.batch end
   check_sizes(g)
-  local w, need, source = weights.bind(g, opts.weights)
+  local w, need, source = weights.bind(g, opts.weights, opts.strict)
   local kernels, views = fuse.run(g)
   if #kernels == 0 then fail.raise(g.output.where, "the network has no operations") end
   local blob = fold.run(g, kernels, w)

@@ -59,7 +59,7 @@ local function check_values(path, t, a)
   end
 end
 
-local function from_file(path, need)
+local function from_file(path, need, strict)
   local file, err = native.read_safetensors(path)
   if not file then fail.raise(nil, "%s", err) end
   local out, used = {}, {}
@@ -79,7 +79,9 @@ local function from_file(path, need)
   for key in pairs(file) do if not used[key] then unused[#unused + 1] = key end end
   if #unused > 0 then
     table.sort(unused)
-    native.warn(string.format("%s: warning: %d tensor(s) not used by the spec, first '%s'", path, #unused, unused[1]))
+    local msg = string.format("%d tensor(s) not used by the spec, first '%s'", #unused, unused[1])
+    if strict then fail.raise(path, "%s (--strict)", msg) end
+    native.warn(path .. ": warning: " .. msg)
   end
   return out
 end
@@ -92,10 +94,10 @@ end
 
 -- Returns { key -> farray }, the list of required tensors, and where the
 -- values came from (the file's base name or "seed N") for the emitted comments.
-function M.bind(g, override)
+function M.bind(g, override, strict)
   local need = M.required(g)
   local path = override or (g.net.weights and spec_relative(g, g.net.weights))
-  if path then return from_file(path, need), need, path:match("[^/]*$") end
+  if path then return from_file(path, need, strict), need, path:match("[^/]*$") end
   local out = {}
   for _, t in ipairs(need) do out[t.key] = random_tensor(g.net.seed, t) end
   return out, need, "seed " .. g.net.seed

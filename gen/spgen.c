@@ -1,0 +1,139 @@
+/* spgen: compiles a network spec into shape-specialized C.
+   The C side owns the process, the command line and file I/O; the pipeline
+   itself (spec -> shapes -> fold -> plan -> emit) is Lua, in gen/lua/spgen. */
+#include <lauxlib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lua_host.h"
+#include "spgen.h"
+
+static const char usage_text[] =
+    "usage: spgen SPEC.lua [-o OUTDIR] [--target c|cuda|all] [--weights FILE]\n"
+    "             [--batch N] [--set KEY=VALUE]... [--summary] [--dump-weights FILE]\n"
+    "             [--plan FILE] [--strict]\n";
+
+static int usage(const char *msg, const char *arg)
+{
+    fprintf(stderr, "spgen: %s%s%s\n%s", msg, arg ? ": " : "", arg ? arg : "", usage_text);
+    return 2;
+}
+
+/* Fills the options table at the top of the stack; returns 0 or an exit code. */
+static int parse_args(lua_State *L, int argc, char **argv)
+{
+    int i, have_spec = 0;
+    lua_newtable(L); /* set */
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *key = NULL;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(usage_text, stdout);
+            return -1;
+        }
+        if (strcmp(a, "--summary") == 0 || strcmp(a, "--strict") == 0) {
+            lua_pushboolean(L, 1);
+            lua_setfield(L, -3, a + 2);
+            continue;
+        }
+        if (strcmp(a, "-o") == 0)
+            key = "outdir";
+        else if (strcmp(a, "--target") == 0)
+            key = "target";
+        else if (strcmp(a, "--weights") == 0)
+            key = "weights";
+        else if (strcmp(a, "--batch") == 0)
+            key = "batch";
+        else if (strcmp(a, "--dump-weights") == 0)
+            key = "dump_weights";
+        else if (strcmp(a, "--plan") == 0)
+            key = "plan";
+        else if (strcmp(a, "--set") == 0)
+            key = "set";
+        else if (a[0] == '-' && a[1] != '\0')
+            return usage("unknown option", a);
+        if (!key) {
+            if (have_spec)
+                return usage("more than one spec given", a);
+            have_spec = 1;
+            lua_pushstring(L, a);
+            lua_setfield(L, -3, "spec");
+            continue;
+        }
+        if (i + 1 >= argc || argv[i + 1][0] == '\0')
+            return usage("option needs a value", a);
+        const char *v = argv[++i];
+        if (strcmp(key, "set") == 0) {
+            const char *eq = strchr(v, '=');
+            if (!eq || eq == v)
+                return usage("--set needs KEY=VALUE", v);
+            lua_pushlstring(L, v, (size_t)(eq - v));
+            lua_pushstring(L, eq + 1);
+            lua_settable(L, -3);
+        } else if (strcmp(key, "batch") == 0) {
+            char *end;
+            long n = strtol(v, &end, 10);
+            if (*end != '\0' || n < 1 || n > 65536)
+                return usage("--batch needs an integer from 1 to 65536", v);
+            lua_pushinteger(L, n);
+            lua_setfield(L, -3, key);
+        } else {
+            if (strcmp(key, "target") == 0 && strcmp(v, "c") != 0 && strcmp(v, "cuda") != 0 &&
+                strcmp(v, "all") != 0)
+                return usage("--target must be c, cuda or all", v);
+            lua_pushstring(L, v);
+            lua_setfield(L, -3, key);
+        }
+    }
+    if (!have_spec)
+        return usage("no spec given", NULL);
+    lua_setfield(L, -2, "set");
+    return 0;
+}
+
+static int traceback(lua_State *L)
+{
+    /* Errors raised for the user are plain messages; anything else is a bug
+       in spgen, and then the traceback is what helps. */
+    const char *msg = lua_tostring(L, 1);
+    if (msg && strncmp(msg, "@@", 2) == 0) {
+        lua_pushstring(L, msg + 2);
+        return 1;
+    }
+    luaL_traceback(L, L, msg ? msg : "(error object is not a string)", 1);
+    lua_pushfstring(L, "internal error: %s", lua_tostring(L, -1));
+    return 1;
+}
+
+int spgen_main(int argc, char **argv)
+{
+    lua_host *h = lua_host_new();
+    if (!h) {
+        fputs("spgen: out of memory\n", stderr);
+        return 1;
+    }
+    lua_State *L = lua_host_state(h);
+    lua_newtable(L);
+    int rc = parse_args(L, argc, argv);
+    if (rc != 0) {
+        lua_host_free(h);
+        return rc < 0 ? 0 : rc;
+    }
+    lua_pushcfunction(L, traceback);
+    lua_getglobal(L, "require");
+    lua_pushstring(L, "spgen.pipeline");
+    if (lua_pcall(L, 1, 1, -3) != LUA_OK) {
+        fprintf(stderr, "spgen: %s\n", lua_tostring(L, -1));
+        lua_host_free(h);
+        return 1;
+    }
+    lua_getfield(L, -1, "run");
+    lua_pushvalue(L, 1);
+    if (lua_pcall(L, 1, 0, 2) != LUA_OK) {
+        fprintf(stderr, "%s\n", lua_tostring(L, -1));
+        rc = 1;
+    }
+    lua_host_free(h);
+    return rc;
+}

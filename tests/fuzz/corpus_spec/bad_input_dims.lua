@@ -1,0 +1,2 @@
+local net = network { name = "bad", input = { 1, 2 } }
+return output(net.input)

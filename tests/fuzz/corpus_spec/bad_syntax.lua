@@ -1,0 +1,2 @@
+local net = network { name = "syntax", input = { 2, 2, 2 } 
+return output(
