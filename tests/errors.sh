@@ -82,6 +82,8 @@ printf '%s\nerror("custom failure")\n' "$HEAD" | spec user_error
 expect spec_error_call 1 "user_error.lua:2: custom failure" "$work/user_error.lua" -o "$work/out"
 printf 'local net = network { name = "t", input = { 4096, 4096, 4096 } }\n' | spec huge
 expect huge_tensor 1 "huge.lua:1: network: input of .* is too large" "$work/huge.lua" -o "$work/out"
+printf 'local net = network { name = "t", input = { 64, 1024, 1024 }, batch = 16 }\nreturn output(spconv(spconv(net.input, { out = 64 }), { out = 64 }))\n' | spec huge_arena
+expect huge_arena 1 "huge_arena.lua:1: the activation arena of .* bytes is past what a 32-bit target can address" "$work/huge_arena.lua" -o "$work/out"
 expect set_bad_value 1 "spconv: option 'ratio' must be number, got abc" specs/spconv_layer.lua --set ratio=abc -o "$work/out"
 
 # weights errors: exit 1, naming the file and the tensor

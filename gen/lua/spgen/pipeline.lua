@@ -24,6 +24,18 @@ local function check_sizes(g)
   end
 end
 
+-- Arena and weights must be addressable by a 32-bit target, and their float
+-- offsets must fit the C ints of the emitted kernels.
+local function check_limits(g, p, blob)
+  local limit = 1 << 31
+  if p.arena_bytes >= limit then
+    fail.raise(g.net.where, "the activation arena of %d bytes is past what a 32-bit target can address", p.arena_bytes)
+  end
+  if 4 * blob.floats >= limit then
+    fail.raise(g.net.where, "the weights of %d bytes are past what a 32-bit target can address", 4 * blob.floats)
+  end
+end
+
 -- opts: spec, outdir, target, weights, batch, set, summary, dump_weights, plan, strict
 function M.run(opts)
   local target = opts.target or "c"
@@ -39,6 +51,7 @@ function M.run(opts)
   if #kernels == 0 then fail.raise(g.output.where, "the network has no operations") end
   local blob = fold.run(g, kernels, w)
   local p = plan.run(g, kernels, views)
+  check_limits(g, p, blob)
   local files = emit_c.run(g, kernels, p, blob, source)
   local ok, err = native.write_outputs(opts.outdir or ("out/" .. g.net.name), files)
   if not ok then fail.raise(nil, "%s", err) end

@@ -197,7 +197,7 @@ function M.load(path, set)
   g.handle_mt = handle_mt(g)
   local fn, perr = load(src, g.chunk, "t", make_env(g, spec_args(set)))
   if not fn then fail.pass(perr) end
-  local ok, result = native.run_sandboxed(fn)
+  local ok, result = native.run_sandboxed(fn, nil, path)
   if not ok then
     result = tostring(result)
     -- a memory error carries no line: name at least the file
