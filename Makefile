@@ -14,6 +14,7 @@ all: build/spgen
 
 build/.deps:
 	@scripts/install-deps.sh
+	@scripts/install-deps.sh firmware || echo "(without them the firmware checks are skipped)"
 	@mkdir -p build && touch $@
 
 build/embed: gen/tools/embed.c | build/.deps
@@ -34,6 +35,7 @@ build/asan/spgen: $(HOST_SRC) $(HOST_HDR) build/embedded.c | build/.deps
 include tests/contract/contract.mk
 include tests/ref/ref.mk
 include tests/unit/unit.mk
+include tests/fuzz/fuzz.mk
 
 build/plan_check: tests/plan/plan_check.c | build/.deps
 	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -o $@ $<
@@ -52,7 +54,10 @@ test: $(TEST_TOOLS)
 bench: build/spgen
 	@scripts/bench.sh
 
+firmware-test: build/spgen build/npycmp
+	@firmware/run.sh
+
 clean:
 	rm -rf build out
 
-.PHONY: all demo test bench clean
+.PHONY: all demo test bench firmware-test clean

@@ -333,7 +333,8 @@ int st_read(const char *path, st_file *out, char *err, size_t errlen)
             goto done;
     }
 
-    qsort(es, n, sizeof *es, by_name);
+    if (n > 1) /* qsort's array may not be NULL, even when empty */
+        qsort(es, n, sizeof *es, by_name);
     for (i = 1; i < n; i++)
         if (strcmp(es[i - 1].t.name, es[i].t.name) == 0) {
             fail(&c, "duplicate tensor name '%s'", es[i].t.name);
@@ -346,7 +347,8 @@ int st_read(const char *path, st_file *out, char *err, size_t errlen)
     }
     for (i = 0; i < n; i++)
         byoff[i] = &es[i];
-    qsort(byoff, n, sizeof *byoff, by_offset);
+    if (n > 1)
+        qsort(byoff, n, sizeof *byoff, by_offset);
     {
         /* In begin order, a range overlaps an earlier one iff it starts before
            the furthest end seen so far. Empty ranges occupy no bytes. */
@@ -569,7 +571,8 @@ int st_write(const char *path, const st_tensor *ts, size_t n, char *err, size_t 
         return fail(&c, "out of memory");
     for (i = 0; i < n; i++)
         names[i] = ts[i].name;
-    qsort(names, n, sizeof *names, cmp_str);
+    if (n > 1)
+        qsort(names, n, sizeof *names, cmp_str);
     for (i = 1; i < n; i++)
         if (strcmp(names[i - 1], names[i]) == 0) {
             fail(&c, "duplicate tensor name '%s'", names[i]);

@@ -12,7 +12,7 @@
 static const char usage_text[] =
     "usage: spgen SPEC.lua [-o OUTDIR] [--target c|cuda|all] [--weights FILE]\n"
     "             [--batch N] [--set KEY=VALUE]... [--summary] [--dump-weights FILE]\n"
-    "             [--plan FILE] [--strict]\n";
+    "             [--plan FILE] [--strict] [--simd 0|4|8|16]\n";
 
 static int usage(const char *msg, const char *arg)
 {
@@ -49,6 +49,8 @@ static int parse_args(lua_State *L, int argc, char **argv)
             key = "dump_weights";
         else if (strcmp(a, "--plan") == 0)
             key = "plan";
+        else if (strcmp(a, "--simd") == 0)
+            key = "simd";
         else if (strcmp(a, "--set") == 0)
             key = "set";
         else if (a[0] == '-' && a[1] != '\0')
@@ -77,6 +79,11 @@ static int parse_args(lua_State *L, int argc, char **argv)
             if (*end != '\0' || n < 1 || n > 65536)
                 return usage("--batch needs an integer from 1 to 65536", v);
             lua_pushinteger(L, n);
+            lua_setfield(L, -3, key);
+        } else if (strcmp(key, "simd") == 0) {
+            if (strcmp(v, "0") != 0 && strcmp(v, "4") != 0 && strcmp(v, "8") != 0 && strcmp(v, "16") != 0)
+                return usage("--simd must be 0, 4, 8 or 16 (floats per vector)", v);
+            lua_pushinteger(L, atoi(v));
             lua_setfield(L, -3, key);
         } else {
             if (strcmp(key, "target") == 0 && strcmp(v, "c") != 0 && strcmp(v, "cuda") != 0 &&

@@ -4,13 +4,14 @@
 set -eu
 cd "$(dirname "$0")/.."
 CFLAGS=${BENCH_CFLAGS:--std=c99 -O2 -march=native}
+SIMD=${BENCH_SIMD:-16}
 work=build/bench
 mkdir -p $work
-echo "cc: $(gcc --version | head -1); CFLAGS: $CFLAGS; batch 1, one thread"
+echo "cc: $(gcc --version | head -1); CFLAGS: $CFLAGS; spgen --simd $SIMD; batch 1, one thread"
 pair() {
   local a=$1 b=$2; shift 2
   for n in $a $b; do
-    build/spgen specs/$n.lua -o $work/$n "$@" >/dev/null
+    build/spgen specs/$n.lua -o $work/$n --simd $SIMD "$@" >/dev/null
     make -s -C $work/$n lib$n.a CFLAGS="$CFLAGS"
   done
   gcc $CFLAGS -I$work/$a -I$work/$b -DA=$a -DB=$b -DUA=${a^^} -DUB=${b^^} -o $work/bench_$a bench/bench.c \

@@ -84,6 +84,8 @@ printf 'local net = network { name = "t", input = { 4096, 4096, 4096 } }\n' | sp
 expect huge_tensor 1 "huge.lua:1: network: input of .* is too large" "$work/huge.lua" -o "$work/out"
 printf 'local net = network { name = "t", input = { 64, 1024, 1024 }, batch = 16 }\nreturn output(spconv(spconv(net.input, { out = 64 }), { out = 64 }))\n' | spec huge_arena
 expect huge_arena 1 "huge_arena.lua:1: the activation arena of .* bytes is past what a 32-bit target can address" "$work/huge_arena.lua" -o "$work/out"
+printf 'local net = network { name = "big", input = { 16384, 1, 1 } }\nreturn output(linear(net.input, { out = 65536 }))\n' | spec huge_weights
+expect huge_weights 1 "huge_weights.lua:1: the network has 1073807360 weights .* past what a 32-bit target can address" "$work/huge_weights.lua" -o "$work/out"
 expect set_bad_value 1 "spconv: option 'ratio' must be number, got abc" specs/spconv_layer.lua --set ratio=abc -o "$work/out"
 
 # weights errors: exit 1, naming the file and the tensor

@@ -2,7 +2,8 @@
 # The random layer grid: COUNT configurations drawn from a seeded generator
 # (channels 2..96 with odd splits, ratios 1/2 1/4 1/8 and others, groups
 # 1/2/4 where they divide, stride 1 and 2, H and W 2..33, batch 1..3, both
-# bias variants and namings, with and without batchnorm and relu), each run
+# bias variants and namings, with and without batchnorm and relu, portable or
+# --simd 8/16 vector code), each run
 # through layer_one.sh, two at a time.
 # usage: layer_grid.sh [COUNT] [SEED]
 set -u
@@ -19,6 +20,7 @@ while [ ${#configs[@]} -lt "$count" ]; do
   pick ratio "${ratios[@]}"; pick groups 1 2 2 4; pick stride 1 2
   pick bias official all; pick naming torch paddle
   batch=$((1 + RANDOM % 3)) bn=$((RANDOM % 2)) relu=$((RANDOM % 2)) wseed=$((RANDOM % 1000))
+  pick simd 0 0 8 16
   cin=$((2 + RANDOM % 95)) out=$((2 + RANDOM % 95))
   h=$((2 + RANDOM % 32)) w=$((2 + RANDOM % 32))
   # floor(C * a) as the official int(c * ratio), in double

@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
 # One layer configuration end to end: generate with spgen, compile the emitted
-# files with gcc and clang under the strict flags (the clang build with ASan
+# files with gcc and clang under the strict flags (the gcc build with ASan
 # and UBSan), check the contract, run both builds on a random input and
 # compare with the independent reference.
-# usage: layer_one.sh NAME WORKDIR cin out h w batch ratio groups stride bias naming bn relu seed
+# usage: layer_one.sh NAME WORKDIR cin out h w batch ratio groups stride bias naming bn relu seed simd
 # Tolerance: max |got - want| / max |want| <= 1e-4 (the project's metric).
 set -u
 . "$(dirname "$0")/lib.sh"
 name=$1 dir=$2; shift 2
-read -r cin out h w batch ratio groups stride bias naming bn relu seed <<<"$*"
+read -r cin out h w batch ratio groups stride bias naming bn relu seed simd <<<"$*"
 mkdir -p "$dir"
 log=$dir/log
 sets=(--set cin=$cin --set out=$out --set h=$h --set w=$w --set batch=$batch --set ratio=$ratio
       --set groups=$groups --set stride=$stride --set bias=$bias --set naming=$naming --set bn=$bn
-      --set relu=$relu --set seed=$seed)
+      --set relu=$relu --set seed=$seed --simd "${simd:-0}")
 if ! $SPGEN tests/specs/layer.lua -o "$dir/gen" --dump-weights "$dir/w.safetensors" "${sets[@]}" >"$log" 2>&1; then
   fail "$name" "spgen failed: $(tail -1 "$log")"; exit 0
 fi
@@ -30,7 +30,7 @@ if ! $BUILD/ref_spconv "${ref[@]}" "$dir/w.safetensors" "$dir/in.npy" "$dir/want
 fi
 for cc in gcc clang; do
   flags=$STRICT_CFLAGS
-  [ $cc = clang ] && flags="$flags $SAN_CFLAGS"
+  [ $cc = gcc ] && flags="$flags $SAN_CFLAGS"
   if ! make -s -C "$dir/gen" clean all CC=$cc CFLAGS="$flags" >>"$log" 2>&1; then
     fail "$name" "$cc build failed: $(grep -m1 error "$log")"; exit 0
   fi

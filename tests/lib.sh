@@ -9,4 +9,5 @@ SPGEN=${SPGEN:-$BUILD/spgen}
 # The strictest flags users compile the emitted C with.
 STRICT_CFLAGS="-std=c99 -O1 -Wall -Wextra -Werror -pedantic"
 # Emitted kernels also run under AddressSanitizer and UBSan: any report fails.
+# (with gcc: clang 14 takes minutes on some kernels with -fno-sanitize-recover)
 SAN_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"

@@ -21,7 +21,9 @@ SPGEN=$BUILD/asan/spgen suite bash tests/sandbox.sh
 SPGEN=$BUILD/asan/spgen suite bash tests/generator.sh
 suite bash tests/foreign_weights.sh
 suite bash tests/golden/check.sh
+suite bash firmware/run.sh
 suite bash tests/leaks.sh
+suite bash tests/fuzz/smoke.sh
 suite bash tests/zoo.sh
 suite bash tests/layer_grid.sh "${GRID_COUNT:-72}"
 passed=$(grep -c '^PASS ' "$log")

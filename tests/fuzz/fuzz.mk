@@ -30,11 +30,13 @@ build/fuzz_safetensors: tests/fuzz/fuzz_safetensors.c gen/safetensors.c gen/json
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Igen -o $@ tests/fuzz/fuzz_safetensors.c gen/safetensors.c gen/json.c
 
 # --wrap: the harness keeps a Lua line hook on spgen's Lua state, so that
-# libFuzzer also sees coverage of the generator's Lua modules (see fuzz_spec.c).
+# libFuzzer also sees coverage of the generator's Lua modules, scales the
+# sandbox's CPU-time timer to the instrumented build's speed and reports an
+# _exit from inside spgen_main (see the comment at the top of fuzz_spec.c).
 build/fuzz_spec: tests/fuzz/fuzz_spec.c $(FUZZ_HOST_SRC) $(wildcard gen/*.h) build/embedded.c
 	@mkdir -p build
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_LUA_CFLAGS) -Igen -o $@ tests/fuzz/fuzz_spec.c \
-		$(FUZZ_HOST_SRC) build/embedded.c -Wl,--wrap=lua_newstate -Wl,--wrap=lua_sethook \
+		$(FUZZ_HOST_SRC) build/embedded.c -Wl,--wrap=lua_newstate,--wrap=lua_sethook,--wrap=setitimer,--wrap=_exit \
 		$(FUZZ_LUA_LIBS) -lm
 
 # Per harness: the libFuzzer flags. The spec sandbox caps a spec at ~50M Lua
@@ -99,6 +101,6 @@ endef
 fuzz-smoke: build/fuzz_safetensors build/fuzz_spec
 	$(call fuzz_regress,safetensors)
 	$(call fuzz_regress,spec)
-	@$(MAKE) --no-print-directory fuzz-safetensors fuzz-spec FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
+	@$(MAKE) --no-print-directory -f $(firstword $(MAKEFILE_LIST)) fuzz-safetensors fuzz-spec FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
 
 .PHONY: fuzz fuzz-smoke fuzz-safetensors fuzz-spec

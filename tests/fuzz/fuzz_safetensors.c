@@ -11,6 +11,9 @@
  *     and is safe to call twice.
  * Every float is read once so that ASan sees data that is shorter than count.
  */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,7 +23,7 @@
 
 #include "safetensors.h"
 
-static char path[256];
+static char path[256]; /* the temporary file, one per process */
 static int fd = -1;
 
 static void cleanup(void)
@@ -36,8 +39,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    int fd = dup(2);
-    report = fd >= 0 ? fdopen(fd, "w") : NULL;
+    int err_fd = dup(2);
+    report = err_fd >= 0 ? fdopen(err_fd, "w") : NULL;
     return 0;
 }
 
@@ -65,10 +68,34 @@ static const char *tmp_base(void)
     return d && *d && strlen(d) < 200 ? d : "/tmp";
 }
 
+/* A crash, timeout or OOM ends the process with _Exit, skipping the atexit
+   cleanup: remove what such runs left (PREFIX.PID.*, PID no longer alive). */
+static void sweep_stale(const char *base, const char *prefix)
+{
+    DIR *d = opendir(base);
+    struct dirent *e;
+    size_t pl = strlen(prefix);
+    if (!d)
+        return;
+    while ((e = readdir(d))) {
+        char *end, p[600];
+        if (strncmp(e->d_name, prefix, pl) != 0 || e->d_name[pl] != '.')
+            continue;
+        long pid = strtol(e->d_name + pl + 1, &end, 10);
+        if (end == e->d_name + pl + 1 || *end != '.' || pid <= 0 ||
+            pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        snprintf(p, sizeof p, "%s/%s", base, e->d_name);
+        unlink(p);
+    }
+    closedir(d);
+}
+
 static void write_input(const uint8_t *data, size_t size)
 {
     if (fd < 0) {
-        snprintf(path, sizeof path, "%s/fuzz_st.XXXXXX", tmp_base());
+        sweep_stale(tmp_base(), "fuzz_st");
+        snprintf(path, sizeof path, "%s/fuzz_st.%ld.XXXXXX", tmp_base(), (long)getpid());
         fd = mkstemp(path);
         if (fd < 0) {
             perror("fuzz_safetensors: mkstemp");

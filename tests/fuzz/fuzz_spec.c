@@ -12,8 +12,15 @@
  *   - exit 0 wrote anything but the generated set: NAME.h, NAME.c,
  *     NAME_weights.c, NAME_weights.bin, NAME_main.c, Makefile for one C
  *     identifier NAME;
- *   - any file or directory appeared in WORK besides spec.lua and out/, or in
- *     the current directory (the spec sandbox has no file-system access).
+ *   - any file or directory appeared in WORK besides spec.lua, out/ and the
+ *     two weights files below, or in the current directory (the spec sandbox
+ *     has no file-system access).
+ * WORK also holds two weights files a spec can name (weights = "w.safetensors"):
+ * w.safetensors, every tensor of the spconv_layer seed (4 channels in and
+ * out, naming torch) with finite values, and w_bad.safetensors, the same keys
+ * with a NaN in conv.pwc.weight and a negative bn.running_var, so that the
+ * weight-binding checks (missing key, shape, non-finite, variance, unused
+ * tensors) are reachable.
  * WORK/out is emptied after every input.
  *
  * Coverage of the Lua half of the generator. Lua itself is the system library
@@ -26,8 +33,26 @@
  * inputs that merely have more lines. Hooks that lua_host installs itself (the
  * instruction budget) are chained unchanged. Set FUZZ_SPEC_LUA_COV=0 to turn
  * this off.
+ *
+ * The sandbox's CPU-time limit. gen/lua_host.c also arms a CPU-time timer
+ * (ITIMER_VIRTUAL, 5 s) while a spec runs, for string patterns that run in C
+ * out of the instruction hook's reach; when it fires, its handler ends the
+ * process with _exit(1). Under ASan and the coverage hook a spec runs 5-20x
+ * slower than in the release build, so a plain runaway loop such as
+ * `while true do local t = {} end` (0.9 s to the instruction budget in
+ * build/spgen) would reach the timer first and silently end the fuzzer. The
+ * harness therefore (link with -Wl,--wrap=setitimer,--wrap=_exit):
+ *   - scales that timer by FUZZ_SPEC_CPU_SCALE (default 4), so the budget
+ *     still ends instruction-bound specs first, as in the release build; a
+ *     runaway pattern then shows as an ordinary libFuzzer timeout;
+ *   - turns an _exit from inside spgen_main into an abort with a message
+ *     (a "crash" artifact that says it is a slow input, not a memory error),
+ *     since the process cannot go on and would otherwise vanish without a
+ *     report.
  */
 #include <dirent.h>
+#include <errno.h>
+#include <signal.h>
 #include <lauxlib.h>
 #include <lua.h>
 #include <stdint.h>
@@ -35,8 +60,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
+#include "safetensors.h"
 #include "spgen.h"
 
 /* ---- Lua line coverage -------------------------------------------------- */
@@ -105,15 +132,50 @@ lua_State *__wrap_lua_newstate(lua_Alloc f, void *ud)
     return L;
 }
 
+/* ---- the sandbox's CPU-time limit -------------------------------------- */
+
+static int cpu_scale = 4;
+static volatile int in_spgen;
+static FILE *report;
+
+int __real_setitimer(int which, const struct itimerval *value, struct itimerval *old);
+void __real__exit(int status) __attribute__((noreturn));
+
+int __wrap_setitimer(int which, const struct itimerval *value, struct itimerval *old)
+{
+    if (which != ITIMER_VIRTUAL || !value || cpu_scale == 1)
+        return __real_setitimer(which, value, old);
+    struct itimerval v = *value;
+    v.it_value.tv_sec *= cpu_scale;
+    v.it_interval.tv_sec *= cpu_scale;
+    return __real_setitimer(which, &v, old);
+}
+
+void __wrap__exit(int status)
+{
+    if (in_spgen) {
+        /* async-signal context (the timer's handler): write(2) only */
+        static const char msg[] =
+            "fuzz_spec: spgen_main ended the process with _exit (the spec sandbox's CPU-time "
+            "limit, gen/lua_host.c): SLOW INPUT, not a memory error\n";
+        int fd = report ? fileno(report) : 2;
+        if (write(fd, msg, sizeof msg - 1) < 0)
+            status = 1;
+        abort();
+    }
+    __real__exit(status);
+}
+
 /* ---- the harness -------------------------------------------------------- */
+
+static void write_weights(const char *name, int bad);
 
 static char work[256], spec[300], outdir[300];
 static char **cwd_names;
 static size_t cwd_n;
 
-/* The real stderr, kept before libFuzzer's -close_fd_mask=2 closes fd 2
-   (LLVMFuzzerInitialize runs first), so contract messages always show. */
-static FILE *report;
+/* report: the real stderr, kept before libFuzzer's -close_fd_mask=2 closes
+   fd 2 (LLVMFuzzerInitialize runs first), so contract messages always show. */
 
 static void die(const char *fmt, const char *a, const char *b)
 {
@@ -201,6 +263,29 @@ static const char *tmp_base(void)
     return d && *d && strlen(d) < 200 ? d : "/tmp";
 }
 
+/* A crash, timeout or OOM ends the process with _Exit, skipping the atexit
+   cleanup: remove what such runs left (PREFIX.PID.*, PID no longer alive). */
+static void sweep_stale(const char *base, const char *prefix)
+{
+    DIR *d = opendir(base);
+    struct dirent *e;
+    size_t pl = strlen(prefix);
+    if (!d)
+        return;
+    while ((e = readdir(d))) {
+        char *end, p[600];
+        if (strncmp(e->d_name, prefix, pl) != 0 || e->d_name[pl] != '.')
+            continue;
+        long pid = strtol(e->d_name + pl + 1, &end, 10);
+        if (end == e->d_name + pl + 1 || *end != '.' || pid <= 0 ||
+            pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        snprintf(p, sizeof p, "%s/%s", base, e->d_name);
+        remove_tree(p);
+    }
+    closedir(d);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
@@ -209,7 +294,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     report = fd >= 0 ? fdopen(fd, "w") : NULL;
     const char *cov = getenv("FUZZ_SPEC_LUA_COV");
     lua_cov_on = !(cov && strcmp(cov, "0") == 0);
-    snprintf(work, sizeof work, "%s/fuzz_spec.XXXXXX", tmp_base());
+    const char *scale = getenv("FUZZ_SPEC_CPU_SCALE");
+    if (scale && atoi(scale) >= 1)
+        cpu_scale = atoi(scale);
+    sweep_stale(tmp_base(), "fuzz_spec");
+    snprintf(work, sizeof work, "%s/fuzz_spec.%ld.XXXXXX", tmp_base(), (long)getpid());
     if (!mkdtemp(work)) {
         perror("fuzz_spec: mkdtemp");
         abort();
@@ -221,8 +310,46 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         abort();
     }
     atexit(cleanup);
+    write_weights("w.safetensors", 0);
+    write_weights("w_bad.safetensors", 1);
     cwd_names = list_dir(".", &cwd_n);
     return 0;
+}
+
+/* The spconv_layer seed's tensors (cin = out = 4, ratio 0.5, groups 2). */
+static void write_weights(const char *name, int bad)
+{
+    static const struct { const char *key; int ndim; int64_t shape[4]; } T[] = {
+        {"bn.bias", 1, {4}}, {"bn.running_mean", 1, {4}}, {"bn.running_var", 1, {4}},
+        {"bn.weight", 1, {4}}, {"conv.bn1.bias", 1, {4}}, {"conv.bn1.running_mean", 1, {4}},
+        {"conv.bn1.running_var", 1, {4}}, {"conv.bn1.weight", 1, {4}}, {"conv.bn2.bias", 1, {4}},
+        {"conv.bn2.running_mean", 1, {4}}, {"conv.bn2.running_var", 1, {4}},
+        {"conv.bn2.weight", 1, {4}}, {"conv.conv1x1.bias", 1, {4}},
+        {"conv.conv1x1.weight", 4, {4, 2, 1, 1}}, {"conv.gwc.weight", 4, {4, 1, 3, 3}},
+        {"conv.pwc.weight", 4, {4, 2, 1, 1}}};
+    enum { NT = sizeof T / sizeof T[0] };
+    static float data[NT][36];
+    st_tensor ts[NT];
+    char path[400], err[512];
+    for (size_t i = 0; i < NT; i++) {
+        ts[i].name = (char *)T[i].key;
+        ts[i].ndim = T[i].ndim;
+        ts[i].count = 1;
+        for (int d = 0; d < T[i].ndim; d++) {
+            ts[i].shape[d] = T[i].shape[d];
+            ts[i].count *= (size_t)T[i].shape[d];
+        }
+        for (size_t k = 0; k < ts[i].count; k++)
+            data[i][k] = 0.25f + 0.125f * (float)((i * 7 + k * 3) % 9); /* > 0: fine for variances */
+        ts[i].data = data[i];
+    }
+    if (bad) {
+        data[2][1] = -1.0f;                /* bn.running_var */
+        data[15][3] = __builtin_nanf("");  /* conv.pwc.weight */
+    }
+    snprintf(path, sizeof path, "%s/%s", work, name);
+    if (st_write(path, ts, NT, err, sizeof err) != 0)
+        die("cannot write %s: %s", path, err);
 }
 
 static const char *const SUFFIXES[] = {".h", ".c", "_weights.c", "_weights.bin", "_main.c"};
@@ -278,7 +405,8 @@ static void check_work_and_cwd(void)
     size_t n;
     char **v = list_dir(work, &n);
     for (size_t i = 0; i < n; i++)
-        if (strcmp(v[i], "spec.lua") != 0 && strcmp(v[i], "out") != 0)
+        if (strcmp(v[i], "spec.lua") != 0 && strcmp(v[i], "out") != 0 &&
+            strcmp(v[i], "w.safetensors") != 0 && strcmp(v[i], "w_bad.safetensors") != 0)
             die("file appeared outside the output directory: %s/%s", work, v[i]);
     free_list(v, n);
     v = list_dir(".", &n);
@@ -296,7 +424,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
     char *argv[] = {"spgen", spec, "-o", outdir, NULL};
+    in_spgen = 1;
     int rc = spgen_main(4, argv);
+    in_spgen = 0;
     if (rc != 0 && rc != 1) {
         char buf[16];
         snprintf(buf, sizeof buf, "%d", rc);

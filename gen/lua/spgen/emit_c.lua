@@ -76,10 +76,23 @@ local function pointer(ref, name)
   return string.format("%s_arena + %d", name, ref // 4)
 end
 
-function M.run(g, kernels, plan, blob, weights_source)
+-- simd: floats per vector for GCC/Clang vector extensions, 0 for portable C.
+local function simd_prelude(simd)
+  if simd == 0 then return "" end
+  return string.format([[
+#include <string.h>
+
+/* --simd %d: interior pixels go %d at a time in GCC/Clang vector extensions;
+   compile with the matching -m flags (e.g. -march=native) for full width. */
+typedef float spgen_vf __attribute__((vector_size(%d)));
+typedef int spgen_vi __attribute__((vector_size(%d)));
+]], simd, simd, 4 * simd, 4 * simd)
+end
+
+function M.run(g, kernels, plan, blob, weights_source, simd)
   local name = g.net.name
   local NAME = name:upper()
-  local ctx = { prefix = name, batch = g.net.batch }
+  local ctx = { prefix = name, batch = g.net.batch, simd = simd }
   local texts, calls, layers = {}, {}, {}
   for i, k in ipairs(kernels) do
     k.index, k.in_shape = i, g.nodes[k.inputs[1]].shape
@@ -104,6 +117,7 @@ function M.run(g, kernels, plan, blob, weights_source)
       or string.format("%s_BATCH, %s_OUT_C, %s_OUT_H, %s_OUT_W", NAME, NAME, NAME, NAME),
     arena_bytes = plan.arena_bytes, weight_bytes = 4 * blob.floats,
     layers = table.concat(layers, " *\n"), kernels = table.concat(texts, "\n"), calls = table.concat(calls),
+    simd = simd_prelude(simd),
     arena = plan.arena_bytes > 0
       and string.format("\n/* activations and scratch, placed by the memory planner */\nstatic float %s_arena[%s_ARENA_BYTES / 4];\n", name, NAME)
       or "",

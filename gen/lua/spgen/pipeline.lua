@@ -36,7 +36,7 @@ local function check_limits(g, p, blob)
   end
 end
 
--- opts: spec, outdir, target, weights, batch, set, summary, dump_weights, plan, strict
+-- opts: spec, outdir, target, weights, batch, set, summary, dump_weights, plan, strict, simd
 function M.run(opts)
   local target = opts.target or "c"
   if target ~= "c" then
@@ -52,7 +52,7 @@ function M.run(opts)
   local blob = fold.run(g, kernels, w)
   local p = plan.run(g, kernels, views)
   check_limits(g, p, blob)
-  local files = emit_c.run(g, kernels, p, blob, source)
+  local files = emit_c.run(g, kernels, p, blob, source, opts.simd or 0)
   local ok, err = native.write_outputs(opts.outdir or ("out/" .. g.net.name), files)
   if not ok then fail.raise(nil, "%s", err) end
   if opts.dump_weights then weights.dump(opts.dump_weights, w, need) end

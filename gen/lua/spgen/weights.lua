@@ -96,6 +96,13 @@ end
 -- values came from (the file's base name or "seed N") for the emitted comments.
 function M.bind(g, override, strict)
   local need = M.required(g)
+  -- refuse before allocating: the folded blob is at least this big
+  local floats = 0
+  for _, t in ipairs(need) do floats = floats + count(t.shape) end
+  if 4 * floats >= 1 << 31 then
+    fail.raise(g.net.where, "the network has %d weights (%d bytes), past what a 32-bit target can address",
+      floats, 4 * floats)
+  end
   local path = override or (g.net.weights and spec_relative(g, g.net.weights))
   if path then return from_file(path, need, strict), need, path:match("[^/]*$") end
   local out = {}

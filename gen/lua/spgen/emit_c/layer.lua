@@ -20,14 +20,32 @@ function M.macros(w, P, list, k, ctx)
   end
 end
 
--- The store of output channel c0 + c, pixel p of the tile, value `value`.
-function M.store(w, P, k, value, c, p)
+-- The store of output channel c0 + c, pixel p of the tile, value `value`;
+-- with lanes, of a vector of that many pixels from p.
+function M.store(w, P, k, value, c, p, lanes)
+  local vec = lanes ~= nil
   local idx = string.format("(c0 + %d) * %s_HO * %s_WO + oy * %s_WO + ox + %d", c, P, P, P, p)
-  local t = { "float v = " .. value .. ";" }
-  if k.residual then t[#t + 1] = "v += r[" .. idx .. "];" end
-  if k.relu then t[#t + 1] = "v = v > 0.0f ? v : 0.0f;" end
-  if k.gap then t[#t + 1] = string.format("y[c0 + %d] += v;", c)
-  else t[#t + 1] = "y[" .. idx .. "] = v;" end
+  local t = { (vec and "spgen_vf" or "float") .. " v = " .. value .. ";" }
+  if k.residual then
+    t[#t + 1] = vec and string.format("spgen_vf rv; memcpy(&rv, r + %s, sizeof rv); v += rv;", idx)
+      or "v += r[" .. idx .. "];"
+  end
+  if k.relu then
+    t[#t + 1] = vec and "v = (spgen_vf)((spgen_vi)v & (v > 0.0f));" or "v = v > 0.0f ? v : 0.0f;"
+  end
+  if k.gap then
+    local sum = "v"
+    if vec then
+      local lanes = {}
+      for i = 0, lanes - 1 do lanes[#lanes + 1] = string.format("v[%d]", i) end
+      sum = table.concat(lanes, " + ")
+    end
+    t[#t + 1] = string.format("y[c0 + %d] += %s;", c, sum)
+  elseif vec then
+    t[#t + 1] = string.format("memcpy(y + %s, &v, sizeof v);", idx)
+  else
+    t[#t + 1] = "y[" .. idx .. "] = v;"
+  end
   w.line("{ %s }", table.concat(t, " "))
 end
 

@@ -1,4 +1,5 @@
 -- Folds a conv2d and the batchnorm after it: W' = W * s[o], b' = b * s[o] + t[o].
+local native = require("spgen.native")
 local bn = require("spgen.bn")
 
 return function(k, naming, weights, blob)
@@ -7,11 +8,11 @@ return function(k, naming, weights, blob)
   local w, b = weights[p .. ".weight"], weights[p .. ".bias"]
   local scale, shift
   if k.bn then scale, shift = bn.fold(k.bn.name, a.out, naming, k.bn.attrs.eps, weights) end
-  local W, B = {}, {}
+  local W, B = native.farray(a.out * per_out), native.farray(a.out)
   for o = 0, a.out - 1 do
     local s = scale and scale[o + 1] or 1.0
-    for i = 0, per_out - 1 do W[o * per_out + i + 1] = s * w[o * per_out + i] end
-    B[o + 1] = s * (b and b[o] or 0.0) + (shift and shift[o + 1] or 0.0)
+    for i = o * per_out, (o + 1) * per_out - 1 do W[i] = s * w[i] end
+    B[o] = s * (b and b[o] or 0.0) + (shift and shift[o + 1] or 0.0)
   end
   k.w = { WT = blob.add(W) }
   if b or k.bn then k.w.B = blob.add(B) end

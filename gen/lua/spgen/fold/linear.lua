@@ -1,5 +1,6 @@
 -- Folds a linear layer (and a batchnorm after it) to [out][in] row-major;
 -- Paddle's [in, out] weight is transposed here, once.
+local native = require("spgen.native")
 local bn = require("spgen.bn")
 
 return function(k, naming, weights, blob)
@@ -7,14 +8,14 @@ return function(k, naming, weights, blob)
   local w, b = weights[p .. ".weight"], weights[p .. ".bias"]
   local scale, shift
   if k.bn then scale, shift = bn.fold(k.bn.name, a.out, naming, k.bn.attrs.eps, weights) end
-  local W, B = {}, {}
+  local W, B = native.farray(a.out * a.cin), native.farray(a.out)
   for o = 0, a.out - 1 do
     local s = scale and scale[o + 1] or 1.0
     for i = 0, a.cin - 1 do
       local v = naming == "paddle" and w[i * a.out + o] or w[o * a.cin + i]
-      W[o * a.cin + i + 1] = s * v
+      W[o * a.cin + i] = s * v
     end
-    B[o + 1] = s * (b and b[o] or 0.0) + (shift and shift[o + 1] or 0.0)
+    B[o] = s * (b and b[o] or 0.0) + (shift and shift[o + 1] or 0.0)
   end
   k.w = { WT = blob.add(W) }
   if b or k.bn then k.w.B = blob.add(B) end

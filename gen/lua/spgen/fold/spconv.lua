@@ -7,6 +7,7 @@
 --                 ones (BN2 scale); pooling's 1/4 applied; zero where merged into G
 --   B3, B1        branch biases after BN: o3 = G*x + Q3*x + B3, o1 = Q1*x + B1
 --   PA, PB        the following batchnorm's scale and shift, when fused
+local native = require("spgen.native")
 local bn = require("spgen.bn")
 
 return function(k, naming, weights, blob)
@@ -21,15 +22,16 @@ return function(k, naming, weights, blob)
   local a1, sh1 = bn.fold(p .. ".bn1", co, naming, a.eps, weights)
   local a2, sh2 = bn.fold(p .. ".bn2", co, naming, a.eps, weights)
 
-  local G, Q, B3, B1 = {}, {}, {}, {}
+  local G, Q = native.farray(co * rg * 9), native.farray(co * c)
+  local B3, B1 = native.farray(co), native.farray(co)
   for oc = 0, co - 1 do
     local s1, s2 = a1[oc + 1], a2[oc + 1]
     local gbase = oc // cg * rg
     for j = 0, rg - 1 do
       local at = (oc * rg + j) * 9
-      for t = 0, 8 do G[at + t + 1] = s1 * wg[at + t] end
+      for t = 0, 8 do G[at + t] = s1 * wg[at + t] end
       for _, t in ipairs(pwc_taps) do
-        G[at + t + 1] = G[at + t + 1] + s1 * pool * wp[oc * r + gbase + j]
+        G[at + t] = G[at + t] + s1 * pool * wp[oc * r + gbase + j]
       end
     end
     for ci = 0, c - 1 do
@@ -39,11 +41,11 @@ return function(k, naming, weights, blob)
       elseif ci < gbase or ci >= gbase + rg then
         v = s1 * pool * wp[oc * r + ci]
       end
-      Q[oc * c + ci + 1] = v
+      Q[oc * c + ci] = v
     end
     local bias3 = (bg and bg[oc] or 0) + (bp and bp[oc] or 0)
-    B3[oc + 1] = s1 * bias3 + sh1[oc + 1]
-    B1[oc + 1] = s2 * b1[oc] + sh2[oc + 1]
+    B3[oc] = s1 * bias3 + sh1[oc + 1]
+    B1[oc] = s2 * b1[oc] + sh2[oc + 1]
   end
   k.w = { G = blob.add(G), Q = blob.add(Q), B3 = blob.add(B3), B1 = blob.add(B1) }
   if k.bn then

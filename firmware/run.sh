@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# The emitted C as firmware. Generates specs/sp_tiny_cifar.lua with the golden
+# weights (tests/golden/data/sp_tiny_cifar.*, from PyTorch) and checks:
+#
+#   firmware/cortex_m4     the bare-metal ELF of firmware/ (startup, linker
+#                          script, semihosting) on QEMU mps2-an386, Cortex-M4F
+#                          with the hard-float ABI; its 10 logits against the
+#                          golden (max |got - want| / max |want| <= 1e-5) and
+#                          against the host runner's output (same bound); then
+#                          flash and RAM figures, the stack measured by painting
+#   firmware/aarch64_qemu  the emitted C and its .npy runner cross-compiled with
+#                          aarch64-linux-gnu-gcc -static -O2, run under
+#                          qemu-aarch64 on the golden input (<= 1e-4)
+#
+# Each prints PASS, FAIL or SKIP (a missing cross tool is a SKIP; install them
+# with scripts/install-deps.sh firmware as root). Exit 1 on any FAIL, else 0.
+# Needs build/spgen and build/npycmp (`make build/spgen build/npycmp`).
+# Environment: FW_TIMEOUT (seconds per emulator run, default 120), FW_KEEP=1
+# (keep the work directory and print its path).
+set -u
+cd "$(dirname "$0")/.." || exit 1
+. tests/lib.sh
+NET=sp_tiny_cifar
+NET_UC=SP_TINY_CIFAR
+IN=tests/golden/data/${NET}_in.npy
+WANT=tests/golden/data/${NET}_out.npy
+WEIGHTS=tests/golden/data/${NET}.safetensors
+TIMEOUT=${FW_TIMEOUT:-120}
+M4_TOL=1e-5
+A64_TOL=1e-4
+failed=0
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/spgen-firmware.XXXXXX")
+if [ -n "${FW_KEEP:-}" ]; then
+  echo "work directory: $work"
+else
+  trap 'rm -rf "$work"' EXIT
+fi
+
+nok() { fail "$1" "$2"; failed=1; }
+# 1234567 -> 1,234,567
+commas() { echo "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
+# the value of rel= in npycmp's output
+rel_of() { echo "$1" | sed -n 's/.*rel=\([^ ]*\).*/\1/p'; }
+macro() { sed -n "s/^#define ${NET_UC}_$1 \([0-9]*\).*/\1/p" "$work/fw/gen/$NET.h"; }
+
+# Which checks can run here.
+m4_missing=""
+for t in arm-none-eabi-gcc arm-none-eabi-size qemu-system-arm; do
+  command -v "$t" >/dev/null 2>&1 || m4_missing="$m4_missing $t"
+done
+if [ -z "$m4_missing" ]; then
+  case $(arm-none-eabi-gcc -print-file-name=nano.specs) in
+    /*) ;;
+    *) m4_missing=" newlib (libnewlib-arm-none-eabi)" ;;
+  esac
+  qemu-system-arm -M help 2>/dev/null | grep -q '^mps2-an386 ' || m4_missing=" qemu-system-arm with the mps2-an386 machine"
+fi
+a64_missing="" QEMU_A64=""
+for t in aarch64-linux-gnu-gcc aarch64-linux-gnu-ar; do
+  command -v "$t" >/dev/null 2>&1 || a64_missing="$a64_missing $t"
+done
+for t in qemu-aarch64 qemu-aarch64-static; do
+  command -v "$t" >/dev/null 2>&1 && { QEMU_A64=$t; break; }
+done
+[ -n "$QEMU_A64" ] || a64_missing="$a64_missing qemu-aarch64"
+
+[ -n "$m4_missing" ] && skip firmware/cortex_m4 "missing$m4_missing (run scripts/install-deps.sh firmware as root)"
+[ -n "$a64_missing" ] && skip firmware/aarch64_qemu "missing$a64_missing (run scripts/install-deps.sh firmware as root)"
+if [ -n "$m4_missing" ] && [ -n "$a64_missing" ]; then
+  exit 0
+fi
+cases=()
+[ -z "$m4_missing" ] && cases+=(firmware/cortex_m4)
+[ -z "$a64_missing" ] && cases+=(firmware/aarch64_qemu)
+all_fail() { for c in "${cases[@]}"; do nok "$c" "$1"; done; exit 1; }
+
+# Generate once (through the firmware Makefile, which the ELF build reuses)
+# and build the host runner on a copy: its output is the "host" reference.
+for f in "$SPGEN" "$BUILD/npycmp" "$IN" "$WANT" "$WEIGHTS"; do
+  [ -e "$f" ] || all_fail "missing $f (run make, and keep tests/golden/data)"
+done
+if ! make -s -C firmware O="$work/fw" SPGEN="$(realpath "$SPGEN")" "$work/fw/gen.stamp" >"$work/gen.log" 2>&1; then
+  all_fail "spgen failed: $(grep -m1 . "$work/gen.log")"
+fi
+cp -r "$work/fw/gen" "$work/host"
+cp -r "$work/fw/gen" "$work/a64"
+if ! make -s -C "$work/host" CFLAGS="$STRICT_CFLAGS" >"$work/host.log" 2>&1 ||
+   ! "$work/host/${NET}_run" "$IN" "$work/host.npy" >>"$work/host.log" 2>&1; then
+  all_fail "host runner failed: $(grep -m1 -i error "$work/host.log" || tail -1 "$work/host.log")"
+fi
+out_size=$(macro OUT_SIZE)
+
+cortex_m4() {
+  local c=firmware/cortex_m4 log=$work/qemu.log rc cmp_g cmp_h hexes n
+  if ! make -C firmware O="$work/fw" SPGEN="$(realpath "$SPGEN")" >"$work/fw.log" 2>&1; then
+    nok $c "build failed: $(grep -m1 -i 'error' "$work/fw.log" || tail -1 "$work/fw.log")"; return
+  fi
+  timeout "$TIMEOUT" qemu-system-arm -M mps2-an386 -nographic -semihosting -kernel "$work/fw/fw.elf" \
+    </dev/null >"$log" 2>&1
+  rc=$?
+  if [ $rc -eq 124 ]; then nok $c "QEMU timed out after $TIMEOUT s: $(tail -1 "$log")"; return; fi
+  # logit[i] = <decimal> 0x<bits>: the bits, written back as a .npy with the
+  # golden output's header (same shape, same dtype)
+  hexes=$(sed -n 's/^logit\[[0-9]*\] = [^ ]* 0x\([0-9a-f]\{8\}\)$/\1/p' "$log")
+  n=$(echo "$hexes" | grep -c .)
+  if [ "$n" -ne "$out_size" ]; then
+    nok $c "exit $rc, $n of $out_size logits printed: $(grep -m1 -e FAULT -e 'result:' "$log" || tail -1 "$log")"; return
+  fi
+  {
+    head -c -$((4 * out_size)) "$WANT"
+    for h in $hexes; do printf "\\x${h:6:2}\\x${h:4:2}\\x${h:2:2}\\x${h:0:2}"; done
+  } >"$work/fw.npy"
+  if ! cmp_g=$("$BUILD"/npycmp "$work/fw.npy" "$WANT" $M4_TOL 2>&1); then
+    nok $c "logits differ from the golden: $(echo $cmp_g)"; return
+  fi
+  if ! cmp_h=$("$BUILD"/npycmp "$work/fw.npy" "$work/host.npy" $M4_TOL 2>&1); then
+    nok $c "logits differ from the host runner: $(echo $cmp_h)"; return
+  fi
+  if [ $rc -ne 0 ] || ! grep -q '^result: PASS' "$log"; then
+    nok $c "firmware exit status $rc: $(grep -m1 -e FAULT -e 'result:' "$log" || tail -1 "$log")"; return
+  fi
+  pass "$c (rel=$(rel_of "$cmp_g") vs golden, rel=$(rel_of "$cmp_h") vs host runner, tol=$M4_TOL; exit 0)"
+
+  # Figures. Flash: .text + .rodata (everything read-only the ELF places in
+  # the code memory); RAM: .data + .bss + the painted stack's high-water mark.
+  local text rodata data bss stack stack_all arena weights input
+  read -r text rodata data bss < <(arm-none-eabi-size -A "$work/fw/fw.elf" | awk '
+    $1 == ".text" { t += $2 } $1 == ".data" { d += $2 } $1 == ".bss" { b += $2 }
+    $1 == ".rodata" || $1 ~ /^\.ARM\.ex/ { r += $2 }
+    END { print t + 0, r + 0, d + 0, b + 0 }')
+  read -r stack stack_all < <(sed -n 's/^stack: high-water \([0-9]*\) bytes of \([0-9]*\)$/\1 \2/p' "$log")
+  arena=$(macro ARENA_BYTES) weights=$(macro WEIGHT_BYTES) input=$(( 4 * $(macro IN_SIZE) ))
+  echo "  flash $(commas $((text + rodata))) bytes: .text $(commas "$text") + .rodata $(commas "$rodata")" \
+       "(weights $(commas "$weights"), golden input $(commas "$input")); .data initializers $(commas "$data") more"
+  echo "  RAM $(commas $((data + bss + stack))) bytes: .data $(commas "$data") + .bss $(commas "$bss")" \
+       "+ stack high-water $(commas "$stack") (of $(commas "$stack_all") reserved);" \
+       "${NET_UC}_ARENA_BYTES $(commas "$arena")"
+}
+
+aarch64_qemu() {
+  local c=firmware/aarch64_qemu rc cmp_g cmp_h
+  if ! make -s -C "$work/a64" CC=aarch64-linux-gnu-gcc AR=aarch64-linux-gnu-ar \
+       CFLAGS="-std=c99 -O2 -static -Wall -Wextra -Werror -pedantic" >"$work/a64.log" 2>&1; then
+    nok $c "build failed: $(grep -m1 -i error "$work/a64.log" || tail -1 "$work/a64.log")"; return
+  fi
+  timeout "$TIMEOUT" "$QEMU_A64" "$work/a64/${NET}_run" "$IN" "$work/a64.npy" >>"$work/a64.log" 2>&1
+  rc=$?
+  if [ $rc -eq 124 ]; then nok $c "$QEMU_A64 timed out after $TIMEOUT s"; return; fi
+  if [ $rc -ne 0 ]; then nok $c "runner exit $rc under $QEMU_A64: $(tail -1 "$work/a64.log")"; return; fi
+  if ! cmp_g=$("$BUILD"/npycmp "$work/a64.npy" "$WANT" $A64_TOL 2>&1); then
+    nok $c "output differs from the golden: $(echo $cmp_g)"; return
+  fi
+  cmp_h=$("$BUILD"/npycmp "$work/a64.npy" "$work/host.npy" $A64_TOL 2>&1)
+  pass "$c (rel=$(rel_of "$cmp_g") vs golden, tol=$A64_TOL; rel=$(rel_of "$cmp_h") vs host runner)"
+}
+
+[ -z "$m4_missing" ] && cortex_m4
+[ -z "$a64_missing" ] && aarch64_qemu
+exit $failed
