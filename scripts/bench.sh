@@ -4,7 +4,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 CFLAGS=${BENCH_CFLAGS:--std=c99 -O2 -march=native}
-SIMD=${BENCH_SIMD:-16}
+SIMD=${BENCH_SIMD:-8}
 work=build/bench
 mkdir -p $work
 echo "cc: $(gcc --version | head -1); CFLAGS: $CFLAGS; spgen --simd $SIMD; batch 1, one thread"

@@ -1,35 +1,15 @@
 -- SP-ResNet-50 for ImageNet: torchvision's layout with the 3x3 conv2 of each
 -- Bottleneck replaced by SPConv, as in qiulinzhang/SPConv.pytorch
 -- (resnet_sp.py); keys match its state_dict.
-local classes, ratio, bias = args.classes or 1000, args.ratio or 0.5, args.bias or "official"
+local blocks = import("resnet_blocks")
 local size = args.size or 224
 local net = network {
   name = "sp_resnet50", input = { 3, size, size }, batch = args.batch or 1,
   naming = args.naming or "torch", weights = args.weights, seed = args.seed or 1,
 }
-
-local function bottleneck(x, inplanes, planes, stride, name)
-  local out = relu(batchnorm(conv2d(x, { out = planes, k = 1, name = name .. ".conv1" }), name .. ".bn1"))
-  out = relu(batchnorm(spconv(out, { out = planes, stride = stride, ratio = ratio, bias = bias,
-    name = name .. ".conv2" }), name .. ".bn2"))
-  out = batchnorm(conv2d(out, { out = planes * 4, k = 1, name = name .. ".conv3" }), name .. ".bn3")
-  local identity = x
-  if stride ~= 1 or inplanes ~= planes * 4 then
-    identity = batchnorm(conv2d(x, { out = planes * 4, k = 1, stride = stride, name = name .. ".downsample.0" }),
-      name .. ".downsample.1")
-  end
-  return relu(add(out, identity))
-end
-
-local x = relu(batchnorm(conv2d(net.input, { out = 64, k = 7, stride = 2, pad = 3, name = "conv1" }), "bn1"))
-x = maxpool(x, { k = 3, stride = 2, pad = 1 })
-local inplanes = 64
-for i, layer in ipairs({ { 64, 3 }, { 128, 4 }, { 256, 6 }, { 512, 3 } }) do
-  local planes, blocks = layer[1], layer[2]
-  for b = 0, blocks - 1 do
-    local stride = (i > 1 and b == 0) and 2 or 1
-    x = bottleneck(x, inplanes, planes, stride, string.format("layer%d.%d", i, b))
-    inplanes = planes * 4
-  end
-end
-return output(linear(flatten(global_avgpool(x)), { out = classes, name = "fc" }))
+local conv3x3 = blocks.conv3x3 { ratio = args.ratio or 0.5, bias = args.bias or "official" }
+return blocks.resnet(net, {
+  width = 64, stem = { k = 7, stride = 2, pad = 3 }, maxpool = true, classes = args.classes or 1000,
+  block = blocks.bottleneck(conv3x3), expansion = 4,
+  stages = { { 64, 3, 1 }, { 128, 4, 2 }, { 256, 6, 2 }, { 512, 3, 2 } },
+})

@@ -2,30 +2,14 @@
 -- three BasicBlocks (16, 32, 64 channels) whose 3x3 convs are SPConv, 1x1
 -- downsample shortcuts, global average pool and a linear classifier. Its
 -- arena fits in well under 256 KB at 32x32.
-local classes, ratio, bias = args.classes or 10, args.ratio or 0.5, args.bias or "official"
+local blocks = import("resnet_blocks")
 local size = args.size or 32
 local net = network {
   name = "sp_tiny_cifar", input = { 3, size, size }, batch = args.batch or 1,
   naming = args.naming or "torch", weights = args.weights, seed = args.seed or 1,
 }
-
-local function conv3x3(x, out, stride, name)
-  return spconv(x, { out = out, stride = stride, ratio = ratio, bias = bias, name = name })
-end
-
-local function basic_block(x, inplanes, planes, stride, name)
-  local out = relu(batchnorm(conv3x3(x, planes, stride, name .. ".conv1"), name .. ".bn1"))
-  out = batchnorm(conv3x3(out, planes, 1, name .. ".conv2"), name .. ".bn2")
-  local identity = x
-  if stride ~= 1 or inplanes ~= planes then
-    identity = batchnorm(conv2d(x, { out = planes, k = 1, stride = stride, name = name .. ".downsample.0" }),
-      name .. ".downsample.1")
-  end
-  return relu(add(out, identity))
-end
-
-local x = relu(batchnorm(conv2d(net.input, { out = 16, k = 3, name = "conv1" }), "bn1"))
-x = basic_block(x, 16, 16, 1, "layer1.0")
-x = basic_block(x, 16, 32, 2, "layer2.0")
-x = basic_block(x, 32, 64, 2, "layer3.0")
-return output(linear(flatten(global_avgpool(x)), { out = classes, name = "fc" }))
+local conv3x3 = blocks.conv3x3 { ratio = args.ratio or 0.5, bias = args.bias or "official" }
+return blocks.resnet(net, {
+  width = 16, classes = args.classes or 10, block = blocks.basic_block(conv3x3),
+  stages = { { 16, 1, 1 }, { 32, 1, 2 }, { 64, 1, 2 } },
+})

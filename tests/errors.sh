@@ -86,6 +86,16 @@ printf 'local net = network { name = "t", input = { 64, 1024, 1024 }, batch = 16
 expect huge_arena 1 "huge_arena.lua:1: the activation arena of .* bytes is past what a 32-bit target can address" "$work/huge_arena.lua" -o "$work/out"
 printf 'local net = network { name = "big", input = { 16384, 1, 1 } }\nreturn output(linear(net.input, { out = 65536 }))\n' | spec huge_weights
 expect huge_weights 1 "huge_weights.lua:1: the network has 1073807360 weights .* past what a 32-bit target can address" "$work/huge_weights.lua" -o "$work/out"
+printf '%s\nlocal lib = import("../etc/passwd")\n' "$HEAD" | spec import_path
+expect import_path 1 "import_path.lua:2: import: the name must be a plain identifier" "$work/import_path.lua" -o "$work/out"
+printf '%s\nlocal lib = import("nowhere")\n' "$HEAD" | spec import_missing
+expect import_missing 1 "import_missing.lua:2: import: .*nowhere.lua: cannot open" "$work/import_missing.lua" -o "$work/out"
+printf 'local me = import("cyc")\nreturn me\n' > "$work/cyc.lua"
+printf '%s\nlocal lib = import("cyc")\n' "$HEAD" | spec import_cycle
+expect import_cycle 1 "cyc.lua:1: import: 'cyc' imports itself \(from .*import_cycle.lua:2\)" "$work/import_cycle.lua" -o "$work/out"
+printf 'return function(x) local y = spconv(x, { out = 8, ratio = 0.1 }) return y end\n' > "$work/badlib.lua"
+printf '%s\nlocal f = import("badlib")\nreturn output(f(net.input))\n' "$HEAD" | spec import_error
+expect import_error_location 1 "badlib.lua:1: spconv: .* \(from .*import_error.lua:3\)" "$work/import_error.lua" -o "$work/out"
 expect set_bad_value 1 "spconv: option 'ratio' must be number, got abc" specs/spconv_layer.lua --set ratio=abc -o "$work/out"
 
 # weights errors: exit 1, naming the file and the tensor

@@ -28,7 +28,7 @@ while [ ${#configs[@]} -lt "$count" ]; do
   [ "$r" -ge 1 ] && [ $((cin - r)) -ge 1 ] && [ $((r % groups)) -eq 0 ] && [ $((out % groups)) -eq 0 ] || continue
   if [ "$stride" = 2 ]; then h=$((h - h % 2)); w=$((w - w % 2)); fi
   i=${#configs[@]}
-  configs+=("grid/$i:c${cin}o${out}_${h}x${w}_n${batch}_a${ratio}_g${groups}_s${stride}_${bias}_${naming}_bn${bn}_relu${relu} \
-$work/$i $cin $out $h $w $batch $ratio $groups $stride $bias $naming $bn $relu $wseed")
+  configs+=("grid/$i:c${cin}o${out}_${h}x${w}_n${batch}_a${ratio}_g${groups}_s${stride}_${bias}_${naming}_bn${bn}_relu${relu}_v${simd} \
+$work/$i $cin $out $h $w $batch $ratio $groups $stride $bias $naming $bn $relu $wseed $simd")
 done
 printf '%s\n' "${configs[@]}" | xargs -P "$(nproc)" -L 1 bash "$here/layer_one.sh"

@@ -11,12 +11,12 @@ zoo/sp_resnet20_cifar_b2_r4 $work/2 sp_resnet20_cifar sp_resnet20_cifar 16 2 rat
 zoo/sp_vgg16_cifar_b1 $work/3 sp_vgg16_cifar sp_vgg16_cifar 32 1
 zoo/sp_vgg16_cifar_b2_paddle $work/4 sp_vgg16_cifar sp_vgg16_cifar 32 2 naming=paddle bias=all
 zoo/sp_resnet18_cifar_b1 $work/5 sp_resnet18_cifar sp_resnet18_cifar 32 1
-zoo/sp_resnet18_cifar_b2 $work/6 sp_resnet18_cifar sp_resnet18_cifar 16 2
+zoo/sp_resnet18_cifar_b2_simd16 $work/6 sp_resnet18_cifar sp_resnet18_cifar 16 2 simd=16
 zoo/resnet18_cifar_b1 $work/7 resnet18_cifar resnet18_cifar 32 1
 zoo/resnet18_cifar_b2 $work/8 resnet18_cifar resnet18_cifar 16 2
 zoo/sp_resnet18_b1 $work/9 sp_resnet18 sp_resnet18 64 1 classes=1000
 zoo/sp_resnet18_b2 $work/10 sp_resnet18 sp_resnet18 32 2
 zoo/sp_resnet18_paddle_article $work/11 sp_resnet18 sp_resnet18 64 1 classes=10 naming=paddle bias=all
 zoo/sp_resnet50_b1 $work/12 sp_resnet50 sp_resnet50 64 1 classes=1000
-zoo/sp_resnet50_b2 $work/13 sp_resnet50 sp_resnet50 32 2
+zoo/sp_resnet50_b2_simd8 $work/13 sp_resnet50 sp_resnet50 32 2 simd=8
 LIST

@@ -5,18 +5,18 @@
 # compare with the reference network (tests/ref, no generator code):
 # max |got - want| / max |want| <= 1e-4.
 # usage: zoo_one.sh NAME WORKDIR SPEC ARCH SIZE BATCH [KEY=VALUE]...
-# (classes, ratio, naming, bias; defaults 10, 0.5, torch, official)
+# (classes, ratio, naming, bias, simd; defaults 10, 0.5, torch, official, 0)
 set -u
 . "$(dirname "$0")/lib.sh"
 name=$1 dir=$2 spec=$3 arch=$4 size=$5 batch=$6; shift 6
 mkdir -p "$dir"
 log=$dir/log
-classes=10 ratio=0.5 naming=torch bias=official
+classes=10 ratio=0.5 naming=torch bias=official simd=0
 for kv in "$@"; do
-  case $kv in classes=*|ratio=*|naming=*|bias=*) eval "${kv%%=*}=${kv#*=}" ;; esac
+  case $kv in classes=*|ratio=*|naming=*|bias=*|simd=*) eval "${kv%%=*}=${kv#*=}" ;; esac
 done
 sets=(--set size=$size --set classes=$classes --set ratio=$ratio --set naming=$naming --set bias=$bias)
-if ! $SPGEN "specs/$spec.lua" -o "$dir/gen" --batch "$batch" "${sets[@]}" --dump-weights "$dir/w.safetensors" \
+if ! $SPGEN "specs/$spec.lua" -o "$dir/gen" --batch "$batch" --simd "$simd" "${sets[@]}" --dump-weights "$dir/w.safetensors" \
      --plan "$dir/plan" >"$log" 2>&1; then
   fail "$name" "spgen: $(tail -1 "$log")"; exit 0
 fi

@@ -27,9 +27,9 @@ local function label(node)
   return node.name and string.format("%s '%s'", node.op, node.name) or node.op
 end
 
--- The spec's base name and line: the same text whatever path spgen was given.
-local function where(g, node)
-  return g.spec_name .. ":" .. node.where:match(":(%d+)$")
+-- The file's base name and line: the same text whatever path spgen was given.
+local function where(node)
+  return (node.where:gsub(" %(from .*%)$", "")):match("[^/]*$")
 end
 
 local function fused_text(g, k)
@@ -42,7 +42,7 @@ local function fused_text(g, k)
   end
   if k.residual then
     local r = g.nodes[k.residual]
-    parts[#parts + 1] = string.format("residual add of %s (%s) in the store", label(r), where(g, r))
+    parts[#parts + 1] = string.format("residual add of %s (%s) in the store", label(r), where(r))
   end
   if k.relu then parts[#parts + 1] = "relu in the store" end
   if k.gap then parts[#parts + 1] = "global average pool in the store" end
@@ -53,7 +53,7 @@ local function layer_comment(g, k)
   local node = k.node
   local op = ops[node.op]
   local lines = {}
-  local head = string.format(" * layer %d: %s (%s): %s -> %s", k.index, label(node), where(g, node),
+  local head = string.format(" * layer %d: %s (%s): %s -> %s", k.index, label(node), where(node),
     costs.shape(g.nodes[node.inputs[1]].shape), costs.shape(k.last.shape))
   lines[1] = head
   if node.op == "spconv" then

@@ -28,15 +28,23 @@ local function copy(t, drop)
 end
 
 -- The innermost frame of the spec file: where a DSL call came from.
+-- The innermost frame of the spec or of a file it imported: where a DSL
+-- call came from. Inside an imported file, the spec's own line is added.
 local function spec_where(g)
-  for level = 2, 64 do
+  local inner
+  for level = 2, 200 do
     local info = debug.getinfo(level, "Sl")
     if not info then break end
-    if info.source == g.chunk and info.currentline > 0 then
-      return g.path .. ":" .. info.currentline
+    local path = g.chunks[info.source]
+    if path and info.currentline > 0 then
+      local here = path .. ":" .. info.currentline
+      if info.source == g.chunk then
+        return inner and (inner .. " (from " .. here .. ")") or here
+      end
+      inner = inner or here
     end
   end
-  return g.path
+  return inner or g.path
 end
 
 local function raiser(g)
@@ -138,6 +146,32 @@ local function output_function(g)
   end
 end
 
+-- import("name"): runs name.lua from the spec's directory in the same sandbox
+-- and returns its value, once per name (shared blocks of a model zoo).
+local function import_function(g, env)
+  local loaded, loading = {}, {}
+  return function(name)
+    local raise = raiser(g)
+    if type(name) ~= "string" or not name:match("^[%a_][%w_]*$") then
+      raise("import: the name must be a plain identifier (a file beside the spec), got %s", tostring(name))
+    end
+    if loaded[name] ~= nil then return loaded[name] end
+    if loading[name] then raise("import: '%s' imports itself", name) end
+    local dir = g.path:match("^(.*)/[^/]*$")
+    local path = (dir and dir .. "/" or "") .. name .. ".lua"
+    local src, err = native.read_file(path)
+    if not src then raise("import: %s", err) end
+    g.chunks["@" .. path] = path
+    local fn, perr = load(src, "@" .. path, "t", env)
+    if not fn then fail.pass(perr) end
+    loading[name] = true
+    local value = fn()
+    loading[name] = nil
+    loaded[name] = value == nil and true or value
+    return loaded[name]
+  end
+end
+
 local function make_env(g, args)
   local env = {
     assert = assert, error = error, ipairs = ipairs, next = next, pairs = pairs,
@@ -158,6 +192,7 @@ local function make_env(g, args)
     return setmetatable(t, mt)
   end
   for op in pairs(ops) do env[op] = op_function(g, op) end
+  env.import = import_function(g, env)
   return setmetatable(env, { __index = function(_, key)
     local raise = raiser(g)
     raise("unknown name '%s'", tostring(key))
@@ -192,8 +227,8 @@ end
 function M.load(path, set)
   local src, err = native.read_file(path)
   if not src then fail.raise(nil, "%s", err) end
-  local g = { path = path, chunk = "@" .. path, nodes = {}, node_of = setmetatable({}, { __mode = "k" }),
-              names = {}, counts = {} }
+  local g = { path = path, chunk = "@" .. path, chunks = { ["@" .. path] = path }, nodes = {},
+              node_of = setmetatable({}, { __mode = "k" }), names = {}, counts = {} }
   g.handle_mt = handle_mt(g)
   local fn, perr = load(src, g.chunk, "t", make_env(g, spec_args(set)))
   if not fn then fail.pass(perr) end
