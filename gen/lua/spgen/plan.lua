@@ -37,7 +37,7 @@ local function place(buffers)
   return align(arena)
 end
 
--- Returns { buffers, arena_bytes, sum_bytes, lower_bound }; sets on each
+-- Returns { arena_bytes, sum_bytes, lower_bound }; sets on each
 -- kernel k.refs = { inputs = {...}, output =, scratch = } where a ref is
 -- "input", "output" or an arena byte offset.
 function M.run(g, kernels, views)
@@ -54,8 +54,8 @@ function M.run(g, kernels, views)
   end
 
   local buffers, by_tensor = {}, {}
-  local function new_buffer(what, size, step)
-    local b = { what = what, bytes = size, first = step, last = step, index = #buffers + 1 }
+  local function new_buffer(size, step)
+    local b = { bytes = size, first = step, last = step, index = #buffers + 1 }
     buffers[#buffers + 1] = b
     return b
   end
@@ -71,10 +71,9 @@ function M.run(g, kernels, views)
         local eligible = mode == "any" or (mode == "residual" and i == 2 and t ~= k.inputs[1])
         if eligible and by_tensor[t] and reads[t] == 1 and bytes(t) == bytes(k.output) then reuse = by_tensor[t] end
       end
-      local out = nodes[k.output]
-      by_tensor[k.output] = reuse or new_buffer(out.op .. " '" .. (out.name or out.id) .. "'", bytes(k.output), step)
+      by_tensor[k.output] = reuse or new_buffer(bytes(k.output), step)
     end
-    if k.scratch > 0 then k.scratch_buffer = new_buffer("scratch of kernel " .. step, 4 * k.scratch, step) end
+    if k.scratch > 0 then k.scratch_buffer = new_buffer(4 * k.scratch, step) end
   end
   local arena = place(buffers)
 
@@ -99,7 +98,7 @@ function M.run(g, kernels, views)
     k.refs = { inputs = ins, input_bytes = sizes, output = ref(k.output), output_bytes = bytes(k.output),
                scratch = k.scratch_buffer and k.scratch_buffer.offset }
   end
-  return { buffers = buffers, arena_bytes = arena, sum_bytes = sum, lower_bound = lower }
+  return { arena_bytes = arena, sum_bytes = sum, lower_bound = lower }
 end
 
 -- The plan as text for tests/plan_check, which replays it independently:
