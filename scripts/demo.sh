@@ -19,5 +19,5 @@ build/npycmp $work/out.npy $work/want.npy 1e-4
 arena=$(awk '/define SPCONV_LAYER_ARENA_BYTES/ { print $3 }' $out/spconv_layer.h)
 echo "== figures"
 awk '$1 == "conv" { printf "SPConv 64->64 3x3 at 32x32: %s params, %s MACs\n", $4, $5 }
-     /vanilla 3x3/ { printf "vanilla 3x3 it replaces:    %s params, %s MACs\n", $5, $6 }' $work/summary
+     $1 == "vanilla" && $2 == "3x3" { printf "vanilla 3x3 it replaces:    %s params, %s MACs\n", $5, $6 }' $work/summary
 echo "static activation memory: $arena bytes (a framework holds both branch maps: $((2 * 64 * 32 * 32 * 4)) bytes)"
