@@ -1,0 +1,623 @@
+/* Times spgen's emitted SPConv layer against oneDNN on this CPU, in one
+   process, one thread, and checks that they compute the same thing.
+
+   Rows (batch 1, 64 -> 64 channels, 32x32, 3x3 pad 1 stride 1, SPConv ratio
+   1/2 groups 2, then BatchNorm and ReLU):
+     spgen A                 the emitted SPConv layer (specs/spconv_layer.lua)
+     spgen B                 the emitted vanilla layer (specs/conv_layer.lua)
+     oneDNN vanilla          one 3x3 convolution 64 -> 64, BN folded into the
+                             weights and bias, ReLU as an eltwise post-op
+     oneDNN SPConv composed  SPConv the way a framework runs it on oneDNN:
+                             grouped 3x3 conv on x[0:32] (BN1 folded), 1x1 conv
+                             on x[0:32] accumulated into it with a sum post-op
+                             (BN1 folded), 1x1 conv with bias on x[32:64] (BN2
+                             folded), then plain C loops: per-channel means of
+                             both maps, softmax, weighted combine with the
+                             final BN and ReLU fused into the same pass.
+   oneDNN picks every activation and weight layout (format_tag any); input
+   and output reorders from/to NCHW and weight reorders are done once,
+   outside the timed region, as a framework keeping blocked layouts between
+   layers would. x[0:32] and x[32:64] are zero-copy views of the blocked
+   input (batch 1, channel-blocked or plain layout).
+
+   The weights are the ones compiled into the spgen layers, read back from
+   spgen --dump-weights files (argv[1]: A's, argv[2]: B's). Built by
+   scripts/bench.sh with -DA=name -DB=name -DUA=NAME -DUB=NAME like
+   bench/bench.c, plus tests/ref/st.c, -ldnnl and (OpenMP runtime) -lgomp. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#define HAVE_X86 1
+#include <immintrin.h>
+#endif
+
+#include <dnnl.h>
+#include <dnnl_debug.h>
+
+#include "st.h"
+
+#define STR2(x) #x
+#define STR(x) STR2(x)
+#define CAT2(a, b) a##b
+#define CAT(a, b) CAT2(a, b)
+#define HDR(n) STR(n.h)
+#include HDR(A)
+#include HDR(B)
+
+#if DNNL_VERSION_MAJOR != 2
+#error "bench/onednn.c uses the oneDNN 2.x C API (op descriptors)"
+#endif
+
+#if DNNL_CPU_RUNTIME == DNNL_RUNTIME_OMP
+void omp_set_num_threads(int);
+int omp_get_max_threads(void);
+#elif DNNL_CPU_RUNTIME == DNNL_RUNTIME_THREADPOOL
+#include <dnnl_threadpool.h>
+#endif
+
+/* ---- the layer ---------------------------------------------------------- */
+
+enum { N = 1, C = 64, CO = 64, H = 32, W = 32, HW = H * W, R = 32, G = 2, RG = R / G };
+#define EPS 1e-5
+/* MACs per image: vanilla 64*64*9*HW; SPConv GWC 64*16*9*HW + PWC 64*32*HW + 1x1 64*32*HW */
+static const double MACS_VANILLA = (double)CO * C * 9 * HW;                                  /* 37,748,736 */
+static const double MACS_SPCONV = (double)CO * RG * 9 * HW + (double)CO * R * HW + (double)CO * (C - R) * HW; /* 13,631,488 */
+
+#define RUNS 21
+
+/* ---- helpers ------------------------------------------------------------ */
+
+#define CK(f)                                                                                          \
+    do {                                                                                               \
+        dnnl_status_t s_ = (f);                                                                        \
+        if (s_ != dnnl_success) {                                                                      \
+            fprintf(stderr, "onednn.c:%d: %s: %s\n", __LINE__, #f, dnnl_status2str(s_));               \
+            exit(1);                                                                                   \
+        }                                                                                              \
+    } while (0)
+
+static dnnl_engine_t eng;
+static dnnl_stream_t strm;
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static int cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* bench.c's median_ms for any callable: one warm-up call, then the median
+   over RUNS of the mean time of enough calls to last ~20 ms. */
+static double median_ms(void (*fn)(void), int warm)
+{
+    double t[RUNS];
+    int reps = 1;
+    for (int i = 0; i < warm; i++)
+        fn();
+    double t0 = now();
+    fn();
+    double once = now() - t0;
+    if (once < 0.02)
+        reps = (int)(0.02 / (once + 1e-9)) + 1;
+    for (int r = 0; r < RUNS; r++) {
+        t0 = now();
+        for (int i = 0; i < reps; i++)
+            fn();
+        t[r] = (now() - t0) / reps * 1e3;
+    }
+    qsort(t, RUNS, sizeof t[0], cmp);
+    return t[RUNS / 2];
+}
+
+static float *falloc(size_t bytes)
+{
+    void *p = NULL;
+    if (posix_memalign(&p, 64, bytes ? bytes : 64)) {
+        fprintf(stderr, "onednn.c: out of memory\n");
+        exit(1);
+    }
+    memset(p, 0, bytes);
+    return p;
+}
+
+static const float *tensor(st *f, const char *name, int ndim, long d0, long d1, long d2, long d3)
+{
+    long shape[4] = {d0, d1, d2, d3};
+    const float *p = st_get(f, name, ndim, shape);
+    if (!p)
+        exit(1);
+    return p;
+}
+
+/* BN as scale and shift: y = s * x + t */
+static void bn_fold(st *f, const char *prefix, float *s, float *t)
+{
+    char k[128];
+    const float *g, *b, *m, *v;
+    snprintf(k, sizeof k, "%s.weight", prefix);
+    g = tensor(f, k, 1, CO, 0, 0, 0);
+    snprintf(k, sizeof k, "%s.bias", prefix);
+    b = tensor(f, k, 1, CO, 0, 0, 0);
+    snprintf(k, sizeof k, "%s.running_mean", prefix);
+    m = tensor(f, k, 1, CO, 0, 0, 0);
+    snprintf(k, sizeof k, "%s.running_var", prefix);
+    v = tensor(f, k, 1, CO, 0, 0, 0);
+    for (int c = 0; c < CO; c++) {
+        double sc = (double)g[c] / sqrt((double)v[c] + EPS);
+        s[c] = (float)sc;
+        t[c] = (float)((double)b[c] - (double)m[c] * sc);
+    }
+}
+
+static dnnl_memory_desc_t md_tag(int ndims, const dnnl_dims_t dims, dnnl_format_tag_t tag)
+{
+    dnnl_memory_desc_t md;
+    CK(dnnl_memory_desc_init_by_tag(&md, ndims, dims, dnnl_f32, tag));
+    return md;
+}
+
+static dnnl_memory_t mem(const dnnl_memory_desc_t *md, void *handle)
+{
+    dnnl_memory_t m;
+    CK(dnnl_memory_create(&m, md, eng, handle));
+    return m;
+}
+
+static void exec1(dnnl_primitive_t p, int n, const dnnl_exec_arg_t *args)
+{
+    CK(dnnl_primitive_execute(p, strm, n, args));
+}
+
+/* One-off reorder between two layouts of the same tensor. */
+static void reorder(const dnnl_memory_desc_t *smd, void *src, const dnnl_memory_desc_t *dmd, void *dst)
+{
+    dnnl_primitive_desc_t pd;
+    dnnl_primitive_t p;
+    CK(dnnl_reorder_primitive_desc_create(&pd, smd, eng, dmd, eng, NULL));
+    CK(dnnl_primitive_create(&p, pd));
+    dnnl_memory_t s = mem(smd, src), d = mem(dmd, dst);
+    dnnl_exec_arg_t a[2] = {{DNNL_ARG_FROM, s}, {DNNL_ARG_TO, d}};
+    exec1(p, 2, a);
+    CK(dnnl_stream_wait(strm));
+    dnnl_memory_destroy(s);
+    dnnl_memory_destroy(d);
+    dnnl_primitive_destroy(p);
+    dnnl_primitive_desc_destroy(pd);
+}
+
+/* A forward-inference direct convolution, stride 1, pad k/2. src and dst may
+   be format_tag any (NULL) or fixed; weights are always any. */
+typedef struct {
+    dnnl_primitive_desc_t pd;
+    dnnl_primitive_t prim;
+    dnnl_memory_desc_t src, wei, bias, dst;
+    dnnl_memory_t wmem, bmem;
+    const char *impl;
+} conv;
+
+static void conv_make(conv *cv, int cin, int cout, int k, int groups, const dnnl_memory_desc_t *src_md,
+                      const dnnl_memory_desc_t *dst_md, const float *w_oihw, const float *bias, int post_sum,
+                      int post_relu)
+{
+    dnnl_dims_t sd = {N, cin, H, W}, dd = {N, cout, H, W}, bd = {cout};
+    dnnl_dims_t strides = {1, 1}, pad = {k / 2, k / 2};
+    dnnl_memory_desc_t s_any = md_tag(4, sd, dnnl_format_tag_any), d_any = md_tag(4, dd, dnnl_format_tag_any);
+    dnnl_memory_desc_t w_any, w_user, b_md = md_tag(1, bd, dnnl_x);
+    if (groups == 1) {
+        dnnl_dims_t wd = {cout, cin, k, k};
+        w_any = md_tag(4, wd, dnnl_format_tag_any);
+        w_user = md_tag(4, wd, dnnl_oihw);
+    } else {
+        dnnl_dims_t wd = {groups, cout / groups, cin / groups, k, k};
+        w_any = md_tag(5, wd, dnnl_format_tag_any);
+        w_user = md_tag(5, wd, dnnl_goihw);
+    }
+    dnnl_convolution_desc_t cd;
+    CK(dnnl_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct,
+                                          src_md ? src_md : &s_any, &w_any, bias ? &b_md : NULL,
+                                          dst_md ? dst_md : &d_any, strides, pad, pad));
+    dnnl_primitive_attr_t attr;
+    dnnl_post_ops_t po;
+    CK(dnnl_primitive_attr_create(&attr));
+    CK(dnnl_post_ops_create(&po));
+    if (post_sum)
+        CK(dnnl_post_ops_append_sum(po, 1.0f));
+    if (post_relu)
+        CK(dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f));
+    CK(dnnl_primitive_attr_set_post_ops(attr, po));
+    CK(dnnl_primitive_desc_create(&cv->pd, &cd, attr, eng, NULL));
+    dnnl_post_ops_destroy(po);
+    dnnl_primitive_attr_destroy(attr);
+    CK(dnnl_primitive_create(&cv->prim, cv->pd));
+    cv->src = *dnnl_primitive_desc_query_md(cv->pd, dnnl_query_src_md, 0);
+    cv->wei = *dnnl_primitive_desc_query_md(cv->pd, dnnl_query_weights_md, 0);
+    cv->dst = *dnnl_primitive_desc_query_md(cv->pd, dnnl_query_dst_md, 0);
+    CK(dnnl_primitive_desc_query(cv->pd, dnnl_query_impl_info_str, 0, &cv->impl));
+    /* weights (and bias) into the layout the primitive chose, once */
+    float *wb = falloc(dnnl_memory_desc_get_size(&cv->wei));
+    reorder(&w_user, (void *)w_oihw, &cv->wei, wb);
+    cv->wmem = mem(&cv->wei, wb);
+    cv->bmem = NULL;
+    if (bias) {
+        cv->bias = *dnnl_primitive_desc_query_md(cv->pd, dnnl_query_weights_md, 1);
+        float *bb = falloc(dnnl_memory_desc_get_size(&cv->bias));
+        reorder(&b_md, (void *)bias, &cv->bias, bb);
+        cv->bmem = mem(&cv->bias, bb);
+    }
+}
+
+static void conv_run(const conv *cv, dnnl_memory_t src, dnnl_memory_t dst)
+{
+    dnnl_exec_arg_t a[4] = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, cv->wmem}, {DNNL_ARG_DST, dst}, {DNNL_ARG_BIAS, cv->bmem}};
+    exec1(cv->prim, cv->bmem ? 4 : 3, a);
+}
+
+/* Channel-block width X of an activation layout we can index and slice by
+   pointer: element (c, p) of a batch-1 tensor is at ((c / X) * HW + p) * X
+   + c % X. nchw is X = 1, nChw8c/nChw16c X = 8/16, nhwc X = channels. 0 when
+   the layout is none of these. */
+static int block_of(const dnnl_memory_desc_t *md, int channels)
+{
+    dnnl_dims_t d = {N, channels, H, W};
+    static const struct {
+        dnnl_format_tag_t tag;
+        int x;
+    } t[] = {{dnnl_nchw, 1}, {dnnl_nChw8c, 8}, {dnnl_nChw16c, 16}, {dnnl_nhwc, -1}};
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        dnnl_memory_desc_t m = md_tag(4, d, t[i].tag);
+        if (dnnl_memory_desc_equal(md, &m))
+            return t[i].x < 0 ? channels : t[i].x;
+    }
+    return 0;
+}
+
+static const char *layout_name(int x, int channels)
+{
+    return x == 1 ? "nchw" : x == 8 ? "nChw8c" : x == 16 ? "nChw16c" : x == channels ? "nhwc" : "other";
+}
+
+/* ---- oneDNN vanilla ------------------------------------------------------ */
+
+static conv van;
+static dnnl_memory_t van_src, van_dst;
+static float *van_out; /* its output, in its layout */
+
+static void run_vanilla(void)
+{
+    conv_run(&van, van_src, van_dst);
+    CK(dnnl_stream_wait(strm));
+}
+
+/* ---- oneDNN SPConv composed ----------------------------------------------- */
+
+static conv gwc, pwc, c1;
+static dnnl_memory_t sp_x3, sp_x1, sp_o3, sp_o1;
+static float *o3b, *o1b, *spout; /* blocked maps and the blocked output */
+static float bn_s[CO], bn_t[CO];  /* the final BN, applied in the combine */
+static int sp_x;                  /* block width of o3, o1, spout */
+
+static void run_sp_convs(void)
+{
+    conv_run(&gwc, sp_x3, sp_o3); /* o3  = GWC(x3) * s1 + t1 */
+    conv_run(&pwc, sp_x3, sp_o3); /* o3 += PWC(x3) * s1      (sum post-op) */
+    conv_run(&c1, sp_x1, sp_o1);  /* o1  = (CONV1x1(x1) + b) * s2 + t2 */
+    CK(dnnl_stream_wait(strm));
+}
+
+/* means, softmax and the weighted combine with the final BN and ReLU, in
+   whatever channel-blocked layout the convolutions chose; X is a constant
+   in each instance and the maps are restrict, so the lane loops vectorize
+   at -O2 (a framework's elementwise kernels are vectorized too). */
+static inline __attribute__((always_inline)) void combine_x(const int X, const float *restrict u3,
+                                                            const float *restrict u1, float *restrict y)
+{
+    float m3[CO], m1[CO], a3[CO], a1[CO];
+    const int nb = CO / X;
+    for (int c = 0; c < CO; c++)
+        m3[c] = m1[c] = 0.0f;
+    for (int b = 0; b < nb; b++)
+        for (int p = 0; p < HW; p++) {
+            const size_t o = ((size_t)b * HW + p) * X;
+            for (int j = 0; j < X; j++) {
+                m3[b * X + j] += u3[o + j];
+                m1[b * X + j] += u1[o + j];
+            }
+        }
+    for (int c = 0; c < CO; c++) {
+        float x3 = m3[c] / HW, x1 = m1[c] / HW, mx = x3 > x1 ? x3 : x1;
+        float e3 = expf(x3 - mx), e1 = expf(x1 - mx), d = e3 + e1;
+        a3[c] = bn_s[c] * (e3 / d);
+        a1[c] = bn_s[c] * (e1 / d);
+    }
+    for (int b = 0; b < nb; b++)
+        for (int p = 0; p < HW; p++) {
+            const size_t o = ((size_t)b * HW + p) * X;
+            for (int j = 0; j < X; j++) {
+                float r = a3[b * X + j] * u3[o + j] + a1[b * X + j] * u1[o + j] + bn_t[b * X + j];
+                y[o + j] = r > 0.0f ? r : 0.0f;
+            }
+        }
+}
+
+static void run_sp_combine(void)
+{
+    switch (sp_x) {
+    case 1: combine_x(1, o3b, o1b, spout); break;
+    case 8: combine_x(8, o3b, o1b, spout); break;
+    case 16: combine_x(16, o3b, o1b, spout); break;
+    default: combine_x(CO, o3b, o1b, spout); break; /* nhwc */
+    }
+}
+
+static void run_spconv(void)
+{
+    run_sp_convs();
+    run_sp_combine();
+}
+
+/* ---- spgen --------------------------------------------------------------- */
+
+static float in_nchw[N * C * HW], out_a[CAT(UA, _OUT_SIZE)], out_b[CAT(UB, _OUT_SIZE)];
+static void run_spgen_a(void) { CAT(A, _run)(in_nchw, out_a); }
+static void run_spgen_b(void) { CAT(B, _run)(in_nchw, out_b); }
+
+/* ---- single-core FMA peak -------------------------------------------------- */
+
+/* Independent FMA chains, enough to cover latency x ports (4 x 2 on current
+   cores); the accumulators stay in registers. Compiled for the ISA by target
+   attributes, chosen at run time, so it does not depend on CFLAGS. */
+static volatile float fma_sink;
+static volatile float fma_m = 0.999999f, fma_a = 1e-6f;
+#define FMA_ITERS 2000000L
+
+#ifdef HAVE_X86
+#define FMA_BODY(T, SET1, FMADD, ADD, NACC)                                                            \
+    T m = SET1(fma_m), a = SET1(fma_a), acc[NACC];                                                     \
+    for (int i = 0; i < NACC; i++)                                                                     \
+        acc[i] = SET1((float)i);                                                                       \
+    for (long it = 0; it < iters; it++) {                                                              \
+        _Pragma("GCC unroll 32") for (int i = 0; i < NACC; i++) acc[i] = FMADD(acc[i], m, a);          \
+    }                                                                                                  \
+    T s = acc[0];                                                                                      \
+    for (int i = 1; i < NACC; i++)                                                                     \
+        s = ADD(s, acc[i]);                                                                            \
+    float f[sizeof(T) / 4];                                                                            \
+    memcpy(f, &s, sizeof f);                                                                           \
+    fma_sink = f[0];                                                                                   \
+    return (double)iters * NACC * (sizeof(T) / 4) * 2;
+
+__attribute__((target("avx512f"))) static double fma512(long iters)
+{
+    FMA_BODY(__m512, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_add_ps, 24)
+}
+__attribute__((target("avx2,fma"))) static double fma256(long iters)
+{
+    FMA_BODY(__m256, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_add_ps, 12)
+}
+
+static double (*fma_kernel)(long);
+static void run_fma(void) { fma_kernel(FMA_ITERS); }
+
+static double fma_gflops(double (*k)(long))
+{
+    fma_kernel = k;
+    double flops = k(1); /* flops per FMA_ITERS call: k(1) * FMA_ITERS */
+    double ms = median_ms(run_fma, 1);
+    return flops * FMA_ITERS / (ms * 1e-3) / 1e9;
+}
+#endif
+
+/* ---- main ------------------------------------------------------------------ */
+
+static double max_rel(const float *x, const float *ref, int n)
+{
+    double e = 0, m = 0;
+    for (int i = 0; i < n; i++) {
+        double d = fabs((double)x[i] - ref[i]);
+        e = d > e ? d : e;
+        m = fabs((double)ref[i]) > m ? fabs((double)ref[i]) : m;
+    }
+    return m > 0 ? e / m : e;
+}
+
+static const char *isa_name(dnnl_cpu_isa_t i)
+{
+    switch ((int)i) {
+    case dnnl_cpu_isa_sse41: return "sse41";
+    case dnnl_cpu_isa_avx: return "avx";
+    case dnnl_cpu_isa_avx2: return "avx2";
+    case dnnl_cpu_isa_avx2_vnni: return "avx2_vnni";
+    case dnnl_cpu_isa_avx512_core: return "avx512_core";
+    case dnnl_cpu_isa_avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl_cpu_isa_avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl_cpu_isa_avx512_core_amx: return "avx512_core_amx";
+    default: return "?";
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s A.safetensors B.safetensors   (spgen --dump-weights of %s and %s)\n", argv[0],
+                STR(A), STR(B));
+        return 2;
+    }
+    _Static_assert(CAT(UA, _IN_SIZE) == N * C * HW && CAT(UA, _OUT_SIZE) == N * CO * HW, "A is not the bench shape");
+    _Static_assert(CAT(UB, _IN_SIZE) == N * C * HW && CAT(UB, _OUT_SIZE) == N * CO * HW, "B is not the bench shape");
+
+    /* one thread, like spgen */
+    const char *threads = "?";
+#if DNNL_CPU_RUNTIME == DNNL_RUNTIME_OMP
+    omp_set_num_threads(1);
+    char tb[32];
+    snprintf(tb, sizeof tb, "omp, %d thread%s", omp_get_max_threads(), omp_get_max_threads() == 1 ? "" : "s");
+    threads = tb;
+#elif DNNL_CPU_RUNTIME == DNNL_RUNTIME_THREADPOOL
+    dnnl_threadpool_interop_set_max_concurrency(1);
+    threads = "threadpool, 1 thread";
+#elif DNNL_CPU_RUNTIME == DNNL_RUNTIME_SEQ
+    threads = "sequential";
+#else
+    threads = "runtime with its own thread count (set it to 1)";
+#endif
+
+    for (int i = 0; i < N * C * HW; i++)
+        in_nchw[i] = (float)((i * 7919) % 2001 - 1000) / 1000.0f; /* bench.c's input */
+
+    st *fa = st_open(argv[1]), *fb = st_open(argv[2]);
+    if (!fa || !fb)
+        return 1;
+
+    CK(dnnl_engine_create(&eng, dnnl_cpu, 0));
+    CK(dnnl_stream_create(&strm, eng, dnnl_stream_default_flags));
+    dnnl_dims_t din = {N, C, H, W}, dout = {N, CO, H, W}, dhalf = {N, R, H, W};
+    dnnl_memory_desc_t in_user = md_tag(4, din, dnnl_nchw), out_user = md_tag(4, dout, dnnl_nchw);
+
+    /* (a) vanilla: BN folded into weights and bias, ReLU post-op */
+    {
+        static float w[CO * C * 9], b[CO], s[CO], t[CO];
+        const float *w0 = tensor(fb, "conv.weight", 4, CO, C, 3, 3);
+        bn_fold(fb, "bn", s, t);
+        for (int o = 0; o < CO; o++) {
+            for (int i = 0; i < C * 9; i++)
+                w[o * C * 9 + i] = w0[o * C * 9 + i] * s[o];
+            b[o] = t[o];
+        }
+        conv_make(&van, C, CO, 3, 1, NULL, NULL, w, b, 0, 1);
+        float *src = falloc(dnnl_memory_desc_get_size(&van.src)), *dst = falloc(dnnl_memory_desc_get_size(&van.dst));
+        reorder(&in_user, in_nchw, &van.src, src); /* outside the timed region */
+        van_src = mem(&van.src, src);
+        van_dst = mem(&van.dst, dst);
+        van_out = dst;
+    }
+
+    /* (b) SPConv composed */
+    int x_in;
+    {
+        static float gw[CO * RG * 9], pw[CO * R], cw[CO * (C - R)], gb[CO], cb[CO];
+        float s1[CO], t1[CO], s2[CO], t2[CO];
+        const float *gw0 = tensor(fa, "conv.gwc.weight", 4, CO, RG, 3, 3);
+        const float *pw0 = tensor(fa, "conv.pwc.weight", 4, CO, R, 1, 1);
+        const float *cw0 = tensor(fa, "conv.conv1x1.weight", 4, CO, C - R, 1, 1);
+        const float *cb0 = tensor(fa, "conv.conv1x1.bias", 1, CO, 0, 0, 0);
+        if (st_has(fa, "conv.gwc.bias") || st_has(fa, "conv.pwc.bias")) {
+            fprintf(stderr, "onednn.c: %s has gwc/pwc biases; the bench handles bias \"official\" only\n", argv[1]);
+            return 1;
+        }
+        bn_fold(fa, "conv.bn1", s1, t1);
+        bn_fold(fa, "conv.bn2", s2, t2);
+        bn_fold(fa, "bn", bn_s, bn_t);
+        for (int o = 0; o < CO; o++) {
+            for (int i = 0; i < RG * 9; i++)
+                gw[o * RG * 9 + i] = gw0[o * RG * 9 + i] * s1[o];
+            for (int i = 0; i < R; i++)
+                pw[o * R + i] = pw0[o * R + i] * s1[o];
+            for (int i = 0; i < C - R; i++)
+                cw[o * (C - R) + i] = cw0[o * (C - R) + i] * s2[o];
+            gb[o] = t1[o];
+            cb[o] = cb0[o] * s2[o] + t2[o];
+        }
+        /* the grouped 3x3 conv picks the layouts; the two 1x1 convs are made
+           to read the same input views and write the same map layout */
+        conv_make(&gwc, R, CO, 3, G, NULL, NULL, gw, gb, 0, 0);
+        x_in = block_of(&gwc.src, R);
+        sp_x = block_of(&gwc.dst, CO);
+        if (x_in == 0 || x_in == R || sp_x == 0) {
+            /* nhwc or exotic: x[0:32] is no pointer view; ask for blocked */
+            dnnl_memory_desc_t s16 = md_tag(4, dhalf, dnnl_nChw16c), d16 = md_tag(4, dout, dnnl_nChw16c);
+            conv_make(&gwc, R, CO, 3, G, &s16, &d16, gw, gb, 0, 0);
+            x_in = 16;
+            sp_x = 16;
+        }
+        conv_make(&pwc, R, CO, 1, 1, &gwc.src, &gwc.dst, pw, NULL, 1, 0);
+        conv_make(&c1, C - R, CO, 1, 1, &gwc.src, &gwc.dst, cw, cb, 0, 0);
+
+        /* the whole input in the chosen layout; batch 1 and channel blocks
+           of x_in | 32 make x[32:64] start 32 * HW floats in */
+        dnnl_memory_desc_t in_blk = md_tag(4, din, x_in == 1 ? dnnl_nchw : x_in == 8 ? dnnl_nChw8c : dnnl_nChw16c);
+        float *xb = falloc(dnnl_memory_desc_get_size(&in_blk));
+        reorder(&in_user, in_nchw, &in_blk, xb);
+        sp_x3 = mem(&gwc.src, xb);
+        sp_x1 = mem(&gwc.src, xb + (size_t)R * HW);
+        o3b = falloc(dnnl_memory_desc_get_size(&gwc.dst));
+        o1b = falloc(dnnl_memory_desc_get_size(&gwc.dst));
+        spout = falloc(dnnl_memory_desc_get_size(&gwc.dst));
+        sp_o3 = mem(&gwc.dst, o3b);
+        sp_o1 = mem(&gwc.dst, o1b);
+    }
+
+    /* numerics: same input, same weights */
+    static float ref_a[N * CO * HW], ref_b[N * CO * HW], dn_van[N * CO * HW], dn_sp[N * CO * HW];
+    run_spgen_a();
+    run_spgen_b();
+    memcpy(ref_a, out_a, sizeof ref_a);
+    memcpy(ref_b, out_b, sizeof ref_b);
+    run_vanilla();
+    reorder(&van.dst, van_out, &out_user, dn_van);
+    run_spconv();
+    reorder(&gwc.dst, spout, &out_user, dn_sp);
+    double err_van = max_rel(dn_van, ref_b, N * CO * HW), err_sp = max_rel(dn_sp, ref_a, N * CO * HW);
+
+    const dnnl_version_t *v = dnnl_version();
+    printf("oneDNN %d.%d.%d (%s), isa %s; layouts: input %s, maps %s\n", v->major, v->minor, v->patch, threads,
+           isa_name(dnnl_get_effective_cpu_isa()), layout_name(x_in, R), layout_name(sp_x, CO));
+    printf("  vanilla 3x3: %s; SPConv: gwc %s, pwc %s, 1x1 %s\n", van.impl, gwc.impl, pwc.impl, c1.impl);
+    printf("max rel error (max|d|/max|ref|): oneDNN vanilla vs %s %.1e, oneDNN SPConv vs %s %.1e\n", STR(B), err_van,
+           STR(A), err_sp);
+    if (!(err_van <= 1e-4 && err_sp <= 1e-4)) {
+        printf("FAIL: oneDNN and spgen disagree (tolerance 1e-4); no timing\n");
+        return 1;
+    }
+
+    /* FMA peak of one core */
+    double peak256 = 0, peak512 = 0;
+#ifdef HAVE_X86
+    peak256 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? fma_gflops(fma256) : 0;
+    peak512 = __builtin_cpu_supports("avx512f") ? fma_gflops(fma512) : 0;
+#endif
+    double peak = peak512 > peak256 ? peak512 : peak256;
+    printf("FMA peak, one core: 512-bit %.1f GFLOP/s, 256-bit %.1f GFLOP/s (fp32, independent FMA chains)\n", peak512,
+           peak256);
+
+    /* interleave rounds so drift in machine load hits all rows alike; keep
+       each row's best median */
+    enum { NROW = 6 };
+    static const char *name[NROW] = {"spgen " STR(A), "spgen " STR(B), "oneDNN vanilla 3x3+BN+ReLU",
+                                     "oneDNN SPConv composed", "  of which 3 convs", "  of which means+combine"};
+    void (*fn[NROW])(void) = {run_spgen_a, run_spgen_b, run_vanilla, run_spconv, run_sp_convs, run_sp_combine};
+    const double macs[NROW] = {MACS_SPCONV, MACS_VANILLA, MACS_VANILLA, MACS_SPCONV, MACS_SPCONV, 0};
+    double t[NROW];
+    for (int round = 0; round < 3; round++)
+        for (int r = 0; r < NROW; r++) {
+            double ms = median_ms(fn[r], 3);
+            t[r] = round == 0 || ms < t[r] ? ms : t[r];
+        }
+    printf("%-28s %9s %9s %8s\n", "", "ms", "GFLOP/s", "% peak");
+    for (int r = 0; r < NROW; r++) {
+        if (macs[r] > 0) {
+            double gf = 2 * macs[r] / (t[r] * 1e-3) / 1e9;
+            printf("%-28s %9.3f %9.1f %7.1f%%\n", name[r], t[r], gf, peak > 0 ? 100 * gf / peak : 0);
+        } else
+            printf("%-28s %9.3f %9s %8s\n", name[r], t[r], "-", "-");
+    }
+    printf("(GFLOP/s = 2 * MACs / time; MACs %.0f vanilla, %.0f SPConv; reorders to/from NCHW not timed)\n",
+           MACS_VANILLA, MACS_SPCONV);
+    printf("ratio spgen SPConv / oneDNN vanilla: time %.2f\n", t[0] / t[2]);
+    printf("ratio spgen SPConv / oneDNN SPConv composed: time %.2f\n", t[0] / t[3]);
+    printf("ratio spgen vanilla / oneDNN vanilla: time %.2f\n", t[1] / t[2]);
+    printf("ratio oneDNN SPConv composed / oneDNN vanilla: time %.2f\n", t[3] / t[2]);
+    st_close(fa);
+    st_close(fb);
+    return 0;
+}
