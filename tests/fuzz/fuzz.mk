@@ -25,7 +25,7 @@ FUZZ_LUA_LIBS := $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
 # The generator without its main(); HOST_SRC comes from the top Makefile.
 FUZZ_HOST_SRC := $(filter-out gen/main.c,$(or $(HOST_SRC),$(wildcard gen/*.c)))
 
-build/fuzz_safetensors: tests/fuzz/fuzz_safetensors.c gen/safetensors.c gen/json.c gen/safetensors.h gen/json.h
+build/fuzz_safetensors: tests/fuzz/fuzz_safetensors.c tests/fuzz/fuzz_tmp.h gen/safetensors.c gen/json.c gen/safetensors.h gen/json.h
 	@mkdir -p build
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Igen -o $@ tests/fuzz/fuzz_safetensors.c gen/safetensors.c gen/json.c
 
@@ -33,7 +33,7 @@ build/fuzz_safetensors: tests/fuzz/fuzz_safetensors.c gen/safetensors.c gen/json
 # libFuzzer also sees coverage of the generator's Lua modules, scales the
 # sandbox's CPU-time timer to the instrumented build's speed and reports an
 # _exit from inside spgen_main (see the comment at the top of fuzz_spec.c).
-build/fuzz_spec: tests/fuzz/fuzz_spec.c $(FUZZ_HOST_SRC) $(wildcard gen/*.h) build/embedded.c
+build/fuzz_spec: tests/fuzz/fuzz_spec.c tests/fuzz/fuzz_tmp.h $(FUZZ_HOST_SRC) $(wildcard gen/*.h) build/embedded.c
 	@mkdir -p build
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_LUA_CFLAGS) -Igen -o $@ tests/fuzz/fuzz_spec.c \
 		$(FUZZ_HOST_SRC) build/embedded.c -Wl,--wrap=lua_newstate,--wrap=lua_sethook,--wrap=setitimer,--wrap=_exit \

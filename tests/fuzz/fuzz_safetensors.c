@@ -21,7 +21,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz_tmp.h"
 #include "safetensors.h"
+
+static void unlink_path(const char *p)
+{
+    unlink(p);
+}
 
 static char path[256]; /* the temporary file, one per process */
 static int fd = -1;
@@ -54,47 +60,11 @@ static void check(int ok, const char *what)
     }
 }
 
-/* Where the temporary files go: $FUZZ_TMPDIR, else /dev/shm (a tmpfs: on a
-   disk-backed /tmp the per-input truncate and rewrite can cost 100x in
-   executions per second), else $TMPDIR, else /tmp. */
-static const char *tmp_base(void)
-{
-    const char *d = getenv("FUZZ_TMPDIR");
-    if (d && *d && strlen(d) < 200)
-        return d;
-    if (access("/dev/shm", W_OK | X_OK) == 0)
-        return "/dev/shm";
-    d = getenv("TMPDIR");
-    return d && *d && strlen(d) < 200 ? d : "/tmp";
-}
-
-/* A crash, timeout or OOM ends the process with _Exit, skipping the atexit
-   cleanup: remove what such runs left (PREFIX.PID.*, PID no longer alive). */
-static void sweep_stale(const char *base, const char *prefix)
-{
-    DIR *d = opendir(base);
-    struct dirent *e;
-    size_t pl = strlen(prefix);
-    if (!d)
-        return;
-    while ((e = readdir(d))) {
-        char *end, p[600];
-        if (strncmp(e->d_name, prefix, pl) != 0 || e->d_name[pl] != '.')
-            continue;
-        long pid = strtol(e->d_name + pl + 1, &end, 10);
-        if (end == e->d_name + pl + 1 || *end != '.' || pid <= 0 ||
-            pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
-            continue;
-        snprintf(p, sizeof p, "%s/%s", base, e->d_name);
-        unlink(p);
-    }
-    closedir(d);
-}
 
 static void write_input(const uint8_t *data, size_t size)
 {
     if (fd < 0) {
-        sweep_stale(tmp_base(), "fuzz_st");
+        sweep_stale(tmp_base(), "fuzz_st", unlink_path);
         snprintf(path, sizeof path, "%s/fuzz_st.%ld.XXXXXX", tmp_base(), (long)getpid());
         fd = mkstemp(path);
         if (fd < 0) {
