@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "timing.h"
+
 #define STR2(x) #x
 #define STR(x) STR2(x)
 #define CAT2(a, b) a##b
@@ -15,52 +17,26 @@
 #include HDR(A)
 #include HDR(B)
 
-#define RUNS 21
+static float in[CAT(UA, _IN_SIZE)], out_a[CAT(UA, _OUT_SIZE)], out_b[CAT(UB, _OUT_SIZE)];
 
-static double now(void)
+static void run_a(void)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
+    CAT(A, _run)(in, out_a);
 }
 
-static int cmp(const void *a, const void *b)
+static void run_b(void)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-typedef int (*run_fn)(const float *, float *);
-
-/* Median over RUNS of the mean time of enough calls to last ~20 ms. */
-static double median_ms(run_fn run, const float *in, float *out)
-{
-    double t[RUNS];
-    int reps = 1;
-    double t0 = now();
-    run(in, out);
-    double once = now() - t0;
-    if (once < 0.02)
-        reps = (int)(0.02 / (once + 1e-9)) + 1;
-    for (int r = 0; r < RUNS; r++) {
-        t0 = now();
-        for (int i = 0; i < reps; i++)
-            run(in, out);
-        t[r] = (now() - t0) / reps * 1e3;
-    }
-    qsort(t, RUNS, sizeof t[0], cmp);
-    return t[RUNS / 2];
+    CAT(B, _run)(in, out_b);
 }
 
 int main(void)
 {
-    static float in[CAT(UA, _IN_SIZE)], out_a[CAT(UA, _OUT_SIZE)], out_b[CAT(UB, _OUT_SIZE)];
     for (int i = 0; i < CAT(UA, _IN_SIZE); i++)
         in[i] = (float)((i * 7919) % 2001 - 1000) / 1000.0f;
     /* interleave so drift in machine load hits both alike */
     double a = 0, b = 0;
     for (int round = 0; round < 3; round++) {
-        double ta = median_ms(CAT(A, _run), in, out_a), tb = median_ms(CAT(B, _run), in, out_b);
+        double ta = median_ms(run_a, 0), tb = median_ms(run_b, 0);
         a = round == 0 || ta < a ? ta : a;
         b = round == 0 || tb < b ? tb : b;
     }

@@ -40,6 +40,7 @@
 #include <dnnl_debug.h>
 
 #include "st.h"
+#include "timing.h"
 
 #define STR2(x) #x
 #define STR(x) STR2(x)
@@ -68,7 +69,6 @@ enum { N = 1, C = 64, CO = 64, H = 32, W = 32, HW = H * W, R = 32, G = 2, RG = R
 static const double MACS_VANILLA = (double)CO * C * 9 * HW;                                  /* 37,748,736 */
 static const double MACS_SPCONV = (double)CO * RG * 9 * HW + (double)CO * R * HW + (double)CO * (C - R) * HW; /* 13,631,488 */
 
-#define RUNS 21
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -83,42 +83,6 @@ static const double MACS_SPCONV = (double)CO * RG * 9 * HW + (double)CO * R * HW
 
 static dnnl_engine_t eng;
 static dnnl_stream_t strm;
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* bench.c's median_ms for any callable: one warm-up call, then the median
-   over RUNS of the mean time of enough calls to last ~20 ms. */
-static double median_ms(void (*fn)(void), int warm)
-{
-    double t[RUNS];
-    int reps = 1;
-    for (int i = 0; i < warm; i++)
-        fn();
-    double t0 = now();
-    fn();
-    double once = now() - t0;
-    if (once < 0.02)
-        reps = (int)(0.02 / (once + 1e-9)) + 1;
-    for (int r = 0; r < RUNS; r++) {
-        t0 = now();
-        for (int i = 0; i < reps; i++)
-            fn();
-        t[r] = (now() - t0) / reps * 1e3;
-    }
-    qsort(t, RUNS, sizeof t[0], cmp);
-    return t[RUNS / 2];
-}
 
 static float *falloc(size_t bytes)
 {

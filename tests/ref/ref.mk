@@ -26,13 +26,13 @@ REF_TOOLS   := $(REF_BUILD)/ref_spconv $(REF_BUILD)/mknpy $(REF_BUILD)/npycmp $(
 
 ref-tools: $(REF_TOOLS)
 
-$(REF_BUILD)/ref_spconv: tests/ref/ref_spconv_main.c tests/ref/spconv_ref.c tests/ref/spconv_ref.h \
+$(REF_BUILD)/ref_spconv: tests/ref/ref_spconv_main.c tests/ref/cli.h tests/ref/spconv_ref.c tests/ref/spconv_ref.h \
                          tests/ref/st.c tests/ref/st.h $(REF_NPY)
 	@mkdir -p $(@D)
 	$(REF_CC) $(REF_CFLAGS) -o $@ tests/ref/ref_spconv_main.c tests/ref/spconv_ref.c \
 	    tests/ref/st.c tests/ref/npy.c $(REF_LDLIBS)
 
-$(REF_BUILD)/ref_net: tests/ref/ref_net_main.c tests/ref/ops_ref.c tests/ref/ops_ref.h \
+$(REF_BUILD)/ref_net: tests/ref/ref_net_main.c tests/ref/cli.h tests/ref/ops_ref.c tests/ref/ops_ref.h \
                       tests/ref/spconv_ref.c tests/ref/spconv_ref.h tests/ref/st.c tests/ref/st.h $(REF_NPY)
 	@mkdir -p $(@D)
 	$(REF_CC) $(REF_CFLAGS) -o $@ tests/ref/ref_net_main.c tests/ref/ops_ref.c tests/ref/spconv_ref.c \

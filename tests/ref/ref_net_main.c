@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "npy.h"
 #include "ops_ref.h"
 #include "spconv_ref.h"
@@ -584,23 +585,15 @@ int main(int argc, char **argv)
     memset(&m, 0, sizeof m);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *val = NULL;
-        char opt[32];
+        char opt[CLI_OPT_MAX];
         if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
             if (npos == 3)
                 return bad_usage("too many arguments at", a);
             pos[npos++] = a;
             continue;
         }
-        {
-            const char *eq = strchr(a, '=');
-            size_t n = eq ? (size_t)(eq - a) : strlen(a);
-            if (n >= sizeof opt)
-                return bad_usage("unknown option", a);
-            memcpy(opt, a, n);
-            opt[n] = '\0';
-            if (eq)
-                val = eq + 1;
-        }
+        if (cli_split(a, opt, &val) != 0)
+            return bad_usage("unknown option", a);
         if (strcmp(opt, "--help") == 0) {
             usage();
             return 0;

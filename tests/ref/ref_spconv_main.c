@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "npy.h"
 #include "spconv_ref.h"
 #include "st.h"
@@ -92,23 +93,15 @@ int main(int argc, char **argv)
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *val = NULL;
-        char opt[32];
+        char opt[CLI_OPT_MAX];
         if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
             if (npos == 3)
                 return bad_usage("too many arguments at", a);
             pos[npos++] = a;
             continue;
         }
-        {
-            const char *eq = strchr(a, '=');
-            size_t n = eq ? (size_t)(eq - a) : strlen(a);
-            if (n >= sizeof opt)
-                return bad_usage("unknown option", a);
-            memcpy(opt, a, n);
-            opt[n] = '\0';
-            if (eq)
-                val = eq + 1;
-        }
+        if (cli_split(a, opt, &val) != 0)
+            return bad_usage("unknown option", a);
         if (strcmp(opt, "--relu") == 0) {
             if (val)
                 return bad_usage("--relu takes no value:", a);
