@@ -77,16 +77,28 @@ local function pointer(ref, name)
 end
 
 -- simd: floats per vector for GCC/Clang vector extensions, 0 for portable C.
+-- Types and unaligned loads for every width up to simd: the tiling pass may
+-- give a small plane a narrower vector.
 local function simd_prelude(simd)
   if simd == 0 then return "" end
-  return string.format([[
+  local t = { string.format([[
 #include <string.h>
 
-/* --simd %d: interior pixels go %d at a time in GCC/Clang vector extensions;
-   compile with the matching -m flags (e.g. -march=native) for full width. */
-typedef float spgen_vf __attribute__((vector_size(%d)));
-typedef int spgen_vi __attribute__((vector_size(%d)));
-]], simd, simd, 4 * simd, 4 * simd)
+/* --simd %d: pixels go up to %d at a time in GCC/Clang vector extensions
+   (GCC 12 or later, Clang); compile with the matching -m flags (e.g.
+   -march=native) for full width, and -ffp-contract=fast for fused multiply-adds. */]], simd, simd) }
+  local L = 4
+  while L <= simd do
+    t[#t + 1] = string.format([[
+typedef float spgen_f%d __attribute__((vector_size(%d)));
+typedef int spgen_i%d __attribute__((vector_size(%d)));
+typedef float spgen_u%d __attribute__((vector_size(%d), aligned(4), may_alias)); /* unaligned */
+#define spgen_ld%d(p) (*(const spgen_u%d *)(p))]], L, 4 * L, L, 4 * L, L, 4 * L, L, L)
+    L = 2 * L
+  end
+  t[#t + 1] = string.format("typedef spgen_f%d spgen_vf;\ntypedef spgen_i%d spgen_vi;\n#define spgen_ldv spgen_ld%d\n",
+    simd, simd, simd)
+  return table.concat(t, "\n")
 end
 
 function M.run(g, kernels, plan, blob, weights_source, simd)

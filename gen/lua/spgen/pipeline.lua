@@ -1,11 +1,12 @@
--- The generator pipeline: load spec -> bind weights -> fuse -> fold -> plan
--- memory -> emit -> write. Each stage is its own module.
+-- The generator pipeline: load spec -> bind weights -> fuse -> fold -> tile
+-- -> plan memory -> emit -> write. Each stage is its own module.
 local native = require("spgen.native")
 local fail = require("spgen.fail")
 local spec = require("spgen.spec")
 local weights = require("spgen.weights")
 local fuse = require("spgen.fuse")
 local fold = require("spgen.fold")
+local tiling = require("spgen.tiling")
 local plan = require("spgen.plan")
 local emit_c = require("spgen.emit_c")
 local summary = require("spgen.summary")
@@ -50,6 +51,7 @@ function M.run(opts)
   local kernels, views = fuse.run(g)
   if #kernels == 0 then fail.raise(g.output.where, "the network has no operations") end
   local blob = fold.run(g, kernels, w)
+  tiling.run(g, kernels, opts.simd or 0)
   local p = plan.run(g, kernels, views)
   check_limits(g, p, blob)
   local files = emit_c.run(g, kernels, p, blob, source, opts.simd or 0)

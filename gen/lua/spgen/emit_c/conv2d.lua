@@ -2,6 +2,7 @@
 -- residual add, relu and global average pool that follow it in the store.
 local tile = require("spgen.emit_c.tile")
 local layer = require("spgen.emit_c.layer")
+local vtile = require("spgen.emit_c.vtile")
 
 local M = {}
 
@@ -11,6 +12,30 @@ local function channel_tile(cog, groups)
   for nct = tile.CT, 1, -1 do
     if cog % nct == 0 then return nct end
   end
+end
+
+-- The output pass in vector tiles (k.vt): channel tiles of nc never
+-- straddle a group; weights broadcast straight from WT[o][ci][ky][kx].
+local function vector_out(w, k, P, bias)
+  local a, vt = k.node.attrs, k.vt
+  local cig, kk = a.cin // a.groups, a.k * a.k
+  local plane = k.in_shape[2] * k.in_shape[3]
+  local vec = vtile.vec(vt)
+  w.line("const %s z = {0};", vec.t)
+  w.line("int c0, oy, ox, j;")
+  w.open("for (c0 = 0; c0 < %d; c0 += %d) {", a.out, vt.nc)
+  if a.groups > 1 then w.line("const int gb = c0 / %s_COG * %s_CIG; /* first input channel of the group */", P, P) end
+  local parts = {
+    stride = a.stride,
+    { lo = 0, hi = cig, taps = vt.tapsets[1],
+      xchan = string.format("(%sj) * %d", a.groups > 1 and "gb + " or "", plane),
+      wbase = string.format("%s_WT + (c0 * %d + j) * %d", P, cig, kk),
+      widx = function(c, ti) return c * cig * kk + ti - 1 end },
+  }
+  vtile.plane(w, vt, parts, function(wr, c, p, idx)
+    layer.store_at(wr, k, string.format("a_%d_%d%s", c, p, bias(c)), c, idx, vec)
+  end)
+  w.close()
 end
 
 function M.emit(k, ctx)
@@ -38,8 +63,12 @@ function M.emit(k, ctx)
   w.line("")
   w.line("static void %s_out(const float *x, %sfloat *y)", fn, k.residual and "const float *r, " or "")
   w.open("{")
-  w.line("int c0, oy, ox, j;")
-  tile.channels(w, d, 0, a.out, channel_tile(cog, a.groups))
+  if k.vt then
+    vector_out(w, k, P, bias)
+  else
+    w.line("int c0, oy, ox, j;")
+    tile.channels(w, d, 0, a.out, channel_tile(cog, a.groups))
+  end
   w.close()
   w.line("")
   local call = layer.wrapper(w, fn, P, k, ctx,

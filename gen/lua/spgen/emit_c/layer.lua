@@ -20,24 +20,21 @@ function M.macros(w, P, list, k, ctx)
   end
 end
 
--- The store of output channel c0 + c, pixel p of the tile, value `value`;
--- with lanes, of a vector of that many pixels from p.
-function M.store(w, P, k, value, c, p, lanes)
-  local vec = lanes ~= nil
-  local idx = string.format("(c0 + %d) * %s_HO * %s_WO + oy * %s_WO + ox + %d", c, P, P, P, p)
-  local t = { (vec and "spgen_vf" or "float") .. " v = " .. value .. ";" }
+-- The store of `value` for output channel c0 + c at output index idx; with
+-- vec ({ t, it, lanes, load }) a vector of that many pixels from idx.
+function M.store_at(w, k, value, c, idx, vec)
+  local t = { (vec and vec.t or "float") .. " v = " .. value .. ";" }
   if k.residual then
-    t[#t + 1] = vec and string.format("spgen_vf rv; memcpy(&rv, r + %s, sizeof rv); v += rv;", idx)
-      or "v += r[" .. idx .. "];"
+    t[#t + 1] = vec and string.format("v += %s(r + %s);", vec.load, idx) or "v += r[" .. idx .. "];"
   end
   if k.relu then
-    t[#t + 1] = vec and "v = (spgen_vf)((spgen_vi)v & (v > 0.0f));" or "v = v > 0.0f ? v : 0.0f;"
+    t[#t + 1] = vec and string.format("v = (%s)((%s)v & (v > 0.0f));", vec.t, vec.it) or "v = v > 0.0f ? v : 0.0f;"
   end
   if k.gap then
     local sum = "v"
     if vec then
       local lanes = {}
-      for i = 0, lanes - 1 do lanes[#lanes + 1] = string.format("v[%d]", i) end
+      for i = 0, vec.lanes - 1 do lanes[#lanes + 1] = string.format("v[%d]", i) end
       sum = table.concat(lanes, " + ")
     end
     t[#t + 1] = string.format("y[c0 + %d] += %s;", c, sum)
@@ -47,6 +44,13 @@ function M.store(w, P, k, value, c, p, lanes)
     t[#t + 1] = "y[" .. idx .. "] = v;"
   end
   w.line("{ %s }", table.concat(t, " "))
+end
+
+-- The store of output channel c0 + c, pixel p of the scalar tile at (oy,
+-- ox); with lanes, of a vector of that many pixels from p.
+function M.store(w, P, k, value, c, p, lanes)
+  local idx = string.format("(c0 + %d) * %s_HO * %s_WO + oy * %s_WO + ox + %d", c, P, P, P, p)
+  M.store_at(w, k, value, c, idx, lanes and { t = "spgen_vf", it = "spgen_vi", lanes = lanes, load = "spgen_ldv" })
 end
 
 -- The kernel function: loops over the batch and calls `body(w)` with xn, rn,

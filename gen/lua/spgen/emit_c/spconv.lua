@@ -4,6 +4,7 @@
 -- with the epilogue fused. Neither branch map is ever stored.
 local tile = require("spgen.emit_c.tile")
 local layer = require("spgen.emit_c.layer")
+local vtile = require("spgen.emit_c.vtile")
 
 local M = {}
 
@@ -61,26 +62,119 @@ local function stats(w, d)
   w.close()
 end
 
-local function attend(w, d)
-  local P = d.P
-  w.line("/* Branch means from the sums (the mean of a linear map is the map of the sums),")
-  w.line("   softmax over the two branches, and the per-channel epilogue coefficients. */")
-  w.line("static void %s_attend(const float *t, const float *sum, float *al3, float *al1, float *be)", d.fn)
+-- The widest vector of at most d.vlanes floats that divides n (0: none).
+local function lanes_for(d, n)
+  local L = d.vlanes or 0
+  while L >= 4 and n % L ~= 0 do L = L // 2 end
+  return L >= 4 and L or 0
+end
+
+-- The window sums from column sums kept in vectors: per channel the column
+-- sums of the row classes the taps combine (stride 1: all rows, the first,
+-- the last; stride 2: even rows, odd rows, the last, which is odd) and of
+-- each its total, even-column part, first and last column.
+local ROWS = {
+  [1] = { "(%s[0] - %s[2])", "%s[0]", "(%s[0] - %s[1])" }, -- all but the last, all, all but the first
+  [2] = { "(%s[1] - %s[2])", "%s[0]", "%s[1]" }, -- odd but the last, even, odd
+}
+
+local function stats_vec(w, d, L)
+  local P, nv, W, H = d.P, d.w // L, d.w, d.h
+  w.line("/* Window sums T[ci][ky][kx] of the representative channels and channel sums S[ci],")
+  w.line("   from column sums of the input added up in vectors of %d. */", L)
+  w.line("static void %s_stats(const float *x, float *t, float *sum)", d.fn)
   w.open("{")
-  w.line("int c, j, ci;")
-  w.open("for (c = 0; c < %s_CO; ++c) {", P)
-  w.line("const float *g = %s_G + c * %s_RG * 9;", P, P)
-  w.line("const float *tg = t + c / %s_CG * %s_RG * 9;", P, P)
-  w.line("const float *q = %s_Q + c * %s_C;", P, P)
+  w.line("int c, i, k, v;")
+  w.open("for (c = 0; c < %s_C; ++c) {", P)
+  w.line("const float *p = x + c * %s_H * %s_W;", P, P)
+  w.line("spgen_f%d e[%d], o[%d]; /* even rows, odd rows */", L, nv, nv)
+  local part = d.s == 1 and "first" or "ev" -- the other column class the taps need
+  w.line("float col[3][%d], tot[3], %s[3], last[3];", W, part)
+  w.open("for (k = 0; k < %d; ++k) {", nv)
+  w.line("e[k] = spgen_ld%d(p + k * %d);", L, L)
+  w.line("o[k] = spgen_ld%d(p + %d + k * %d);", L, W, L)
+  w.close()
+  w.open("for (i = 2; i < %d; i += 2) {", H - 1)
+  w.open("for (k = 0; k < %d; ++k) {", nv)
+  w.line("e[k] += spgen_ld%d(p + i * %d + k * %d);", L, W, L)
+  w.line("o[k] += spgen_ld%d(p + (i + 1) * %d + k * %d);", L, W, L)
+  w.close()
+  w.close()
+  if H % 2 == 1 then
+    w.line("for (k = 0; k < %d; ++k)", nv)
+    w.line("    e[k] += spgen_ld%d(p + %d + k * %d);", L, (H - 1) * W, L)
+  end
+  if d.s == 1 then
+    w.line("for (k = 0; k < %d; ++k)", nv)
+    w.line("    e[k] += o[k];")
+    w.line("memcpy(col[0], e, sizeof col[0]); /* all rows */")
+    w.line("memcpy(col[1], p, sizeof col[1]); /* the first row */")
+  else
+    w.line("memcpy(col[0], e, sizeof col[0]);")
+    w.line("memcpy(col[1], o, sizeof col[1]);")
+  end
+  w.line("memcpy(col[2], p + %d, sizeof col[2]); /* the last row */", (H - 1) * W)
+  w.open("for (v = 0; v < 3; ++v) {")
+  w.line("float s0 = 0.0f, s1 = 0.0f;")
+  w.open("for (i = 0; i < %d; i += 2) {", W)
+  w.line("s0 += col[v][i]; s1 += col[v][i + 1];")
+  w.close()
+  w.line("tot[v] = s0 + s1; %s[v] = %s; last[v] = col[v][%d];", part, d.s == 1 and "col[v][0]" or "s0", W - 1)
+  w.close()
+  w.line("sum[c] = %s;", d.s == 1 and "tot[0]" or "tot[0] + tot[1]")
+  w.open("if (c < %s_R) {", P)
+  w.line("float *tc = t + c * 9;")
+  for ky = 1, 3 do
+    local function r(name) return string.format(ROWS[d.s][ky], name, name) end
+    if d.s == 1 then -- columns: all but the last, all, all but the first
+      w.line("tc[%d] = %s - %s; tc[%d] = %s; tc[%d] = %s - %s;", 3 * ky - 3, r("tot"), r("last"),
+        3 * ky - 2, r("tot"), 3 * ky - 1, r("tot"), r("first"))
+    else -- columns: odd but the last, even, odd
+      w.line("tc[%d] = %s - %s - %s; tc[%d] = %s; tc[%d] = %s - %s;", 3 * ky - 3, r("tot"), r("ev"), r("last"),
+        3 * ky - 2, r("ev"), 3 * ky - 1, r("tot"), r("ev"))
+    end
+  end
+  w.close()
+  w.close()
+  w.close()
+end
+
+-- acc += the dot product of a[0..n) and b[0..n): in vectors of the widest
+-- lanes that divide n when the layer is vectorized (the scalar chain is
+-- latency-bound: CO chains of RG*9 + C each), else a plain loop.
+local function dot(w, d, acc, a, b, n, var)
+  local L = lanes_for(d, n)
+  if L == 0 then
+    w.line("for (%s = 0; %s < %d; ++%s)", var, var, n, var)
+    w.line("    %s += %s[%s] * %s[%s];", acc, a, var, b, var)
+    return
+  end
+  w.open("{")
+  w.line("spgen_f%d s = {0};", L)
+  w.line("for (%s = 0; %s < %d; %s += %d)", var, var, n, var, L)
+  w.line("    s += spgen_ld%d(%s + %s) * spgen_ld%d(%s + %s);", L, a, var, L, b, var)
+  local function tree(lo, hi)
+    if lo == hi then return string.format("s[%d]", lo) end
+    local mid = (lo + hi) // 2
+    return "(" .. tree(lo, mid) .. " + " .. tree(mid + 1, hi) .. ")"
+  end
+  w.line("%s += %s;", acc, tree(0, L - 1))
+  w.close()
+end
+
+-- The coefficients of output channel `c` (a C expression; its group's
+-- window sums at tg): branch means from the sums (the mean of a linear map is
+-- the map of the sums), the softmax over the two branches, and the store's
+-- scales and shift, assigned to the lvalues o.a3, o.a1, o.be.
+local function coefficients(w, d, c, tg, o)
+  local P = d.P
+  w.line("const float *g = %s_G + %s * %d, *tg = %s, *q = %s_Q + %s * %d;", P, c, d.rg * 9, tg, P, c, d.c)
   w.line("float m3 = 0.0f, m1 = 0.0f, e, w3, w1;")
-  w.line("for (j = 0; j < %s_RG * 9; ++j)", P)
-  w.line("    m3 += g[j] * tg[j];")
-  w.line("for (ci = 0; ci < %s_R; ++ci)", P)
-  w.line("    m3 += q[ci] * sum[ci];")
-  w.line("for (ci = %s_R; ci < %s_C; ++ci)", P, P)
-  w.line("    m1 += q[ci] * sum[ci];")
-  w.line("m3 = m3 / (float)(%s_HO * %s_WO) + %s_B3[c];", P, P, P)
-  w.line("m1 = m1 / (float)(%s_HO * %s_WO) + %s_B1[c];", P, P, P)
+  dot(w, d, "m3", "g", "tg", d.rg * 9, "j")
+  dot(w, d, "m3", "q", "sum", d.r, "j")
+  dot(w, d, "m1", "(q + " .. d.r .. ")", "(sum + " .. d.r .. ")", d.c - d.r, "j")
+  w.line("m3 = m3 / (float)(%s_HO * %s_WO) + %s_B3[%s];", P, P, P, c)
+  w.line("m1 = m1 / (float)(%s_HO * %s_WO) + %s_B1[%s];", P, P, P, c)
   w.line("/* exp of the non-positive difference only: never overflows */")
   w.open("if (m3 >= m1) {")
   w.line("e = expf(m1 - m3); w3 = 1.0f / (1.0f + e); w1 = e * w3;")
@@ -88,11 +182,20 @@ local function attend(w, d)
   w.line("e = expf(m3 - m1); w1 = 1.0f / (1.0f + e); w3 = e * w1;")
   w.close()
   if d.post then
-    w.line("al3[c] = %s_PA[c] * w3; al1[c] = %s_PA[c] * w1;", P, P)
-    w.line("be[c] = %s_PA[c] * (w3 * %s_B3[c] + w1 * %s_B1[c]) + %s_PB[c];", P, P, P, P)
+    w.line("%s = %s_PA[%s] * w3; %s = %s_PA[%s] * w1;", o.a3, P, c, o.a1, P, c)
+    w.line("%s = %s_PA[%s] * (w3 * %s_B3[%s] + w1 * %s_B1[%s]) + %s_PB[%s];", o.be, P, c, P, c, P, c, P, c)
   else
-    w.line("al3[c] = w3; al1[c] = w1; be[c] = w3 * %s_B3[c] + w1 * %s_B1[c];", P, P)
+    w.line("%s = w3; %s = w1; %s = w3 * %s_B3[%s] + w1 * %s_B1[%s];", o.a3, o.a1, o.be, P, c, P, c)
   end
+end
+
+local function attend(w, d)
+  w.line("/* Per output channel: the branch means, their softmax, the epilogue coefficients. */")
+  w.line("static void %s_attend(const float *t, const float *sum, float *al3, float *al1, float *be)", d.fn)
+  w.open("{")
+  w.line("int c, j;")
+  w.open("for (c = 0; c < %s_CO; ++c) {", d.P)
+  coefficients(w, d, "c", string.format("t + c / %s_CG * %s_RG * 9", d.P, d.P), { a3 = "al3[c]", a1 = "al1[c]", be = "be[c]" })
   w.close()
   w.close()
 end
@@ -121,6 +224,57 @@ local function output_pass(w, d, k)
   w.close()
 end
 
+-- The output pass in vector tiles (k.vt). Per channel tile it computes the
+-- channels' softmax weights and multiplies them into a copy of their
+-- weights (wt, one row of RG*9 + C per channel) while those rows are in
+-- cache, so each output needs one accumulator and the epilogue one add; the
+-- tile then reuses the copy HO*WO times.
+local function vector_out(w, d, k)
+  local P, vt = d.P, k.vt
+  local row, rg9, plane = d.rg * 9 + d.c, d.rg * 9, d.h * d.w
+  local vec = vtile.vec(vt)
+  w.line("/* The softmax and the one pass over the output, in vector tiles of %d x %d pixels x %d channels. */",
+    vt.np, vt.g.L, vt.nc)
+  w.line("static void %s_out(const float *x, %sconst float *t, const float *sum, float *wt, float *y)",
+    d.fn, k.residual and "const float *r, " or "")
+  w.open("{")
+  w.line("const %s z = {0};", vec.t)
+  w.line("int c0, oy, ox, j, c;")
+  local cg = d.co // d.groups
+  for grp = 0, d.groups - 1 do
+    w.line("/* group %d: output channels %d..%d, representative inputs %d..%d */",
+      grp, grp * cg, (grp + 1) * cg - 1, grp * d.rg, (grp + 1) * d.rg - 1)
+    w.open("for (c0 = %d; c0 < %d; c0 += %d) {", grp * cg, (grp + 1) * cg, vt.nc)
+    w.line("float be[%d];", vt.nc)
+    w.open("for (c = 0; c < %d; ++c) {", vt.nc)
+    w.line("float s3, s1, *u = wt + c * %d;", row)
+    coefficients(w, d, "(c0 + c)", string.format("t + %d", grp * rg9), { a3 = "s3", a1 = "s1", be = "be[c]" })
+    w.line("for (j = 0; j < %d; ++j)", rg9)
+    w.line("    u[j] = s3 * g[j];")
+    w.line("for (j = 0; j < %d; ++j)", d.r)
+    w.line("    u[%d + j] = s3 * q[j];", rg9)
+    w.line("for (j = %d; j < %d; ++j)", d.r, d.c)
+    w.line("    u[%d + j] = s1 * q[j];", rg9)
+    w.close()
+    local function point(lo, hi)
+      return { lo = lo, hi = hi, taps = vt.tapsets[2], xchan = "j * " .. plane,
+               wbase = string.format("wt + %d + j", rg9), widx = function(c) return c * row end }
+    end
+    local parts = {
+      stride = d.s,
+      { lo = 0, hi = d.rg, taps = vt.tapsets[1], xchan = string.format("(%d + j) * %d", grp * d.rg, plane),
+        wbase = "wt + j * 9", widx = function(c, ti) return c * row + ti - 1 end },
+      point(0, grp * d.rg),
+      point((grp + 1) * d.rg, d.c),
+    }
+    vtile.plane(w, vt, parts, function(wr, c, p, idx)
+      layer.store_at(wr, k, string.format("a_%d_%d + be[%d]", c, p, c), c, idx, vec)
+    end)
+    w.close()
+  end
+  w.close()
+end
+
 -- Emits the layer's macros and functions; returns { text, call = fn(ptrs) }.
 function M.emit(k, ctx)
   local a, node = k.node.attrs, k.node
@@ -129,6 +283,7 @@ function M.emit(k, ctx)
     P = P, fn = fn, c = a.cin, r = a.r, co = a.out, groups = a.groups, rg = a.r // a.groups,
     s = a.stride, post = k.bn ~= nil, k = 3, pad = 1, accs = { "a3", "a1" },
     h = k.in_shape[2], w = k.in_shape[3], ho = node.shape[2], wo = node.shape[3], lanes = ctx.simd,
+    vlanes = k.vt and ctx.simd,
   }
   d.store = function(w, c, p, lanes)
     layer.store(w, P, k, string.format("al3[c0 + %d] * a3_%d_%d + al1[c0 + %d] * a1_%d_%d + be[c0 + %d]",
@@ -140,19 +295,28 @@ function M.emit(k, ctx)
     { "HO", d.ho }, { "WO", d.wo }, { "RG", d.rg }, { "CG", d.co // d.groups },
   }, k, ctx)
   w.line("")
-  stats(w, d)
+  local sl = lanes_for(d, d.w)
+  if sl > 0 and d.h >= 2 then stats_vec(w, d, sl) else stats(w, d) end
   w.line("")
-  attend(w, d)
-  w.line("")
-  output_pass(w, d, k)
+  if k.vt then
+    vector_out(w, d, k)
+  else
+    attend(w, d)
+    w.line("")
+    output_pass(w, d, k)
+  end
   w.line("")
   local call = layer.wrapper(w, fn, P, k, ctx,
     { input = d.c * d.h * d.w, output = d.co * d.ho * d.wo, channels = d.co }, function()
-      w.line("float *t = scratch, *sum = t + %s_R * 9, *al3 = sum + %s_C, *al1 = al3 + %s_CO, *be = al1 + %s_CO;",
-        P, P, P, P)
+      w.line("float *t = scratch, *sum = t + %s_R * 9;", P)
       w.line("%s_stats(xn, t, sum);", fn)
-      w.line("%s_attend(t, sum, al3, al1, be);", fn)
-      w.line("%s_out(xn, %sal3, al1, be, yn);", fn, k.residual and "rn, " or "")
+      if k.vt then
+        w.line("%s_out(xn, %st, sum, sum + %s_C, yn);", fn, k.residual and "rn, " or "", P)
+      else
+        w.line("float *al3 = sum + %s_C, *al1 = al3 + %s_CO, *be = al1 + %s_CO;", P, P, P)
+        w.line("%s_attend(t, sum, al3, al1, be);", fn)
+        w.line("%s_out(xn, %sal3, al1, be, yn);", fn, k.residual and "rn, " or "")
+      end
     end)
   return { text = w.text(), call = call }
 end

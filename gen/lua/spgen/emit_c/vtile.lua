@@ -1,0 +1,181 @@
+-- The output pass of a convolution in vector register tiles (--simd; the
+-- tiling pass chose k.vt): np vectors of L output pixels x nc output
+-- channels accumulate in named locals. Per input channel and tap each pixel
+-- vector is built once (one unaligned load, or loads and a shuffle that
+-- brings in zeros where the tap reads padding) and meets nc broadcast
+-- weights. Tiles whose loads are the same relative to their base share a loop.
+local tiling = require("spgen.tiling")
+
+local M = {}
+
+local function signed(n)
+  return n < 0 and (" - " .. -n) or (" + " .. n)
+end
+
+local function load(vt, rel)
+  return string.format("spgen_ld%d(xc + ib%s)", vt.g.L, signed(rel))
+end
+
+local function shuffle(a, b, idx, L)
+  local t = {}
+  for l = 0, L - 1 do t[#t + 1] = tostring(idx[l]) end
+  return string.format("__builtin_shufflevector(%s, %s, %s)", a, b, table.concat(t, ", "))
+end
+
+-- The C expression for one access relative to the tile's input base ib.
+local function expr(vt, a, ib)
+  local L, rel = vt.g.L, a.off - ib
+  if a.kind == "load" then return load(vt, rel) end
+  if a.kind == "shuf1" then return shuffle(load(vt, rel), "z", a.idx, L) end
+  local idx, keep = {}, {}
+  for l = 0, L - 1 do
+    idx[l] = a.idx[l] < 2 * L and a.idx[l] or 0
+    keep[l] = a.idx[l] < 2 * L and l or L
+  end
+  local v = shuffle(load(vt, rel), load(vt, rel + L), idx, L)
+  return a.zero and shuffle(v, "z", keep, L) or v
+end
+
+-- Per part and tap, the expression of each of the tile's vectors (false
+-- where all its lanes read padding), for the tile at output pixel q0.
+local function tile_exprs(vt, parts, q0)
+  local g = vt.g
+  local oy, ox = q0 // g.wo, q0 % g.wo
+  local ib = parts.stride * (oy * g.w + ox)
+  local out, sig = {}, {}
+  for pi, part in ipairs(parts) do
+    out[pi] = {}
+    for ti, t in ipairs(part.taps.taps) do
+      out[pi][ti] = {}
+      for p = 0, vt.np - 1 do
+        local a = tiling.access(g, tiling.lane_map(g, q0 + p * g.L, t[1], t[2], part.taps.pad, part.taps.s))
+        local e = a and expr(vt, a, ib) or false
+        out[pi][ti][p] = e
+        sig[#sig + 1] = e or "-"
+      end
+    end
+  end
+  return out, table.concat(sig, "\n")
+end
+
+-- The taps that share one weight: each on its own, or all of a pool window.
+local function tap_groups(ts)
+  local groups = {}
+  for ti = 1, #ts.taps do
+    if ts.sum and groups[1] then table.insert(groups[1], ti) else groups[#groups + 1] = { ti } end
+  end
+  return groups
+end
+
+local function body(w, vt, parts, exprs, store)
+  local L, np, nc = vt.g.L, vt.np, vt.nc
+  local VT = "spgen_f" .. L
+  w.open("{")
+  w.line("const int ib = %d * oy + %d * ox, ob = %d * oy + ox;", parts.stride * vt.g.w, parts.stride, vt.g.wo)
+  local decl, vs = {}, {}
+  for c = 0, nc - 1 do
+    for p = 0, np - 1 do decl[#decl + 1] = string.format("a_%d_%d = z", c, p) end
+  end
+  for p = 0, np - 1 do vs[#vs + 1] = "v" .. p end
+  w.line("%s %s;", VT, table.concat(decl, ", "))
+  w.line("%s %s;", VT, table.concat(vs, ", "))
+  for pi, part in ipairs(parts) do
+    if part.lo < part.hi then
+      w.open("for (j = %d; j < %d; ++j) {", part.lo, part.hi)
+      w.line("const float *xc = x + %s;", part.xchan)
+      w.line("const float *wc = %s;", part.wbase)
+      for _, grp in ipairs(tap_groups(part.taps)) do
+        local live = {}
+        for p = 0, np - 1 do
+          local terms = {}
+          for _, ti in ipairs(grp) do
+            if exprs[pi][ti][p] then terms[#terms + 1] = exprs[pi][ti][p] end
+          end
+          if #terms > 0 then
+            live[#live + 1] = p
+            w.line("v%d = %s;", p, table.concat(terms, " + "))
+          end
+        end
+        local f = {}
+        for c = 0, nc - 1 do
+          for _, p in ipairs(live) do
+            f[#f + 1] = string.format("a_%d_%d += v%d * wc[%d];", c, p, p, part.widx(c, grp[1]))
+          end
+        end
+        if #f > 0 then w.line(table.concat(f, " ")) end
+      end
+      w.close()
+    end
+  end
+  for c = 0, nc - 1 do
+    for p = 0, np - 1 do
+      store(w, c, p, string.format("(c0 + %d) * %d + ob + %d", c, vt.g.ho * vt.g.wo, p * L))
+    end
+  end
+  w.close()
+end
+
+-- Runs of equal keys in list: { { first, last, key }, ... }.
+local function runs(list, key)
+  local out = {}
+  for i, item in ipairs(list) do
+    local last = out[#out]
+    if last and last.key == key(item) then last.last = i
+    else out[#out + 1] = { first = i, last = i, key = key(item) } end
+  end
+  return out
+end
+
+-- All tiles of the output plane for the channel tile at c0. parts.stride is
+-- the layer's stride; store(w, c, p, idx) emits the store of accumulator
+-- a_c_p at output index idx.
+function M.plane(w, vt, parts, store)
+  local g, L = vt.g, vt.g.L
+  local span = vt.np * L
+  local rows, by_oy = {}, {}
+  for q0 = 0, g.ho * g.wo - 1, span do
+    local oy, ox = q0 // g.wo, q0 % g.wo
+    local exprs, sig = tile_exprs(vt, parts, q0)
+    if not by_oy[oy] then
+      by_oy[oy] = { oy = oy, tiles = {} }
+      rows[#rows + 1] = by_oy[oy]
+    end
+    local tiles = by_oy[oy].tiles
+    tiles[#tiles + 1] = { ox = ox, exprs = exprs, sig = sig }
+  end
+  for _, row in ipairs(rows) do
+    local sigs = {}
+    for _, t in ipairs(row.tiles) do sigs[#sigs + 1] = t.sig end
+    row.sig = table.concat(sigs, "\n\n")
+  end
+  local dy = rows[2] and rows[2].oy - rows[1].oy or 1
+  for _, rr in ipairs(runs(rows, function(r) return r.sig end)) do
+    local first = rows[rr.first]
+    if rr.last > rr.first then
+      w.open("for (oy = %d; oy <= %d; oy += %d) {", first.oy, rows[rr.last].oy, dy)
+    else
+      w.open("{")
+      w.line("oy = %d;", first.oy)
+    end
+    for _, cr in ipairs(runs(first.tiles, function(t) return t.sig end)) do
+      local t = first.tiles[cr.first]
+      if cr.last > cr.first then
+        w.open("for (ox = %d; ox <= %d; ox += %d) {", t.ox, first.tiles[cr.last].ox, span)
+      else
+        w.open("{")
+        w.line("ox = %d;", t.ox)
+      end
+      body(w, vt, parts, t.exprs, store)
+      w.close()
+    end
+    w.close()
+  end
+end
+
+-- The vector type of layer.store_at for this tiling.
+function M.vec(vt)
+  local L = vt.g.L
+  return { t = "spgen_f" .. L, it = "spgen_i" .. L, lanes = L, load = "spgen_ld" .. L }
+end
+
+return M

@@ -1,0 +1,141 @@
+-- Vector tiling for --simd, a pass between folding and memory planning: per
+-- convolution (spconv, conv2d) it picks the vector width L, how vectors of L
+-- output pixels cover the output plane (NCHW is kept), and the register tile
+-- of np vectors x nc output channels. A layer it cannot tile keeps the
+-- portable kernels. The lane maps here say, for every vector and kernel tap,
+-- which input pixels the lanes read; emit_c/vtile.lua turns them into code.
+local M = {}
+
+M.ACC = 24 -- accumulator vectors per tile: AVX-512 has 32 registers
+
+-- Where each lane of a vector reads for one tap: f (flat index in the input
+-- plane) or false in the padding. The vector's lanes are output pixels
+-- q0 .. q0+L-1 in row-major order.
+function M.lane_map(g, q0, ky, kx, pad, s)
+  local f = {}
+  for l = 0, g.L - 1 do
+    local py, px = (q0 + l) // g.wo, (q0 + l) % g.wo
+    local iy, ix = s * py + ky - pad, s * px + kx - pad
+    f[l] = iy >= 0 and iy < g.h and ix >= 0 and ix < g.w and iy * g.w + ix
+  end
+  return f
+end
+
+-- How to build one vector from a lane map: nil when every lane is padding;
+-- { kind = "load", off } one unaligned load; { kind = "shuf1", off, idx }
+-- one load with zero lanes shuffled in; { kind = "shuf2", off, idx, zero }
+-- two loads of 2L floats shuffled (and zero lanes after); false if lanes span
+-- more than 2L floats. Offsets are absolute in the plane.
+function M.access(g, f)
+  local L, n = g.L, g.h * g.w
+  local lo, hi, contiguous = nil, nil, f[0] ~= false
+  for l = 0, L - 1 do
+    if f[l] then lo, hi = lo and math.min(lo, f[l]) or f[l], hi and math.max(hi, f[l]) or f[l] end
+    if f[l] ~= (f[0] and f[0] + l) then contiguous = false end
+  end
+  if not lo then return nil end
+  if contiguous then return { kind = "load", off = lo } end
+  local width = hi - lo + 1 <= L and L or (hi - lo + 1 <= 2 * L and 2 * L)
+  if not width or n < width then return false end
+  local off = math.min(lo, n - width)
+  local idx, zero = {}, false
+  for l = 0, L - 1 do
+    if f[l] then idx[l] = f[l] - off
+    else idx[l], zero = width, true end
+  end
+  return { kind = width == L and "shuf1" or "shuf2", off = off, idx = idx, zero = zero }
+end
+
+-- The geometry of vectors of L lanes over the ho x wo output plane, or nil:
+-- "row" tiles lie within one row (L divides wo); "flat" tiles cover whole
+-- rows (stride 1, wo divides L).
+local function geometry(L, h, w, ho, wo, s)
+  local g = { L = L, h = h, w = w, ho = ho, wo = wo }
+  if wo % L == 0 then
+    g.vectors = wo // L -- that a tile may group: those of one row
+  elseif s == 1 and L % wo == 0 and (ho * wo) % L == 0 then
+    g.vectors = ho * wo // L
+  else
+    return nil
+  end
+  return g
+end
+
+-- Every vector must be buildable for every tap.
+local function feasible(g, tapsets)
+  for q0 = 0, g.ho * g.wo - 1, g.L do
+    for _, ts in ipairs(tapsets) do
+      for _, t in ipairs(ts.taps) do
+        if M.access(g, M.lane_map(g, q0, t[1], t[2], ts.pad, ts.s)) == false then return false end
+      end
+    end
+  end
+  return true
+end
+
+-- The register tile: np vectors (dividing the vectors of a tile row) x nc
+-- channels (dividing the channels per group), the most accumulators within
+-- ACC, then the fewest loads per multiply-add.
+local function register_tile(vectors, cg)
+  local best
+  for np = 1, math.min(4, vectors) do
+    if vectors % np == 0 then
+      for nc = math.min(cg, M.ACC // np), 1, -1 do
+        if cg % nc == 0 then
+          local key = { np * nc, -(np + nc) }
+          if not best or key[1] > best.key[1] or (key[1] == best.key[1] and key[2] > best.key[2]) then
+            best = { np = np, nc = nc, key = key }
+          end
+          break
+        end
+      end
+    end
+  end
+  return best.np, best.nc
+end
+
+-- The taps of a k x k window with padding pad at stride s.
+function M.window(k, pad, s)
+  local taps = {}
+  for ky = 0, k - 1 do
+    for kx = 0, k - 1 do taps[#taps + 1] = { ky, kx } end
+  end
+  return { taps = taps, pad = pad, s = s }
+end
+
+-- The 1x1 part of an SPConv: the output pixel, or the 2x2 pool window.
+function M.point(s)
+  if s == 1 then return { taps = { { 0, 0 } }, pad = 0, s = 1 } end
+  return { taps = { { 0, 0 }, { 0, 1 }, { 1, 0 }, { 1, 1 } }, pad = 0, s = 2, sum = true }
+end
+
+-- k.vt = { g, np, nc, tapsets } for each kernel the vector path takes;
+-- SPConv tiles also need their per-sample scaled weights in scratch.
+function M.run(g, kernels, simd)
+  for _, k in ipairs(kernels) do
+    local a = k.node.attrs
+    if simd > 0 and (k.kind == "spconv" or k.kind == "conv2d") and a.stride <= 2 then
+      local ins, outs = g.nodes[k.inputs[1]].shape, k.node.shape
+      local tapsets, cg
+      if k.kind == "spconv" then
+        tapsets, cg = { M.window(3, 1, a.stride), M.point(a.stride) }, a.out // a.groups
+      else
+        tapsets, cg = { M.window(a.k, a.pad, a.stride) }, a.out // a.groups
+      end
+      local L = simd
+      while L >= 4 do
+        local geo = geometry(L, ins[2], ins[3], outs[2], outs[3], a.stride)
+        if geo and feasible(geo, tapsets) then
+          local np, nc = register_tile(geo.vectors, cg)
+          k.vt = { g = geo, np = np, nc = nc, tapsets = tapsets }
+          -- the per-sample coefficients give way to the tile's scaled weights
+          if k.kind == "spconv" then k.scratch = k.scratch - 3 * a.out + nc * (a.r // a.groups * 9 + a.cin) end
+          break
+        end
+        L = L // 2
+      end
+    end
+  end
+end
+
+return M
