@@ -109,8 +109,7 @@ function M.point(s)
   return { taps = { { 0, 0 }, { 0, 1 }, { 1, 0 }, { 1, 1 } }, pad = 0, s = 2, sum = true }
 end
 
--- k.vt = { g, np, nc, tapsets } for each kernel the vector path takes;
--- SPConv tiles also need their per-sample scaled weights in scratch.
+-- k.vt = { g, np, nc, tapsets } for each kernel the vector path takes.
 function M.run(g, kernels, simd)
   for _, k in ipairs(kernels) do
     local a = k.node.attrs
@@ -128,8 +127,8 @@ function M.run(g, kernels, simd)
         if geo and feasible(geo, tapsets) then
           local np, nc = register_tile(geo.vectors, cg)
           k.vt = { g = geo, np = np, nc = nc, tapsets = tapsets }
-          -- the per-sample coefficients give way to the tile's scaled weights
-          if k.kind == "spconv" then k.scratch = k.scratch - 3 * a.out + nc * (a.r // a.groups * 9 + a.cin) end
+          -- the tiles compute the per-sample coefficients themselves
+          if k.kind == "spconv" then k.scratch = k.scratch - 3 * a.out end
           break
         end
         L = L // 2

@@ -224,51 +224,51 @@ local function output_pass(w, d, k)
   w.close()
 end
 
--- The output pass in vector tiles (k.vt). Per channel tile it computes the
--- channels' softmax weights and multiplies them into a copy of their
--- weights (wt, one row of RG*9 + C per channel) while those rows are in
--- cache, so each output needs one accumulator and the epilogue one add; the
--- tile then reuses the copy HO*WO times.
+-- The output pass in vector tiles (k.vt). The 3x3 branch (window and the
+-- representative 1x1 taps) accumulates first and moves aside, then the
+-- redundant 1x1 taps; the store combines them with the channel's softmax
+-- weights. Those come from dot products over the tile's weight rows: before
+-- the tiles, or, when one tile covers the plane, after its accumulation,
+-- which has just brought the rows into cache.
 local function vector_out(w, d, k)
   local P, vt = d.P, k.vt
-  local row, rg9, plane = d.rg * 9 + d.c, d.rg * 9, d.h * d.w
+  local rg9, plane = d.rg * 9, d.h * d.w
   local vec = vtile.vec(vt)
   w.line("/* The softmax and the one pass over the output, in vector tiles of %d x %d pixels x %d channels. */",
     vt.np, vt.g.L, vt.nc)
-  w.line("static void %s_out(const float *x, %sconst float *t, const float *sum, float *wt, float *y)",
+  w.line("static void %s_out(const float *x, %sconst float *t, const float *sum, float *y)",
     d.fn, k.residual and "const float *r, " or "")
   w.open("{")
   w.line("const %s z = {0};", vec.t)
   w.line("int c0, oy, ox, j, c;")
   local cg = d.co // d.groups
+  local function point(lo, hi)
+    return { lo = lo, hi = hi, taps = vt.tapsets[2], xchan = "j * " .. plane,
+             wbase = string.format("%s_Q + c0 * %d + j", P, d.c), widx = function(c) return c * d.c end }
+  end
   for grp = 0, d.groups - 1 do
     w.line("/* group %d: output channels %d..%d, representative inputs %d..%d */",
       grp, grp * cg, (grp + 1) * cg - 1, grp * d.rg, (grp + 1) * d.rg - 1)
     w.open("for (c0 = %d; c0 < %d; c0 += %d) {", grp * cg, (grp + 1) * cg, vt.nc)
-    w.line("float be[%d];", vt.nc)
-    w.open("for (c = 0; c < %d; ++c) {", vt.nc)
-    w.line("float s3, s1, *u = wt + c * %d;", row)
-    coefficients(w, d, "(c0 + c)", string.format("t + %d", grp * rg9), { a3 = "s3", a1 = "s1", be = "be[c]" })
-    w.line("for (j = 0; j < %d; ++j)", rg9)
-    w.line("    u[j] = s3 * g[j];")
-    w.line("for (j = 0; j < %d; ++j)", d.r)
-    w.line("    u[%d + j] = s3 * q[j];", rg9)
-    w.line("for (j = %d; j < %d; ++j)", d.r, d.c)
-    w.line("    u[%d + j] = s1 * q[j];", rg9)
-    w.close()
-    local function point(lo, hi)
-      return { lo = lo, hi = hi, taps = vt.tapsets[2], xchan = "j * " .. plane,
-               wbase = string.format("wt + %d + j", rg9), widx = function(c) return c * row end }
+    w.line("float s3[%d], s1[%d], be[%d];", vt.nc, vt.nc, vt.nc)
+    local function softmax(wr)
+      wr.open("for (c = 0; c < %d; ++c) {", vt.nc)
+      coefficients(wr, d, "(c0 + c)", string.format("t + %d", grp * rg9), { a3 = "s3[c]", a1 = "s1[c]", be = "be[c]" })
+      wr.close()
     end
     local parts = {
       stride = d.s,
       { lo = 0, hi = d.rg, taps = vt.tapsets[1], xchan = string.format("(%d + j) * %d", grp * d.rg, plane),
-        wbase = "wt + j * 9", widx = function(c, ti) return c * row + ti - 1 end },
+        wbase = string.format("%s_G + (c0 * %d + j) * 9", P, d.rg), widx = function(c, ti) return c * rg9 + ti - 1 end },
       point(0, grp * d.rg),
-      point((grp + 1) * d.rg, d.c),
+      point((grp + 1) * d.rg, d.r),
+      { save = true },
+      point(d.r, d.c),
     }
+    if vtile.positions(vt) == 1 then parts.before_store = softmax else softmax(w) end
     vtile.plane(w, vt, parts, function(wr, c, p, idx)
-      layer.store_at(wr, k, string.format("a_%d_%d + be[%d]", c, p, c), c, idx, vec)
+      layer.store_at(wr, k, string.format("s3[%d] * h_%d_%d + s1[%d] * a_%d_%d + be[%d]", c, c, p, c, c, p, c),
+        c, idx, vec)
     end)
     w.close()
   end
@@ -311,7 +311,7 @@ function M.emit(k, ctx)
       w.line("float *t = scratch, *sum = t + %s_R * 9;", P)
       w.line("%s_stats(xn, t, sum);", fn)
       if k.vt then
-        w.line("%s_out(xn, %st, sum, sum + %s_C, yn);", fn, k.residual and "rn, " or "", P)
+        w.line("%s_out(xn, %st, sum, yn);", fn, k.residual and "rn, " or "")
       else
         w.line("float *al3 = sum + %s_C, *al1 = al3 + %s_CO, *be = al1 + %s_CO;", P, P, P)
         w.line("%s_attend(t, sum, al3, al1, be);", fn)

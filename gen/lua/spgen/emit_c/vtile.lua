@@ -45,7 +45,7 @@ local function tile_exprs(vt, parts, q0)
   local out, sig = {}, {}
   for pi, part in ipairs(parts) do
     out[pi] = {}
-    for ti, t in ipairs(part.taps.taps) do
+    for ti, t in ipairs(part.save and {} or part.taps.taps) do
       out[pi][ti] = {}
       for p = 0, vt.np - 1 do
         local a = tiling.access(g, tiling.lane_map(g, q0 + p * g.L, t[1], t[2], part.taps.pad, part.taps.s))
@@ -80,7 +80,14 @@ local function body(w, vt, parts, exprs, store)
   w.line("%s %s;", VT, table.concat(decl, ", "))
   w.line("%s %s;", VT, table.concat(vs, ", "))
   for pi, part in ipairs(parts) do
-    if part.lo < part.hi then
+    if part.save then
+      local t = {}
+      for c = 0, nc - 1 do
+        for p = 0, np - 1 do t[#t + 1] = string.format("h_%d_%d = a_%d_%d; a_%d_%d = z;", c, p, c, p, c, p) end
+      end
+      w.line("%s %s;", VT, (table.concat(decl, ", "):gsub("a_", "h_")))
+      w.line(table.concat(t, " "))
+    elseif part.lo < part.hi then
       w.open("for (j = %d; j < %d; ++j) {", part.lo, part.hi)
       w.line("const float *xc = x + %s;", part.xchan)
       w.line("const float *wc = %s;", part.wbase)
@@ -107,6 +114,7 @@ local function body(w, vt, parts, exprs, store)
       w.close()
     end
   end
+  if parts.before_store then parts.before_store(w) end
   for c = 0, nc - 1 do
     for p = 0, np - 1 do
       store(w, c, p, string.format("(c0 + %d) * %d + ob + %d", c, vt.g.ho * vt.g.wo, p * L))
@@ -126,9 +134,17 @@ local function runs(list, key)
   return out
 end
 
--- All tiles of the output plane for the channel tile at c0. parts.stride is
--- the layer's stride; store(w, c, p, idx) emits the store of accumulator
--- a_c_p at output index idx.
+-- How many tiles cover the output plane.
+function M.positions(vt)
+  return vt.g.ho * vt.g.wo // (vt.np * vt.g.L)
+end
+
+-- All tiles of the output plane for the channel tile at c0. parts: the
+-- accumulation steps in order, each { lo, hi, taps, xchan, wbase, widx }
+-- (input channels [lo, hi) of a tap set), or { save = true } (accumulators
+-- a_c_p move to h_c_p and restart); parts.stride is the layer's stride,
+-- parts.before_store(w) emits code between the accumulation and the stores.
+-- store(w, c, p, idx) emits the store of tile output (c, p) at index idx.
 function M.plane(w, vt, parts, store)
   local g, L = vt.g, vt.g.L
   local span = vt.np * L
