@@ -25,9 +25,12 @@ end
 -- { kind = "load", off } one unaligned load; { kind = "shuf1", off, idx }
 -- one load with zero lanes shuffled in; { kind = "shuf2", off, idx, zero }
 -- two loads of 2L floats shuffled (and zero lanes after); false if lanes span
--- more than 2L floats. Offsets are absolute in the plane.
+-- more than 2L floats. Offsets are absolute in the plane. Loads stay within
+-- the input row of the lanes when vectors lie in one row, so a tap's code is
+-- the same for every output row that reads inside the input; else within
+-- the plane.
 function M.access(g, f)
-  local L, n = g.L, g.h * g.w
+  local L = g.L
   local lo, hi, contiguous = nil, nil, f[0] ~= false
   for l = 0, L - 1 do
     if f[l] then lo, hi = lo and math.min(lo, f[l]) or f[l], hi and math.max(hi, f[l]) or f[l] end
@@ -35,9 +38,11 @@ function M.access(g, f)
   end
   if not lo then return nil end
   if contiguous then return { kind = "load", off = lo } end
+  local first = g.row and lo // g.w * g.w or 0
+  local last = g.row and first + g.w or g.h * g.w
   local width = hi - lo + 1 <= L and L or (hi - lo + 1 <= 2 * L and 2 * L)
-  if not width or n < width then return false end
-  local off = math.min(lo, n - width)
+  if not width or last - first < width then return false end
+  local off = math.min(lo, last - width)
   local idx, zero = {}, false
   for l = 0, L - 1 do
     if f[l] then idx[l] = f[l] - off
@@ -53,6 +58,7 @@ local function geometry(L, h, w, ho, wo, s)
   local g = { L = L, h = h, w = w, ho = ho, wo = wo }
   if wo % L == 0 then
     g.vectors = wo // L -- that a tile may group: those of one row
+    g.row = true
   elseif s == 1 and L % wo == 0 and (ho * wo) % L == 0 then
     g.vectors = ho * wo // L
   else

@@ -67,7 +67,7 @@ local function tap_groups(ts)
   return groups
 end
 
-local function body(w, vt, parts, exprs, store)
+local function body(w, vt, parts, exprs, store, conds)
   local L, np, nc = vt.g.L, vt.np, vt.nc
   local VT = "spgen_f" .. L
   w.open("{")
@@ -92,6 +92,8 @@ local function body(w, vt, parts, exprs, store)
       w.line("const float *xc = x + %s;", part.xchan)
       w.line("const float *wc = %s;", part.wbase)
       for _, grp in ipairs(tap_groups(part.taps)) do
+        local cond = conds and conds[pi][grp[1]] or ""
+        if cond ~= "" then w.open("if (%s) {", cond) end
         local live = {}
         for p = 0, np - 1 do
           local terms = {}
@@ -110,6 +112,7 @@ local function body(w, vt, parts, exprs, store)
           end
         end
         if #f > 0 then w.line(table.concat(f, " ")) end
+        if cond ~= "" then w.close() end
       end
       w.close()
     end
@@ -145,9 +148,72 @@ end
 -- a_c_p move to h_c_p and restart); parts.stride is the layer's stride,
 -- parts.before_store(w) emits code between the accumulation and the stores.
 -- store(w, c, p, idx) emits the store of tile output (c, p) at index idx.
+-- The literal condition under which output row oy reads inside the input
+-- for kernel row ky ("" always); nil when never.
+local function row_condition(g, ts, ky)
+  local lo, hi
+  for oy = 0, g.ho - 1 do
+    local iy = ts.s * oy + ky - ts.pad
+    if iy >= 0 and iy < g.h then lo, hi = lo or oy, oy end
+  end
+  if not lo then return nil end
+  local conds = {}
+  if lo > 0 then conds[#conds + 1] = "oy >= " .. lo end
+  if hi < g.ho - 1 then conds[#conds + 1] = "oy <= " .. hi end
+  return table.concat(conds, " && ")
+end
+
+-- Row tiles: one loop over the rows, the tiles of a row where every tap
+-- reads inside, and each kernel row under its literal row condition. Returns
+-- false when no row reads inside for every tap.
+local function merged_rows(w, vt, parts, store)
+  local g, span = vt.g, vt.np * vt.g.L
+  local ref
+  for oy = 0, g.ho - 1 do
+    local inside = true
+    for _, part in ipairs(parts) do
+      for _, t in ipairs(part.save and {} or part.taps.taps) do
+        local iy = part.taps.s * oy + t[1] - part.taps.pad
+        if iy < 0 or iy >= g.h then inside = false end
+      end
+    end
+    if inside then ref = oy break end
+  end
+  if not ref then return false end
+  local conds, tiles = {}, {}
+  for pi, part in ipairs(parts) do
+    conds[pi] = {}
+    for ti, t in ipairs(part.save and {} or part.taps.taps) do conds[pi][ti] = row_condition(g, part.taps, t[1]) end
+  end
+  for ox = 0, g.wo - 1, span do
+    local exprs, sig = tile_exprs(vt, parts, ref * g.wo + ox)
+    for pi, part in ipairs(parts) do
+      for ti = 1, part.save and 0 or #part.taps.taps do
+        if conds[pi][ti] == nil then exprs[pi][ti] = {} end
+      end
+    end
+    tiles[#tiles + 1] = { ox = ox, exprs = exprs, sig = sig }
+  end
+  w.open("for (oy = 0; oy < %d; ++oy) {", g.ho)
+  for _, cr in ipairs(runs(tiles, function(t) return t.sig end)) do
+    local t = tiles[cr.first]
+    if cr.last > cr.first then
+      w.open("for (ox = %d; ox <= %d; ox += %d) {", t.ox, tiles[cr.last].ox, span)
+    else
+      w.open("{")
+      w.line("ox = %d;", t.ox)
+    end
+    body(w, vt, parts, t.exprs, store, conds)
+    w.close()
+  end
+  w.close()
+  return true
+end
+
 function M.plane(w, vt, parts, store)
   local g, L = vt.g, vt.g.L
   local span = vt.np * L
+  if g.row and merged_rows(w, vt, parts, store) then return end
   local rows, by_oy = {}, {}
   for q0 = 0, g.ho * g.wo - 1, span do
     local oy, ox = q0 // g.wo, q0 % g.wo
