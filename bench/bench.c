@@ -1,12 +1,14 @@
-/* Times two emitted networks in one process: A (the SPConv network) against
-   B (its vanilla baseline), same input size, medians of many runs, so the
-   ratio holds on a shared, noisy machine. Built by scripts/bench.sh with
-   -DA=name -DB=name -DUA=NAME -DUB=NAME (the macro prefixes). */
+/* Times two emitted networks in one process (an SPConv network and its
+   vanilla baseline, or one network's vector and portable builds), same input
+   size, medians of many runs, so the ratio holds on a shared, noisy machine.
+   Built by scripts/bench.sh with -DA=name -DB=name -DUA=NAME -DUB=NAME (the
+   macro prefixes) and -DMACS_A=n -DMACS_B=n (MACs per run, from --summary). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
+#include "peak.h"
 #include "timing.h"
 
 #define STR2(x) #x
@@ -40,9 +42,15 @@ int main(void)
         a = round == 0 || ta < a ? ta : a;
         b = round == 0 || tb < b ? tb : b;
     }
-    printf("%-22s %9.3f ms   arena %9d B   weights %10d B\n", STR(A), a, CAT(UA, _ARENA_BYTES), CAT(UA, _WEIGHT_BYTES));
-    printf("%-22s %9.3f ms   arena %9d B   weights %10d B\n", STR(B), b, CAT(UB, _ARENA_BYTES), CAT(UB, _WEIGHT_BYTES));
-    printf("ratio %s / %s: time %.2f, weights %.2f\n", STR(A), STR(B), a / b,
-           (double)CAT(UA, _WEIGHT_BYTES) / CAT(UB, _WEIGHT_BYTES));
+    double peak = fma_peak(0);
+    const char *names[2] = {STR(A), STR(B)};
+    double ms[2] = {a, b}, macs[2] = {MACS_A, MACS_B};
+    int arena[2] = {CAT(UA, _ARENA_BYTES), CAT(UB, _ARENA_BYTES)}, weights[2] = {CAT(UA, _WEIGHT_BYTES), CAT(UB, _WEIGHT_BYTES)};
+    for (int i = 0; i < 2; i++) {
+        double gf = 2 * macs[i] / (ms[i] * 1e-3) / 1e9;
+        printf("%-22s %9.3f ms %7.1f GFLOP/s %5.1f%% of peak   arena %9d B   weights %10d B\n", names[i], ms[i], gf,
+               peak > 0 ? 100 * gf / peak : 0, arena[i], weights[i]);
+    }
+    printf("ratio %s / %s: time %.2f, weights %.2f\n", STR(A), STR(B), a / b, (double)weights[0] / weights[1]);
     return 0;
 }

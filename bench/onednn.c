@@ -1,8 +1,9 @@
 /* Times spgen's emitted SPConv layer against oneDNN on this CPU, in one
    process, one thread, and checks that they compute the same thing.
 
-   Rows (batch 1, 64 -> 64 channels, 32x32, 3x3 pad 1 stride 1, SPConv ratio
-   1/2 groups 2, then BatchNorm and ReLU):
+   Rows (batch 1, C -> CO channels on H x W as A and B were generated, 3x3
+   pad 1 stride 1, SPConv ratio 1/2 groups 2, then BatchNorm and ReLU; the
+   text below says 64 for C and 32 for C/2):
      spgen A                 the emitted SPConv layer (specs/spconv_layer.lua)
      spgen B                 the emitted vanilla layer (specs/conv_layer.lua)
      oneDNN vanilla          one 3x3 convolution 64 -> 64, BN folded into the
@@ -31,15 +32,12 @@
 #include <string.h>
 #include <time.h>
 
-#if defined(__x86_64__) || defined(__i386__)
-#define HAVE_X86 1
-#include <immintrin.h>
-#endif
 
 #include <dnnl.h>
 #include <dnnl_debug.h>
 
 #include "st.h"
+#include "peak.h"
 #include "timing.h"
 
 #define STR2(x) #x
@@ -63,11 +61,15 @@ int omp_get_max_threads(void);
 
 /* ---- the layer ---------------------------------------------------------- */
 
-enum { N = 1, C = 64, CO = 64, H = 32, W = 32, HW = H * W, R = 32, G = 2, RG = R / G };
+/* the shape of the spgen layers (specs/spconv_layer.lua, specs/conv_layer.lua) */
+enum { N = 1, C = CAT(UA, _IN_C), CO = CAT(UA, _OUT_C), H = CAT(UA, _IN_H), W = CAT(UA, _IN_W), HW = H * W };
+enum { R = C / 2, G = 2, RG = R / G };
+_Static_assert(CAT(UA, _OUT_H) == H && CAT(UA, _OUT_W) == W && CAT(UA, _BATCH) == 1, "stride 1, batch 1 only");
+_Static_assert(R % 16 == 0, "the channel views need C/2 to be a multiple of 16");
 #define EPS 1e-5
-/* MACs per image: vanilla 64*64*9*HW; SPConv GWC 64*16*9*HW + PWC 64*32*HW + 1x1 64*32*HW */
-static const double MACS_VANILLA = (double)CO * C * 9 * HW;                                  /* 37,748,736 */
-static const double MACS_SPCONV = (double)CO * RG * 9 * HW + (double)CO * R * HW + (double)CO * (C - R) * HW; /* 13,631,488 */
+/* MACs per image: vanilla CO*C*9*HW; SPConv GWC CO*RG*9*HW + PWC CO*R*HW + 1x1 CO*(C-R)*HW */
+static const double MACS_VANILLA = (double)CO * C * 9 * HW;
+static const double MACS_SPCONV = (double)CO * RG * 9 * HW + (double)CO * R * HW + (double)CO * (C - R) * HW;
 
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -336,52 +338,6 @@ static float in_nchw[N * C * HW], out_a[CAT(UA, _OUT_SIZE)], out_b[CAT(UB, _OUT_
 static void run_spgen_a(void) { CAT(A, _run)(in_nchw, out_a); }
 static void run_spgen_b(void) { CAT(B, _run)(in_nchw, out_b); }
 
-/* ---- single-core FMA peak -------------------------------------------------- */
-
-/* Independent FMA chains, enough to cover latency x ports (4 x 2 on current
-   cores); the accumulators stay in registers. Compiled for the ISA by target
-   attributes, chosen at run time, so it does not depend on CFLAGS. */
-static volatile float fma_sink;
-static volatile float fma_m = 0.999999f, fma_a = 1e-6f;
-#define FMA_ITERS 2000000L
-
-#ifdef HAVE_X86
-#define FMA_BODY(T, SET1, FMADD, ADD, NACC)                                                            \
-    T m = SET1(fma_m), a = SET1(fma_a), acc[NACC];                                                     \
-    for (int i = 0; i < NACC; i++)                                                                     \
-        acc[i] = SET1((float)i);                                                                       \
-    for (long it = 0; it < iters; it++) {                                                              \
-        _Pragma("GCC unroll 32") for (int i = 0; i < NACC; i++) acc[i] = FMADD(acc[i], m, a);          \
-    }                                                                                                  \
-    T s = acc[0];                                                                                      \
-    for (int i = 1; i < NACC; i++)                                                                     \
-        s = ADD(s, acc[i]);                                                                            \
-    float f[sizeof(T) / 4];                                                                            \
-    memcpy(f, &s, sizeof f);                                                                           \
-    fma_sink = f[0];                                                                                   \
-    return (double)iters * NACC * (sizeof(T) / 4) * 2;
-
-__attribute__((target("avx512f"))) static double fma512(long iters)
-{
-    FMA_BODY(__m512, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_add_ps, 24)
-}
-__attribute__((target("avx2,fma"))) static double fma256(long iters)
-{
-    FMA_BODY(__m256, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_add_ps, 12)
-}
-
-static double (*fma_kernel)(long);
-static void run_fma(void) { fma_kernel(FMA_ITERS); }
-
-static double fma_gflops(double (*k)(long))
-{
-    fma_kernel = k;
-    double flops = k(1); /* flops per FMA_ITERS call: k(1) * FMA_ITERS */
-    double ms = median_ms(run_fma, 1);
-    return flops * FMA_ITERS / (ms * 1e-3) / 1e9;
-}
-#endif
-
 /* ---- main ------------------------------------------------------------------ */
 
 static double max_rel(const float *x, const float *ref, int n)
@@ -544,16 +500,7 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    /* FMA peak of one core */
-    double peak256 = 0, peak512 = 0;
-#ifdef HAVE_X86
-    peak256 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? fma_gflops(fma256) : 0;
-    peak512 = __builtin_cpu_supports("avx512f") ? fma_gflops(fma512) : 0;
-#endif
-    double peak = peak512 > peak256 ? peak512 : peak256;
-    printf("FMA peak, one core: 512-bit %.1f GFLOP/s, 256-bit %.1f GFLOP/s (fp32, independent FMA chains)\n", peak512,
-           peak256);
-
+    double peak = fma_peak(1);
     /* interleave rounds so drift in machine load hits all rows alike; keep
        each row's best median */
     enum { NROW = 6 };

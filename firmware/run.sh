@@ -11,6 +11,8 @@
 #   firmware/aarch64_qemu  the emitted C and its .npy runner cross-compiled with
 #                          aarch64-linux-gnu-gcc -static -O2, run under
 #                          qemu-aarch64 on the golden input (<= 1e-4)
+#   firmware/aarch64_neon  the same with the network generated --simd 4: the
+#                          vector tiles as 128-bit NEON code
 #
 # Each prints PASS, FAIL or SKIP (a missing cross tool is a SKIP; install them
 # with scripts/install-deps.sh firmware as root). Exit 1 on any FAIL, else 0.
@@ -66,13 +68,17 @@ done
 [ -n "$QEMU_A64" ] || a64_missing="$a64_missing qemu-aarch64"
 
 [ -n "$m4_missing" ] && skip firmware/cortex_m4 "missing$m4_missing (run scripts/install-deps.sh firmware as root)"
-[ -n "$a64_missing" ] && skip firmware/aarch64_qemu "missing$a64_missing (run scripts/install-deps.sh firmware as root)"
+if [ -n "$a64_missing" ]; then
+  for c in firmware/aarch64_qemu firmware/aarch64_neon; do
+    skip $c "missing$a64_missing (run scripts/install-deps.sh firmware as root)"
+  done
+fi
 if [ -n "$m4_missing" ] && [ -n "$a64_missing" ]; then
   exit 0
 fi
 cases=()
 [ -z "$m4_missing" ] && cases+=(firmware/cortex_m4)
-[ -z "$a64_missing" ] && cases+=(firmware/aarch64_qemu)
+[ -z "$a64_missing" ] && cases+=(firmware/aarch64_qemu firmware/aarch64_neon)
 all_fail() { for c in "${cases[@]}"; do nok "$c" "$1"; done; exit 1; }
 
 # Generate once (through the firmware Makefile, which the ELF build reuses)
@@ -85,6 +91,9 @@ if ! make -s -C firmware O="$work/fw" SPGEN="$(realpath "$SPGEN")" "$work/fw/gen
 fi
 cp -r "$work/fw/gen" "$work/host"
 cp -r "$work/fw/gen" "$work/a64"
+if ! "$SPGEN" specs/$NET.lua --weights "$WEIGHTS" --simd 4 -o "$work/neon" >"$work/neon.log" 2>&1; then
+  all_fail "spgen --simd 4 failed: $(grep -m1 . "$work/neon.log")"
+fi
 if ! make -s -C "$work/host" CFLAGS="$STRICT_CFLAGS" >"$work/host.log" 2>&1 ||
    ! "$work/host/${NET}_run" "$IN" "$work/host.npy" >>"$work/host.log" 2>&1; then
   all_fail "host runner failed: $(grep -m1 -i error "$work/host.log" || tail -1 "$work/host.log")"
@@ -138,23 +147,27 @@ cortex_m4() {
        "${NET_UC}_ARENA_BYTES $(commas "$arena")"
 }
 
+# aarch64_qemu CASE DIR: the runner generated in DIR, under qemu-aarch64.
 aarch64_qemu() {
-  local c=firmware/aarch64_qemu rc cmp_g cmp_h
-  if ! make -s -C "$work/a64" CC=aarch64-linux-gnu-gcc AR=aarch64-linux-gnu-ar \
-       CFLAGS="-std=c99 -O2 -static -Wall -Wextra -Werror -pedantic" >"$work/a64.log" 2>&1; then
-    nok $c "build failed: $(grep -m1 -i error "$work/a64.log" || tail -1 "$work/a64.log")"; return
+  local c=$1 dir=$work/$2 rc cmp_g cmp_h
+  if ! make -s -C "$dir" CC=aarch64-linux-gnu-gcc AR=aarch64-linux-gnu-ar \
+       CFLAGS="-std=c99 -O2 -static -Wall -Wextra -Werror -pedantic" >"$dir.log" 2>&1; then
+    nok $c "build failed: $(grep -m1 -i error "$dir.log" || tail -1 "$dir.log")"; return
   fi
-  timeout "$TIMEOUT" "$QEMU_A64" "$work/a64/${NET}_run" "$IN" "$work/a64.npy" >>"$work/a64.log" 2>&1
+  timeout "$TIMEOUT" "$QEMU_A64" "$dir/${NET}_run" "$IN" "$dir.npy" >>"$dir.log" 2>&1
   rc=$?
   if [ $rc -eq 124 ]; then nok $c "$QEMU_A64 timed out after $TIMEOUT s"; return; fi
-  if [ $rc -ne 0 ]; then nok $c "runner exit $rc under $QEMU_A64: $(tail -1 "$work/a64.log")"; return; fi
-  if ! cmp_g=$("$BUILD"/npycmp "$work/a64.npy" "$WANT" $A64_TOL 2>&1); then
+  if [ $rc -ne 0 ]; then nok $c "runner exit $rc under $QEMU_A64: $(tail -1 "$dir.log")"; return; fi
+  if ! cmp_g=$("$BUILD"/npycmp "$dir.npy" "$WANT" $A64_TOL 2>&1); then
     nok $c "output differs from the golden: $(echo $cmp_g)"; return
   fi
-  cmp_h=$("$BUILD"/npycmp "$work/a64.npy" "$work/host.npy" $A64_TOL 2>&1)
+  cmp_h=$("$BUILD"/npycmp "$dir.npy" "$work/host.npy" $A64_TOL 2>&1)
   pass "$c (rel=$(rel_of "$cmp_g") vs golden, tol=$A64_TOL; rel=$(rel_of "$cmp_h") vs host runner)"
 }
 
 [ -z "$m4_missing" ] && cortex_m4
-[ -z "$a64_missing" ] && aarch64_qemu
+if [ -z "$a64_missing" ]; then
+  aarch64_qemu firmware/aarch64_qemu a64
+  aarch64_qemu firmware/aarch64_neon neon
+fi
 exit $failed

@@ -1,0 +1,74 @@
+/* The single-core fp32 FMA peak the benchmarks report percentages of:
+   independent FMA chains, enough to cover latency x ports (4 x 2 on current
+   cores), accumulators in registers. Compiled for each ISA by target
+   attributes and chosen at run time, so it does not depend on CFLAGS.
+   Included by bench.c and onednn.c, after timing.h. */
+#ifndef SPGEN_BENCH_PEAK_H
+#define SPGEN_BENCH_PEAK_H
+#include <stdio.h>
+#include <string.h>
+
+#include "timing.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+static volatile float fma_sink;
+static volatile float fma_m = 0.999999f, fma_a = 1e-6f;
+#define FMA_ITERS 2000000L
+
+#define FMA_BODY(T, SET1, FMADD, ADD, NACC)                                                            \
+    T m = SET1(fma_m), a = SET1(fma_a), acc[NACC];                                                     \
+    for (int i = 0; i < NACC; i++)                                                                     \
+        acc[i] = SET1((float)i);                                                                       \
+    for (long it = 0; it < iters; it++) {                                                              \
+        _Pragma("GCC unroll 32") for (int i = 0; i < NACC; i++) acc[i] = FMADD(acc[i], m, a);          \
+    }                                                                                                  \
+    T s = acc[0];                                                                                      \
+    for (int i = 1; i < NACC; i++)                                                                     \
+        s = ADD(s, acc[i]);                                                                            \
+    float f[sizeof(T) / 4];                                                                            \
+    memcpy(f, &s, sizeof f);                                                                           \
+    fma_sink = f[0];                                                                                   \
+    return (double)iters * NACC * (sizeof(T) / 4) * 2;
+
+__attribute__((target("avx512f"))) static double fma512(long iters)
+{
+    FMA_BODY(__m512, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_add_ps, 24)
+}
+__attribute__((target("avx2,fma"))) static double fma256(long iters)
+{
+    FMA_BODY(__m256, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_add_ps, 12)
+}
+
+static double (*fma_kernel)(long);
+static void run_fma(void) { fma_kernel(FMA_ITERS); }
+
+static double fma_gflops(double (*k)(long))
+{
+    fma_kernel = k;
+    double flops = k(1); /* flops per FMA_ITERS call: k(1) * FMA_ITERS */
+    double ms = median_ms(run_fma, 1);
+    return flops * FMA_ITERS / (ms * 1e-3) / 1e9;
+}
+
+/* The widest FMA peak in GFLOP/s (0 without AVX2/FMA); with say, a line
+   with both widths. */
+static double fma_peak(int say)
+{
+    double p256 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? fma_gflops(fma256) : 0;
+    double p512 = __builtin_cpu_supports("avx512f") ? fma_gflops(fma512) : 0;
+    if (say)
+        printf("FMA peak, one core: 512-bit %.1f GFLOP/s, 256-bit %.1f GFLOP/s (fp32, independent FMA chains)\n",
+               p512, p256);
+    return p512 > p256 ? p512 : p256;
+}
+#else
+static double fma_peak(int say)
+{
+    if (say)
+        printf("FMA peak: not measured on this architecture\n");
+    return 0;
+}
+#endif
+#endif
