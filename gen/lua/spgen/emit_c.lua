@@ -130,6 +130,8 @@ function M.run(g, kernels, plan, blob, weights_source, simd)
     arena_bytes = plan.arena_bytes, weight_bytes = 4 * blob.floats,
     layers = table.concat(layers, " *\n"), kernels = table.concat(texts, "\n"), calls = table.concat(calls),
     simd = simd_prelude(simd),
+    -- vector code needs contraction into FMAs, which -std=c99 turns off
+    cflags = "-std=c99 -O2 -Wall -Wextra" .. (simd > 0 and " -ffp-contract=fast" or ""),
     arena = plan.arena_bytes > 0
       and string.format("\n/* activations and scratch, placed by the memory planner */\nstatic float %s_arena[%s_ARENA_BYTES / 4];\n", name, NAME)
       or "",

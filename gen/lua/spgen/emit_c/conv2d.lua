@@ -23,6 +23,7 @@ local function vector_out(w, k, P, bias)
   local vec = vtile.vec(vt)
   w.line("const %s z = {0};", vec.t)
   w.line("int c0, oy, ox, j;")
+  vtile.parallel(w, "oy, ox, j")
   w.open("for (c0 = 0; c0 < %d; c0 += %d) {", a.out, vt.nc)
   if a.groups > 1 then w.line("const int gb = c0 / %s_COG * %s_CIG; /* first input channel of the group */", P, P) end
   local parts = {

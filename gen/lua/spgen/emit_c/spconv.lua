@@ -249,6 +249,7 @@ local function vector_out(w, d, k)
   for grp = 0, d.groups - 1 do
     w.line("/* group %d: output channels %d..%d, representative inputs %d..%d */",
       grp, grp * cg, (grp + 1) * cg - 1, grp * d.rg, (grp + 1) * d.rg - 1)
+    vtile.parallel(w, "oy, ox, j, c")
     w.open("for (c0 = %d; c0 < %d; c0 += %d) {", grp * cg, (grp + 1) * cg, vt.nc)
     w.line("float s3[%d], s1[%d], be[%d];", vt.nc, vt.nc, vt.nc)
     local function softmax(wr)

@@ -254,6 +254,14 @@ function M.plane(w, vt, parts, store)
   end
 end
 
+-- Before a loop over channel tiles: with OpenMP (-fopenmp), the tiles go to
+-- threads; the loop's other counters are per thread. One thread otherwise.
+function M.parallel(w, private)
+  w.line("#ifdef _OPENMP")
+  w.line("#pragma omp parallel for private(%s) schedule(static)", private)
+  w.line("#endif")
+end
+
 -- The vector type of layer.store_at for this tiling.
 function M.vec(vt)
   local L = vt.g.L
