@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make bench, one thread, batch 1, medians of many runs (bench/timing.h):
 #  1. every zoo network: spgen's vector build (--simd $SIMD) against its
-#     portable C build (--simd 0, the reference path), in one process;
+#     portable C build (--simd 0, the reference path), in one process, with
+#     the compile time and .text size of both;
 #  2. SPConv against vanilla, both emitted by spgen: the layer pair and the
 #     CIFAR ResNet-18 pair;
 #  3. each stride-1 SPConv layer shape of sp_resnet18_cifar against oneDNN's
@@ -19,11 +20,16 @@ work=build/bench
 mkdir -p $work
 echo "cc: $(gcc --version | head -1); CFLAGS: $CFLAGS; spgen --simd $SIMD; batch 1, one thread"
 
-# gen DIR SPEC NAME SIMD [ARGS]: generate and build lib<NAME>.a; prints its MACs.
+# gen DIR SPEC NAME SIMD [ARGS]: generate and build lib<NAME>.a; prints its
+# MACs; DIR/build.txt gets the compile time and the code size.
 gen() {
-  local dir=$1 spec=$2 name=$3 simd=$4; shift 4
+  local dir=$1 spec=$2 name=$3 simd=$4 t0 t1; shift 4
   build/spgen specs/$spec.lua -o $dir --simd $simd --summary "$@" | sed -n 's/^total: .*macs=\([0-9]*\).*/\1/p'
+  t0=$(date +%s.%N)
   make -s -C $dir lib$name.a CFLAGS="$CFLAGS"
+  t1=$(date +%s.%N)
+  echo "compile $(echo "$t1 - $t0" | bc | sed 's/^\./0./' | cut -c1-5) s, .text $(size -A $dir/$name.o |
+    awk '$1 == ".text" { print $2 }') bytes" >$dir/build.txt
 }
 
 # bench A_DIR A_NAME A_MACS B_DIR B_NAME B_MACS: bench/bench.c on the two.
@@ -49,6 +55,7 @@ for n in $ZOO; do
   objcopy --redefine-syms=$work/p/$n/syms $work/p/$n/lib$n.a $work/p/p_$n/libp_$n.a
   sed "s/\b$n/p_$n/g; s/\b${n^^}/P_${n^^}/g" $work/p/$n/$n.h >$work/p/p_$n/p_$n.h
   bench $work/v/$n $n $macs $work/p/p_$n p_$n $macs
+  echo "build at $CFLAGS: vector $(cat $work/v/$n/build.txt); portable $(cat $work/p/$n/build.txt)"
 done
 
 echo "== 2. SPConv against vanilla, both spgen --simd $SIMD"

@@ -29,7 +29,7 @@ local function vector_out(w, k, P, bias)
   local parts = {
     stride = a.stride,
     { lo = 0, hi = cig, taps = vt.tapsets[1],
-      xchan = string.format("(%sj) * %d", a.groups > 1 and "gb + " or "", plane),
+      xchan = a.groups > 1 and string.format("(gb + j) * %d", plane) or "j * " .. plane,
       wbase = string.format("%s_WT + (c0 * %d + j) * %d", P, cig, kk),
       widx = function(c, ti) return c * cig * kk + ti - 1 end },
   }

@@ -254,12 +254,14 @@ local function vector_out(w, d, k)
     w.line("float s3[%d], s1[%d], be[%d];", vt.nc, vt.nc, vt.nc)
     local function softmax(wr)
       wr.open("for (c = 0; c < %d; ++c) {", vt.nc)
-      coefficients(wr, d, "(c0 + c)", string.format("t + %d", grp * rg9), { a3 = "s3[c]", a1 = "s1[c]", be = "be[c]" })
+      coefficients(wr, d, "(c0 + c)", grp == 0 and "t" or string.format("t + %d", grp * rg9),
+        { a3 = "s3[c]", a1 = "s1[c]", be = "be[c]" })
       wr.close()
     end
     local parts = {
       stride = d.s,
-      { lo = 0, hi = d.rg, taps = vt.tapsets[1], xchan = string.format("(%d + j) * %d", grp * d.rg, plane),
+      { lo = 0, hi = d.rg, taps = vt.tapsets[1],
+        xchan = grp == 0 and "j * " .. plane or string.format("(%d + j) * %d", grp * d.rg, plane),
         wbase = string.format("%s_G + (c0 * %d + j) * 9", P, d.rg), widx = function(c, ti) return c * rg9 + ti - 1 end },
       point(0, grp * d.rg),
       point((grp + 1) * d.rg, d.r),

@@ -71,7 +71,8 @@ local function body(w, vt, parts, exprs, store, conds)
   local L, np, nc = vt.g.L, vt.np, vt.nc
   local VT = "spgen_f" .. L
   w.open("{")
-  w.line("const int ib = %d * oy + %d * ox, ob = %d * oy + ox;", parts.stride * vt.g.w, parts.stride, vt.g.wo)
+  w.line("const int ib = %d * oy + %sox, ob = %d * oy + ox; /* first input and output pixel */",
+    parts.stride * vt.g.w, parts.stride == 1 and "" or parts.stride .. " * ", vt.g.wo)
   local decl, vs = {}, {}
   for c = 0, nc - 1 do
     for p = 0, np - 1 do decl[#decl + 1] = string.format("a_%d_%d = z", c, p) end
