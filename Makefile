@@ -54,10 +54,14 @@ test: $(TEST_TOOLS)
 bench: build/spgen
 	@scripts/bench.sh
 
+# the CUDA build against PyTorch (a GPU and nvcc needed; says skipped without)
+bench-cuda: build/spgen
+	@scripts/bench_cuda.sh
+
 firmware-test: build/spgen build/npycmp
 	@firmware/run.sh
 
 clean:
 	rm -rf build out
 
-.PHONY: all demo test bench firmware-test clean
+.PHONY: all demo test bench bench-cuda firmware-test clean

@@ -12,7 +12,7 @@
 static const char usage_text[] =
     "usage: spgen SPEC.lua [-o OUTDIR] [--target c|cuda|all] [--weights FILE]\n"
     "             [--batch N] [--set KEY=VALUE]... [--summary] [--dump-weights FILE]\n"
-    "             [--plan FILE] [--strict] [--simd 0|4|8|16]\n";
+    "             [--plan FILE] [--strict] [--simd 0|4|8|16] [--cuda-threads N]\n";
 
 static int usage(const char *msg, const char *arg)
 {
@@ -51,6 +51,8 @@ static int parse_args(lua_State *L, int argc, char **argv)
             key = "plan";
         else if (strcmp(a, "--simd") == 0)
             key = "simd";
+        else if (strcmp(a, "--cuda-threads") == 0)
+            key = "cuda_threads";
         else if (strcmp(a, "--set") == 0)
             key = "set";
         else if (a[0] == '-' && a[1] != '\0')
@@ -78,6 +80,13 @@ static int parse_args(lua_State *L, int argc, char **argv)
             long n = strtol(v, &end, 10);
             if (*end != '\0' || n < 1 || n > 65536)
                 return usage("--batch needs an integer from 1 to 65536", v);
+            lua_pushinteger(L, n);
+            lua_setfield(L, -3, key);
+        } else if (strcmp(key, "cuda_threads") == 0) {
+            char *end;
+            long n = strtol(v, &end, 10);
+            if (*end != '\0' || n < 1 || n > (1L << 24))
+                return usage("--cuda-threads needs an integer from 1 to 16777216", v);
             lua_pushinteger(L, n);
             lua_setfield(L, -3, key);
         } else if (strcmp(key, "simd") == 0) {

@@ -36,6 +36,7 @@ expect usage_no_spec 2 "no spec given"
 expect usage_unknown_option 2 "unknown option: --frobnicate" "$work/good.lua" --frobnicate
 expect usage_missing_value 2 "option needs a value: -o" "$work/good.lua" -o
 expect usage_bad_target 2 "--target must be c, cuda or all" "$work/good.lua" --target fpga
+expect usage_bad_cuda_threads 2 "--cuda-threads needs an integer" "$work/good.lua" --cuda-threads 0
 expect usage_bad_batch 2 "--batch needs an integer" "$work/good.lua" --batch 0
 expect usage_bad_set 2 "--set needs KEY=VALUE" "$work/good.lua" --set ratio
 expect usage_two_specs 2 "more than one spec" "$work/good.lua" "$work/good.lua"
@@ -84,6 +85,10 @@ printf 'local net = network { name = "t", input = { 4096, 4096, 4096 } }\n' | sp
 expect huge_tensor 1 "huge.lua:1: network: input of .* is too large" "$work/huge.lua" -o "$work/out"
 printf 'local net = network { name = "t", input = { 64, 1024, 1024 }, batch = 16 }\nreturn output(spconv(spconv(net.input, { out = 64 }), { out = 64 }))\n' | spec huge_arena
 expect huge_arena 1 "huge_arena.lua:1: the activation arena of .* bytes is past what a 32-bit target can address" "$work/huge_arena.lua" -o "$work/out"
+# a configuration the CUDA backend cannot launch: a clean error, nothing written
+printf 'local net = network { name = "t", input = { 4, 2, 2 }, batch = 65536 }\nreturn output(spconv(net.input, { out = 2, name = "sp" }))\n' | spec cuda_grid
+expect cuda_grid_limit 1 "cuda_grid.lua:2: --target cuda: spconv needs a grid dimension of 65536 blocks, past CUDA's 65535" \
+  "$work/cuda_grid.lua" -o "$work/out" --target cuda
 printf 'local net = network { name = "big", input = { 16384, 1, 1 } }\nreturn output(linear(net.input, { out = 65536 }))\n' | spec huge_weights
 expect huge_weights 1 "huge_weights.lua:1: the network has 1073807360 weights .* past what a 32-bit target can address" "$work/huge_weights.lua" -o "$work/out"
 printf '%s\nlocal lib = import("../etc/passwd")\n' "$HEAD" | spec import_path

@@ -5,8 +5,12 @@
 # bias variants and namings, with and without batchnorm and relu, portable or
 # --simd 8/16 vector code), each run
 # through layer_one.sh, two at a time.
-# usage: layer_grid.sh [COUNT] [SEED]
+# usage: layer_grid.sh [--list] [COUNT] [SEED]
+# (--list prints the configurations, one "NAME DIR ARGS..." line each, and runs
+# nothing: tests/cuda.sh draws its sample from the same generator)
 set -u
+list=0
+if [ "${1:-}" = --list ]; then list=1; shift; fi
 count=${1:-64} seed=${2:-20261128}
 here=$(dirname "$0")
 work=$(mktemp -d "${TMPDIR:-/tmp}/spgen-grid.XXXXXX")
@@ -31,4 +35,5 @@ while [ ${#configs[@]} -lt "$count" ]; do
   configs+=("grid/$i:c${cin}o${out}_${h}x${w}_n${batch}_a${ratio}_g${groups}_s${stride}_${bias}_${naming}_bn${bn}_relu${relu}_v${simd} \
 $work/$i $cin $out $h $w $batch $ratio $groups $stride $bias $naming $bn $relu $wseed $simd")
 done
+if [ "$list" = 1 ]; then printf '%s\n' "${configs[@]}"; exit 0; fi
 printf '%s\n' "${configs[@]}" | xargs -P "$(nproc)" -L 1 bash "$here/layer_one.sh"

@@ -26,6 +26,7 @@ suite bash tests/leaks.sh
 suite bash tests/fuzz/smoke.sh
 suite bash tests/zoo.sh
 suite bash tests/layer_grid.sh "${GRID_COUNT:-72}"
+suite bash tests/cuda.sh
 passed=$(grep -c '^PASS ' "$log")
 failed=$(grep -c '^FAIL ' "$log")
 skipped=$(grep -c '^SKIP ' "$log")

@@ -2,8 +2,7 @@
 -- run function, and returns the files to write.
 local template = require("spgen.template")
 local fold = require("spgen.fold")
-local costs = require("spgen.costs")
-local ops = require("spgen.ops")
+local comment = require("spgen.comment")
 
 local pointwise = require("spgen.emit_c.pointwise")
 
@@ -20,56 +19,6 @@ local EMIT = {
 }
 
 local M = {}
-
--- "spconv 'layer1.0.conv1'" or "relu": names are validated, so they are
--- safe inside a C comment.
-local function label(node)
-  return node.name and string.format("%s '%s'", node.op, node.name) or node.op
-end
-
--- The file's base name and line: the same text whatever path spgen was given.
-local function where(node)
-  return (node.where:gsub(" %(from .*%)$", "")):match("[^/]*$")
-end
-
-local function fused_text(g, k)
-  local parts = {}
-  if k.kind == "spconv" then parts[#parts + 1] = "bn1, bn2 and pooling folded into the weights" end
-  if k.bn then
-    local where = (k.kind == "spconv" and "in the store") or (k.kind == "affine" and "as scale and shift")
-      or "folded into the weights"
-    parts[#parts + 1] = string.format("batchnorm '%s' %s", k.bn.name, where)
-  end
-  if k.residual then
-    local r = g.nodes[k.residual]
-    parts[#parts + 1] = string.format("residual add of %s (%s) in the store", label(r), where(r))
-  end
-  if k.relu then parts[#parts + 1] = "relu in the store" end
-  if k.gap then parts[#parts + 1] = "global average pool in the store" end
-  return #parts > 0 and table.concat(parts, "; ") or "nothing"
-end
-
-local function layer_comment(g, k)
-  local node = k.node
-  local op = ops[node.op]
-  local lines = {}
-  local head = string.format(" * layer %d: %s (%s): %s -> %s", k.index, label(node), where(node),
-    costs.shape(g.nodes[node.inputs[1]].shape), costs.shape(k.last.shape))
-  lines[1] = head
-  if node.op == "spconv" then
-    local a = node.attrs
-    local v = op.vanilla(node)
-    lines[#lines + 1] = string.format(" *   stride %d, ratio %s (%d representative, %d redundant channels), groups %d, bias %s",
-      a.stride, tostring(a.ratio), a.r, a.cin - a.r, a.groups, a.bias)
-    lines[#lines + 1] = string.format(" *   params %s, MACs/image %s (the vanilla 3x3 it replaces: %s, %s)",
-      costs.group(op.params(node)), costs.group(op.macs(node)), costs.group(v.params), costs.group(v.macs))
-  end
-  if op.params(node) > 0 and node.op ~= "spconv" then
-    lines[#lines + 1] = string.format(" *   params %s, MACs/image %s", costs.group(op.params(node)), costs.group(op.macs(node)))
-  end
-  lines[#lines + 1] = " *   fused: " .. fused_text(g, k)
-  return table.concat(lines, "\n") .. "\n"
-end
 
 local function pointer(ref, name)
   if ref == "input" or ref == "output" then return ref end
@@ -109,8 +58,12 @@ function M.run(g, kernels, plan, blob, weights_source, simd)
   for i, k in ipairs(kernels) do
     k.index, k.in_shape = i, g.nodes[k.inputs[1]].shape
     local e = EMIT[k.kind](k, ctx)
-    layers[#layers + 1] = layer_comment(g, k)
-    texts[#texts + 1] = "/*\n" .. layer_comment(g, k) .. " */\n" .. e.text
+    local text = comment.text(g, k)
+    if k.vt then
+      text = text .. string.format(" *   vector tiles: %d x %d pixels x %d output channels\n", k.vt.np, k.vt.g.L, k.vt.nc)
+    end
+    layers[#layers + 1] = text
+    texts[#texts + 1] = "/*\n" .. text .. " */\n" .. e.text
     local ptrs = { inputs = {}, output = pointer(k.refs.output, name),
                    scratch = k.refs.scratch and pointer(k.refs.scratch, name) }
     for j, ref in ipairs(k.refs.inputs) do ptrs.inputs[j] = pointer(ref, name) end

@@ -9,6 +9,7 @@ local fold = require("spgen.fold")
 local tiling = require("spgen.tiling")
 local plan = require("spgen.plan")
 local emit_c = require("spgen.emit_c")
+local emit_cuda = require("spgen.emit_cuda")
 local summary = require("spgen.summary")
 
 local M = {}
@@ -37,12 +38,27 @@ local function check_limits(g, p, blob)
   end
 end
 
--- opts: spec, outdir, target, weights, batch, set, summary, dump_weights, plan, strict, simd
+-- The emitted files of the target: c, cuda or all. Both backends read the
+-- same kernels, folded blob and plan. The CUDA build shares the C build's
+-- header (sizes), weights object and runner source; with --target cuda the
+-- C kernels and the C Makefile are left out.
+local function backends(target, g, kernels, p, blob, source, simd, cuda_threads)
+  local files = emit_c.run(g, kernels, p, blob, source, simd)
+  if target == "c" then return files end
+  local c_makefile
+  local kept = {}
+  for _, f in ipairs(files) do
+    if f.name == "Makefile" then c_makefile = f.data
+    elseif target == "all" or f.name ~= g.net.name .. ".c" then kept[#kept + 1] = f end
+  end
+  for _, f in ipairs(emit_cuda.run(g, kernels, blob, source, target, c_makefile, cuda_threads)) do kept[#kept + 1] = f end
+  return kept
+end
+
+-- opts: spec, outdir, target, weights, batch, set, summary, dump_weights, plan, strict, simd,
+-- cuda_threads
 function M.run(opts)
   local target = opts.target or "c"
-  if target ~= "c" then
-    fail.raise(nil, "--target %s: the CUDA backend is not implemented yet; use --target c", target)
-  end
   local g = spec.load(opts.spec, opts.set)
   g.spec_name = opts.spec:match("[^/]*$")
   if opts.batch then g.net.batch = opts.batch end
@@ -54,7 +70,7 @@ function M.run(opts)
   tiling.run(g, kernels, opts.simd or 0)
   local p = plan.run(g, kernels, views)
   check_limits(g, p, blob)
-  local files = emit_c.run(g, kernels, p, blob, source, opts.simd or 0)
+  local files = backends(target, g, kernels, p, blob, source, opts.simd or 0, opts.cuda_threads)
   local ok, err = native.write_outputs(opts.outdir or ("out/" .. g.net.name), files)
   if not ok then fail.raise(nil, "%s", err) end
   if opts.dump_weights then weights.dump(opts.dump_weights, w, need) end

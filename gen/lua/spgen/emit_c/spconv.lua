@@ -4,6 +4,7 @@
 -- with the epilogue fused. Neither branch map is ever stored.
 local tile = require("spgen.emit_c.tile")
 local layer = require("spgen.emit_c.layer")
+local attention = require("spgen.attention")
 local vtile = require("spgen.emit_c.vtile")
 
 local M = {}
@@ -173,20 +174,7 @@ local function coefficients(w, d, c, tg, o)
   dot(w, d, "m3", "g", "tg", d.rg * 9, "j")
   dot(w, d, "m3", "q", "sum", d.r, "j")
   dot(w, d, "m1", "(q + " .. d.r .. ")", "(sum + " .. d.r .. ")", d.c - d.r, "j")
-  w.line("m3 = m3 / (float)(%s_HO * %s_WO) + %s_B3[%s];", P, P, P, c)
-  w.line("m1 = m1 / (float)(%s_HO * %s_WO) + %s_B1[%s];", P, P, P, c)
-  w.line("/* exp of the non-positive difference only: never overflows */")
-  w.open("if (m3 >= m1) {")
-  w.line("e = expf(m1 - m3); w3 = 1.0f / (1.0f + e); w1 = e * w3;")
-  w.reopen("} else {")
-  w.line("e = expf(m3 - m1); w1 = 1.0f / (1.0f + e); w3 = e * w1;")
-  w.close()
-  if d.post then
-    w.line("%s = %s_PA[%s] * w3; %s = %s_PA[%s] * w1;", o.a3, P, c, o.a1, P, c)
-    w.line("%s = %s_PA[%s] * (w3 * %s_B3[%s] + w1 * %s_B1[%s]) + %s_PB[%s];", o.be, P, c, P, c, P, c, P, c)
-  else
-    w.line("%s = w3; %s = w1; %s = w3 * %s_B3[%s] + w1 * %s_B1[%s];", o.a3, o.a1, o.be, P, c, P, c)
-  end
+  attention.emit(w, P, d.post, function(name) return string.format("%s_%s[%s]", P, name, c) end, o)
 end
 
 local function attend(w, d)

@@ -25,13 +25,13 @@ function M.runs(n_out, n_in, k, pad, s)
   return list
 end
 
--- The literal condition under which kernel row ky reads inside the input,
--- "" when always, nil when never.
-local function row_condition(d, ky)
+-- The literal condition under which output row oy reads inside the input
+-- (h rows) for kernel row ky: "" when always, nil when never.
+function M.row_condition(ho, h, s, pad, ky)
   local lo, hi
-  for oy = 0, d.ho - 1 do
-    local iy = d.s * oy + ky - d.pad
-    if iy >= 0 and iy < d.h then
+  for oy = 0, ho - 1 do
+    local iy = s * oy + ky - pad
+    if iy >= 0 and iy < h then
       lo = lo or oy
       hi = oy
     end
@@ -39,7 +39,7 @@ local function row_condition(d, ky)
   if not lo then return nil end
   local conds = {}
   if lo > 0 then conds[#conds + 1] = "oy >= " .. lo end
-  if hi < d.ho - 1 then conds[#conds + 1] = "oy <= " .. hi end
+  if hi < ho - 1 then conds[#conds + 1] = "oy <= " .. hi end
   return table.concat(conds, " && ")
 end
 
@@ -70,7 +70,7 @@ local function window_part(w, d, part, nc, np, kx_ok)
   w.line("const float *xc = x + (%s + j) * %s_H * %s_W;", part.xbase, P, P)
   w.line("const float *wc = %s + c0 * %s + j * %d;", part.w, part.wchan, k * k)
   for ky = 0, k - 1 do
-    local cond = row_condition(d, ky)
+    local cond = M.row_condition(d.ho, d.h, d.s, d.pad, ky)
     if cond then
       if cond ~= "" then w.open("if (%s) {", cond) end
       for kx = 0, k - 1 do

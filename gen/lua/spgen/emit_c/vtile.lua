@@ -5,6 +5,7 @@
 -- brings in zeros where the tap reads padding) and meets nc broadcast
 -- weights. Tiles whose loads are the same relative to their base share a loop.
 local tiling = require("spgen.tiling")
+local tile = require("spgen.emit_c.tile")
 
 local M = {}
 
@@ -149,19 +150,19 @@ end
 -- a_c_p move to h_c_p and restart); parts.stride is the layer's stride,
 -- parts.before_store(w) emits code between the accumulation and the stores.
 -- store(w, c, p, idx) emits the store of tile output (c, p) at index idx.
--- The literal condition under which output row oy reads inside the input
--- for kernel row ky ("" always); nil when never.
-local function row_condition(g, ts, ky)
-  local lo, hi
-  for oy = 0, g.ho - 1 do
-    local iy = ts.s * oy + ky - ts.pad
-    if iy >= 0 and iy < g.h then lo, hi = lo or oy, oy end
+-- The tiles of one row: runs of equal code share a loop over ox.
+local function columns(w, vt, parts, tiles, store, conds)
+  for _, cr in ipairs(runs(tiles, function(t) return t.sig end)) do
+    local t = tiles[cr.first]
+    if cr.last > cr.first then
+      w.open("for (ox = %d; ox <= %d; ox += %d) {", t.ox, tiles[cr.last].ox, vt.np * vt.g.L)
+    else
+      w.open("{")
+      w.line("ox = %d;", t.ox)
+    end
+    body(w, vt, parts, t.exprs, store, conds)
+    w.close()
   end
-  if not lo then return nil end
-  local conds = {}
-  if lo > 0 then conds[#conds + 1] = "oy >= " .. lo end
-  if hi < g.ho - 1 then conds[#conds + 1] = "oy <= " .. hi end
-  return table.concat(conds, " && ")
 end
 
 -- Row tiles: one loop over the rows, the tiles of a row where every tap
@@ -184,7 +185,7 @@ local function merged_rows(w, vt, parts, store)
   local conds, tiles = {}, {}
   for pi, part in ipairs(parts) do
     conds[pi] = {}
-    for ti, t in ipairs(part.save and {} or part.taps.taps) do conds[pi][ti] = row_condition(g, part.taps, t[1]) end
+    for ti, t in ipairs(part.save and {} or part.taps.taps) do conds[pi][ti] = tile.row_condition(g.ho, g.h, part.taps.s, part.taps.pad, t[1]) end
   end
   for ox = 0, g.wo - 1, span do
     local exprs, sig = tile_exprs(vt, parts, ref * g.wo + ox)
@@ -196,17 +197,7 @@ local function merged_rows(w, vt, parts, store)
     tiles[#tiles + 1] = { ox = ox, exprs = exprs, sig = sig }
   end
   w.open("for (oy = 0; oy < %d; ++oy) {", g.ho)
-  for _, cr in ipairs(runs(tiles, function(t) return t.sig end)) do
-    local t = tiles[cr.first]
-    if cr.last > cr.first then
-      w.open("for (ox = %d; ox <= %d; ox += %d) {", t.ox, tiles[cr.last].ox, span)
-    else
-      w.open("{")
-      w.line("ox = %d;", t.ox)
-    end
-    body(w, vt, parts, t.exprs, store, conds)
-    w.close()
-  end
+  columns(w, vt, parts, tiles, store, conds)
   w.close()
   return true
 end
@@ -240,17 +231,7 @@ function M.plane(w, vt, parts, store)
       w.open("{")
       w.line("oy = %d;", first.oy)
     end
-    for _, cr in ipairs(runs(first.tiles, function(t) return t.sig end)) do
-      local t = first.tiles[cr.first]
-      if cr.last > cr.first then
-        w.open("for (ox = %d; ox <= %d; ox += %d) {", t.ox, first.tiles[cr.last].ox, span)
-      else
-        w.open("{")
-        w.line("ox = %d;", t.ox)
-      end
-      body(w, vt, parts, t.exprs, store)
-      w.close()
-    end
+    columns(w, vt, parts, first.tiles, store)
     w.close()
   end
 end

@@ -1,0 +1,60 @@
+-- The comment above each layer's code, the same in the C and CUDA backends:
+-- what the layer computes, its shapes and cost, and what it fused.
+local costs = require("spgen.costs")
+local ops = require("spgen.ops")
+
+local M = {}
+
+-- "spconv 'layer1.0.conv1'" or "relu": names are validated, so they are
+-- safe inside a C comment.
+function M.label(node)
+  return node.name and string.format("%s '%s'", node.op, node.name) or node.op
+end
+
+-- The file's base name and line: the same text whatever path spgen was given.
+function M.where(node)
+  return (node.where:gsub(" %(from .*%)$", "")):match("[^/]*$")
+end
+
+local function fused_text(g, k)
+  local parts = {}
+  if k.kind == "spconv" then parts[#parts + 1] = "bn1, bn2 and pooling folded into the weights" end
+  if k.bn then
+    local where = (k.kind == "spconv" and "in the store") or (k.kind == "affine" and "as scale and shift")
+      or "folded into the weights"
+    parts[#parts + 1] = string.format("batchnorm '%s' %s", k.bn.name, where)
+  end
+  if k.residual then
+    local r = g.nodes[k.residual]
+    parts[#parts + 1] = string.format("residual add of %s (%s) in the store", M.label(r), M.where(r))
+  end
+  if k.relu then parts[#parts + 1] = "relu in the store" end
+  if k.gap then parts[#parts + 1] = "global average pool in the store" end
+  return #parts > 0 and table.concat(parts, "; ") or "nothing"
+end
+
+-- The comment above a layer's code in either backend: what it computes,
+-- its cost, what it fused.
+function M.text(g, k)
+  local node = k.node
+  local op = ops[node.op]
+  local lines = {}
+  local head = string.format(" * layer %d: %s (%s): %s -> %s", k.index, M.label(node), M.where(node),
+    costs.shape(g.nodes[node.inputs[1]].shape), costs.shape(k.last.shape))
+  lines[1] = head
+  if node.op == "spconv" then
+    local a = node.attrs
+    local v = op.vanilla(node)
+    lines[#lines + 1] = string.format(" *   stride %d, ratio %s (%d representative, %d redundant channels), groups %d, bias %s",
+      a.stride, tostring(a.ratio), a.r, a.cin - a.r, a.groups, a.bias)
+    lines[#lines + 1] = string.format(" *   params %s, MACs/image %s (the vanilla 3x3 it replaces: %s, %s)",
+      costs.group(op.params(node)), costs.group(op.macs(node)), costs.group(v.params), costs.group(v.macs))
+  end
+  if op.params(node) > 0 and node.op ~= "spconv" then
+    lines[#lines + 1] = string.format(" *   params %s, MACs/image %s", costs.group(op.params(node)), costs.group(op.macs(node)))
+  end
+  lines[#lines + 1] = " *   fused: " .. fused_text(g, k)
+  return table.concat(lines, "\n") .. "\n"
+end
+
+return M

@@ -1,0 +1,129 @@
+-- The CUDA backend: the same kernels list, folded weights blob and memory
+-- plan as the C backend, emitted as shape-specialized CUDA kernels (one
+-- module per operation kind under emit_cuda/) and the host code that uploads
+-- the weights, captures the network into a graph and launches it.
+-- Returns the files it adds: <name>.cu, <name>_cuda.h and the Makefile rules.
+local template = require("spgen.template")
+local comment = require("spgen.comment")
+
+local pointwise = require("spgen.emit_cuda.pointwise")
+
+local EMIT = {
+  spconv = require("spgen.emit_cuda.spconv").emit,
+  conv2d = require("spgen.emit_cuda.conv2d").emit,
+  linear = require("spgen.emit_cuda.linear").emit,
+  pool = require("spgen.emit_cuda.pool").emit,
+  affine = pointwise.affine,
+  add = pointwise.add,
+  gap = pointwise.gap,
+  softmax = pointwise.softmax,
+  shortcut_a = pointwise.shortcut_a,
+}
+
+local M = {}
+
+-- The comment above a layer's kernels: the C backend's, and how the
+-- generator tiled it for CUDA.
+local function layer_comment(g, k, e)
+  local text = comment.text(g, k)
+  if e.tile then
+    local t = e.tile
+    text = text .. string.format(" *   tile: %d channels x %d pixels per thread, %d input-channel slices, %d threads per block\n",
+      t.nc, t.np, t.ks, t.threads)
+  end
+  return text
+end
+
+local WARP_SUM = [[
+/* The sum over the 32 lanes of a warp, every lane getting it, in a fixed
+   order (the same on every run). */
+static __device__ __forceinline__ float warp_sum(float v)
+{
+    v += __shfl_xor_sync(0xffffffffu, v, 16);
+    v += __shfl_xor_sync(0xffffffffu, v, 8);
+    v += __shfl_xor_sync(0xffffffffu, v, 4);
+    v += __shfl_xor_sync(0xffffffffu, v, 2);
+    v += __shfl_xor_sync(0xffffffffu, v, 1);
+    return v;
+}
+]]
+
+-- A kernel argument: the caller's buffers, or a planned arena offset.
+local function pointer(ref, ctx)
+  if ref == "input" or ref == "output" then return ref end
+  ctx.uses_arena = true
+  return string.format("arena + %d", ref // 4)
+end
+
+local function device_buffers(name, NAME, ctx, blob)
+  local t = {}
+  if blob.floats > 0 then
+    t[#t + 1] = string.format("__device__ __align__(256) float %s_dweights[%s_WEIGHT_BYTES / 4];", name, NAME)
+  end
+  if ctx.uses_arena then
+    t[#t + 1] = "/* activations, placed by the memory planner (offsets in the launches below) */"
+    t[#t + 1] = string.format("__device__ __align__(256) float %s_darena[%s_ARENA_BYTES / 4];", name, NAME)
+  end
+  if ctx.stats_floats > 0 then
+    t[#t + 1] = "/* per-sample SPConv statistics, one layer at a time */"
+    t[#t + 1] = string.format("__device__ __align__(256) float %s_dstats[%s_CUDA_STATS_BYTES / 4];", name, NAME)
+  end
+  return #t > 0 and table.concat(t, "\n") .. "\n" or ""
+end
+
+local function uploads(name, NAME, ctx, blob)
+  local t = {}
+  if blob.floats > 0 then
+    t[#t + 1] = string.format("    CHECK(cudaMemcpyToSymbol(%s_dweights, %s_weights, %s_WEIGHT_BYTES), \"uploading the weights\");\n",
+      name, name, NAME)
+  end
+  if ctx.uses_arena then
+    t[#t + 1] = string.format("    CHECK(cudaGetSymbolAddress((void **)&arena, %s_darena), \"finding the arena\");\n", name)
+  end
+  return table.concat(t)
+end
+
+-- target: "cuda" (the Makefile builds only the CUDA library and runner) or
+-- "all" (its rules are added to the C Makefile, c_makefile). cuda_threads:
+-- the threads a convolution aims for (emit_cuda/tiling.lua), nil for the
+-- default.
+function M.run(g, kernels, blob, weights_source, target, c_makefile, cuda_threads)
+  local name = g.net.name
+  local NAME = name:upper()
+  local ctx = { prefix = name, batch = g.net.batch, stats_floats = 0, threads = cuda_threads }
+  local texts, launches, layers = {}, {}, {}
+  for i, k in ipairs(kernels) do
+    k.index, k.in_shape = i, g.nodes[k.inputs[1]].shape
+    local e = EMIT[k.kind](k, ctx)
+    -- the helper is emitted only when some kernel calls it (nvcc -Werror
+    -- rejects an unused static function)
+    ctx.uses_warp_sum = ctx.uses_warp_sum or e.text:find("warp_sum(", 1, true) ~= nil
+    local c = layer_comment(g, k, e)
+    layers[#layers + 1] = c
+    texts[#texts + 1] = "/*\n" .. c .. " */\n" .. e.text
+    local ptrs = { inputs = {}, output = pointer(k.refs.output, ctx) }
+    for j, ref in ipairs(k.refs.inputs) do ptrs.inputs[j] = pointer(ref, ctx) end
+    launches[#launches + 1] = e.launch(ptrs) .. string.format("    LAYER_DONE(s, %d);\n", i)
+  end
+  local ins, outs, batch = g.nodes[1].shape, g.output.shape, g.net.batch
+  local vars = {
+    name = name, NAME = NAME, spec = g.spec_name, weights_source = weights_source,
+    in_shape = string.format("(%d, %d, %d, %d)", batch, ins[1], ins[2], ins[3]),
+    out_shape = g.output.flat and string.format("(%d, %d)", batch, outs[1])
+      or string.format("(%d, %d, %d, %d)", batch, outs[1], outs[2], outs[3]),
+    stats_bytes = 4 * ctx.stats_floats, layer_count = #kernels,
+    layers = table.concat(layers, " *\n"), kernels = table.concat(texts, "\n"), launches = table.concat(launches),
+    device_buffers = device_buffers(name, NAME, ctx, blob),
+    uploads = uploads(name, NAME, ctx, blob),
+    warp_sum = ctx.uses_warp_sum and WARP_SUM or "",
+    host_arena = ctx.uses_arena and string.format("static float *arena;               /* device address of %s_darena */\n", name) or "",
+  }
+  local head = target == "all" and c_makefile or template.render("Makefile_cuda_only.in", vars)
+  return {
+    { name = name .. ".cu", data = template.render("net.cu.in", vars) },
+    { name = name .. "_cuda.h", data = template.render("net_cuda.h.in", vars) },
+    { name = "Makefile", data = head .. template.render("Makefile_cuda.in", vars) },
+  }
+end
+
+return M

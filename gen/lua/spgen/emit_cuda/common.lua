@@ -1,0 +1,121 @@
+-- What every CUDA kernel emitter shares: names and macros, the launch line,
+-- literal-or-dropped bounds tests, and the checks that a launch covers its
+-- outputs exactly once (generator assertions: the kernels cannot be run
+-- where they are generated, so their index math is proved here instead).
+local writer = require("spgen.writer")
+local fail = require("spgen.fail")
+
+local M = {}
+
+M.EW_THREADS = 256 -- block size of the kernels that visit each element once
+M.GRID_YZ = 65535 -- CUDA's limit on gridDim.y and gridDim.z
+
+function M.new_writer() return writer.new() end
+
+-- The macro prefix and kernel name of kernel k. The macros live only in the
+-- .cu, so a short prefix keeps the kernels readable; the kernels are symbols,
+-- so they carry the network's name.
+function M.names(k, ctx)
+  return "L" .. k.index, ctx.prefix .. "_l" .. k.index
+end
+
+-- #define P_X value for each { "X", value }, then one macro per folded
+-- weight array: its place in the device copy of the weights blob.
+function M.macros(w, P, list, k, ctx)
+  for _, m in ipairs(list) do
+    if m[3] then w.line("#define %s_%s %d /* %s */", P, m[1], m[2], m[3])
+    else w.line("#define %s_%s %d", P, m[1], m[2]) end
+  end
+  local arrays = {}
+  for name in pairs(k.w or {}) do arrays[#arrays + 1] = name end
+  table.sort(arrays)
+  for _, name in ipairs(arrays) do
+    w.line("#define %s_%s (%s_dweights + %d)", P, name, ctx.prefix, k.w[name])
+  end
+end
+
+-- One launch statement on stream s, on one line (the CPU emulator of the
+-- tests rewrites exactly this form), and the error check after it.
+function M.launch(fn, grid, block, args, what)
+  local function dim(t) return string.format("dim3(%d, %d, %d)", t[1], t[2] or 1, t[3] or 1) end
+  return string.format("    %s<<<%s, %s, 0, s>>>(%s);\n    LAUNCHED(\"%s\");\n",
+    fn, dim(grid), dim(block), table.concat(args, ", "), what)
+end
+
+-- A grid dimension past CUDA's limits is a configuration this backend does
+-- not support: a user error, not a crash at run time.
+function M.check_grid(k, grid, block)
+  local threads = (block[1] or 1) * (block[2] or 1) * (block[3] or 1)
+  assert(threads >= 1 and threads <= 1024, "block of " .. threads .. " threads")
+  for i, limit in ipairs({ (1 << 31) - 1, M.GRID_YZ, M.GRID_YZ }) do
+    local v = grid[i] or 1
+    assert(v >= 1, "empty grid")
+    if v > limit then
+      fail.raise(k.node.where, "--target cuda: %s needs a grid dimension of %d blocks, past CUDA's %d"
+        .. " (fewer channels or a smaller batch)", k.node.op, v, limit)
+    end
+  end
+end
+
+-- `blocks` blocks of `per` items cover `need` items exactly once when every
+-- item has a block and no block is wholly idle: blocks = ceil(need / per).
+function M.assert_cover(what, blocks, per, need)
+  assert(blocks * per >= need and (blocks - 1) * per < need,
+    string.format("%s: %d blocks of %d do not cover %d items exactly", what, blocks, per, need))
+end
+
+function M.ceil_div(a, b) return (a + b - 1) // b end
+
+-- The literal condition under which window row (or column) tap t of every
+-- output o in `outs` reads inside [0, n_in): "" when it always does, so the
+-- test is dropped; otherwise the run-time test of `var` (the input index of
+-- the tap, for this thread's output).
+function M.inside(outs, s, pad, t, n_in, var)
+  for _, o in ipairs(outs) do
+    local i = s * o + t - pad
+    if i < 0 or i >= n_in then return string.format("(unsigned)(%s) < %du", var, n_in) end
+  end
+  return ""
+end
+
+-- Outputs 0, step, 2*step, ... below n: the first outputs of the pixel groups.
+function M.range(n, step)
+  local t = {}
+  for o = 0, n - 1, step or 1 do t[#t + 1] = o end
+  return t
+end
+
+-- "a && b" of the non-empty conditions, "" when none.
+function M.all(...)
+  local t = {}
+  for _, c in ipairs({ ... }) do if c ~= "" then t[#t + 1] = c end end
+  return table.concat(t, " && ")
+end
+
+-- The fused epilogue of a value v at output index `idx`: residual add, relu,
+-- store (or, with gap, returns without storing: the caller pools).
+function M.epilogue(k, idx)
+  local t = {}
+  if k.residual then t[#t + 1] = "v += r[" .. idx .. "];" end
+  if k.relu then t[#t + 1] = "v = v > 0.0f ? v : 0.0f;" end
+  return table.concat(t, " ")
+end
+
+-- Parameter lists: the main input, the residual when fused, the output.
+-- x never aliases y; r may (the planner writes in place over a residual),
+-- so only x is __restrict__.
+function M.params(k)
+  local p = { "const float *__restrict__ x" }
+  if k.residual then p[#p + 1] = "const float *r" end
+  p[#p + 1] = "float *y"
+  return table.concat(p, ", ")
+end
+
+function M.args(k, ptrs)
+  local a = { ptrs.inputs[1] }
+  if k.residual then a[#a + 1] = ptrs.inputs[2] end
+  a[#a + 1] = ptrs.output
+  return a
+end
+
+return M

@@ -1,0 +1,42 @@
+-- CUDA for a conv2d with its batchnorm folded into the weights and bias
+-- (fold/conv2d.lua: WT[co][ci/g][k][k], B), and the residual add, relu and
+-- global average pool that follow it in the store: one direct-convolution
+-- kernel (direct.lua).
+local common = require("spgen.emit_cuda.common")
+local direct = require("spgen.emit_cuda.direct")
+
+local M = {}
+
+function M.emit(k, ctx)
+  local a, node = k.node.attrs, k.node
+  local P, fn = common.names(k, ctx)
+  local cig, cog = a.cin // a.groups, a.out // a.groups
+  local d = {
+    P = P, threads = ctx.threads, fn = fn, k = k, n = ctx.batch, c = a.cin, h = k.in_shape[2], w = k.in_shape[3], co = a.out,
+    ho = node.shape[2], wo = node.shape[3], k_size = a.k, s = a.stride, pad = a.pad,
+    cg = cog, grp_size = P .. "_COG", uses_grp = a.groups > 1, red = cig * a.k * a.k, accs = { "a" },
+    parts = { { kind = "window", acc = "a", count = cig, base = a.groups > 1 and ("grp * " .. P .. "_CIG") or "0",
+                w = P .. "_WT", wstride = cig * a.k * a.k } },
+    combine = function(c, p) return string.format("a_%d_%d", c, p) end,
+    bias = k.w.B and function(c) return string.format("__ldg(%s_B + c0 + %d)", P, c) end or nil,
+  }
+  local w = common.new_writer()
+  local out = direct.emit(w, d)
+  local list = {
+    { "C", a.cin }, { "H", d.h }, { "W", d.w }, { "CO", a.out }, { "HO", d.ho }, { "WO", d.wo },
+    { "S", a.stride }, { "PAD", a.pad }, { "CIG", cig }, { "COG", cog },
+  }
+  for _, m in ipairs(out.macros) do list[#list + 1] = m end
+  common.macros(w, P, list, k, ctx)
+  w.line("")
+  out.body()
+  common.check_grid(k, out.grid, out.block)
+  local label = string.format("layer %d (conv2d '%s')", k.index, node.name or "")
+  return {
+    text = w.text(),
+    tile = out.tile,
+    launch = function(ptrs) return common.launch(fn, out.grid, out.block, common.args(k, ptrs), label) end,
+  }
+end
+
+return M

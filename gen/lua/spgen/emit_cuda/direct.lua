@@ -1,0 +1,287 @@
+-- The direct convolution kernel shared by conv2d and the SPConv output pass
+-- (the CUDA counterpart of emit_c/tile.lua): each thread accumulates a
+-- register tile of NC output channels x NP pixels over its slice of the
+-- input channels, the slices are summed in shared memory, and the epilogue
+-- (bias, residual, relu, store or global average pool) runs once per output.
+--
+-- Index math, in one place (every size a literal macro):
+--   blockIdx.y      channel tile: channels c0 .. c0 + NC - 1, c0 = blockIdx.y * NC
+--   blockIdx.x, tx  pixel group g = blockIdx.x * TX + tx over the whole batch
+--                   (with gap: over one sample n = blockIdx.x, in NPB rounds),
+--                   pixels q .. q + NP - 1 with q = g * NP, all in one row
+--                   because NP divides WO
+--   threadIdx.y     input-channel slice ks: channels j = ks, ks + KS, ...
+-- The generator asserts that these cover every output exactly once.
+local common = require("spgen.emit_cuda.common")
+local tiling = require("spgen.emit_cuda.tiling")
+
+local M = {}
+
+local function fmas(w, acc, nc, np, xname)
+  local t = {}
+  for c = 0, nc - 1 do
+    for p = 0, np - 1 do t[#t + 1] = string.format("%s_%d_%d += w%d * %s;", acc, c, p, c, xname(p)) end
+  end
+  w.line(table.concat(t, " "))
+end
+
+-- The slice loop header over `count` input channels.
+local function slices(w, d, count)
+  if d.t.ks == 1 then w.open("for (int j = 0; j < %s; ++j) {", count)
+  else w.open("for (int j = ks; j < %s; j += %s_KS) {", count, d.P) end
+end
+
+-- A KxK window over `count` input channels from `base`: for each kernel row,
+-- the S*(NP-1)+K inputs that the NP pixels' taps read, loaded once (zero
+-- outside the input: the padding), then K taps x NC channels x NP pixels.
+local function window_part(w, d, part)
+  local P, t, k, s = d.P, d.t, d.k_size, d.s
+  local span = s * (t.np - 1) + k
+  slices(w, d, part.count)
+  w.line("const float *xc = xn + (%s + j) * (%s_H * %s_W);", part.base, P, P)
+  w.line("const float *wc = %s + c0 * %d + j * %d;", part.w, part.wstride, k * k)
+  for ky = 0, k - 1 do
+    w.open("{ /* kernel row %d */", ky)
+    w.line("const int o = (iy + %d) * %s_W + ix;", ky, P)
+    for i = 0, span - 1 do
+      local cond = common.all(d.row_ok[ky], d.col_ok[i])
+      local load = string.format("__ldg(xc + o + %d)", i)
+      if cond == "" then w.line("const float x%d = %s;", i, load)
+      else w.line("const float x%d = %s ? %s : 0.0f;", i, cond, load) end
+    end
+    for kx = 0, k - 1 do
+      local ws = {}
+      for c = 0, t.nc - 1 do
+        ws[#ws + 1] = string.format("w%d = __ldg(wc + %d)", c, c * part.wstride + ky * k + kx)
+      end
+      w.open("{")
+      w.line("const float %s;", table.concat(ws, ", "))
+      fmas(w, part.acc, t.nc, t.np, function(p) return "x" .. (s * p + kx) end)
+      w.close()
+    end
+    w.close()
+  end
+  w.close()
+end
+
+-- 1x1 taps over `count` input channels (channel index part.chan), or at
+-- stride 2 the sum of the 2x2 average-pool window (its 1/4 is in the weights).
+local function point_part(w, d, part)
+  local P, t = d.P, d.t
+  slices(w, d, part.count)
+  w.line("const int ci = %s;", part.chan)
+  w.line("const float *xc = xn + ci * (%s_H * %s_W) + %s_S * (oy * %s_W + ox);", P, P, P, P)
+  w.line("const float *wc = %s + c0 * %d + ci;", part.w, part.wstride)
+  local xs, ws = {}, {}
+  for p = 0, t.np - 1 do
+    if part.pool then
+      xs[#xs + 1] = string.format("x%d = __ldg(xc + %d) + __ldg(xc + %d) + __ldg(xc + %s_W + %d) + __ldg(xc + %s_W + %d)",
+        p, 2 * p, 2 * p + 1, P, 2 * p, P, 2 * p + 1)
+    else
+      xs[#xs + 1] = string.format("x%d = __ldg(xc + %d)", p, d.s * p)
+    end
+  end
+  for c = 0, t.nc - 1 do ws[#ws + 1] = string.format("w%d = __ldg(wc + %d)", c, c * part.wstride) end
+  w.line("const float %s;", table.concat(xs, ", "))
+  w.line("const float %s;", table.concat(ws, ", "))
+  fmas(w, part.acc, t.nc, t.np, function(p) return "x" .. p end)
+  w.close()
+end
+
+-- The accumulation over all parts for this thread's tile.
+local function compute(w, d)
+  local P, t = d.P, d.t
+  w.line("const float *xn = x + n * (%s_C * %s_H * %s_W);", P, P, P)
+  w.line("const int iy = %s_S * oy - %s_PAD, ix = %s_S * ox - %s_PAD; /* first tap of pixel 0 */", P, P, P, P)
+  local decl = {}
+  for _, acc in ipairs(d.accs) do
+    for c = 0, t.nc - 1 do
+      for p = 0, t.np - 1 do decl[#decl + 1] = string.format("%s_%d_%d = 0.0f", acc, c, p) end
+    end
+  end
+  w.line("float %s;", table.concat(decl, ", "))
+  w.open("if (on) {")
+  for _, part in ipairs(d.parts) do
+    if part.count > 0 then
+      if part.kind == "window" then window_part(w, d, part) else point_part(w, d, part) end
+    end
+  end
+  w.close()
+end
+
+-- The output index of channel c, pixel p of the thread's tile.
+local function out_index(d, c, p)
+  return string.format("(n * %s_CO + c0 + %d) * %s_HOWO + pix + %d", d.P, c, d.P, p)
+end
+
+-- One output's epilogue: v holds the reduced value; bias, residual, relu,
+-- then the store, or (gap) the running pooled sum of channel c.
+local function finish(w, d, c, p, v)
+  local idx = out_index(d, c, p)
+  local bias = d.bias and (" + " .. d.bias(c)) or ""
+  local tail = d.k.gap and string.format("gs%d += v;", c) or string.format("y[%s] = v;", idx)
+  local mid = common.epilogue(d.k, idx)
+  w.line("{ float v = %s%s; %s%s%s }", v, bias, mid, mid ~= "" and " " or "", tail)
+end
+
+-- Sums the KS slices through shared memory (slot c * NP + p, owned by slice
+-- (c * NP + p) % KS, so the epilogue is spread over the slices), or with one
+-- slice finishes straight from the registers.
+local function reduce_and_finish(w, d)
+  local P, t = d.P, d.t
+  if t.ks == 1 then
+    w.open("if (on) {")
+    for c = 0, t.nc - 1 do
+      for p = 0, t.np - 1 do finish(w, d, c, p, d.combine(c, p)) end
+    end
+    w.close()
+    return
+  end
+  for c = 0, t.nc - 1 do
+    for p = 0, t.np - 1 do w.line("red[ks][%d][tx] = %s;", c * t.np + p, d.combine(c, p)) end
+  end
+  w.line("__syncthreads();")
+  w.open("if (on) {")
+  for owner = 0, math.min(t.ks, t.nc * t.np) - 1 do
+    w.open("if (ks == %d) {", owner)
+    for slot = owner, t.nc * t.np - 1, t.ks do
+      local c, p = slot // t.np, slot % t.np
+      w.open("{")
+      w.line("float s = 0.0f;")
+      w.line("for (int i = 0; i < %s_KS; ++i) /* the slices, in order */", P)
+      w.line("    s += red[i][%d][tx];", slot)
+      finish(w, d, c, p, "s")
+      w.close()
+    end
+    w.close()
+  end
+  w.close()
+end
+
+-- The pooled sums of the NC channels over the block, in a fixed order:
+-- each warp's by shuffles, then the warps' in shared memory.
+local function gap_reduce(w, d)
+  local P, t = d.P, d.t
+  w.line("/* the fused global average pool: this block holds every pixel of sample n */")
+  w.line("__shared__ float gsum[%s_NC][%s_NT / 32];", P, P)
+  local sums, stores = {}, {}
+  for c = 0, t.nc - 1 do
+    sums[#sums + 1] = string.format("gs%d = warp_sum(gs%d);", c, c)
+    stores[#stores + 1] = string.format("gsum[%d][tid / 32] = gs%d;", c, c)
+  end
+  w.line(table.concat(sums, " "))
+  w.line("if (tid %% 32 == 0) { %s }", table.concat(stores, " "))
+  w.line("__syncthreads();")
+  w.open("if (tid < %s_NC) {", P)
+  w.line("float v = 0.0f;")
+  w.line("for (int i = 0; i < %s_NT / 32; ++i)", P)
+  w.line("    v += gsum[tid][i];")
+  w.line("y[n * %s_CO + c0 + tid] = v * (1.0f / (float)%s_HOWO);", P, P)
+  w.close()
+end
+
+-- The most samples one block's pixel range [b*BP, (b+1)*BP) touches.
+local function samples_per_block(d, blocks, bp)
+  local most, total = 1, d.n * d.ho * d.wo
+  for b = 0, blocks - 1 do
+    local first = b * bp // (d.ho * d.wo)
+    local last = (math.min((b + 1) * bp, total) - 1) // (d.ho * d.wo)
+    most = math.max(most, last - first + 1)
+  end
+  return most
+end
+
+-- d: P, fn, k (the kernel: residual, relu, gap), n, c, h, w, co, ho, wo,
+-- k_size, s, pad, cg (group size in output channels), red (multiply-adds per
+-- output), accs, parts, combine(c, p) (the value of slot c, p before the
+-- slice sum; may use sal3/sal1 of sample sn), bias(c) or nil, uses_grp,
+-- grp_size (the macro of cg), prologue(w, first_sample_expr) or nil,
+-- threads (the tiling's target, nil for its default).
+-- Returns { macros (for common.macros), body = fn() writing the kernel to w,
+-- grid, block, tile }.
+function M.emit(w, d)
+  local P = d.P
+  local gap = d.k.gap
+  local howo = d.ho * d.wo
+  local t = tiling.conv { n = d.n, co = d.co, cg = d.cg, howo = howo, wo = d.wo, k = d.k_size,
+                          red = d.red, gap = gap, target = d.threads }
+  d.t = t
+  local groups = howo // t.np * (gap and 1 or d.n) -- pixel groups per block's domain
+  local npb = common.ceil_div(groups, t.tx) -- pixel blocks (gap: rounds of one block)
+  local grid = { gap and d.n or npb, d.co // t.nc }
+  -- coverage: NP | WO keeps a group in one row; channel tiles split CO
+  -- within groups; pixel blocks cover the groups, no block idle
+  assert(d.wo % t.np == 0 and d.cg % t.nc == 0 and grid[2] * t.nc == d.co, d.fn .. ": channel tiling")
+  common.assert_cover(d.fn .. " pixel groups", npb, t.tx, groups)
+  local nspan = gap and 1 or samples_per_block(d, npb, t.tx * t.np)
+  -- static shared memory: the slice sums, the attention, the pooled sums
+  local shared = 4 * ((t.ks > 1 and t.ks * t.nc * t.np * t.tx or 0) + (d.prologue and 3 * nspan * t.nc or 0)
+    + (gap and t.nc * t.threads // 32 or 0))
+  assert(shared <= 48 * 1024, d.fn .. ": " .. shared .. " bytes of shared memory")
+
+  d.row_ok, d.col_ok = {}, {}
+  for ky = 0, d.k_size - 1 do
+    d.row_ok[ky] = common.inside(common.range(d.ho), d.s, d.pad, ky, d.h, "iy + " .. ky)
+  end
+  for i = 0, d.s * (t.np - 1) + d.k_size - 1 do
+    d.col_ok[i] = common.inside(common.range(d.wo, t.np), d.s, d.pad, i, d.w, "ix + " .. i)
+  end
+  local macros = {
+    { "NC", t.nc, "output channels per thread" },
+    { "NP", t.np, "pixels per thread, consecutive in a row" },
+    { "TX", t.tx, "pixel groups per block (threadIdx.x)" },
+    { "KS", t.ks, "input-channel slices per block (threadIdx.y), summed in shared memory" },
+    { "NT", t.threads, "threads per block" },
+    { "HOWO", howo },
+  }
+  if gap then
+    macros[#macros + 1] = { "PG", groups, "pixel groups of one sample" }
+    macros[#macros + 1] = { "NPB", npb, "rounds of the block over them" }
+  else
+    macros[#macros + 1] = { "MG", groups, "pixel groups of the batch" }
+  end
+  macros[#macros + 1] = { "NSPAN", nspan, "most samples one block's pixels touch" }
+
+  local body = function()
+    w.line("__global__ void __launch_bounds__(%s_NT) %s(%s)", P, d.fn, common.params(d.k))
+    w.open("{")
+    w.line("const int tx = threadIdx.x%s;", t.ks > 1 and ", ks = threadIdx.y" or "")
+    if gap or d.prologue then w.line("const int tid = threadIdx.y * %s_TX + tx;", P) end
+    w.line("const int c0 = blockIdx.y * %s_NC; /* first output channel of the tile */", P)
+    if d.uses_grp then w.line("const int grp = c0 / %s; /* its group */", d.grp_size) end
+    if t.ks > 1 then w.line("__shared__ float red[%s_KS][%s_NC * %s_NP][%s_TX];", P, P, P, P) end
+    if gap then
+      w.line("const int n = blockIdx.x;")
+      local gs = {}
+      for c = 0, t.nc - 1 do gs[#gs + 1] = string.format("gs%d = 0.0f", c) end
+      w.line("float %s; /* this thread's part of the pooled sums */", table.concat(gs, ", "))
+      if d.prologue then d.prologue(w, "n") end
+      w.open("for (int pb = 0; pb < %s_NPB; ++pb) {", P)
+      w.line("const int g = pb * %s_TX + tx;", P)
+      w.line("const bool on = g < %s_PG;", P)
+      w.line("const int pix = (on ? g : 0) * %s_NP, oy = pix / %s_WO, ox = pix %% %s_WO;", P, P, P)
+      if d.prologue then w.line("const int sn = 0;") end
+    else
+      if d.prologue then d.prologue(w, string.format("blockIdx.x * (%s_TX * %s_NP) / %s_HOWO", P, P, P)) end
+      w.line("const int g = blockIdx.x * %s_TX + tx; /* pixel group over the batch */", P)
+      w.line("const bool on = g < %s_MG;", P)
+      -- an idle thread takes the block's first group: its indices stay in range
+      w.line("const int q = (on ? g : blockIdx.x * %s_TX) * %s_NP; /* its first pixel */", P, P)
+      w.line("const int n = q / %s_HOWO, pix = q %% %s_HOWO, oy = pix / %s_WO, ox = pix %% %s_WO;", P, P, P, P)
+      if d.prologue then
+        w.line("const int sn = n - blockIdx.x * (%s_TX * %s_NP) / %s_HOWO; /* sample in the block's span */", P, P, P)
+      end
+    end
+    compute(w, d)
+    reduce_and_finish(w, d)
+    if gap then
+      if t.ks > 1 then w.line("__syncthreads(); /* red is refilled next round */") end
+      w.close()
+      gap_reduce(w, d)
+    end
+    w.close()
+  end
+  return { macros = macros, body = body, grid = grid, block = { t.tx, t.ks }, tile = t, nspan = nspan }
+end
+
+return M

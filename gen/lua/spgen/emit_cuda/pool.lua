@@ -1,0 +1,50 @@
+-- CUDA for maxpool and avgpool: one thread per output, the window written
+-- out, a tap's bounds test dropped where every output reads inside (PyTorch
+-- semantics as in the C backend: max ignores padding, avg divides by k*k).
+local common = require("spgen.emit_cuda.common")
+
+local M = {}
+
+function M.emit(k, ctx)
+  local a, s = k.node.attrs, k.node.shape
+  local P, fn = common.names(k, ctx)
+  local h, wd = k.in_shape[2], k.in_shape[3]
+  local max = k.node.op == "maxpool"
+  local total = ctx.batch * s[1] * s[2] * s[3]
+  local blocks = common.ceil_div(total, common.EW_THREADS)
+  common.assert_cover(fn, blocks, common.EW_THREADS, total)
+  local w = common.new_writer()
+  common.macros(w, P, { { "H", h }, { "W", wd }, { "HO", s[2] }, { "WO", s[3] }, { "TOTAL", total, "outputs over the batch" } },
+    k, ctx)
+  w.line("")
+  w.line("__global__ void __launch_bounds__(%d) %s(const float *__restrict__ x, float *y)", common.EW_THREADS, fn)
+  w.open("{")
+  w.line("const int i = blockIdx.x * %d + threadIdx.x; /* output (n, c, oy, ox) */", common.EW_THREADS)
+  w.line("if (i >= %s_TOTAL)", P)
+  w.line("    return;")
+  w.line("const int oy = i %% (%s_HO * %s_WO) / %s_WO, ox = i %% %s_WO;", P, P, P, P)
+  w.line("const float *xc = x + i / (%s_HO * %s_WO) * (%s_H * %s_W);", P, P, P, P)
+  w.line("const int iy = %d * oy - %d, ix = %d * ox - %d;", a.stride, a.pad, a.stride, a.pad)
+  w.line("float v = %s;", max and "-INFINITY" or "0.0f")
+  for ky = 0, a.k - 1 do
+    local rok = common.inside(common.range(s[2]), a.stride, a.pad, ky, h, "iy + " .. ky)
+    for kx = 0, a.k - 1 do
+      local cok = common.inside(common.range(s[3]), a.stride, a.pad, kx, wd, "ix + " .. kx)
+      local tap = string.format("__ldg(xc + (iy + %d) * %s_W + ix + %d)", ky, P, kx)
+      local op = max and string.format("{ const float t = %s; v = t > v ? t : v; }", tap) or string.format("v += %s;", tap)
+      local cond = common.all(rok, cok)
+      if cond == "" then w.line("%s", op) else w.line("if (%s) %s", cond, op) end
+    end
+  end
+  w.line("y[i] = %s;", max and "v" or string.format("v * (1.0f / %d.0f)", a.k * a.k))
+  w.close()
+  local grid, block = { blocks }, { common.EW_THREADS }
+  common.check_grid(k, grid, block)
+  local label = string.format("layer %d (%s)", k.index, k.node.op)
+  return {
+    text = w.text(),
+    launch = function(p) return common.launch(fn, grid, block, { p.inputs[1], p.output }, label) end,
+  }
+end
+
+return M

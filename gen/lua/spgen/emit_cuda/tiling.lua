@@ -1,0 +1,60 @@
+-- Tiling of the direct convolutions (conv2d and the SPConv output pass),
+-- chosen per layer from its shape.
+--
+-- A thread owns a register tile of NC output channels x NP pixels (NP
+-- consecutive pixels of one row, so one row of input values serves all NP
+-- window positions) and, with KS > 1, a 1/KS slice of the input channels;
+-- slices are summed in shared memory. A block is TX pixel groups x KS slices
+-- of one channel tile, so all its threads read the same weights (broadcast
+-- loads). The generator starts from the largest tile and halves it until
+-- the layer has enough threads to fill the GPU at this batch (batch 1 at
+-- CIFAR sizes is latency-bound: parallelism beats reuse), then splits the
+-- reduction while threads are still short and each slice keeps enough work.
+local M = {}
+
+M.TARGET_THREADS = 1 << 15 -- about 2 resident warps per scheduler on 132 SMs
+M.BLOCK_THREADS = 128
+M.MIN_SLICE = 64 -- multiply-adds per output a slice must keep
+M.MAX_KS = 16
+
+-- The largest of `choices` (descending powers of two) dividing n.
+local function largest_divisor(choices, n)
+  for _, c in ipairs(choices) do
+    if n % c == 0 then return c end
+  end
+  return 1
+end
+
+-- d: n (batch), co (output channels), cg (channels a tile may not straddle:
+-- the group size), howo, wo, k (window), red (multiply-adds per output),
+-- gap (the block owns all pixels of one sample), target (threads wanted,
+-- default TARGET_THREADS: spgen --cuda-threads).
+-- Returns { nc, np, ks, tx, threads (per block) }.
+function M.conv(d)
+  local target = d.target or M.TARGET_THREADS
+  local nc = largest_divisor({ 8, 4, 2, 1 }, d.cg)
+  -- wide windows keep their whole row of inputs live: one pixel per thread
+  local np = d.k > 3 and 1 or largest_divisor({ 4, 2, 1 }, d.wo)
+  local function threads(c, p) return d.n * (d.howo // p) * (d.co // c) end
+  while threads(nc, np) < target and (nc > 1 or np > 1) do
+    -- halve the larger side (channels when equal: a pixel shares its loads)
+    if nc >= np and nc > 1 then nc = nc // 2 else np = np // 2 end
+  end
+  local ks = 1
+  while ks < M.MAX_KS and threads(nc, np) * ks * 2 <= target
+    and d.red // (ks * 2) >= M.MIN_SLICE do
+    ks = ks * 2
+  end
+  -- pixel groups one block can take: one sample's with gap, else the batch's
+  local groups = d.howo // np * (d.gap and 1 or d.n)
+  local tx = M.BLOCK_THREADS // ks
+  -- no wholly idle warps: shrink the block to the groups there are, but keep
+  -- whole warps (the reductions shuffle across all 32 lanes)
+  while tx // 2 >= groups and (tx // 2) * ks >= 32 do tx = tx // 2 end
+  local t = { nc = nc, np = np, ks = ks, tx = tx, threads = tx * ks }
+  assert(d.cg % nc == 0 and d.co % nc == 0 and d.wo % np == 0, "tile does not divide the layer")
+  assert(t.threads % 32 == 0 and t.threads <= 1024, "block is not whole warps")
+  return t
+end
+
+return M

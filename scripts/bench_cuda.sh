@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# make bench-cuda: sp_resnet18_cifar and resnet18_cifar at batch 1 and 256,
+# spgen's CUDA build (bench/bench_cuda.cu: whole-network graph launches, CUDA
+# events, warm-up, medians), per-layer times of the batch-1 builds, and, when
+# PyTorch with CUDA imports, PyTorch eager, CUDA graph and torch.compile on
+# the same networks with the vanilla cuDNN 3x3 conv of each SPConv layer's
+# shape (bench/bench_torch.py), ending with a table of ratios. fp32, TF32 off.
+# Without a GPU (nvidia-smi -L fails) or without nvcc it says so and exits 0.
+# Environment: NVCC, BENCH_ARCH (default -arch=native), BENCH_TORCH=0 to skip
+# PyTorch, BENCH_COMPILE=0 to skip torch.compile, BENCH_DIR (where the
+# builds and results go, default build/bench_cuda).
+set -eu
+cd "$(dirname "$0")/.."
+NVCC=${NVCC:-$(command -v nvcc || { [ -x /usr/local/cuda/bin/nvcc ] && echo /usr/local/cuda/bin/nvcc; } || true)}
+if ! command -v nvidia-smi >/dev/null 2>&1 || ! nvidia-smi -L >/dev/null 2>&1; then
+  echo "make bench-cuda: skipped: no GPU here (nvidia-smi -L fails)"; exit 0
+fi
+if [ -z "$NVCC" ]; then echo "make bench-cuda: skipped: no nvcc (set NVCC=/path/to/nvcc)"; exit 0; fi
+ARCH=${BENCH_ARCH:--arch=native}
+FLAGS="-O3 -std=c++17 $ARCH"
+work=${BENCH_DIR:-build/bench_cuda}
+mkdir -p "$work"
+results=$work/spgen.txt
+: >"$results"
+echo "GPU: $(nvidia-smi -L | head -1); nvcc: $($NVCC --version | tail -1); NVCCFLAGS: $FLAGS"
+for net in sp_resnet18_cifar resnet18_cifar; do
+  for batch in 1 256; do
+    d=$work/${net}_b$batch N=$(echo "$net" | tr a-z A-Z)
+    build/spgen specs/$net.lua --target cuda --batch $batch -o "$d" >/dev/null
+    make -s -C "$d" "lib${net}_cuda.a" NVCC="$NVCC" NVCCFLAGS="$FLAGS"
+    $NVCC $FLAGS -I"$d" -DNET=$net -DUNET=$N -o "$d/bench" bench/bench_cuda.cu "$d/lib${net}_cuda.a"
+    "$d/bench" | tee -a "$results"
+    if [ $batch = 1 ]; then
+      # per layer: the same kernels launched one by one, an event between layers
+      $NVCC $FLAGS -D${N}_CUDA_LAYER_TIMES -D${N}_CUDA_NO_GRAPH -c -o "$d/layers.o" "$d/$net.cu"
+      $NVCC $FLAGS -I"$d" -DLAYERS -DNET=$net -DUNET=$N -o "$d/bench_layers" bench/bench_cuda.cu "$d/layers.o" \
+        "$d/${net}_weights.o"
+      "$d/bench_layers" | sed "s/^/$net /" >"$work/${net}_layers.txt"
+    fi
+  done
+done
+if [ "${BENCH_TORCH:-1}" = 0 ]; then echo "PyTorch: skipped (BENCH_TORCH=0)"; exit 0; fi
+if ! python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
+  echo "PyTorch: skipped (python3 cannot import torch with CUDA)"
+  python3 bench/bench_torch.py --spgen-only "$work" || cat "$results"
+  exit 0
+fi
+python3 bench/bench_torch.py "$work"

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# The CUDA backend (tests/cuda_one.sh per case): every zoo network, every
+# golden case (each operation and its edge cases), a sample of the random
+# layer grid, and the tiling extremes on tests/specs/cuda_paths.lua. Each
+# case is built with nvcc -Werror where nvcc exists, run on the CPU emulator
+# (tests/cudaemu) everywhere, and run on the GPU where there is one; all
+# against the emitted C.
+# usage: tests/cuda.sh [GRID_COUNT]
+# Environment: NVCC (default: nvcc on PATH, else /usr/local/cuda/bin/nvcc),
+# CUDA_TEST_ARCH (default: the GPU's own, -arch=native, with a GPU; sm_80
+# without one), JOBS (default: nproc).
+set -u
+cd "$(dirname "$0")/.."
+. tests/lib.sh
+grid_count=${1:-6}
+work=$(mktemp -d "${TMPDIR:-/tmp}/spgen-cuda.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+NVCC=${NVCC-$(command -v nvcc || { [ -x /usr/local/cuda/bin/nvcc ] && echo /usr/local/cuda/bin/nvcc; } || true)}
+HAVE_GPU=0
+if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then HAVE_GPU=1; fi
+if [ -z "${CUDA_TEST_ARCH:-}" ]; then
+  if [ "$HAVE_GPU" = 1 ]; then CUDA_TEST_ARCH=-arch=native
+  else CUDA_TEST_ARCH="-gencode arch=compute_80,code=sm_80"; fi
+fi
+NVCC_TEST_FLAGS="-O3 -std=c++17 $CUDA_TEST_ARCH -Werror all-warnings -Xcompiler -Wall,-Wextra,-Werror"
+# the emulator, once for all cases (with and without sanitizers)
+EMU_OBJ_DIR=$work
+san="-fsanitize=address,undefined -fno-sanitize-recover=all"
+g++ -std=c++17 -O1 -g -Itests/cudaemu/include -c -o "$work/cudaemu.o" tests/cudaemu/emu.cpp &&
+  g++ -std=c++17 -O1 -g $san -Itests/cudaemu/include -c -o "$work/cudaemu_san.o" tests/cudaemu/emu.cpp ||
+  { fail cuda/emulator "tests/cudaemu/emu.cpp does not build"; exit 0; }
+export NVCC NVCC_TEST_FLAGS HAVE_GPU EMU_OBJ_DIR
+echo "nvcc: ${NVCC:-none}; GPU: $([ "$HAVE_GPU" = 1 ] && nvidia-smi -L | head -1 || echo none)"
+# the emulator finds what it is there to find
+bash tests/cudaemu/selftest.sh "$work/selftest"
+# the same spec and options give the same bytes; --target all adds the CUDA
+# files and Makefile rules to the C files, which stay as --target c writes them
+s=specs/sp_resnet20_cifar.lua
+$SPGEN $s -o "$work/d1" --target all --batch 2 >/dev/null && $SPGEN $s -o "$work/d2" --target all --batch 2 >/dev/null &&
+  $SPGEN $s -o "$work/d3" --target c --batch 2 >/dev/null
+if diff -r "$work/d1" "$work/d2" >/dev/null; then pass cuda/generator/deterministic
+else fail cuda/generator/deterministic "two runs differ: $(diff -rq "$work/d1" "$work/d2" | head -1)"; fi
+extra=$(diff -rq "$work/d1" "$work/d3" | sort | tr '\n' ' ')
+want="Files $work/d1/Makefile and $work/d3/Makefile differ Only in $work/d1: sp_resnet20_cifar.cu Only in $work/d1: sp_resnet20_cifar_cuda.h "
+if [ "$extra" = "$want" ] && head -c "$(wc -c <"$work/d3/Makefile")" "$work/d1/Makefile" | cmp -s - "$work/d3/Makefile"; then
+  pass cuda/generator/c_files_unchanged
+else fail cuda/generator/c_files_unchanged "$extra"; fi
+
+{
+  # the zoo: the two benchmark networks at full size, the others reduced
+  # (emulated without sanitizers: the small cases below cover every kernel form)
+  echo "zoo/sp_resnet18_cifar $work/z1 specs/sp_resnet18_cifar.lua --no-san"
+  echo "zoo/resnet18_cifar_b2 $work/z2 specs/resnet18_cifar.lua --no-san --batch 2"
+  echo "zoo/sp_resnet20_cifar_b3_r4 $work/z3 specs/sp_resnet20_cifar.lua --no-san --batch 3 --set ratio=0.25"
+  echo "zoo/sp_vgg16_cifar_b2_paddle $work/z4 specs/sp_vgg16_cifar.lua --no-san --batch 2 --set naming=paddle --set bias=all"
+  echo "zoo/sp_resnet18_32 $work/z5 specs/sp_resnet18.lua --no-san --set size=32 --set classes=10"
+  echo "zoo/sp_resnet50_32 $work/z6 specs/sp_resnet50.lua --no-san --set size=32 --set classes=10"
+  # --target cuda: its own Makefile
+  echo "target_cuda/sp_tiny_cifar $work/t1 specs/sp_tiny_cifar.lua --target cuda"
+  # every operation and its edge cases
+  for f in tests/golden/*.lua; do
+    c=$(basename "$f" .lua)
+    echo "golden/$c $work/g_$c $f"
+  done
+  # the largest tiles (8 channels x 4 pixels, no slices) and the smallest
+  # (1 x 1, 16 slices), batch 3 (blocks across samples), pooled maps wider
+  # than a block (several rounds)
+  for t in 1 16777216; do
+    echo "paths/threads$t $work/p$t tests/specs/cuda_paths.lua --batch 3 --cuda-threads $t"
+  done
+  echo "paths/default_b1 $work/p0 tests/specs/cuda_paths.lua"
+  echo "paths/sp_resnet18_cifar_16_slices $work/p16 specs/sp_resnet18_cifar.lua --set size=8 --cuda-threads 16777216"
+  # a sample of the layer grid, the same generator as tests/layer_grid.sh
+  bash tests/layer_grid.sh --list "$grid_count" 20261205 | while read -r gname _ cin out h w batch ratio groups stride bias naming bn relu seed _; do
+    echo "$gname $work/${gname//[\/:]/_} tests/specs/layer.lua --set cin=$cin --set out=$out --set h=$h --set w=$w" \
+      "--set batch=$batch --set ratio=$ratio --set groups=$groups --set stride=$stride --set bias=$bias" \
+      "--set naming=$naming --set bn=$bn --set relu=$relu --set seed=$seed"
+  done
+} | xargs -P "${JOBS:-$(nproc)}" -L 1 bash tests/cuda_one.sh

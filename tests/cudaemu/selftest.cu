@@ -1,0 +1,75 @@
+/* tests/cudaemu/selftest.cu: the emulator finds what it is there to find.
+   selftest MODE, MODE one of
+     ok        a block reduction with shuffles and shared memory: prints the sum, exit 0
+     diverge   half of each warp at __syncthreads, half at a shuffle: stopped
+     barriers  two __syncthreads that different threads reach: stopped
+     exited    a full-mask shuffle after some lanes returned: stopped
+     oob       reads one past a __device__ array: ASan reports it (built with ASan)
+     config    a block of 2048 threads: the launch fails with a CUDA error */
+#include <stdio.h>
+#include <string.h>
+
+#include <cuda_runtime.h>
+
+__device__ float data[256];
+
+static __device__ __forceinline__ float warp_sum(float v)
+{
+    for (int m = 16; m > 0; m /= 2)
+        v += __shfl_xor_sync(0xffffffffu, v, m);
+    return v;
+}
+
+__global__ void sum(float *out, int mode)
+{
+    __shared__ float part[8];
+    const int t = threadIdx.x;
+    if (mode == 2 && t % 32 == 5)
+        return;
+    float v = warp_sum(data[t + (mode == 3 && t == 255 ? 1 : 0)]);
+    if (t % 32 == 0)
+        part[t / 32] = v;
+    if (mode == 1 && t % 32 >= 16)
+        v = warp_sum(v);
+    if (mode == 5 && t >= 128)
+        __syncthreads();
+    else
+        __syncthreads();
+    if (t == 0) {
+        float s = 0.0f;
+        for (int i = 0; i < 8; i++)
+            s += part[i];
+        *out = s;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    static const char *modes[] = {"ok", "diverge", "exited", "oob", "config", "barriers"};
+    int mode = -1;
+    for (int i = 0; i < 6; i++)
+        if (argc > 1 && strcmp(argv[1], modes[i]) == 0)
+            mode = i;
+    if (mode < 0)
+        return 2;
+    float host[256], *out, result = 0.0f;
+    for (int i = 0; i < 256; i++)
+        host[i] = (float)i;
+    cudaMemcpyToSymbol(data, host, sizeof host);
+    cudaMalloc((void **)&out, sizeof(float));
+    cudaStream_t s = 0;
+    if (mode == 4)
+        sum<<<dim3(1, 1, 1), dim3(2048, 1, 1), 0, s>>>(out, mode);
+    else
+        sum<<<dim3(1, 1, 1), dim3(256, 1, 1), 0, s>>>(out, mode);
+    cudaError_t e = cudaGetLastError();
+    if (e == cudaSuccess)
+        cudaMemcpy(&result, out, sizeof(float), cudaMemcpyDeviceToHost);
+    cudaFree(out);
+    if (e != cudaSuccess) {
+        printf("launch failed: %s\n", cudaGetErrorName(e));
+        return 1;
+    }
+    printf("sum %g\n", result);
+    return 0;
+}
