@@ -17,6 +17,7 @@ zoo/resnet18_cifar_b2 $work/8 resnet18_cifar resnet18_cifar 16 2
 zoo/sp_resnet18_b1 $work/9 sp_resnet18 sp_resnet18 64 1 classes=1000
 zoo/sp_resnet18_b2 $work/10 sp_resnet18 sp_resnet18 32 2
 zoo/sp_resnet18_paddle_article $work/11 sp_resnet18 sp_resnet18 64 1 classes=10 naming=paddle bias=all
+zoo/sp_resnet18_96_b2_simd16 $work/14 sp_resnet18 sp_resnet18 96 2 classes=10 simd=16
 zoo/sp_resnet50_b1 $work/12 sp_resnet50 sp_resnet50 64 1 classes=1000
 zoo/sp_resnet50_b2_simd8 $work/13 sp_resnet50 sp_resnet50 32 2 simd=8
 LIST

@@ -52,7 +52,8 @@ function M.access(g, f)
 end
 
 -- The geometry of vectors of L lanes over the ho x wo output plane, or nil:
--- "row" tiles lie within one row (L divides wo); "flat" tiles cover whole
+-- "row" vectors lie within one row (L divides wo, or the last vector of a
+-- row overlaps the one before it: g.overlap); "flat" vectors cover whole
 -- rows (stride 1, wo divides L).
 local function geometry(L, h, w, ho, wo, s)
   local g = { L = L, h = h, w = w, ho = ho, wo = wo }
@@ -61,18 +62,40 @@ local function geometry(L, h, w, ho, wo, s)
     g.row = true
   elseif s == 1 and L % wo == 0 and (ho * wo) % L == 0 then
     g.vectors = ho * wo // L
+  elseif wo > L then
+    g.vectors, g.row, g.overlap = 1, true, true
   else
     return nil
   end
   return g
 end
 
+-- The tiles of np vectors over the plane, in row-major order: { q0, skip }
+-- where q0 is the first output pixel and skip the leading lanes an earlier
+-- tile of the row has already written (the overlapping last vector).
+function M.tiles(g, np)
+  local list, span = {}, np * g.L
+  if not g.row then
+    for q0 = 0, g.ho * g.wo - 1, span do list[#list + 1] = { q0 = q0, skip = 0 } end
+    return list
+  end
+  for oy = 0, g.ho - 1 do
+    local ox = 0
+    while ox + span <= g.wo do
+      list[#list + 1] = { q0 = oy * g.wo + ox, skip = 0 }
+      ox = ox + span
+    end
+    if ox < g.wo then list[#list + 1] = { q0 = oy * g.wo + g.wo - g.L, skip = ox - (g.wo - g.L) } end
+  end
+  return list
+end
+
 -- Every vector must be buildable for every tap.
 local function feasible(g, tapsets)
-  for q0 = 0, g.ho * g.wo - 1, g.L do
+  for _, t in ipairs(M.tiles(g, 1)) do
     for _, ts in ipairs(tapsets) do
-      for _, t in ipairs(ts.taps) do
-        if M.access(g, M.lane_map(g, q0, t[1], t[2], ts.pad, ts.s)) == false then return false end
+      for _, tap in ipairs(ts.taps) do
+        if M.access(g, M.lane_map(g, t.q0, tap[1], tap[2], ts.pad, ts.s)) == false then return false end
       end
     end
   end

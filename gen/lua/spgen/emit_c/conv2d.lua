@@ -33,8 +33,8 @@ local function vector_out(w, k, P, bias)
       wbase = string.format("%s_WT + (c0 * %d + j) * %d", P, cig, kk),
       widx = function(c, ti) return c * cig * kk + ti - 1 end },
   }
-  vtile.plane(w, vt, parts, function(wr, c, p, idx)
-    layer.store_at(wr, k, string.format("a_%d_%d%s", c, p, bias(c)), c, idx, vec)
+  vtile.plane(w, vt, parts, function(wr, c, p, idx, skip)
+    layer.store_at(wr, k, string.format("a_%d_%d%s", c, p, bias(c)), c, idx, vec, skip)
   end)
   w.close()
 end

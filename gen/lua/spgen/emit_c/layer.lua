@@ -21,14 +21,28 @@ function M.macros(w, P, list, k, ctx)
 end
 
 -- The store of `value` for output channel c0 + c at output index idx; with
--- vec ({ t, it, lanes, load }) a vector of that many pixels from idx.
-function M.store_at(w, k, value, c, idx, vec)
+-- vec ({ t, it, lanes, load }) a vector of that many pixels from idx, of
+-- which the first `skip` lanes hold final values already: they are kept
+-- (and left out of a pooled sum).
+function M.store_at(w, k, value, c, idx, vec, skip)
   local t = { (vec and vec.t or "float") .. " v = " .. value .. ";" }
   if k.residual then
     t[#t + 1] = vec and string.format("v += %s(r + %s);", vec.load, idx) or "v += r[" .. idx .. "];"
   end
   if k.relu then
     t[#t + 1] = vec and string.format("v = (%s)((%s)v & (v > 0.0f));", vec.t, vec.it) or "v = v > 0.0f ? v : 0.0f;"
+  end
+  if vec and (skip or 0) > 0 then
+    local old, new = {}, {}
+    for l = 0, vec.lanes - 1 do
+      old[#old + 1] = tostring(l < skip and l or vec.lanes + l)
+      new[#new + 1] = tostring(l < skip and vec.lanes or l)
+    end
+    if k.gap then
+      t[#t + 1] = string.format("v = __builtin_shufflevector(v, (%s){0}, %s);", vec.t, table.concat(new, ", "))
+    else
+      t[#t + 1] = string.format("v = __builtin_shufflevector(%s(y + %s), v, %s);", vec.load, idx, table.concat(old, ", "))
+    end
   end
   if k.gap then
     local sum = "v"

@@ -257,9 +257,9 @@ local function vector_out(w, d, k)
       point(d.r, d.c),
     }
     if vtile.positions(vt) == 1 then parts.before_store = softmax else softmax(w) end
-    vtile.plane(w, vt, parts, function(wr, c, p, idx)
+    vtile.plane(w, vt, parts, function(wr, c, p, idx, skip)
       layer.store_at(wr, k, string.format("s3[%d] * h_%d_%d + s1[%d] * a_%d_%d + be[%d]", c, c, p, c, c, p, c),
-        c, idx, vec)
+        c, idx, vec, skip)
     end)
     w.close()
   end

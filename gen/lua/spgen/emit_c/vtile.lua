@@ -68,7 +68,7 @@ local function tap_groups(ts)
   return groups
 end
 
-local function body(w, vt, parts, exprs, store, conds)
+local function body(w, vt, parts, exprs, store, conds, skip)
   local L, np, nc = vt.g.L, vt.np, vt.nc
   local VT = "spgen_f" .. L
   w.open("{")
@@ -122,7 +122,7 @@ local function body(w, vt, parts, exprs, store, conds)
   if parts.before_store then parts.before_store(w) end
   for c = 0, nc - 1 do
     for p = 0, np - 1 do
-      store(w, c, p, string.format("(c0 + %d) * %d + ob + %d", c, vt.g.ho * vt.g.wo, p * L))
+      store(w, c, p, string.format("(c0 + %d) * %d + ob + %d", c, vt.g.ho * vt.g.wo, p * L), skip)
     end
   end
   w.close()
@@ -141,7 +141,7 @@ end
 
 -- How many tiles cover the output plane.
 function M.positions(vt)
-  return vt.g.ho * vt.g.wo // (vt.np * vt.g.L)
+  return #tiling.tiles(vt.g, vt.np)
 end
 
 -- All tiles of the output plane for the channel tile at c0. parts: the
@@ -149,7 +149,8 @@ end
 -- (input channels [lo, hi) of a tap set), or { save = true } (accumulators
 -- a_c_p move to h_c_p and restart); parts.stride is the layer's stride,
 -- parts.before_store(w) emits code between the accumulation and the stores.
--- store(w, c, p, idx) emits the store of tile output (c, p) at index idx.
+-- store(w, c, p, idx, skip) emits the store of tile output (c, p) at index
+-- idx, leaving its first skip lanes as they are (written by an earlier tile).
 -- The tiles of one row: runs of equal code share a loop over ox.
 local function columns(w, vt, parts, tiles, store, conds)
   for _, cr in ipairs(runs(tiles, function(t) return t.sig end)) do
@@ -160,7 +161,7 @@ local function columns(w, vt, parts, tiles, store, conds)
       w.open("{")
       w.line("ox = %d;", t.ox)
     end
-    body(w, vt, parts, t.exprs, store, conds)
+    body(w, vt, parts, t.exprs, store, conds, t.skip)
     w.close()
   end
 end
@@ -169,7 +170,7 @@ end
 -- reads inside, and each kernel row under its literal row condition. Returns
 -- false when no row reads inside for every tap.
 local function merged_rows(w, vt, parts, store)
-  local g, span = vt.g, vt.np * vt.g.L
+  local g = vt.g
   local ref
   for oy = 0, g.ho - 1 do
     local inside = true
@@ -187,14 +188,16 @@ local function merged_rows(w, vt, parts, store)
     conds[pi] = {}
     for ti, t in ipairs(part.save and {} or part.taps.taps) do conds[pi][ti] = tile.row_condition(g.ho, g.h, part.taps.s, part.taps.pad, t[1]) end
   end
-  for ox = 0, g.wo - 1, span do
-    local exprs, sig = tile_exprs(vt, parts, ref * g.wo + ox)
-    for pi, part in ipairs(parts) do
-      for ti = 1, part.save and 0 or #part.taps.taps do
-        if conds[pi][ti] == nil then exprs[pi][ti] = {} end
+  for _, t in ipairs(tiling.tiles(g, vt.np)) do
+    if t.q0 // g.wo == ref then
+      local exprs, sig = tile_exprs(vt, parts, t.q0)
+      for pi, part in ipairs(parts) do
+        for ti = 1, part.save and 0 or #part.taps.taps do
+          if conds[pi][ti] == nil then exprs[pi][ti] = {} end
+        end
       end
+      tiles[#tiles + 1] = { ox = t.q0 % g.wo, exprs = exprs, sig = sig .. "\nskip " .. t.skip, skip = t.skip }
     end
-    tiles[#tiles + 1] = { ox = ox, exprs = exprs, sig = sig }
   end
   w.open("for (oy = 0; oy < %d; ++oy) {", g.ho)
   columns(w, vt, parts, tiles, store, conds)
@@ -203,19 +206,18 @@ local function merged_rows(w, vt, parts, store)
 end
 
 function M.plane(w, vt, parts, store)
-  local g, L = vt.g, vt.g.L
-  local span = vt.np * L
+  local g = vt.g
   if g.row and merged_rows(w, vt, parts, store) then return end
   local rows, by_oy = {}, {}
-  for q0 = 0, g.ho * g.wo - 1, span do
-    local oy, ox = q0 // g.wo, q0 % g.wo
-    local exprs, sig = tile_exprs(vt, parts, q0)
+  for _, t in ipairs(tiling.tiles(g, vt.np)) do
+    local oy, ox = t.q0 // g.wo, t.q0 % g.wo
+    local exprs, sig = tile_exprs(vt, parts, t.q0)
     if not by_oy[oy] then
       by_oy[oy] = { oy = oy, tiles = {} }
       rows[#rows + 1] = by_oy[oy]
     end
     local tiles = by_oy[oy].tiles
-    tiles[#tiles + 1] = { ox = ox, exprs = exprs, sig = sig }
+    tiles[#tiles + 1] = { ox = ox, exprs = exprs, sig = sig .. "\nskip " .. t.skip, skip = t.skip }
   end
   for _, row in ipairs(rows) do
     local sigs = {}
