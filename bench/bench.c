@@ -11,13 +11,7 @@
 #include "peak.h"
 #include "timing.h"
 
-#define STR2(x) #x
-#define STR(x) STR2(x)
-#define CAT2(a, b) a##b
-#define CAT(a, b) CAT2(a, b)
-#define HDR(n) STR(n.h)
-#include HDR(A)
-#include HDR(B)
+#include "pair.h"
 
 static float in[CAT(UA, _IN_SIZE)], out_a[CAT(UA, _OUT_SIZE)], out_b[CAT(UB, _OUT_SIZE)];
 

@@ -32,7 +32,6 @@
 #include <string.h>
 #include <time.h>
 
-
 #include <dnnl.h>
 #include <dnnl_debug.h>
 
@@ -40,13 +39,7 @@
 #include "peak.h"
 #include "timing.h"
 
-#define STR2(x) #x
-#define STR(x) STR2(x)
-#define CAT2(a, b) a##b
-#define CAT(a, b) CAT2(a, b)
-#define HDR(n) STR(n.h)
-#include HDR(A)
-#include HDR(B)
+#include "pair.h"
 
 #if DNNL_VERSION_MAJOR != 2
 #error "bench/onednn.c uses the oneDNN 2.x C API (op descriptors)"

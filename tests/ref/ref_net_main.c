@@ -530,22 +530,7 @@ static void usage(void)
                     "  IN.npy: float32 [N, 3, S, S]; OUT.npy: float32 [N, classes]\n");
 }
 
-static int bad_usage(const char *msg, const char *arg)
-{
-    fprintf(stderr, "ref_net: %s%s%s\n", msg, arg ? " " : "", arg ? arg : "");
-    usage();
-    return 2;
-}
-
-static int parse_int(const char *s, int *v)
-{
-    char *end;
-    long l = strtol(s, &end, 10);
-    if (end == s || *end || l < 1 || l > 1000000L)
-        return -1;
-    *v = (int)l;
-    return 0;
-}
+#define bad_usage(msg, arg) cli_bad_usage("ref_net", usage, msg, arg)
 
 /* Warns (once) about tensors of the file that the network did not use;
  * PyTorch's integer BN counters num_batches_tracked are expected and skipped. */
@@ -606,18 +591,16 @@ int main(int argc, char **argv)
         if (strcmp(opt, "--arch") == 0) {
             arch = val;
         } else if (strcmp(opt, "--classes") == 0) {
-            if (parse_int(val, &classes))
+            if (cli_int(val, 1, 1000000, &classes))
                 return bad_usage("--classes must be an integer in 1 .. 1000000, not", val);
         } else if (strcmp(opt, "--size") == 0) {
-            if (parse_int(val, &size) || size > 100000)
+            if (cli_int(val, 1, 100000, &size))
                 return bad_usage("--size must be an integer in 1 .. 100000, not", val);
         } else if (strcmp(opt, "--batch") == 0) {
-            if (parse_int(val, &batch) || batch > 100000)
+            if (cli_int(val, 1, 100000, &batch))
                 return bad_usage("--batch must be an integer in 1 .. 100000, not", val);
         } else if (strcmp(opt, "--ratio") == 0) {
-            char *end;
-            ratio = strtod(val, &end);
-            if (end == val || *end || !(ratio > 0.0 && ratio < 1.0))
+            if (cli_double(val, &ratio) || !(ratio > 0.0 && ratio < 1.0))
                 return bad_usage("--ratio must be a number in (0, 1), not", val);
         } else if (strcmp(opt, "--naming") == 0) {
             if (strcmp(val, "torch") != 0 && strcmp(val, "paddle") != 0)

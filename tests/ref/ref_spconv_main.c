@@ -34,29 +34,7 @@ static void usage(void)
             "                  [--bn NAME] [--relu] [--eps E] WEIGHTS.safetensors IN.npy OUT.npy\n");
 }
 
-static int bad_usage(const char *msg, const char *arg)
-{
-    fprintf(stderr, "ref_spconv: %s%s%s\n", msg, arg ? " " : "", arg ? arg : "");
-    usage();
-    return 2;
-}
-
-static int parse_int(const char *s, int *v)
-{
-    char *end;
-    long l = strtol(s, &end, 10);
-    if (end == s || *end || l < -1000000000L || l > 1000000000L)
-        return -1;
-    *v = (int)l;
-    return 0;
-}
-
-static int parse_double(const char *s, double *v)
-{
-    char *end;
-    *v = strtod(s, &end);
-    return (end == s || *end) ? -1 : 0;
-}
+#define bad_usage(msg, arg) cli_bad_usage("ref_spconv", usage, msg, arg)
 
 /* Fetches NAME + SUFFIX as a 1-D [co] tensor. */
 static const float *get_vec(st *f, const char *name, const char *suffix, long co)
@@ -126,14 +104,14 @@ int main(int argc, char **argv)
                   : strcmp(opt, "--stride") == 0 ? &stride
                                                  : NULL;
         if (iv) {
-            if (parse_int(val, iv))
+            if (cli_int(val, -1000000000L, 1000000000L, iv))
                 return bad_usage("not an integer:", a);
         } else if (strcmp(opt, "--ratio") == 0) {
-            if (parse_double(val, &ratio))
+            if (cli_double(val, &ratio))
                 return bad_usage("not a number:", a);
             have_ratio = 1;
         } else if (strcmp(opt, "--eps") == 0) {
-            if (parse_double(val, &eps))
+            if (cli_double(val, &eps))
                 return bad_usage("not a number:", a);
         } else if (strcmp(opt, "--bias") == 0) {
             if (strcmp(val, "official") != 0 && strcmp(val, "all") != 0)

@@ -45,9 +45,7 @@ typedef float spgen_u%d __attribute__((vector_size(%d), aligned(4), may_alias));
 #define spgen_ld%d(p) (*(const spgen_u%d *)(p))]], L, 4 * L, L, 4 * L, L, 4 * L, L, L)
     L = 2 * L
   end
-  t[#t + 1] = string.format("typedef spgen_f%d spgen_vf;\ntypedef spgen_i%d spgen_vi;\n#define spgen_ldv spgen_ld%d\n",
-    simd, simd, simd)
-  return table.concat(t, "\n")
+  return table.concat(t, "\n") .. "\n"
 end
 
 function M.run(g, kernels, plan, blob, weights_source, simd)

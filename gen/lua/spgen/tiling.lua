@@ -24,7 +24,8 @@ end
 -- How to build one vector from a lane map: nil when every lane is padding;
 -- { kind = "load", off } one unaligned load; { kind = "shuf1", off, idx }
 -- one load with zero lanes shuffled in; { kind = "shuf2", off, idx, zero }
--- two loads of 2L floats shuffled (and zero lanes after); false if lanes span
+-- two loads of 2L floats shuffled (and zero lanes after). idx[l] is the
+-- lane's float in the loaded window, false in the padding. false if lanes span
 -- more than 2L floats. Offsets are absolute in the plane. Loads stay within
 -- the input row of the lanes when vectors lie in one row, so a tap's code is
 -- the same for every output row that reads inside the input; else within
@@ -45,8 +46,8 @@ function M.access(g, f)
   local off = math.min(lo, last - width)
   local idx, zero = {}, false
   for l = 0, L - 1 do
-    if f[l] then idx[l] = f[l] - off
-    else idx[l], zero = width, true end
+    idx[l] = f[l] and f[l] - off
+    zero = zero or not f[l]
   end
   return { kind = width == L and "shuf1" or "shuf2", off = off, idx = idx, zero = zero }
 end

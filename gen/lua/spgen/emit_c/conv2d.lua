@@ -45,13 +45,13 @@ function M.emit(k, ctx)
   local cig, cog = a.cin // a.groups, a.out // a.groups
   local d = {
     P = P, k = a.k, pad = a.pad, s = a.stride, accs = { "a" },
-    h = k.in_shape[2], w = k.in_shape[3], ho = node.shape[2], wo = node.shape[3], lanes = ctx.simd,
+    h = k.in_shape[2], w = k.in_shape[3], ho = node.shape[2], wo = node.shape[3],
     parts = { { kind = "window", acc = "a", count = P .. "_CIG", xbase = a.groups > 1 and "gb" or "0",
                 w = P .. "_WT", wchan = string.format("%s_CIG * %d", P, a.k * a.k) } },
   }
   local bias = k.w.B and function(c) return string.format(" + %s_B[c0 + %d]", P, c) end or function() return "" end
-  d.store = function(w, c, p, lanes)
-    layer.store(w, P, k, string.format("a_%d_%d%s", c, p, bias(c)), c, p, lanes)
+  d.store = function(w, c, p)
+    layer.store(w, P, k, string.format("a_%d_%d%s", c, p, bias(c)), c, p)
   end
   if a.groups > 1 then
     d.per_tile = function(w) w.line("const int gb = c0 / %s_COG * %s_CIG; /* first input channel of the group */", P, P) end

@@ -60,11 +60,9 @@ function M.store_at(w, k, value, c, idx, vec, skip)
   w.line("{ %s }", table.concat(t, " "))
 end
 
--- The store of output channel c0 + c, pixel p of the scalar tile at (oy,
--- ox); with lanes, of a vector of that many pixels from p.
-function M.store(w, P, k, value, c, p, lanes)
-  local idx = string.format("(c0 + %d) * %s_HO * %s_WO + oy * %s_WO + ox + %d", c, P, P, P, p)
-  M.store_at(w, k, value, c, idx, lanes and { t = "spgen_vf", it = "spgen_vi", lanes = lanes, load = "spgen_ldv" })
+-- The store of output channel c0 + c, pixel p of the scalar tile at (oy, ox).
+function M.store(w, P, k, value, c, p)
+  M.store_at(w, k, value, c, string.format("(c0 + %d) * %s_HO * %s_WO + oy * %s_WO + ox + %d", c, P, P, P, p))
 end
 
 -- The kernel function: loops over the batch and calls `body(w)` with xn, rn,

@@ -273,12 +273,12 @@ function M.emit(k, ctx)
   local d = {
     P = P, fn = fn, c = a.cin, r = a.r, co = a.out, groups = a.groups, rg = a.r // a.groups,
     s = a.stride, post = k.bn ~= nil, k = 3, pad = 1, accs = { "a3", "a1" },
-    h = k.in_shape[2], w = k.in_shape[3], ho = node.shape[2], wo = node.shape[3], lanes = ctx.simd,
+    h = k.in_shape[2], w = k.in_shape[3], ho = node.shape[2], wo = node.shape[3],
     vlanes = k.vt and ctx.simd,
   }
-  d.store = function(w, c, p, lanes)
+  d.store = function(w, c, p)
     layer.store(w, P, k, string.format("al3[c0 + %d] * a3_%d_%d + al1[c0 + %d] * a1_%d_%d + be[c0 + %d]",
-      c, c, p, c, c, p, c), c, p, lanes)
+      c, c, p, c, c, p, c), c, p)
   end
   local w = layer.new_writer()
   layer.macros(w, P, {

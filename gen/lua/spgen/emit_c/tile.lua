@@ -57,12 +57,6 @@ local function fmas(w, acc, nc, np)
   w.line(table.concat(t, " "))
 end
 
--- A scalar load, or an unaligned vector load of lanes consecutive pixels.
-local function load(d, var, addr)
-  if d.vec then return string.format("memcpy(&%s, %s, sizeof %s)", var, addr, var) end
-  return string.format("%s = *(%s)", var, addr)
-end
-
 local function window_part(w, d, part, nc, np, kx_ok)
   local P, k = d.P, d.k
   w.line("const int o = (%s_S * oy - %d) * %s_W + %s_S * ox - %d; /* first tap of pixel 0 */", P, d.pad, P, P, d.pad)
@@ -77,7 +71,7 @@ local function window_part(w, d, part, nc, np, kx_ok)
         if kx_ok[kx] then
           local loads = {}
           for p = 0, np - 1 do
-            loads[#loads + 1] = load(d, "x" .. p, string.format("xc + o + %d * %s_W + %d", ky, P, kx + d.s * p))
+            loads[#loads + 1] = string.format("x%d = xc[o + %d * %s_W + %d]", p, ky, P, kx + d.s * p)
           end
           for c = 0, nc - 1 do
             loads[#loads + 1] = string.format("w%d = wc[%d * %s + %d]", c, c, part.wchan, ky * k + kx)
@@ -105,7 +99,7 @@ local function point_part(w, d, part, nc, np)
       loads[#loads + 1] = string.format("x%d = xc[%d] + xc[%d] + xc[%s_W + %d] + xc[%s_W + %d]",
         p, 2 * p, 2 * p + 1, P, 2 * p, P, 2 * p + 1)
     else
-      loads[#loads + 1] = load(d, "x" .. p, string.format("xc + %d", d.s * p))
+      loads[#loads + 1] = string.format("x%d = xc[%d]", p, d.s * p)
     end
   end
   for c = 0, nc - 1 do loads[#loads + 1] = string.format("w%d = wc[%d * %s]", c, c, part.wchan) end
@@ -116,22 +110,21 @@ end
 
 local function tile(w, d, nc, np, kx_ok)
   w.open("{")
-  local decl, zero = {}, d.vec and "{0}" or "0.0f"
+  local decl = {}
   for _, acc in ipairs(d.accs) do
     for c = 0, nc - 1 do
-      for p = 0, np - 1 do decl[#decl + 1] = string.format("%s_%d_%d = %s", acc, c, p, zero) end
+      for p = 0, np - 1 do decl[#decl + 1] = string.format("%s_%d_%d = 0.0f", acc, c, p) end
     end
   end
-  local t = d.vec and "spgen_vf" or "float"
-  w.line("%s %s;", t, table.concat(decl, ", "))
-  w.line("%s %s;", t, names("x", np))
+  w.line("float %s;", table.concat(decl, ", "))
+  w.line("float %s;", names("x", np))
   w.line("float %s;", names("w", nc))
   for _, part in ipairs(d.parts) do
     if part.kind == "window" then window_part(w, d, part, nc, np, kx_ok)
     elseif part.lo < part.hi then point_part(w, d, part, nc, np) end
   end
   for c = 0, nc - 1 do
-    for p = 0, np - 1 do d.store(w, c, p, d.vec and d.lanes or nil) end
+    for p = 0, np - 1 do d.store(w, c, p) end
   end
   w.close()
 end
@@ -153,24 +146,9 @@ local function scalar_tiles(w, d, nc, start, stop, valid)
 end
 
 -- All output rows and columns for the channel tile at c0 (nc channels).
--- With --simd, stride-1 interior runs go a vector of pixels at a time.
 function M.rows(w, d, nc)
-  local cols = M.runs(d.wo, d.w, d.k, d.pad, d.s)
   w.open("for (oy = 0; oy < %d; ++oy) {", d.ho)
-  for _, run in ipairs(cols) do
-    local start = run.start
-    local lanes = d.lanes or 0
-    if lanes > 0 and d.s == 1 and not run.key:find("0") and run.stop - start >= lanes then
-      local full = (run.stop - start) // lanes * lanes
-      w.open("for (ox = %d; ox < %d; ox += %d) {", start, start + full, lanes)
-      d.vec = true
-      tile(w, d, nc, 1, run.valid)
-      d.vec = false
-      w.close()
-      start = start + full
-    end
-    scalar_tiles(w, d, nc, start, run.stop, run.valid)
-  end
+  for _, run in ipairs(M.runs(d.wo, d.w, d.k, d.pad, d.s)) do scalar_tiles(w, d, nc, run.start, run.stop, run.valid) end
   w.close()
 end
 

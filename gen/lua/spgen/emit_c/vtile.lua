@@ -27,14 +27,19 @@ end
 local function expr(vt, a, ib)
   local L, rel = vt.g.L, a.off - ib
   if a.kind == "load" then return load(vt, rel) end
-  if a.kind == "shuf1" then return shuffle(load(vt, rel), "z", a.idx, L) end
   local idx, keep = {}, {}
   for l = 0, L - 1 do
-    idx[l] = a.idx[l] < 2 * L and a.idx[l] or 0
-    keep[l] = a.idx[l] < 2 * L and l or L
+    idx[l] = a.idx[l] or (a.kind == "shuf1" and L or 0) -- a zero lane: z's, or any (cleared below)
+    keep[l] = a.idx[l] and l or L
   end
+  if a.kind == "shuf1" then return shuffle(load(vt, rel), "z", idx, L) end
   local v = shuffle(load(vt, rel), load(vt, rel + L), idx, L)
   return a.zero and shuffle(v, "z", keep, L) or v
+end
+
+-- The taps of an accumulation step (none for a save step).
+local function taps_of(part)
+  return part.save and {} or part.taps.taps
 end
 
 -- Per part and tap, the expression of each of the tile's vectors (false
@@ -46,7 +51,7 @@ local function tile_exprs(vt, parts, q0)
   local out, sig = {}, {}
   for pi, part in ipairs(parts) do
     out[pi] = {}
-    for ti, t in ipairs(part.save and {} or part.taps.taps) do
+    for ti, t in ipairs(taps_of(part)) do
       out[pi][ti] = {}
       for p = 0, vt.np - 1 do
         local a = tiling.access(g, tiling.lane_map(g, q0 + p * g.L, t[1], t[2], part.taps.pad, part.taps.s))
@@ -175,7 +180,7 @@ local function merged_rows(w, vt, parts, store)
   for oy = 0, g.ho - 1 do
     local inside = true
     for _, part in ipairs(parts) do
-      for _, t in ipairs(part.save and {} or part.taps.taps) do
+      for _, t in ipairs(taps_of(part)) do
         local iy = part.taps.s * oy + t[1] - part.taps.pad
         if iy < 0 or iy >= g.h then inside = false end
       end
@@ -186,13 +191,13 @@ local function merged_rows(w, vt, parts, store)
   local conds, tiles = {}, {}
   for pi, part in ipairs(parts) do
     conds[pi] = {}
-    for ti, t in ipairs(part.save and {} or part.taps.taps) do conds[pi][ti] = tile.row_condition(g.ho, g.h, part.taps.s, part.taps.pad, t[1]) end
+    for ti, t in ipairs(taps_of(part)) do conds[pi][ti] = tile.row_condition(g.ho, g.h, part.taps.s, part.taps.pad, t[1]) end
   end
   for _, t in ipairs(tiling.tiles(g, vt.np)) do
     if t.q0 // g.wo == ref then
       local exprs, sig = tile_exprs(vt, parts, t.q0)
       for pi, part in ipairs(parts) do
-        for ti = 1, part.save and 0 or #part.taps.taps do
+        for ti = 1, #taps_of(part) do
           if conds[pi][ti] == nil then exprs[pi][ti] = {} end
         end
       end

@@ -1,0 +1,15 @@
+/* The two emitted networks a benchmark compares, named on the command line:
+   -DA=name -DB=name (their function prefixes) and -DUA=NAME -DUB=NAME (their
+   macro prefixes). Included by bench.c and onednn.c. */
+#ifndef SPGEN_BENCH_PAIR_H
+#define SPGEN_BENCH_PAIR_H
+
+#define STR2(x) #x
+#define STR(x) STR2(x)
+#define CAT2(a, b) a##b
+#define CAT(a, b) CAT2(a, b)
+#define HDR(n) STR(n.h)
+#include HDR(A)
+#include HDR(B)
+
+#endif
