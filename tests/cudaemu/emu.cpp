@@ -8,7 +8,9 @@
  * (a shuffle with exited or diverged lanes, threads of a block waiting at
  * different barriers) is a bug in the kernel: the emulator says which kernel
  * and stops the process. Blocks run one after another, so __shared__ can be
- * static. Memory is host memory; built with -fsanitize=address the fiber
+ * static, in a scrambled order (a fixed pseudo-random permutation per
+ * launch): a kernel whose blocks depend on each other's writes, which a GPU
+ * does not order, gives a wrong result here instead of passing by luck. Memory is host memory; built with -fsanitize=address the fiber
  * switches are announced to ASan, so an out-of-bounds index into a __device__
  * array or a cudaMalloc buffer is reported.
  *
@@ -266,6 +268,16 @@ static cudaError_t fail(cudaError_t e)
     return e;
 }
 
+static unsigned long long gcd(unsigned long long a, unsigned long long b)
+{
+    while (b) {
+        unsigned long long t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
 static void execute(const Launch &l)
 {
     unsigned threads = l.block.x * l.block.y * l.block.z;
@@ -275,12 +287,21 @@ static void execute(const Launch &l)
     blockDim = l.block;
     kernel_body = &l.body;
     kernel_name = l.name;
-    for (unsigned z = 0; z < l.grid.z; z++)
-        for (unsigned y = 0; y < l.grid.y; y++)
-            for (unsigned x = 0; x < l.grid.x; x++) {
-                blockIdx = dim3(x, y, z);
-                run_block((int)threads);
-            }
+    unsigned long long n = (unsigned long long)l.grid.x * l.grid.y * l.grid.z;
+    /* visits every block once: i -> (i * step + start) mod n, step coprime to n */
+    static unsigned long long launches;
+    unsigned long long state = ++launches * 0x9e3779b97f4a7c15ull, step, start;
+    state ^= state >> 29;
+    start = state % n;
+    step = (state >> 17) % n | 1;
+    while (gcd(step, n) != 1)
+        step += 2;
+    for (unsigned long long i = 0; i < n; i++) {
+        unsigned long long b = (i * step + start) % n;
+        blockIdx = dim3((unsigned)(b % l.grid.x), (unsigned)(b / l.grid.x % l.grid.y),
+                        (unsigned)(b / l.grid.x / l.grid.y));
+        run_block((int)threads);
+    }
 }
 
 void emu_launch(dim3 grid, dim3 block, cudaStream_t s, const char *name, std::function<void()> body)

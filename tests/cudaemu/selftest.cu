@@ -5,7 +5,9 @@
      barriers  two __syncthreads that different threads reach: stopped
      exited    a full-mask shuffle after some lanes returned: stopped
      oob       reads one past a __device__ array: ASan reports it (built with ASan)
-     config    a block of 2048 threads: the launch fails with a CUDA error */
+     config    a block of 2048 threads: the launch fails with a CUDA error
+     order     each block reads what the block before it wrote: the scrambled
+               block order breaks the chain */
 #include <stdio.h>
 #include <string.h>
 
@@ -43,15 +45,32 @@ __global__ void sum(float *out, int mode)
     }
 }
 
+__global__ void chain(float *link)
+{
+    const int b = blockIdx.x;
+    link[b] = b == 0 ? 1.0f : link[b - 1] + 1.0f;
+}
+
 int main(int argc, char **argv)
 {
-    static const char *modes[] = {"ok", "diverge", "exited", "oob", "config", "barriers"};
+    static const char *modes[] = {"ok", "diverge", "exited", "oob", "config", "barriers", "order"};
     int mode = -1;
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < 7; i++)
         if (argc > 1 && strcmp(argv[1], modes[i]) == 0)
             mode = i;
     if (mode < 0)
         return 2;
+    if (mode == 6) {
+        float link[64] = {0.0f}, *d_link, last = 0.0f;
+        cudaStream_t s = 0;
+        cudaMalloc((void **)&d_link, sizeof link);
+        cudaMemcpy(d_link, link, sizeof link, cudaMemcpyHostToDevice);
+        chain<<<dim3(64, 1, 1), dim3(32, 1, 1), 0, s>>>(d_link);
+        cudaMemcpy(&last, d_link + 63, sizeof last, cudaMemcpyDeviceToHost);
+        cudaFree(d_link);
+        printf("chain %s\n", last == 64.0f ? "intact" : "broken");
+        return 0;
+    }
     float host[256], *out, result = 0.0f;
     for (int i = 0; i < 256; i++)
         host[i] = (float)i;
