@@ -26,6 +26,14 @@ build/embedded.c: build/embed $(EMBEDDED)
 build/spgen: $(HOST_SRC) $(HOST_HDR) build/embedded.c | build/.deps
 	$(CC) $(CFLAGS) $(LUA_CFLAGS) -Igen -o $@ $(HOST_SRC) build/embedded.c $(LUA_LIBS) -lm
 
+# For the GPU lease (tests/gpu_check.sh), whose machine has no Lua library:
+# the generator with Lua linked in. `make gpu-carry` here, then carry build/.
+LUA_STATIC = $(firstword $(wildcard /usr/lib/*/liblua5.4.a /usr/lib/liblua5.4.a))
+build/spgen-static: $(HOST_SRC) $(HOST_HDR) build/embedded.c | build/.deps
+	$(CC) $(CFLAGS) $(LUA_CFLAGS) -Igen -o $@ $(HOST_SRC) build/embedded.c $(or $(LUA_STATIC),$(LUA_LIBS)) -lm
+
+gpu-carry: build/spgen-static build/mknpy build/npycmp
+
 # The generator under AddressSanitizer and UBSan, for the bad-input suites.
 build/asan/spgen: $(HOST_SRC) $(HOST_HDR) build/embedded.c | build/.deps
 	@mkdir -p build/asan
@@ -64,4 +72,4 @@ firmware-test: build/spgen build/npycmp
 clean:
 	rm -rf build out
 
-.PHONY: all demo test bench bench-cuda firmware-test clean
+.PHONY: all demo test bench bench-cuda gpu-carry firmware-test clean

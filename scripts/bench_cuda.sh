@@ -8,7 +8,8 @@
 # Without a GPU (nvidia-smi -L fails) or without nvcc it says so and exits 0.
 # Environment: NVCC, BENCH_ARCH (default -arch=native), BENCH_TORCH=0 to skip
 # PyTorch, BENCH_COMPILE=0 to skip torch.compile, BENCH_DIR (where the
-# builds and results go, default build/bench_cuda).
+# builds and results go, default build/bench_cuda), SPGEN (the generator,
+# default build/spgen).
 set -eu
 cd "$(dirname "$0")/.."
 NVCC=${NVCC:-$(command -v nvcc || { [ -x /usr/local/cuda/bin/nvcc ] && echo /usr/local/cuda/bin/nvcc; } || true)}
@@ -26,7 +27,7 @@ echo "GPU: $(nvidia-smi -L | head -1); nvcc: $($NVCC --version | tail -1); NVCCF
 for net in sp_resnet18_cifar resnet18_cifar; do
   for batch in 1 256; do
     d=$work/${net}_b$batch N=$(echo "$net" | tr a-z A-Z)
-    build/spgen specs/$net.lua --target cuda --batch $batch -o "$d" >/dev/null
+    "${SPGEN:-build/spgen}" specs/$net.lua --target cuda --batch $batch -o "$d" >/dev/null
     make -s -C "$d" "lib${net}_cuda.a" NVCC="$NVCC" NVCCFLAGS="$FLAGS"
     $NVCC $FLAGS -I"$d" -DNET=$net -DUNET=$N -o "$d/bench" bench/bench_cuda.cu "$d/lib${net}_cuda.a"
     "$d/bench" | tee -a "$results"

@@ -8,9 +8,9 @@
 #   cuda.log   tests/cuda.sh (PASS/FAIL/SKIP lines)
 #   bench.log  scripts/bench_cuda.sh (the tables for the README)
 #   summary.txt  the counts and the bench tables
-# The device machine cannot reach the network: run `make` here first and
-# carry build/ (the run tool's carry: ["build"]) if the device lacks
-# liblua5.4-dev. CUDA_EMU=1 also runs the CPU emulator cases (done on every
+# The device machine cannot reach the network and has no Lua library: run
+# `make gpu-carry` here first (the generator with Lua linked in) and carry
+# build/ (the run tool's carry: ["build"]). CUDA_EMU=1 also runs the CPU emulator cases (done on every
 # machine anyway, so off by default here); JOBS defaults to nproc.
 set -u
 cd "$(dirname "$0")/.."
@@ -30,13 +30,24 @@ stamp() { echo "[$(($(date +%s) - start)) s] $*" | tee -a "$OUT/summary.txt"; }
 } >"$OUT/env.log" 2>&1
 stamp "GPU: $( (nvidia-smi -L 2>/dev/null || echo none) | head -1)"
 
-# the packages cannot be installed from here: build with what there is
+# the packages cannot be installed from here: build with what there is, and
+# take the carried static generator when it runs (make would rebuild it from
+# sources whose times the copy changed, and needs Lua's headers for that)
 [ -f build/.deps ] || { mkdir -p build && touch build/.deps; }
-if ! make build/spgen build/mknpy build/npycmp >"$OUT/build.log" 2>&1; then
+smoke=$(mktemp -d)
+if build/spgen-static specs/spconv_layer.lua -o "$smoke/g" >/dev/null 2>>"$OUT/build.log"; then
+  export SPGEN=$PWD/build/spgen-static
+  tools="build/mknpy build/npycmp"
+else
+  export SPGEN=$PWD/build/spgen
+  tools="build/spgen build/mknpy build/npycmp"
+fi
+rm -rf "$smoke"
+if ! make $tools >>"$OUT/build.log" 2>&1; then
   stamp "build failed: $(grep -m1 -i error "$OUT/build.log")"
   exit 1
 fi
-stamp "built"
+stamp "built; generator $SPGEN"
 
 CUDA_EMU=${CUDA_EMU:-0} timeout 420 bash tests/cuda.sh >"$OUT/cuda.log" 2>&1
 rc=$?
@@ -44,8 +55,8 @@ stamp "tests/cuda.sh: $(grep -c '^PASS' "$OUT/cuda.log") passed, $(grep -c '^FAI
   "$(grep -c '^SKIP' "$OUT/cuda.log") skipped (exit $rc)"
 grep '^FAIL' "$OUT/cuda.log" | head -20 | tee -a "$OUT/summary.txt"
 
-timeout 420 make -s bench-cuda >"$OUT/bench.log" 2>&1
+timeout 420 bash scripts/bench_cuda.sh >"$OUT/bench.log" 2>&1
 rc=$?
-stamp "make bench-cuda: exit $rc"
+stamp "scripts/bench_cuda.sh (make bench-cuda): exit $rc"
 cp build/bench_cuda/*.txt "$OUT/" 2>/dev/null
 grep -E '^(\||spgen |torch |PyTorch|GPU:)' "$OUT/bench.log" | tee -a "$OUT/summary.txt"
