@@ -10,7 +10,8 @@
 #   summary.txt  the counts and the bench tables
 # The device machine cannot reach the network and has no Lua library: run
 # `make gpu-carry` here first (the generator with Lua linked in) and carry
-# build/ (the run tool's carry: ["build"]). CUDA_EMU=1 also runs the CPU emulator cases (done on every
+# what it built, not all of build/ (over a gigabyte): the run tool's carry
+# ["build/spgen-static", "build/mknpy", "build/npycmp"]. CUDA_EMU=1 also runs the CPU emulator cases (done on every
 # machine anyway, so off by default here); JOBS defaults to nproc.
 set -u
 cd "$(dirname "$0")/.."
