@@ -10,7 +10,8 @@
  * and stops the process. Blocks run one after another, so __shared__ can be
  * static, in a scrambled order (a fixed pseudo-random permutation per
  * launch): a kernel whose blocks depend on each other's writes, which a GPU
- * does not order, gives a wrong result here instead of passing by luck. Memory is host memory; built with -fsanitize=address the fiber
+ * does not order, gives a wrong result here instead of passing by luck.
+ * Odd blocks resume their threads in reverse, for missing barriers. Memory is host memory; built with -fsanitize=address the fiber
  * switches are announced to ASan, so an out-of-bounds index into a __device__
  * array or a cudaMalloc buffer is reported.
  *
@@ -164,14 +165,20 @@ static void resume(int i)
 #endif
 }
 
-static void run_block(int threads)
+/* reverse: resume the threads last to first. Between two barriers the
+   threads run one after another, so a missing __syncthreads shows only when
+   a reader runs before its writer; alternating the order between blocks
+   shows both directions. */
+static void run_block(int threads, bool reverse)
 {
     for (int i = 0; i < threads; i++)
         start_fiber(fibers[i]);
     for (;;) {
-        for (int i = 0; i < threads; i++)
+        for (int k = 0; k < threads; k++) {
+            int i = reverse ? threads - 1 - k : k;
             if (fibers[i].state == RUNNING)
                 resume(i);
+        }
         /* everyone is waiting or done: release what can go on */
         int done = 0, released = 0;
         for (int i = 0; i < threads; i++)
@@ -300,7 +307,7 @@ static void execute(const Launch &l)
         unsigned long long b = (i * step + start) % n;
         blockIdx = dim3((unsigned)(b % l.grid.x), (unsigned)(b / l.grid.x % l.grid.y),
                         (unsigned)(b / l.grid.x / l.grid.y));
-        run_block((int)threads);
+        run_block((int)threads, b % 2 == 1);
     }
 }
 

@@ -7,7 +7,9 @@
      oob       reads one past a __device__ array: ASan reports it (built with ASan)
      config    a block of 2048 threads: the launch fails with a CUDA error
      order     each block reads what the block before it wrote: the scrambled
-               block order breaks the chain */
+               block order breaks the chain
+     race      the last thread reads what thread 0 wrote to shared memory,
+               with no __syncthreads between: a stale value is read */
 #include <stdio.h>
 #include <string.h>
 
@@ -51,11 +53,20 @@ __global__ void chain(float *link)
     link[b] = b == 0 ? 1.0f : link[b - 1] + 1.0f;
 }
 
+__global__ void unsynced(float *out)
+{
+    __shared__ float first;
+    if (threadIdx.x == 0)
+        first = (float)(blockIdx.x + 1);
+    if (threadIdx.x == blockDim.x - 1)
+        out[blockIdx.x] = first;
+}
+
 int main(int argc, char **argv)
 {
-    static const char *modes[] = {"ok", "diverge", "exited", "oob", "config", "barriers", "order"};
+    static const char *modes[] = {"ok", "diverge", "exited", "oob", "config", "barriers", "order", "race"};
     int mode = -1;
-    for (int i = 0; i < 7; i++)
+    for (int i = 0; i < 8; i++)
         if (argc > 1 && strcmp(argv[1], modes[i]) == 0)
             mode = i;
     if (mode < 0)
@@ -69,6 +80,16 @@ int main(int argc, char **argv)
         cudaMemcpy(&last, d_link + 63, sizeof last, cudaMemcpyDeviceToHost);
         cudaFree(d_link);
         printf("chain %s\n", last == 64.0f ? "intact" : "broken");
+        return 0;
+    }
+    if (mode == 7) {
+        float seen[2] = {0.0f, 0.0f}, *d_seen;
+        cudaStream_t s = 0;
+        cudaMalloc((void **)&d_seen, sizeof seen);
+        unsynced<<<dim3(2, 1, 1), dim3(64, 1, 1), 0, s>>>(d_seen);
+        cudaMemcpy(seen, d_seen, sizeof seen, cudaMemcpyDeviceToHost);
+        cudaFree(d_seen);
+        printf("shared value %s\n", seen[0] == 1.0f && seen[1] == 2.0f ? "fresh" : "stale");
         return 0;
     }
     float host[256], *out, result = 0.0f;
