@@ -11,7 +11,9 @@
  * static, in a scrambled order (a fixed pseudo-random permutation per
  * launch): a kernel whose blocks depend on each other's writes, which a GPU
  * does not order, gives a wrong result here instead of passing by luck.
- * Odd blocks resume their threads in reverse, for missing barriers. Memory is host memory; built with -fsanitize=address the fiber
+ * Odd blocks resume their threads in reverse, for missing barriers. Built
+ * without ASan, shared memory starts each block as NaN, for reads of slots
+ * the block never wrote. Memory is host memory; built with -fsanitize=address the fiber
  * switches are announced to ASan, so an out-of-bounds index into a __device__
  * array or a cudaMalloc buffer is reported.
  *
@@ -169,8 +171,14 @@ static void resume(int i)
    threads run one after another, so a missing __syncthreads shows only when
    a reader runs before its writer; alternating the order between blocks
    shows both directions. */
+/* the kernels' __shared__ variables, where cuda_runtime.h sections them */
+extern char __start_emu_shared[] __attribute__((weak));
+extern char __stop_emu_shared[] __attribute__((weak));
+
 static void run_block(int threads, bool reverse)
 {
+    if (__start_emu_shared != __stop_emu_shared) /* all ones: a NaN in every float */
+        memset(__start_emu_shared, 0xff, (size_t)(__stop_emu_shared - __start_emu_shared));
     for (int i = 0; i < threads; i++)
         start_fiber(fibers[i]);
     for (;;) {

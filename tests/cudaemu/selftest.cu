@@ -9,7 +9,9 @@
      order     each block reads what the block before it wrote: the scrambled
                block order breaks the chain
      race      the last thread reads what thread 0 wrote to shared memory,
-               with no __syncthreads between: a stale value is read */
+               with no __syncthreads between: a stale value is read
+     unwritten reads a shared slot no thread wrote: NaN, in the build without
+               ASan */
 #include <stdio.h>
 #include <string.h>
 
@@ -62,11 +64,21 @@ __global__ void unsynced(float *out)
         out[blockIdx.x] = first;
 }
 
+__global__ void half_written(float *out)
+{
+    __shared__ float slot[2];
+    if (threadIdx.x == 0)
+        slot[0] = 1.0f;
+    __syncthreads();
+    if (threadIdx.x == 0)
+        out[0] = slot[0] + slot[1];
+}
+
 int main(int argc, char **argv)
 {
-    static const char *modes[] = {"ok", "diverge", "exited", "oob", "config", "barriers", "order", "race"};
+    static const char *modes[] = {"ok", "diverge", "exited", "oob", "config", "barriers", "order", "race", "unwritten"};
     int mode = -1;
-    for (int i = 0; i < 8; i++)
+    for (int i = 0; i < 9; i++)
         if (argc > 1 && strcmp(argv[1], modes[i]) == 0)
             mode = i;
     if (mode < 0)
@@ -90,6 +102,16 @@ int main(int argc, char **argv)
         cudaMemcpy(seen, d_seen, sizeof seen, cudaMemcpyDeviceToHost);
         cudaFree(d_seen);
         printf("shared value %s\n", seen[0] == 1.0f && seen[1] == 2.0f ? "fresh" : "stale");
+        return 0;
+    }
+    if (mode == 8) {
+        float got = 0.0f, *d_got;
+        cudaStream_t s = 0;
+        cudaMalloc((void **)&d_got, sizeof got);
+        half_written<<<dim3(1, 1, 1), dim3(32, 1, 1), 0, s>>>(d_got);
+        cudaMemcpy(&got, d_got, sizeof got, cudaMemcpyDeviceToHost);
+        cudaFree(d_got);
+        printf("unwritten slot %s\n", got != got ? "NaN" : "a number");
         return 0;
     }
     float host[256], *out, result = 0.0f;
