@@ -11,8 +11,10 @@
 # The device machine cannot reach the network and has no Lua library: run
 # `make gpu-carry` here first (the generator with Lua linked in) and carry
 # what it built, not all of build/ (over a gigabyte): the run tool's carry
-# ["build/spgen-static", "build/mknpy", "build/npycmp"]. CUDA_EMU=1 also runs the CPU emulator cases (done on every
-# machine anyway, so off by default here); JOBS defaults to nproc.
+# ["build/spgen-static", "build/mknpy", "build/npycmp"]. CUDA_EMU=1 also
+# runs the CPU emulator cases (done on every machine anyway, so off by default
+# here); JOBS defaults to nproc. The logs and the bench's three .txt files
+# are the eight files the run tool brings back.
 set -u
 cd "$(dirname "$0")/.."
 OUT=${OUT:-gpu_out}

@@ -13,9 +13,9 @@
  * does not order, gives a wrong result here instead of passing by luck.
  * Odd blocks resume their threads in reverse, for missing barriers. Built
  * without ASan, shared memory starts each block as NaN, for reads of slots
- * the block never wrote. Memory is host memory; built with -fsanitize=address the fiber
- * switches are announced to ASan, so an out-of-bounds index into a __device__
- * array or a cudaMalloc buffer is reported.
+ * the block never wrote. Memory is host memory; built with -fsanitize=address
+ * the fiber switches are announced to ASan, so an out-of-bounds index into a
+ * __device__ array or a cudaMalloc buffer is reported.
  *
  * Not emulated: concurrency between blocks (a kernel whose blocks race would
  * pass here), the memory model, timing, the device's expf rounding.
@@ -167,14 +167,14 @@ static void resume(int i)
 #endif
 }
 
-/* reverse: resume the threads last to first. Between two barriers the
-   threads run one after another, so a missing __syncthreads shows only when
-   a reader runs before its writer; alternating the order between blocks
-   shows both directions. */
 /* the kernels' __shared__ variables, where cuda_runtime.h sections them */
 extern char __start_emu_shared[] __attribute__((weak));
 extern char __stop_emu_shared[] __attribute__((weak));
 
+/* reverse: resume the threads last to first. Between two barriers the
+   threads run one after another, so a missing __syncthreads shows only when
+   a reader runs before its writer; alternating the order between blocks
+   shows both directions. */
 static void run_block(int threads, bool reverse)
 {
     if (__start_emu_shared != __stop_emu_shared) /* all ones: a NaN in every float */
