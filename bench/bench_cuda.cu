@@ -4,7 +4,9 @@
    samples of REPS back-to-back inferences each. Prints one line:
        spgen NET batch N: median MS ms, min MS ms per inference (of the batch)
    With -DLAYERS (the .cu built with -DNAME_CUDA_LAYER_TIMES and
-   -DNAME_CUDA_NO_GRAPH) it prints each layer's median GPU time instead:
+   -DNAME_CUDA_NO_GRAPH) it prints each layer's median GPU time instead,
+   each run queued behind a kernel that holds the GPU until all its launches
+   are in:
        layer I MS
    Exit 1 with the reason on any CUDA error. */
 #include <stdio.h>
@@ -35,6 +37,17 @@ static int check(cudaError_t e, const char *what)
     }
     return 0;
 }
+
+#ifdef LAYERS
+/* Keeps the GPU busy (about 0.5 ms) while the host enqueues the network's
+   kernels one by one, so the layer events time the GPU, not the launches. */
+__global__ void hold(long long cycles)
+{
+    const long long start = clock64();
+    while (clock64() - start < cycles) {
+    }
+}
+#endif
 
 static void run(const float *in, float *out, cudaStream_t s)
 {
@@ -70,6 +83,8 @@ int main(void)
     std::vector<std::vector<float>> layer(CAT(UNET, _CUDA_LAYERS));
     std::vector<float> ms(CAT(UNET, _CUDA_LAYERS));
     for (int r = 0; r < RUNS * REPS; r++) {
+        hold<<<1, 1, 0, s>>>(1000000);
+        check(cudaGetLastError(), "launching the hold kernel");
         run(in, out, s);
         if (CAT(NET, _cuda_layer_ms)(ms.data()) != 0) {
             fprintf(stderr, "bench_cuda: %s\n", CAT(NET, _cuda_error)());

@@ -53,6 +53,21 @@ if [ "$extra" = "$want" ] && head -c "$(wc -c <"$work/d3/Makefile")" "$work/d1/M
   pass cuda/generator/c_files_unchanged
 else fail cuda/generator/c_files_unchanged "$extra"; fi
 
+# the build variants (the cases below build the default): plain launches
+# with per-layer events compile clean; the events without plain launches,
+# which a graph capture would never time, stop the build with the reason
+if [ -n "$NVCC" ]; then
+  v="$NVCC $NVCC_TEST_FLAGS -DSP_RESNET20_CIFAR_CUDA_LAYER_TIMES -c -o /dev/null $work/d1/sp_resnet20_cifar.cu"
+  if out=$($v -DSP_RESNET20_CIFAR_CUDA_NO_GRAPH 2>&1); then pass cuda/nvcc/variant_layer_times
+  else fail cuda/nvcc/variant_layer_times "$(echo "$out" | grep -m1 -E 'error|warning')"; fi
+  if out=$($v 2>&1); then fail cuda/nvcc/variant_times_need_no_graph "built"
+  elif echo "$out" | grep -q "LAYER_TIMES needs SP_RESNET20_CIFAR_CUDA_NO_GRAPH"; then
+    pass cuda/nvcc/variant_times_need_no_graph
+  else fail cuda/nvcc/variant_times_need_no_graph "$(echo "$out" | grep -m1 error)"; fi
+else
+  skip cuda/nvcc/variant_layer_times "no nvcc"; skip cuda/nvcc/variant_times_need_no_graph "no nvcc"
+fi
+
 {
   # the zoo: the two benchmark networks at full size, the others reduced
   # (emulated without sanitizers: the small cases below cover every kernel form)

@@ -35,5 +35,5 @@ while [ ${#configs[@]} -lt "$count" ]; do
   configs+=("grid/$i:c${cin}o${out}_${h}x${w}_n${batch}_a${ratio}_g${groups}_s${stride}_${bias}_${naming}_bn${bn}_relu${relu}_v${simd} \
 $work/$i $cin $out $h $w $batch $ratio $groups $stride $bias $naming $bn $relu $wseed $simd")
 done
-if [ "$list" = 1 ]; then printf '%s\n' "${configs[@]}"; exit 0; fi
+if [ "$list" = 1 ]; then [ ${#configs[@]} = 0 ] || printf '%s\n' "${configs[@]}"; exit 0; fi
 printf '%s\n' "${configs[@]}" | xargs -P "$(nproc)" -L 1 bash "$here/layer_one.sh"
