@@ -32,7 +32,7 @@ fi
 NVCC_TEST_FLAGS="-O3 -std=c++17 $CUDA_TEST_ARCH -Werror all-warnings $spill_check -Xcompiler -Wall,-Wextra,-Werror"
 # the emulator, once for all cases (with and without sanitizers)
 EMU_OBJ_DIR=$work
-san="-fsanitize=address,undefined -fno-sanitize-recover=all"
+san=$SAN_CFLAGS
 g++ -std=c++17 -O1 -g -Itests/cudaemu/include -c -o "$work/cudaemu.o" tests/cudaemu/emu.cpp &&
   g++ -std=c++17 -O1 -g $san -Itests/cudaemu/include -c -o "$work/cudaemu_san.o" tests/cudaemu/emu.cpp ||
   { fail cuda/emulator "tests/cudaemu/emu.cpp does not build"; exit 0; }

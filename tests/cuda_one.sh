@@ -23,7 +23,7 @@ mkdir -p "$dir"
 log=$dir/log
 # the reference is always generated with --target all; "--target cuda" in the
 # args is for the second generation below
-target=all args=() san="-fsanitize=address,undefined -fno-sanitize-recover=all"
+target=all args=() san=$SAN_CFLAGS
 while [ $# -gt 0 ]; do
   case $1 in
     --target) target=$2; shift 2 ;;

@@ -4,7 +4,7 @@
 # 1/2/4 where they divide, stride 1 and 2, H and W 2..33, batch 1..3, both
 # bias variants and namings, with and without batchnorm and relu, portable or
 # --simd 8/16 vector code), each run
-# through layer_one.sh, two at a time.
+# through layer_one.sh, nproc at a time.
 # usage: layer_grid.sh [--list] [COUNT] [SEED]
 # (--list prints the configurations, one "NAME DIR ARGS..." line each, and runs
 # nothing: tests/cuda.sh draws its sample from the same generator)

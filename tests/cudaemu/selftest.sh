@@ -3,21 +3,22 @@
 # ASan and UBSan (and once without, for the NaN-filled shared memory); each
 # mode must end as its comment says.
 # usage: selftest.sh WORKDIR
+# The emulator objects are EMU_OBJ_DIR's (tests/cuda.sh builds them), else
+# built in WORKDIR.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
 dir=$1
+objs=${EMU_OBJ_DIR:-$dir}
 mkdir -p "$dir"
-if ! EMU_CXXFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" EMU_OBJ="$dir/cudaemu_san.o" \
-     "$here/nvcc_emu" -c -o "$dir/selftest.o" "$here/selftest.cu" >"$dir/log" 2>&1 ||
-   ! EMU_CXXFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" EMU_OBJ="$dir/cudaemu_san.o" \
-     "$here/nvcc_emu" -o "$dir/selftest" "$dir/selftest.o" >>"$dir/log" 2>&1; then
-  fail cuda/emulator/build "$(grep -m1 error "$dir/log")"; exit 0
-fi
-if ! EMU_OBJ="$dir/cudaemu.o" "$here/nvcc_emu" -c -o "$dir/plain.o" "$here/selftest.cu" >>"$dir/log" 2>&1 ||
-   ! EMU_OBJ="$dir/cudaemu.o" "$here/nvcc_emu" -o "$dir/plain" "$dir/plain.o" >>"$dir/log" 2>&1; then
-  fail cuda/emulator/build_plain "$(grep -m1 error "$dir/log")"; exit 0
-fi
+: >"$dir/log"
+# build NAME EMU_CXXFLAGS EMULATOR_OBJECT
+build() {
+  EMU_CXXFLAGS=$2 EMU_OBJ=$3 "$here/nvcc_emu" -c -o "$dir/$1.o" "$here/selftest.cu" >>"$dir/log" 2>&1 &&
+    EMU_CXXFLAGS=$2 EMU_OBJ=$3 "$here/nvcc_emu" -o "$dir/$1" "$dir/$1.o" >>"$dir/log" 2>&1
+}
+build selftest "$SAN_CFLAGS" "$objs/cudaemu_san.o" || { fail cuda/emulator/build "$(grep -m1 error "$dir/log")"; exit 0; }
+build plain "" "$objs/cudaemu.o" || { fail cuda/emulator/build_plain "$(grep -m1 error "$dir/log")"; exit 0; }
 # expect MODE EXIT PATTERN [BINARY]
 expect() {
   local out rc

@@ -40,7 +40,7 @@ static int cli_int(const char *s, long lo, long hi, int *v)
     return 0;
 }
 
-/* A whole number, or -1. */
+/* A number (all of s), or -1. */
 static int cli_double(const char *s, double *v)
 {
     char *end;

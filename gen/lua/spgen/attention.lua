@@ -1,12 +1,14 @@
 -- SPConv's attention in emitted code, the same text in the C and CUDA
 -- backends: from the branch sums m3 and m1 (in scope) to the means, the
--- softmax over the two branches and the store's coefficients.
+-- softmax over the two branches and the store's coefficients. Declares e,
+-- w3 and w1 in the enclosing block.
 local M = {}
 
 -- P: the layer's macro prefix; post: a batchnorm follows (PA, PB);
 -- at(name): the C expression reading array P_<name> at the channel;
 -- o: the lvalues o.a3, o.a1, o.be to assign.
 function M.emit(w, P, post, at, o)
+  w.line("float e, w3, w1;")
   w.line("m3 = m3 / (float)(%s_HO * %s_WO) + %s;", P, P, at("B3"))
   w.line("m1 = m1 / (float)(%s_HO * %s_WO) + %s;", P, P, at("B1"))
   w.line("/* exp of the non-positive difference only: never overflows */")

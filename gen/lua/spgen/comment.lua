@@ -1,5 +1,6 @@
--- The comment above each layer's code, the same in the C and CUDA backends:
--- what the layer computes, its shapes and cost, and what it fused.
+-- The comments of the emitted code, the same in the C and CUDA backends:
+-- above each layer, what it computes, its shapes and cost, and what it
+-- fused; the network's input and output shapes.
 local costs = require("spgen.costs")
 local ops = require("spgen.ops")
 
@@ -55,6 +56,15 @@ function M.text(g, k)
   end
   lines[#lines + 1] = " *   fused: " .. fused_text(g, k)
   return table.concat(lines, "\n") .. "\n"
+end
+
+-- The network's input and output shapes as (N, C, H, W), or (N, C) for a
+-- flat output.
+function M.io_shapes(g)
+  local ins, outs, batch = g.nodes[1].shape, g.output.shape, g.net.batch
+  return string.format("(%d, %d, %d, %d)", batch, ins[1], ins[2], ins[3]),
+    g.output.flat and string.format("(%d, %d)", batch, outs[1])
+      or string.format("(%d, %d, %d, %d)", batch, outs[1], outs[2], outs[3])
 end
 
 return M

@@ -4,19 +4,7 @@ local template = require("spgen.template")
 local fold = require("spgen.fold")
 local comment = require("spgen.comment")
 
-local pointwise = require("spgen.emit_c.pointwise")
-
-local EMIT = {
-  spconv = require("spgen.emit_c.spconv").emit,
-  conv2d = require("spgen.emit_c.conv2d").emit,
-  linear = require("spgen.emit_c.linear").emit,
-  pool = require("spgen.emit_c.pool").emit,
-  affine = pointwise.affine,
-  add = pointwise.add,
-  gap = pointwise.gap,
-  softmax = pointwise.softmax,
-  shortcut_a = pointwise.shortcut_a,
-}
+local EMIT = require("spgen.emitters")("spgen.emit_c")
 
 local M = {}
 
@@ -53,8 +41,7 @@ function M.run(g, kernels, plan, blob, weights_source, simd)
   local NAME = name:upper()
   local ctx = { prefix = name, batch = g.net.batch, simd = simd }
   local texts, calls, layers = {}, {}, {}
-  for i, k in ipairs(kernels) do
-    k.index, k.in_shape = i, g.nodes[k.inputs[1]].shape
+  for _, k in ipairs(kernels) do
     local e = EMIT[k.kind](k, ctx)
     local text = comment.text(g, k)
     if k.vt then
@@ -69,13 +56,12 @@ function M.run(g, kernels, plan, blob, weights_source, simd)
   end
   local ins, outs = g.nodes[1].shape, g.output.shape
   local batch = g.net.batch
+  local in_shape, out_shape = comment.io_shapes(g)
   local vars = {
+    in_shape = in_shape, out_shape = out_shape,
     name = name, NAME = NAME, spec = g.spec_name, weights_source = weights_source, batch = batch,
     in_c = ins[1], in_h = ins[2], in_w = ins[3], out_c = outs[1], out_h = outs[2], out_w = outs[3],
     in_size = batch * ins[1] * ins[2] * ins[3], out_size = batch * outs[1] * outs[2] * outs[3],
-    in_shape = string.format("(%d, %d, %d, %d)", batch, ins[1], ins[2], ins[3]),
-    out_shape = g.output.flat and string.format("(%d, %d)", batch, outs[1])
-      or string.format("(%d, %d, %d, %d)", batch, outs[1], outs[2], outs[3]),
     out_dims = g.output.flat and string.format("%s_BATCH, %s_OUT_C", NAME, NAME)
       or string.format("%s_BATCH, %s_OUT_C, %s_OUT_H, %s_OUT_W", NAME, NAME, NAME, NAME),
     arena_bytes = plan.arena_bytes, weight_bytes = 4 * blob.floats,

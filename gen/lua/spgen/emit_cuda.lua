@@ -6,24 +6,12 @@
 local template = require("spgen.template")
 local comment = require("spgen.comment")
 
-local pointwise = require("spgen.emit_cuda.pointwise")
-
-local EMIT = {
-  spconv = require("spgen.emit_cuda.spconv").emit,
-  conv2d = require("spgen.emit_cuda.conv2d").emit,
-  linear = require("spgen.emit_cuda.linear").emit,
-  pool = require("spgen.emit_cuda.pool").emit,
-  affine = pointwise.affine,
-  add = pointwise.add,
-  gap = pointwise.gap,
-  softmax = pointwise.softmax,
-  shortcut_a = pointwise.shortcut_a,
-}
+local EMIT = require("spgen.emitters")("spgen.emit_cuda")
 
 local M = {}
 
--- The comment above a layer's kernels: the C backend's, and how the
--- generator tiled it for CUDA.
+-- The comment above a layer's kernels: the shared layer comment, and how
+-- the generator tiled it for CUDA.
 local function layer_comment(g, k, e)
   local text = comment.text(g, k)
   if e.tile then
@@ -93,7 +81,6 @@ function M.run(g, kernels, blob, weights_source, target, c_makefile, cuda_thread
   local ctx = { prefix = name, batch = g.net.batch, stats_floats = 0, threads = cuda_threads }
   local texts, launches, layers = {}, {}, {}
   for i, k in ipairs(kernels) do
-    k.index, k.in_shape = i, g.nodes[k.inputs[1]].shape
     local e = EMIT[k.kind](k, ctx)
     -- the helper is emitted only when some kernel calls it (nvcc -Werror
     -- rejects an unused static function)
@@ -105,12 +92,10 @@ function M.run(g, kernels, blob, weights_source, target, c_makefile, cuda_thread
     for j, ref in ipairs(k.refs.inputs) do ptrs.inputs[j] = pointer(ref, ctx) end
     launches[#launches + 1] = e.launch(ptrs) .. string.format("    LAYER_DONE(s, %d);\n", i)
   end
-  local ins, outs, batch = g.nodes[1].shape, g.output.shape, g.net.batch
+  local in_shape, out_shape = comment.io_shapes(g)
   local vars = {
     name = name, NAME = NAME, spec = g.spec_name, weights_source = weights_source,
-    in_shape = string.format("(%d, %d, %d, %d)", batch, ins[1], ins[2], ins[3]),
-    out_shape = g.output.flat and string.format("(%d, %d)", batch, outs[1])
-      or string.format("(%d, %d, %d, %d)", batch, outs[1], outs[2], outs[3]),
+    in_shape = in_shape, out_shape = out_shape,
     stats_bytes = 4 * ctx.stats_floats, layer_count = #kernels,
     layers = table.concat(layers, " *\n"), kernels = table.concat(texts, "\n"), launches = table.concat(launches),
     device_buffers = device_buffers(name, NAME, ctx, blob),

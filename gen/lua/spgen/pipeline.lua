@@ -1,4 +1,4 @@
--- The generator pipeline: load spec -> bind weights -> fuse -> fold -> tile
+-- The generator pipeline: load spec -> bind weights -> fuse -> tile -> fold
 -- -> plan memory -> emit -> write. Each stage is its own module.
 local native = require("spgen.native")
 local fail = require("spgen.fail")
@@ -66,8 +66,9 @@ function M.run(opts)
   local w, need, source = weights.bind(g, opts.weights, opts.strict)
   local kernels, views = fuse.run(g)
   if #kernels == 0 then fail.raise(g.output.where, "the network has no operations") end
-  local blob = fold.run(g, kernels, w)
+  for i, k in ipairs(kernels) do k.index, k.in_shape = i, g.nodes[k.inputs[1]].shape end
   tiling.run(g, kernels, opts.simd or 0)
+  local blob = fold.run(g, kernels, w)
   local p = plan.run(g, kernels, views)
   check_limits(g, p, blob)
   local files = backends(target, g, kernels, p, blob, source, opts.simd or 0, opts.cuda_threads)

@@ -54,7 +54,7 @@ end
 
 -- The geometry of vectors of L lanes over the ho x wo output plane, or nil:
 -- "row" vectors lie within one row (L divides wo, or the last vector of a
--- row overlaps the one before it: g.overlap); "flat" vectors cover whole
+-- row overlaps the one before it); "flat" vectors cover whole
 -- rows (stride 1, wo divides L).
 local function geometry(L, h, w, ho, wo, s)
   local g = { L = L, h = h, w = w, ho = ho, wo = wo }
@@ -64,7 +64,7 @@ local function geometry(L, h, w, ho, wo, s)
   elseif s == 1 and L % wo == 0 and (ho * wo) % L == 0 then
     g.vectors = ho * wo // L
   elseif wo > L then
-    g.vectors, g.row, g.overlap = 1, true, true
+    g.vectors, g.row = 1, true
   else
     return nil
   end
@@ -147,20 +147,15 @@ function M.run(g, kernels, simd)
     local a = k.node.attrs
     if simd > 0 and (k.kind == "spconv" or k.kind == "conv2d") and a.stride <= 2 then
       local ins, outs = g.nodes[k.inputs[1]].shape, k.node.shape
-      local tapsets, cg
-      if k.kind == "spconv" then
-        tapsets, cg = { M.window(3, 1, a.stride), M.point(a.stride) }, a.out // a.groups
-      else
-        tapsets, cg = { M.window(a.k, a.pad, a.stride) }, a.out // a.groups
-      end
+      local cg = a.out // a.groups
+      local tapsets = k.kind == "spconv" and { M.window(3, 1, a.stride), M.point(a.stride) }
+        or { M.window(a.k, a.pad, a.stride) }
       local L = simd
       while L >= 4 do
         local geo = geometry(L, ins[2], ins[3], outs[2], outs[3], a.stride)
         if geo and feasible(geo, tapsets) then
           local np, nc = register_tile(geo.vectors, cg)
           k.vt = { g = geo, np = np, nc = nc, tapsets = tapsets }
-          -- the tiles compute the per-sample coefficients themselves
-          if k.kind == "spconv" then k.scratch = k.scratch - 3 * a.out end
           break
         end
         L = L // 2

@@ -1,5 +1,5 @@
 /* tests/cudaemu: the part of the CUDA runtime API that spgen's emitted code and
-   runner use, for running the emitted CUDA on the CPU (see README.md there).
+   runner use, for running the emitted CUDA on the CPU (emu.cpp).
    C and C++; the device side is in cuda_runtime.h. Not NVIDIA's header. */
 #ifndef CUDAEMU_RUNTIME_API_H
 #define CUDAEMU_RUNTIME_API_H

@@ -16,7 +16,7 @@ end
 
 -- The output pass in vector tiles (k.vt): channel tiles of nc never
 -- straddle a group; weights broadcast straight from WT[o][ci][ky][kx].
-local function vector_out(w, k, P, bias)
+local function vector_out(w, k, P, bias, per_tile)
   local a, vt = k.node.attrs, k.vt
   local cig, kk = a.cin // a.groups, a.k * a.k
   local plane = k.in_shape[2] * k.in_shape[3]
@@ -25,7 +25,7 @@ local function vector_out(w, k, P, bias)
   w.line("int c0, oy, ox, j;")
   vtile.parallel(w, "oy, ox, j")
   w.open("for (c0 = 0; c0 < %d; c0 += %d) {", a.out, vt.nc)
-  if a.groups > 1 then w.line("const int gb = c0 / %s_COG * %s_CIG; /* first input channel of the group */", P, P) end
+  if per_tile then per_tile(w) end
   local parts = {
     stride = a.stride,
     { lo = 0, hi = cig, taps = vt.tapsets[1],
@@ -65,7 +65,7 @@ function M.emit(k, ctx)
   w.line("static void %s_out(const float *x, %sfloat *y)", fn, k.residual and "const float *r, " or "")
   w.open("{")
   if k.vt then
-    vector_out(w, k, P, bias)
+    vector_out(w, k, P, bias, d.per_tile)
   else
     w.line("int c0, oy, ox, j;")
     tile.channels(w, d, 0, a.out, channel_tile(cog, a.groups))

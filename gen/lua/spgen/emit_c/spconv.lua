@@ -170,7 +170,7 @@ end
 local function coefficients(w, d, c, tg, o)
   local P = d.P
   w.line("const float *g = %s_G + %s * %d, *tg = %s, *q = %s_Q + %s * %d;", P, c, d.rg * 9, tg, P, c, d.c)
-  w.line("float m3 = 0.0f, m1 = 0.0f, e, w3, w1;")
+  w.line("float m3 = 0.0f, m1 = 0.0f;")
   dot(w, d, "m3", "g", "tg", d.rg * 9, "j")
   dot(w, d, "m3", "q", "sum", d.r, "j")
   dot(w, d, "m1", "(q + " .. d.r .. ")", "(sum + " .. d.r .. ")", d.c - d.r, "j")

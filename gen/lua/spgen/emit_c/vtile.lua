@@ -149,13 +149,6 @@ function M.positions(vt)
   return #tiling.tiles(vt.g, vt.np)
 end
 
--- All tiles of the output plane for the channel tile at c0. parts: the
--- accumulation steps in order, each { lo, hi, taps, xchan, wbase, widx }
--- (input channels [lo, hi) of a tap set), or { save = true } (accumulators
--- a_c_p move to h_c_p and restart); parts.stride is the layer's stride,
--- parts.before_store(w) emits code between the accumulation and the stores.
--- store(w, c, p, idx, skip) emits the store of tile output (c, p) at index
--- idx, leaving its first skip lanes as they are (written by an earlier tile).
 -- The tiles of one row: runs of equal code share a loop over ox.
 local function columns(w, vt, parts, tiles, store, conds)
   for _, cr in ipairs(runs(tiles, function(t) return t.sig end)) do
@@ -169,6 +162,13 @@ local function columns(w, vt, parts, tiles, store, conds)
     body(w, vt, parts, t.exprs, store, conds, t.skip)
     w.close()
   end
+end
+
+-- A tile of tiling.tiles with the code it needs: its column, expressions and
+-- signature (equal signatures, equal code).
+local function tile_record(vt, parts, t)
+  local exprs, sig = tile_exprs(vt, parts, t.q0)
+  return { ox = t.q0 % vt.g.wo, exprs = exprs, sig = sig .. "\nskip " .. t.skip, skip = t.skip }
 end
 
 -- Row tiles: one loop over the rows, the tiles of a row where every tap
@@ -188,21 +188,14 @@ local function merged_rows(w, vt, parts, store)
     if inside then ref = oy break end
   end
   if not ref then return false end
+  -- every tap reads inside in row ref, so no condition is nil (never)
   local conds, tiles = {}, {}
   for pi, part in ipairs(parts) do
     conds[pi] = {}
     for ti, t in ipairs(taps_of(part)) do conds[pi][ti] = tile.row_condition(g.ho, g.h, part.taps.s, part.taps.pad, t[1]) end
   end
   for _, t in ipairs(tiling.tiles(g, vt.np)) do
-    if t.q0 // g.wo == ref then
-      local exprs, sig = tile_exprs(vt, parts, t.q0)
-      for pi, part in ipairs(parts) do
-        for ti = 1, #taps_of(part) do
-          if conds[pi][ti] == nil then exprs[pi][ti] = {} end
-        end
-      end
-      tiles[#tiles + 1] = { ox = t.q0 % g.wo, exprs = exprs, sig = sig .. "\nskip " .. t.skip, skip = t.skip }
-    end
+    if t.q0 // g.wo == ref then tiles[#tiles + 1] = tile_record(vt, parts, t) end
   end
   w.open("for (oy = 0; oy < %d; ++oy) {", g.ho)
   columns(w, vt, parts, tiles, store, conds)
@@ -210,19 +203,25 @@ local function merged_rows(w, vt, parts, store)
   return true
 end
 
+-- All tiles of the output plane for the channel tile at c0. parts: the
+-- accumulation steps in order, each { lo, hi, taps, xchan, wbase, widx }
+-- (input channels [lo, hi) of a tap set), or { save = true } (accumulators
+-- a_c_p move to h_c_p and restart); parts.stride is the layer's stride,
+-- parts.before_store(w) emits code between the accumulation and the stores.
+-- store(w, c, p, idx, skip) emits the store of tile output (c, p) at index
+-- idx, leaving its first skip lanes as they are (written by an earlier tile).
 function M.plane(w, vt, parts, store)
   local g = vt.g
   if g.row and merged_rows(w, vt, parts, store) then return end
   local rows, by_oy = {}, {}
   for _, t in ipairs(tiling.tiles(g, vt.np)) do
-    local oy, ox = t.q0 // g.wo, t.q0 % g.wo
-    local exprs, sig = tile_exprs(vt, parts, t.q0)
+    local oy = t.q0 // g.wo
     if not by_oy[oy] then
       by_oy[oy] = { oy = oy, tiles = {} }
       rows[#rows + 1] = by_oy[oy]
     end
     local tiles = by_oy[oy].tiles
-    tiles[#tiles + 1] = { ox = ox, exprs = exprs, sig = sig .. "\nskip " .. t.skip, skip = t.skip }
+    tiles[#tiles + 1] = tile_record(vt, parts, t)
   end
   for _, row in ipairs(rows) do
     local sigs = {}

@@ -42,6 +42,39 @@ function M.launch(fn, grid, block, args, what)
     fn, dim(grid), dim(block), table.concat(args, ", "), what)
 end
 
+-- The kernel head of a one-thread-per-item kernel over `total` items;
+-- returns the writer and the launch builder (nargs inputs, then the output).
+function M.per_item(k, ctx, params, total, macros, nargs, what)
+  local T = M.EW_THREADS
+  local P, fn = M.names(k, ctx)
+  local blocks = M.ceil_div(total, T)
+  M.assert_cover(fn, blocks, T, total)
+  local grid, block = { blocks }, { T }
+  M.check_grid(k, grid, block)
+  local w = M.new_writer()
+  macros[#macros + 1] = { "TOTAL", total, what }
+  M.macros(w, P, macros, k, ctx)
+  w.line("")
+  w.line("__global__ void __launch_bounds__(%d) %s(%s)", T, fn, params)
+  w.open("{")
+  w.line("const int i = blockIdx.x * %d + threadIdx.x;", T)
+  w.line("if (i >= %s_TOTAL)", P)
+  w.line("    return;")
+  local label = string.format("layer %d (%s)", k.index, k.node.op)
+  return w, P, function(p)
+    local args = {}
+    for j = 1, nargs do args[j] = p.inputs[j] end
+    args[#args + 1] = p.output
+    return M.launch(fn, grid, block, args, label)
+  end
+end
+
+-- Closes the kernel: the emitter's result.
+function M.finish(w, launch)
+  w.close()
+  return { text = w.text(), launch = launch }
+end
+
 -- A grid dimension past CUDA's limits is a configuration this backend does
 -- not support: a user error, not a crash at run time.
 function M.check_grid(k, grid, block)
@@ -92,8 +125,32 @@ function M.all(...)
   return table.concat(t, " && ")
 end
 
--- The fused epilogue of a value v at output index `idx`: residual add, relu,
--- store (or, with gap, returns without storing: the caller pools).
+-- Block-wide sums of the per-thread floats named in `vals`, in a fixed
+-- order: each warp's by shuffles, then lane 0 of each warp into shared
+-- part[i][warp]; then a barrier. The block's threads are numbered `tid`.
+function M.warp_partials(w, part, vals, warps)
+  w.line("__shared__ float %s[%d][%s];", part, #vals, warps)
+  local sums, stores = {}, {}
+  for i, v in ipairs(vals) do
+    sums[#sums + 1] = string.format("%s = warp_sum(%s);", v, v)
+    stores[#stores + 1] = string.format("%s[%d][tid / 32] = %s;", part, i - 1, v)
+  end
+  for i = 1, #sums, 5 do w.line(table.concat(sums, " ", i, math.min(i + 4, #sums))) end
+  w.open("if (tid % 32 == 0) {")
+  for i = 1, #stores, 5 do w.line(table.concat(stores, " ", i, math.min(i + 4, #stores))) end
+  w.close()
+  w.line("__syncthreads();")
+end
+
+-- After M.warp_partials: float v, the sum of row tid of part over the warps.
+function M.partial_total(w, part, warps)
+  w.line("float v = 0.0f;")
+  w.line("for (int i = 0; i < %s; ++i)", warps)
+  w.line("    v += %s[tid][i];", part)
+end
+
+-- The fused epilogue of a value v at output index `idx`, before the caller
+-- stores or pools it: residual add, relu.
 function M.epilogue(k, idx)
   local t = {}
   if k.residual then t[#t + 1] = "v += r[" .. idx .. "];" end

@@ -163,19 +163,11 @@ end
 local function gap_reduce(w, d)
   local P, t = d.P, d.t
   w.line("/* the fused global average pool: this block holds every pixel of sample n */")
-  w.line("__shared__ float gsum[%s_NC][%s_NT / 32];", P, P)
-  local sums, stores = {}, {}
-  for c = 0, t.nc - 1 do
-    sums[#sums + 1] = string.format("gs%d = warp_sum(gs%d);", c, c)
-    stores[#stores + 1] = string.format("gsum[%d][tid / 32] = gs%d;", c, c)
-  end
-  w.line(table.concat(sums, " "))
-  w.line("if (tid %% 32 == 0) { %s }", table.concat(stores, " "))
-  w.line("__syncthreads();")
+  local gs = {}
+  for c = 0, t.nc - 1 do gs[#gs + 1] = "gs" .. c end
+  common.warp_partials(w, "gsum", gs, P .. "_NT / 32")
   w.open("if (tid < %s_NC) {", P)
-  w.line("float v = 0.0f;")
-  w.line("for (int i = 0; i < %s_NT / 32; ++i)", P)
-  w.line("    v += gsum[tid][i];")
+  common.partial_total(w, "gsum", P .. "_NT / 32")
   w.line("y[n * %s_CO + c0 + tid] = v * (1.0f / (float)%s_HOWO);", P, P)
   w.close()
 end
@@ -191,7 +183,7 @@ local function samples_per_block(d, blocks, bp)
   return most
 end
 
--- d: P, fn, k (the kernel: residual, relu, gap), n, c, h, w, co, ho, wo,
+-- d: P, fn, k (the kernel: residual, relu, gap), n, h, w, co, ho, wo,
 -- k_size, s, pad, cg (group size in output channels), red (multiply-adds per
 -- output), accs, parts, combine(c, p) (the value of slot c, p before the
 -- slice sum; may use sal3/sal1 of sample sn), bias(c) or nil, uses_grp,
@@ -281,7 +273,7 @@ function M.emit(w, d)
     end
     w.close()
   end
-  return { macros = macros, body = body, grid = grid, block = { t.tx, t.ks }, tile = t, nspan = nspan }
+  return { macros = macros, body = body, grid = grid, block = { t.tx, t.ks }, tile = t }
 end
 
 return M

@@ -8,37 +8,9 @@ local common = require("spgen.emit_cuda.common")
 
 local M = {}
 
-local T = common.EW_THREADS
-
 local function relu(k, v) return k.relu and string.format("%s > 0.0f ? %s : 0.0f", v, v) or v end
 
--- The kernel head of a one-thread-per-item kernel over `total` items;
--- returns the writer and the launch builder (nargs inputs, then the output).
-local function per_item(k, ctx, params, total, macros, nargs, what)
-  local P, fn = common.names(k, ctx)
-  local blocks = common.ceil_div(total, T)
-  common.assert_cover(fn, blocks, T, total)
-  local grid, block = { blocks }, { T }
-  common.check_grid(k, grid, block)
-  local w = common.new_writer()
-  macros[#macros + 1] = { "TOTAL", total, what }
-  common.macros(w, P, macros, k, ctx)
-  w.line("")
-  w.line("__global__ void __launch_bounds__(%d) %s(%s)", T, fn, params)
-  w.open("{")
-  w.line("const int i = blockIdx.x * %d + threadIdx.x;", T)
-  w.line("if (i >= %s_TOTAL)", P)
-  w.line("    return;")
-  local label = string.format("layer %d (%s)", k.index, k.node.op)
-  return w, P, function(p)
-    local args = {}
-    for j = 1, nargs do args[j] = p.inputs[j] end
-    args[#args + 1] = p.output
-    return common.launch(fn, grid, block, args, label)
-  end
-end
-
-local function finish(w, launch) w.close() return { text = w.text(), launch = launch } end
+local per_item, finish = common.per_item, common.finish
 
 function M.affine(k, ctx)
   local s = k.node.shape

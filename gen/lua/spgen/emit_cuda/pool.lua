@@ -7,21 +7,10 @@ local M = {}
 
 function M.emit(k, ctx)
   local a, s = k.node.attrs, k.node.shape
-  local P, fn = common.names(k, ctx)
   local h, wd = k.in_shape[2], k.in_shape[3]
   local max = k.node.op == "maxpool"
-  local total = ctx.batch * s[1] * s[2] * s[3]
-  local blocks = common.ceil_div(total, common.EW_THREADS)
-  common.assert_cover(fn, blocks, common.EW_THREADS, total)
-  local w = common.new_writer()
-  common.macros(w, P, { { "H", h }, { "W", wd }, { "HO", s[2] }, { "WO", s[3] }, { "TOTAL", total, "outputs over the batch" } },
-    k, ctx)
-  w.line("")
-  w.line("__global__ void __launch_bounds__(%d) %s(const float *__restrict__ x, float *y)", common.EW_THREADS, fn)
-  w.open("{")
-  w.line("const int i = blockIdx.x * %d + threadIdx.x; /* output (n, c, oy, ox) */", common.EW_THREADS)
-  w.line("if (i >= %s_TOTAL)", P)
-  w.line("    return;")
+  local w, P, launch = common.per_item(k, ctx, "const float *__restrict__ x, float *y", ctx.batch * s[1] * s[2] * s[3],
+    { { "H", h }, { "W", wd }, { "HO", s[2] }, { "WO", s[3] } }, 1, "outputs (n, c, oy, ox) over the batch")
   w.line("const int oy = i %% (%s_HO * %s_WO) / %s_WO, ox = i %% %s_WO;", P, P, P, P)
   w.line("const float *xc = x + i / (%s_HO * %s_WO) * (%s_H * %s_W);", P, P, P, P)
   w.line("const int iy = %d * oy - %d, ix = %d * ox - %d;", a.stride, a.pad, a.stride, a.pad)
@@ -37,14 +26,7 @@ function M.emit(k, ctx)
     end
   end
   w.line("y[i] = %s;", max and "v" or string.format("v * (1.0f / %d.0f)", a.k * a.k))
-  w.close()
-  local grid, block = { blocks }, { common.EW_THREADS }
-  common.check_grid(k, grid, block)
-  local label = string.format("layer %d (%s)", k.index, k.node.op)
-  return {
-    text = w.text(),
-    launch = function(p) return common.launch(fn, grid, block, { p.inputs[1], p.output }, label) end,
-  }
+  return common.finish(w, launch)
 end
 
 return M

@@ -60,20 +60,10 @@ local function stats_kernel(w, d)
   end
   w.line(table.concat(adds, " "))
   w.close()
-  w.line("__shared__ float part[10][%s_STN / 32];", P)
-  w.line("t0 = warp_sum(t0); t1 = warp_sum(t1); t2 = warp_sum(t2); t3 = warp_sum(t3); t4 = warp_sum(t4);")
-  w.line("t5 = warp_sum(t5); t6 = warp_sum(t6); t7 = warp_sum(t7); t8 = warp_sum(t8); sum = warp_sum(sum);")
-  w.open("if (tid % 32 == 0) {")
-  w.line("const int i = tid / 32;")
-  w.line("part[0][i] = t0; part[1][i] = t1; part[2][i] = t2; part[3][i] = t3; part[4][i] = t4;")
-  w.line("part[5][i] = t5; part[6][i] = t6; part[7][i] = t7; part[8][i] = t8; part[9][i] = sum;")
-  w.close()
-  w.line("__syncthreads();")
+  common.warp_partials(w, "part", { "t0", "t1", "t2", "t3", "t4", "t5", "t6", "t7", "t8", "sum" }, P .. "_STN / 32")
   w.open("if (tid < 10) {")
   w.line("float *st = %s_STATS + n * %s_SST; /* this sample's T[R][9], then S[C] */", P, P)
-  w.line("float v = 0.0f;")
-  w.line("for (int i = 0; i < %s_STN / 32; ++i)", P)
-  w.line("    v += part[tid][i];")
+  common.partial_total(w, "part", P .. "_STN / 32")
   w.line("if (tid == 9)")
   w.line("    st[%s_R * 9 + c] = v;", P)
   w.line("else if (c < %s_R)", P)
@@ -107,7 +97,6 @@ local function attention(w, d, first)
   w.line("m3 = warp_sum(m3);")
   w.line("m1 = warp_sum(m1);")
   w.open("if (lane == 0) {")
-  w.line("float e, w3, w1;")
   attention_text.emit(w, P, d.post, function(name) return string.format("__ldg(%s_%s + co)", P, name) end,
     { a3 = "sal3[sn][c]", a1 = "sal1[sn][c]", be = "sbe[sn][c]" })
   w.close()
@@ -127,7 +116,7 @@ function M.emit(k, ctx)
   local sst = r * 9 + c
   ctx.stats_floats = math.max(ctx.stats_floats, ctx.batch * sst)
   local d = {
-    P = P, threads = ctx.threads, fn = fn .. "_out", layer_fn = fn, k = k, n = ctx.batch, c = c, h = h, w = wd, co = co, ho = ho, wo = wo,
+    P = P, threads = ctx.threads, fn = fn .. "_out", layer_fn = fn, k = k, n = ctx.batch, h = h, w = wd, co = co, ho = ho, wo = wo,
     k_size = 3, s = a.stride, pad = 1, cg = cg, grp_size = P .. "_CG", uses_grp = true, post = k.bn ~= nil,
     red = rg * 9 + (r - rg) + (c - r), accs = { "a3", "a1" },
     -- GWC with the PWC merged into its taps over the group's channels; the

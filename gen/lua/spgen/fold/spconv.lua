@@ -52,6 +52,7 @@ return function(k, naming, weights, blob)
     local pa, pb = bn.fold(k.bn.name, co, naming, k.bn.attrs.eps, weights)
     k.w.PA, k.w.PB = blob.add(pa), blob.add(pb)
   end
-  -- per sample: window sums T[r][9], channel sums S[c], al3/al1/be[co]
-  k.scratch = r * 9 + c + 3 * co
+  -- per sample: window sums T[r][9], channel sums S[c], and on the portable
+  -- path al3/al1/be[co] (vector tiles compute their coefficients in place)
+  k.scratch = r * 9 + c + (k.vt and 0 or 3 * co)
 end
