@@ -88,19 +88,27 @@ local function body(w, vt, parts, exprs, store, conds, skip)
   w.line("%s %s;", VT, table.concat(vs, ", "))
   for pi, part in ipairs(parts) do
     if part.save then
-      local t = {}
+      local saved, restart = {}, {}
       for c = 0, nc - 1 do
-        for p = 0, np - 1 do t[#t + 1] = string.format("h_%d_%d = a_%d_%d; a_%d_%d = z;", c, p, c, p, c, p) end
+        for p = 0, np - 1 do
+          saved[#saved + 1] = string.format("h_%d_%d = a_%d_%d", c, p, c, p)
+          restart[#restart + 1] = string.format("a_%d_%d = z;", c, p)
+        end
       end
-      w.line("%s %s;", VT, (table.concat(decl, ", "):gsub("a_", "h_")))
-      w.line(table.concat(t, " "))
+      w.line("%s %s;", VT, table.concat(saved, ", "))
+      w.line(table.concat(restart, " "))
     elseif part.lo < part.hi then
       w.open("for (j = %d; j < %d; ++j) {", part.lo, part.hi)
       w.line("const float *xc = x + %s;", part.xchan)
       w.line("const float *wc = %s;", part.wbase)
+      local open = "" -- the row condition of the open block: taps of one kernel row share it
       for _, grp in ipairs(tap_groups(part.taps)) do
         local cond = conds and conds[pi][grp[1]] or ""
-        if cond ~= "" then w.open("if (%s) {", cond) end
+        if cond ~= open then
+          if open ~= "" then w.close() end
+          if cond ~= "" then w.open("if (%s) {", cond) end
+          open = cond
+        end
         local live = {}
         for p = 0, np - 1 do
           local terms = {}
@@ -119,8 +127,8 @@ local function body(w, vt, parts, exprs, store, conds, skip)
           end
         end
         if #f > 0 then w.line(table.concat(f, " ")) end
-        if cond ~= "" then w.close() end
       end
+      if open ~= "" then w.close() end
       w.close()
     end
   end
