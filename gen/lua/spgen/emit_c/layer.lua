@@ -2,6 +2,7 @@
 -- the pointers it needs, and the fused store (residual add, relu, and either
 -- a plain store or a global-average-pool accumulation).
 local writer = require("spgen.writer")
+local macros = require("spgen.macros")
 
 local M = {}
 
@@ -11,13 +12,7 @@ function M.names(k, ctx)
 end
 
 function M.macros(w, P, list, k, ctx)
-  for _, m in ipairs(list) do w.line("#define %s_%s %d", P, m[1], m[2]) end
-  local arrays = {}
-  for name in pairs(k.w) do arrays[#arrays + 1] = name end
-  table.sort(arrays)
-  for _, name in ipairs(arrays) do
-    w.line("#define %s_%s (%s_weights + %d)", P, name, ctx.prefix, k.w[name])
-  end
+  macros(w, P, list, k, ctx.prefix .. "_weights")
 end
 
 -- The store of `value` for output channel c0 + c at output index idx; with

@@ -4,6 +4,7 @@
 -- where they are generated, so their index math is proved here instead).
 local writer = require("spgen.writer")
 local fail = require("spgen.fail")
+local macros = require("spgen.macros")
 
 local M = {}
 
@@ -19,19 +20,9 @@ function M.names(k, ctx)
   return "L" .. k.index, ctx.prefix .. "_l" .. k.index
 end
 
--- #define P_X value for each { "X", value }, then one macro per folded
--- weight array: its place in the device copy of the weights blob.
+-- The layer's macros, its weight arrays in the device copy of the blob.
 function M.macros(w, P, list, k, ctx)
-  for _, m in ipairs(list) do
-    if m[3] then w.line("#define %s_%s %d /* %s */", P, m[1], m[2], m[3])
-    else w.line("#define %s_%s %d", P, m[1], m[2]) end
-  end
-  local arrays = {}
-  for name in pairs(k.w or {}) do arrays[#arrays + 1] = name end
-  table.sort(arrays)
-  for _, name in ipairs(arrays) do
-    w.line("#define %s_%s (%s_dweights + %d)", P, name, ctx.prefix, k.w[name])
-  end
+  macros(w, P, list, k, ctx.prefix .. "_dweights")
 end
 
 -- One launch statement on stream s, on one line (the CPU emulator of the
