@@ -12,8 +12,9 @@
 # default build/spgen).
 set -eu
 cd "$(dirname "$0")/.."
-NVCC=${NVCC:-$(command -v nvcc || { [ -x /usr/local/cuda/bin/nvcc ] && echo /usr/local/cuda/bin/nvcc; } || true)}
-if ! command -v nvidia-smi >/dev/null 2>&1 || ! nvidia-smi -L >/dev/null 2>&1; then
+. tests/lib.sh
+NVCC=$(find_nvcc)
+if ! have_gpu; then
   echo "make bench-cuda: skipped: no GPU here (nvidia-smi -L fails)"; exit 0
 fi
 if [ -z "$NVCC" ]; then echo "make bench-cuda: skipped: no nvcc (set NVCC=/path/to/nvcc)"; exit 0; fi
@@ -27,7 +28,7 @@ echo "GPU: $(nvidia-smi -L | head -1); nvcc: $($NVCC --version | tail -1); NVCCF
 for net in sp_resnet18_cifar resnet18_cifar; do
   for batch in 1 256; do
     d=$work/${net}_b$batch N=$(echo "$net" | tr a-z A-Z)
-    "${SPGEN:-build/spgen}" specs/$net.lua --target cuda --batch $batch -o "$d" >/dev/null
+    "$SPGEN" specs/$net.lua --target cuda --batch $batch -o "$d" >/dev/null
     make -s -C "$d" "lib${net}_cuda.a" NVCC="$NVCC" NVCCFLAGS="$FLAGS"
     $NVCC $FLAGS -I"$d" -DNET=$net -DUNET=$N -o "$d/bench" bench/bench_cuda.cu "$d/lib${net}_cuda.a"
     "$d/bench" | tee -a "$results"

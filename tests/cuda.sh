@@ -16,9 +16,9 @@ grid_count=${1:-6}
 work=$(mktemp -d "${TMPDIR:-/tmp}/spgen-cuda.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-NVCC=${NVCC-$(command -v nvcc || { [ -x /usr/local/cuda/bin/nvcc ] && echo /usr/local/cuda/bin/nvcc; } || true)}
+NVCC=$(find_nvcc)
 HAVE_GPU=0
-if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then HAVE_GPU=1; fi
+if have_gpu; then HAVE_GPU=1; fi
 # Without a GPU the cases build for sm_80, where ptxas must also keep every
 # tile in registers (spills and local memory are warnings, -Werror makes them
 # failures). ptxas's register heuristics differ per architecture (for sm_90

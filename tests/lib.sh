@@ -11,3 +11,11 @@ STRICT_CFLAGS="-std=c99 -O1 -Wall -Wextra -Werror -pedantic"
 # Emitted kernels also run under AddressSanitizer and UBSan: any report fails.
 # (with gcc: clang 14 takes minutes on some kernels with -fno-sanitize-recover)
 SAN_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+# The CUDA compiler: NVCC when set (set and empty: none), else nvcc on PATH,
+# else CUDA's default place; empty when there is none.
+find_nvcc() {
+  if [ -n "${NVCC+set}" ]; then echo "$NVCC"; return; fi
+  command -v nvcc || { [ -x /usr/local/cuda/bin/nvcc ] && echo /usr/local/cuda/bin/nvcc; } || true
+}
+# Whether a GPU answers.
+have_gpu() { command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; }
