@@ -20,6 +20,19 @@ static int usage(const char *msg, const char *arg)
     return 2;
 }
 
+/* Sets option key of the options table (below the --set table) to v, a
+   whole number in [lo, hi]; 0, or -1 when v is not one. */
+static int set_int(lua_State *L, const char *key, const char *v, long lo, long hi)
+{
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (*end != '\0' || n < lo || n > hi)
+        return -1;
+    lua_pushinteger(L, n);
+    lua_setfield(L, -3, key);
+    return 0;
+}
+
 /* Fills the options table at the top of the stack; returns 0 or an exit code. */
 static int parse_args(lua_State *L, int argc, char **argv)
 {
@@ -76,19 +89,11 @@ static int parse_args(lua_State *L, int argc, char **argv)
             lua_pushstring(L, eq + 1);
             lua_settable(L, -3);
         } else if (strcmp(key, "batch") == 0) {
-            char *end;
-            long n = strtol(v, &end, 10);
-            if (*end != '\0' || n < 1 || n > 65536)
+            if (set_int(L, key, v, 1, 65536) != 0)
                 return usage("--batch needs an integer from 1 to 65536", v);
-            lua_pushinteger(L, n);
-            lua_setfield(L, -3, key);
         } else if (strcmp(key, "cuda_threads") == 0) {
-            char *end;
-            long n = strtol(v, &end, 10);
-            if (*end != '\0' || n < 1 || n > (1L << 24))
+            if (set_int(L, key, v, 1, 1L << 24) != 0)
                 return usage("--cuda-threads needs an integer from 1 to 16777216", v);
-            lua_pushinteger(L, n);
-            lua_setfield(L, -3, key);
         } else if (strcmp(key, "simd") == 0) {
             if (strcmp(v, "0") != 0 && strcmp(v, "4") != 0 && strcmp(v, "8") != 0 && strcmp(v, "16") != 0)
                 return usage("--simd must be 0, 4, 8 or 16 (floats per vector)", v);
