@@ -27,7 +27,6 @@ local function vector_out(w, k, P, bias, per_tile)
   w.open("for (c0 = 0; c0 < %d; c0 += %d) {", a.out, vt.nc)
   if per_tile then per_tile(w) end
   local parts = {
-    stride = a.stride,
     { lo = 0, hi = cig, taps = vt.tapsets[1],
       xchan = a.groups > 1 and string.format("(gb + j) * %d", plane) or "j * " .. plane,
       wbase = string.format("%s_WT + (c0 * %d + j) * %d", P, cig, kk),

@@ -247,7 +247,6 @@ local function vector_out(w, d, k)
       wr.close()
     end
     local parts = {
-      stride = d.s,
       { lo = 0, hi = d.rg, taps = vt.tapsets[1],
         xchan = grp == 0 and "j * " .. plane or string.format("(%d + j) * %d", grp * d.rg, plane),
         wbase = string.format("%s_G + (c0 * %d + j) * 9", P, d.rg), widx = function(c, ti) return c * rg9 + ti - 1 end },

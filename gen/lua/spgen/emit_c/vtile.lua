@@ -47,7 +47,7 @@ end
 local function tile_exprs(vt, parts, q0)
   local g = vt.g
   local oy, ox = q0 // g.wo, q0 % g.wo
-  local ib = parts.stride * (oy * g.w + ox)
+  local ib = vt.tapsets[1].s * (oy * g.w + ox)
   local out, sig = {}, {}
   for pi, part in ipairs(parts) do
     out[pi] = {}
@@ -74,11 +74,11 @@ local function tap_groups(ts)
 end
 
 local function body(w, vt, parts, exprs, store, conds, skip)
-  local L, np, nc = vt.g.L, vt.np, vt.nc
-  local VT = "spgen_f" .. L
+  local L, np, nc, s = vt.g.L, vt.np, vt.nc, vt.tapsets[1].s
+  local VT = M.vec(vt).t
   w.open("{")
   w.line("const int ib = %d * oy + %sox, ob = %d * oy + ox; /* first input and output pixel */",
-    parts.stride * vt.g.w, parts.stride == 1 and "" or parts.stride .. " * ", vt.g.wo)
+    s * vt.g.w, s == 1 and "" or s .. " * ", vt.g.wo)
   local decl, vs = {}, {}
   for c = 0, nc - 1 do
     for p = 0, np - 1 do decl[#decl + 1] = string.format("a_%d_%d = z", c, p) end
@@ -214,8 +214,8 @@ end
 -- All tiles of the output plane for the channel tile at c0. parts: the
 -- accumulation steps in order, each { lo, hi, taps, xchan, wbase, widx }
 -- (input channels [lo, hi) of a tap set), or { save = true } (accumulators
--- a_c_p move to h_c_p and restart); parts.stride is the layer's stride,
--- parts.before_store(w) emits code between the accumulation and the stores.
+-- a_c_p move to h_c_p and restart); parts.before_store(w) emits code
+-- between the accumulation and the stores.
 -- store(w, c, p, idx, skip) emits the store of tile output (c, p) at index
 -- idx, leaving its first skip lanes as they are (written by an earlier tile).
 function M.plane(w, vt, parts, store)
