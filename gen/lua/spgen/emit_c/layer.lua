@@ -28,16 +28,16 @@ function M.store_at(w, k, value, c, idx, vec, skip)
     t[#t + 1] = vec and string.format("v = (%s)((%s)v & (v > 0.0f));", vec.t, vec.it) or "v = v > 0.0f ? v : 0.0f;"
   end
   if vec and (skip or 0) > 0 then
-    local old, new = {}, {}
+    -- the first skip lanes: zero when pooling (counted by the earlier tile),
+    -- else kept as y holds them; lane i of the second operand is lanes + i
+    local lanes = {}
     for l = 0, vec.lanes - 1 do
-      old[#old + 1] = tostring(l < skip and l or vec.lanes + l)
-      new[#new + 1] = tostring(l < skip and vec.lanes or l)
+      if k.gap then lanes[#lanes + 1] = l < skip and vec.lanes or l
+      else lanes[#lanes + 1] = l < skip and l or vec.lanes + l end
     end
-    if k.gap then
-      t[#t + 1] = string.format("v = __builtin_shufflevector(v, (%s){0}, %s);", vec.t, table.concat(new, ", "))
-    else
-      t[#t + 1] = string.format("v = __builtin_shufflevector(%s(y + %s), v, %s);", vec.load, idx, table.concat(old, ", "))
-    end
+    t[#t + 1] = k.gap
+      and string.format("v = __builtin_shufflevector(v, (%s){0}, %s);", vec.t, table.concat(lanes, ", "))
+      or string.format("v = __builtin_shufflevector(%s(y + %s), v, %s);", vec.load, idx, table.concat(lanes, ", "))
   end
   if k.gap then
     local sum = "v"
