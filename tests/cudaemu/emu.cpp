@@ -386,7 +386,6 @@ const char *cudaGetErrorString(cudaError_t e)
     case cudaErrorInvalidValue: return "invalid argument";
     case cudaErrorMemoryAllocation: return "out of memory";
     case cudaErrorInvalidConfiguration: return "invalid configuration argument";
-    case cudaErrorStreamCaptureInvalidated: return "operation failed due to a previous error during capture";
     default: return "unspecified launch failure";
     }
 }
@@ -398,7 +397,6 @@ const char *cudaGetErrorName(cudaError_t e)
     case cudaErrorInvalidValue: return "cudaErrorInvalidValue";
     case cudaErrorMemoryAllocation: return "cudaErrorMemoryAllocation";
     case cudaErrorInvalidConfiguration: return "cudaErrorInvalidConfiguration";
-    case cudaErrorStreamCaptureInvalidated: return "cudaErrorStreamCaptureInvalidated";
     default: return "cudaErrorLaunchFailure";
     }
 }
@@ -413,12 +411,6 @@ cudaError_t cudaStreamCreateWithFlags(cudaStream_t *s, unsigned int flags)
 cudaError_t cudaStreamDestroy(cudaStream_t s)
 {
     delete s;
-    return cudaSuccess;
-}
-
-cudaError_t cudaStreamSynchronize(cudaStream_t s)
-{
-    (void)s;
     return cudaSuccess;
 }
 

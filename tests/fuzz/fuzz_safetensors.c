@@ -11,9 +11,6 @@
  *     and is safe to call twice.
  * Every float is read once so that ASan sees data that is shorter than count.
  */
-#include <dirent.h>
-#include <errno.h>
-#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -59,7 +56,6 @@ static void check(int ok, const char *what)
         abort();
     }
 }
-
 
 static void write_input(const uint8_t *data, size_t size)
 {

@@ -51,8 +51,6 @@
  *     report.
  */
 #include <dirent.h>
-#include <errno.h>
-#include <signal.h>
 #include <lauxlib.h>
 #include <lua.h>
 #include <stdint.h>
