@@ -17,10 +17,8 @@
 
 #include <cuda_runtime.h>
 
-#define STR2(x) #x
-#define STR(x) STR2(x)
-#define CAT2(a, b) a##b
-#define CAT(a, b) CAT2(a, b)
+#include "paste.h"
+
 #define HDR(n) STR(CAT(n, _cuda).h)
 #include HDR(NET)
 

@@ -4,10 +4,8 @@
 #ifndef SPGEN_BENCH_PAIR_H
 #define SPGEN_BENCH_PAIR_H
 
-#define STR2(x) #x
-#define STR(x) STR2(x)
-#define CAT2(a, b) a##b
-#define CAT(a, b) CAT2(a, b)
+#include "paste.h"
+
 #define HDR(n) STR(n.h)
 #include HDR(A)
 #include HDR(B)
