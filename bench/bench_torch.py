@@ -152,7 +152,8 @@ def main():
     if sp:
         print()
         print("sp_resnet18_cifar, batch 1, per SPConv layer (spgen: its kernels launched one by one, events between"
-              " layers; cuDNN: the vanilla 3x3 conv of the same shape, replayed from a CUDA graph)")
+              " layers; where the layer before sums this layer's input statistics in its store, that time is the"
+              " layer before's; cuDNN: the vanilla 3x3 conv of the same shape, replayed from a CUDA graph)")
         print()
         print("| layer | spgen ms | cuDNN vanilla 3x3 ms | vanilla/spgen |")
         print("| --- | ---: | ---: | ---: |")

@@ -8,7 +8,7 @@
 # usage: tests/cuda.sh [GRID_COUNT]
 # Environment: NVCC (default: nvcc on PATH, else /usr/local/cuda/bin/nvcc),
 # CUDA_TEST_ARCH (default: the GPU's own, -arch=native, with a GPU; sm_80
-# without one), JOBS (default: nproc).
+# and sm_90 without one), JOBS (default: nproc).
 set -u
 cd "$(dirname "$0")/.."
 . tests/lib.sh
@@ -19,15 +19,17 @@ trap 'rm -rf "$work"' EXIT
 NVCC=$(find_nvcc)
 HAVE_GPU=0
 if have_gpu; then HAVE_GPU=1; fi
-# Without a GPU the cases build for sm_80, where ptxas must also keep every
-# tile in registers (spills and local memory are warnings, -Werror makes them
-# failures). ptxas's register heuristics differ per architecture (for sm_90
-# it trades a 4-byte spill for occupancy on one grid layer), so a GPU's own
-# build checks everything else.
+# Without a GPU the cases build for sm_80 and sm_90, the architectures the
+# emitted Makefile builds, where ptxas must also keep every tile in registers
+# (spills and local memory are warnings, -Werror makes them failures). A
+# GPU's own build checks everything else.
 spill_check=
 if [ -z "${CUDA_TEST_ARCH:-}" ]; then
   if [ "$HAVE_GPU" = 1 ]; then CUDA_TEST_ARCH=-arch=native
-  else CUDA_TEST_ARCH="-gencode arch=compute_80,code=sm_80" spill_check="-Xptxas -warn-spills,-warn-lmem-usage"; fi
+  else
+    CUDA_TEST_ARCH="-gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90"
+    spill_check="-Xptxas -warn-spills,-warn-lmem-usage"
+  fi
 fi
 NVCC_TEST_FLAGS="-O3 -std=c++17 $CUDA_TEST_ARCH -Werror all-warnings $spill_check -Xcompiler -Wall,-Wextra,-Werror"
 # the emulator, once for all cases (with and without sanitizers)
@@ -52,6 +54,16 @@ want="Files $work/d1/Makefile and $work/d3/Makefile differ Only in $work/d1: sp_
 if [ "$extra" = "$want" ] && head -c "$(wc -c <"$work/d3/Makefile")" "$work/d1/Makefile" | cmp -s - "$work/d3/Makefile"; then
   pass cuda/generator/c_files_unchanged
 else fail cuda/generator/c_files_unchanged "$extra"; fi
+# where SPConv statistics are summed: in the writer's store for every SPConv
+# of sp_resnet18_cifar at batch 1 (21 kernels, no statistics kernel); in a
+# kernel of their own where a map has two SPConv readers (cuda_paths: sp3
+# and sp5, layers 4 and 6, read z)
+$SPGEN specs/sp_resnet18_cifar.lua -o "$work/f1" --target cuda >/dev/null &&
+  $SPGEN tests/specs/cuda_paths.lua -o "$work/f2" --target cuda >/dev/null
+got="$(grep -c '^__global__' "$work/f1/sp_resnet18_cifar.cu") $(grep -o '_l[0-9]*_stats(' "$work/f1/sp_resnet18_cifar.cu" | sort -u | tr -d '\n')"
+got="$got / $(grep -o '_l[0-9]*_stats(' "$work/f2/cuda_paths.cu" | sort -u | tr -d '\n')"
+if [ "$got" = "21  / _l4_stats(_l6_stats(" ]; then pass cuda/generator/stats_in_writer_store
+else fail cuda/generator/stats_in_writer_store "kernels, statistics kernels: $got"; fi
 
 # the build variants (the cases below build the default): plain launches
 # with per-layer events compile clean; the events without plain launches,

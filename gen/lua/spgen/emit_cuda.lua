@@ -5,6 +5,7 @@
 -- Returns the files it adds: <name>.cu, <name>_cuda.h and the Makefile rules.
 local template = require("spgen.template")
 local comment = require("spgen.comment")
+local stats = require("spgen.emit_cuda.stats")
 
 local EMIT = require("spgen.emitters")("spgen.emit_cuda")
 
@@ -43,7 +44,7 @@ local function pointer(ref, ctx)
   return string.format("arena + %d", ref // 4)
 end
 
-local function device_buffers(name, NAME, ctx, blob)
+local function device_buffers(name, NAME, ctx, blob, stats_bytes, stats_macros)
   local t = {}
   if blob.floats > 0 then
     t[#t + 1] = string.format("__device__ __align__(256) float %s_dweights[%s_WEIGHT_BYTES / 4];", name, NAME)
@@ -52,9 +53,9 @@ local function device_buffers(name, NAME, ctx, blob)
     t[#t + 1] = "/* activations, placed by the memory planner (offsets in the launches below) */"
     t[#t + 1] = string.format("__device__ __align__(256) float %s_darena[%s_ARENA_BYTES / 4];", name, NAME)
   end
-  if ctx.stats_floats > 0 then
-    t[#t + 1] = "/* per-sample SPConv statistics, one layer at a time */"
+  if stats_bytes > 0 then
     t[#t + 1] = string.format("__device__ __align__(256) float %s_dstats[%s_CUDA_STATS_BYTES / 4];", name, NAME)
+    t[#t + 1] = stats_macros
   end
   return #t > 0 and table.concat(t, "\n") .. "\n" or ""
 end
@@ -78,7 +79,7 @@ end
 function M.run(g, kernels, blob, weights_source, target, c_makefile, cuda_threads)
   local name = g.net.name
   local NAME = name:upper()
-  local ctx = { prefix = name, batch = g.net.batch, stats_floats = 0, threads = cuda_threads }
+  local ctx = { prefix = name, batch = g.net.batch, threads = cuda_threads, stats = stats.new(kernels, g.net.batch) }
   local texts, launches, layers = {}, {}, {}
   for i, k in ipairs(kernels) do
     local e = EMIT[k.kind](k, ctx)
@@ -92,13 +93,14 @@ function M.run(g, kernels, blob, weights_source, target, c_makefile, cuda_thread
     for j, ref in ipairs(k.refs.inputs) do ptrs.inputs[j] = pointer(ref, ctx) end
     launches[#launches + 1] = e.launch(ptrs) .. string.format("    LAYER_DONE(s, %d);\n", i)
   end
+  local stats_bytes, stats_macros = stats.place(ctx.stats, name .. "_dstats")
   local in_shape, out_shape = comment.io_shapes(g)
   local vars = {
     name = name, NAME = NAME, spec = g.spec_name, weights_source = weights_source,
     in_shape = in_shape, out_shape = out_shape,
-    stats_bytes = 4 * ctx.stats_floats, layer_count = #kernels,
+    stats_bytes = stats_bytes, layer_count = #kernels,
     layers = table.concat(layers, " *\n"), kernels = table.concat(texts, "\n"), launches = table.concat(launches),
-    device_buffers = device_buffers(name, NAME, ctx, blob),
+    device_buffers = device_buffers(name, NAME, ctx, blob, stats_bytes, stats_macros),
     uploads = uploads(name, NAME, ctx, blob),
     warp_sum = ctx.uses_warp_sum and WARP_SUM or "",
     host_arena = ctx.uses_arena and string.format("static float *arena;               /* device address of %s_darena */\n", name) or "",

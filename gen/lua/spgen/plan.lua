@@ -11,8 +11,11 @@ local IN_PLACE = { affine = "any", add = "any", spconv = "residual", conv2d = "r
 
 local function align(n) return (n + ALIGN - 1) // ALIGN * ALIGN end
 
--- Greedy by size: each buffer at the lowest offset free over its lifetime.
-local function place(buffers)
+-- Greedy by size: each buffer ({ bytes, first, last, index } with the
+-- first and last kernel steps it is live) at the lowest offset free over its
+-- lifetime; sets b.offset, returns the arena's bytes. The CUDA backend
+-- places its statistics buffers with it too.
+function M.place(buffers)
   local order = {}
   for i, b in ipairs(buffers) do order[i] = b end
   table.sort(order, function(x, y)
@@ -75,7 +78,7 @@ function M.run(g, kernels, views)
     end
     if k.scratch > 0 then k.scratch_buffer = new_buffer(4 * k.scratch, step) end
   end
-  local arena = place(buffers)
+  local arena = M.place(buffers)
 
   local sum, lower = 0, 0
   for _, b in ipairs(buffers) do sum = sum + b.bytes end

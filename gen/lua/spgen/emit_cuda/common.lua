@@ -133,11 +133,12 @@ function M.warp_partials(w, part, vals, warps)
   w.line("__syncthreads();")
 end
 
--- After M.warp_partials: float v, the sum of row tid of part over the warps.
-function M.partial_total(w, part, warps)
+-- After M.warp_partials: float v, the sum of row `row` (default tid) of
+-- part over the warps.
+function M.partial_total(w, part, warps, row)
   w.line("float v = 0.0f;")
-  w.line("for (int i = 0; i < %s; ++i)", warps)
-  w.line("    v += %s[tid][i];", part)
+  w.line("for (int j = 0; j < %s; ++j)", warps)
+  w.line("    v += %s[%s][j];", part, row or "tid")
 end
 
 -- The fused epilogue of a value v at output index `idx`, before the caller

@@ -14,6 +14,7 @@
 -- The generator asserts that these cover every output exactly once.
 local common = require("spgen.emit_cuda.common")
 local tiling = require("spgen.emit_cuda.tiling")
+local stats = require("spgen.emit_cuda.stats")
 
 local M = {}
 
@@ -115,11 +116,13 @@ local function out_index(d, c, p)
 end
 
 -- One output's epilogue: v holds the reduced value; bias, residual, relu,
--- then the store, or (gap) the running pooled sum of channel c.
+-- then the store and the next SPConv's statistics, or (gap) the running
+-- pooled sum of channel c.
 local function finish(w, d, c, p, v)
   local idx = out_index(d, c, p)
   local bias = d.bias and (" + " .. d.bias(c)) or ""
   local tail = d.k.gap and string.format("gs%d += v;", c) or string.format("y[%s] = v;", idx)
+  if d.sums then tail = tail .. " " .. stats.add(d.sums, c, p) end
   local mid = common.epilogue(d.k, idx)
   w.line("{ float v = %s%s; %s%s%s }", v, bias, mid, mid ~= "" and " " or "", tail)
 end
@@ -188,7 +191,8 @@ end
 -- output), accs, parts, combine(c, p) (the value of slot c, p before the
 -- slice sum; may use sal3/sal1 of sample sn), bias(c) or nil, uses_grp,
 -- grp_size (the macro of cg), prologue(w, first_sample_expr) or nil,
--- threads (the tiling's target, nil for its default).
+-- threads (the tiling's target, nil for its default), stats (the network's
+-- statistics state, stats.lua).
 -- Returns { macros (for common.macros), body = fn() writing the kernel to w,
 -- grid, block, tile }.
 function M.emit(w, d)
@@ -206,9 +210,12 @@ function M.emit(w, d)
   assert(d.wo % t.np == 0 and d.cg % t.nc == 0 and grid[2] * t.nc == d.co, d.fn .. ": channel tiling")
   common.assert_cover(d.fn .. " pixel groups", npb, t.tx, groups)
   local nspan = gap and 1 or samples_per_block(d, npb, t.tx * t.np)
-  -- static shared memory: the slice sums, the attention, the pooled sums
-  local shared = 4 * ((t.ks > 1 and t.ks * t.nc * t.np * t.tx or 0) + (d.prologue and 3 * nspan * t.nc or 0)
-    + (gap and t.nc * t.threads // 32 or 0))
+  d.nspan = nspan
+  d.sums = stats.writer(d.stats, d.k, t, howo, npb)
+  -- static shared memory: the slice sums, the attention and its warps'
+  -- parts, the pooled sums, the statistics' warp sums
+  local shared = 4 * ((t.ks > 1 and t.ks * t.nc * t.np * t.tx or 0) + (d.prologue and 3 * nspan * t.nc + 2 * t.threads // 32 or 0)
+    + (gap and t.nc * t.threads // 32 or 0) + (d.sums and 10 * t.nc * t.threads // 32 or 0))
   assert(shared <= 48 * 1024, d.fn .. ": " .. shared .. " bytes of shared memory")
 
   d.row_ok, d.col_ok = {}, {}
@@ -233,12 +240,19 @@ function M.emit(w, d)
     macros[#macros + 1] = { "MG", groups, "pixel groups of the batch" }
   end
   macros[#macros + 1] = { "NSPAN", nspan, "most samples one block's pixels touch" }
+  local minb = tiling.min_blocks(t, { blocks = grid[1] * grid[2], accs = #d.accs, span = d.s * (t.np - 1) + d.k_size,
+                                      extra = d.sums and 10 * t.nc })
+  if minb then macros[#macros + 1] = { "MINB", minb, "blocks per SM its grid keeps resident: the register budget" } end
+  if d.sums then
+    for _, m in ipairs(stats.macros(d.sums)) do macros[#macros + 1] = m end
+  end
 
   local body = function()
-    w.line("__global__ void __launch_bounds__(%s_NT) %s(%s)", P, d.fn, common.params(d.k))
+    w.line("__global__ void __launch_bounds__(%s_NT%s) %s(%s)", P, minb and (", " .. P .. "_MINB") or "", d.fn,
+      common.params(d.k))
     w.open("{")
     w.line("const int tx = threadIdx.x%s;", t.ks > 1 and ", ks = threadIdx.y" or "")
-    if gap or d.prologue then w.line("const int tid = threadIdx.y * %s_TX + tx;", P) end
+    if gap or d.prologue or d.sums then w.line("const int tid = threadIdx.y * %s_TX + tx;", P) end
     w.line("const int c0 = blockIdx.y * %s_NC; /* first output channel of the tile */", P)
     if d.uses_grp then w.line("const int grp = c0 / %s; /* its group */", d.grp_size) end
     if t.ks > 1 then w.line("__shared__ float red[%s_KS][%s_NC * %s_NP][%s_TX];", P, P, P, P) end
@@ -265,7 +279,9 @@ function M.emit(w, d)
       end
     end
     compute(w, d)
+    if d.sums then stats.declare(w, d.sums, t.nc) end
     reduce_and_finish(w, d)
+    if d.sums then stats.store(w, d.sums, P, t.nc) end
     if gap then
       if t.ks > 1 then w.line("__syncthreads(); /* red is refilled next round */") end
       w.close()

@@ -16,6 +16,10 @@ M.TARGET_THREADS = 1 << 15 -- about 2 resident warps per scheduler on 132 SMs
 M.BLOCK_THREADS = 128
 M.MIN_SLICE = 64 -- multiply-adds per output a slice must keep
 M.MAX_KS = 16
+M.SMS = 132 -- multiprocessors of the H100 and H200
+M.REGS_PER_SM = 65536
+M.THREADS_PER_SM = 2048
+M.OVERHEAD_REGS = 32 -- indices, pointers, loop counters, hoisted loads
 
 -- The largest of `choices` (descending powers of two) dividing n.
 local function largest_divisor(choices, n)
@@ -55,6 +59,24 @@ function M.conv(d)
   assert(d.cg % nc == 0 and d.co % nc == 0 and d.wo % np == 0, "tile does not divide the layer")
   assert(t.threads % 32 == 0 and t.threads <= 1024, "block is not whole warps")
   return t
+end
+
+-- The blocks per multiprocessor a direct convolution's launch bounds ask
+-- for when its grid cannot fill the GPU, or nil. Left to itself, ptxas aims
+-- at full occupancy whatever the grid, and spills a few registers to get
+-- there; a small grid (batch 1) gains nothing from that. Asking for the
+-- blocks the grid keeps resident on SMS multiprocessors sets ptxas's
+-- register budget to REGS_PER_SM / (threads * blocks) instead. When that
+-- budget would not hold the register tile, the grid is large enough for
+-- ptxas's own choice. d: blocks (the grid's), accs (accumulator sets), span
+-- (inputs of one kernel row), extra (floats live at once outside the tile,
+-- e.g. the statistics' sums).
+function M.min_blocks(t, d)
+  local need = math.max(d.accs * t.nc * t.np + d.span + t.nc, d.extra or 0) + M.OVERHEAD_REGS
+  local most = M.REGS_PER_SM // (t.threads * ((need + 7) // 8 * 8))
+  local want = (d.blocks + M.SMS - 1) // M.SMS
+  if want > most then return nil end
+  return want
 end
 
 return M
