@@ -16,7 +16,10 @@ M.TARGET_THREADS = 1 << 15 -- about 2 resident warps per scheduler on 132 SMs
 M.BLOCK_THREADS = 128
 M.MIN_SLICE = 64 -- multiply-adds per output a slice must keep
 M.MAX_KS = 16
-M.SMS = 132 -- multiprocessors of the H100 and H200
+-- The multiprocessors of the H100 SXM and H200, which the CUDA tiling is
+-- for. On a GPU with fewer (A100: 108), a batch-1 grid sized for 132 may
+-- need a second wave of blocks under these launch bounds.
+M.SMS = 132
 M.REGS_PER_SM = 65536
 M.THREADS_PER_SM = 2048
 M.OVERHEAD_REGS = 32 -- indices, pointers, loop counters, hoisted loads
