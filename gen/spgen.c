@@ -12,7 +12,8 @@
 static const char usage_text[] =
     "usage: spgen SPEC.lua [-o OUTDIR] [--target c|cuda|all] [--weights FILE]\n"
     "             [--batch N] [--set KEY=VALUE]... [--summary] [--dump-weights FILE]\n"
-    "             [--plan FILE] [--strict] [--simd 0|4|8|16] [--cuda-threads N]\n";
+    "             [--plan FILE] [--strict] [--simd 0|4|8|16] [--cuda-threads N]\n"
+    "             [--cuda-stats store|kernel]\n";
 
 static int usage(const char *msg, const char *arg)
 {
@@ -66,6 +67,8 @@ static int parse_args(lua_State *L, int argc, char **argv)
             key = "simd";
         else if (strcmp(a, "--cuda-threads") == 0)
             key = "cuda_threads";
+        else if (strcmp(a, "--cuda-stats") == 0)
+            key = "cuda_stats";
         else if (strcmp(a, "--set") == 0)
             key = "set";
         else if (a[0] == '-' && a[1] != '\0')
@@ -103,6 +106,8 @@ static int parse_args(lua_State *L, int argc, char **argv)
             if (strcmp(key, "target") == 0 && strcmp(v, "c") != 0 && strcmp(v, "cuda") != 0 &&
                 strcmp(v, "all") != 0)
                 return usage("--target must be c, cuda or all", v);
+            if (strcmp(key, "cuda_stats") == 0 && strcmp(v, "store") != 0 && strcmp(v, "kernel") != 0)
+                return usage("--cuda-stats must be store or kernel", v);
             lua_pushstring(L, v);
             lua_setfield(L, -3, key);
         }

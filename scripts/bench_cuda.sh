@@ -5,6 +5,8 @@
 # PyTorch with CUDA imports, PyTorch eager, CUDA graph and torch.compile on
 # the same networks with the vanilla cuDNN 3x3 conv of each SPConv layer's
 # shape (bench/bench_torch.py), ending with a table of ratios. fp32, TF32 off.
+# Also sp_resnet18_cifar at batch 1 built the two other ways the generator
+# could choose and has not timed (variants.txt).
 # Without a GPU (nvidia-smi -L fails) or without nvcc it says so and exits 0.
 # Environment: NVCC, BENCH_ARCH (default -arch=native), BENCH_TORCH=0 to skip
 # PyTorch, BENCH_COMPILE=0 to skip torch.compile, BENCH_DIR (where the
@@ -24,6 +26,7 @@ work=${BENCH_DIR:-build/bench_cuda}
 mkdir -p "$work"
 results=$work/spgen.txt
 : >"$results"
+: >"$work/variants.txt"
 echo "GPU: $(nvidia-smi -L | head -1); nvcc: $($NVCC --version | tail -1); NVCCFLAGS: $FLAGS"
 for net in sp_resnet18_cifar resnet18_cifar; do
   for batch in 1 256; do
@@ -40,6 +43,22 @@ for net in sp_resnet18_cifar resnet18_cifar; do
       "$d/bench_layers" | sed "s/^/$net /" >"$work/${net}_layers.txt"
     fi
   done
+done
+# the generator's two untimed choices, at batch 1, each against the default
+# above: SPConv statistics in kernels of their own (--cuda-stats kernel), and
+# ptxas's own occupancy (the launch bounds' blocks per SM dropped)
+for v in stats_kernel ptxas_occupancy; do
+  d=$work/sp_resnet18_cifar_b1_$v
+  args=()
+  [ $v = stats_kernel ] && args=(--cuda-stats kernel)
+  "$SPGEN" specs/sp_resnet18_cifar.lua --target cuda --batch 1 "${args[@]}" -o "$d" >/dev/null
+  if [ $v = ptxas_occupancy ]; then
+    sed -i -E 's/__launch_bounds__\((L[0-9]+_NT), L[0-9]+_MINB\)/__launch_bounds__(\1)/' "$d/sp_resnet18_cifar.cu"
+  fi
+  make -s -C "$d" libsp_resnet18_cifar_cuda.a NVCC="$NVCC" NVCCFLAGS="$FLAGS"
+  $NVCC $FLAGS -I"$d" -DNET=sp_resnet18_cifar -DUNET=SP_RESNET18_CIFAR -o "$d/bench" bench/bench_cuda.cu \
+    "$d/libsp_resnet18_cifar_cuda.a"
+  "$d/bench" | sed "s/^spgen /spgen ($v) /" | tee -a "$work/variants.txt"
 done
 if [ "${BENCH_TORCH:-1}" = 0 ]; then echo "PyTorch: skipped (BENCH_TORCH=0)"; exit 0; fi
 if ! python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then

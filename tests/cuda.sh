@@ -55,14 +55,17 @@ if [ "$extra" = "$want" ] && head -c "$(wc -c <"$work/d3/Makefile")" "$work/d1/M
   pass cuda/generator/c_files_unchanged
 else fail cuda/generator/c_files_unchanged "$extra"; fi
 # where SPConv statistics are summed: in the writer's store for every SPConv
-# of sp_resnet18_cifar at batch 1 (21 kernels, no statistics kernel); in a
+# of sp_resnet18_cifar at batch 1 (21 kernels, no statistics kernel), or
+# with --cuda-stats kernel in a kernel of their own (37 kernels); in a
 # kernel of their own where a map has two SPConv readers (cuda_paths: sp3
 # and sp5, layers 4 and 6, read z)
 $SPGEN specs/sp_resnet18_cifar.lua -o "$work/f1" --target cuda >/dev/null &&
+  $SPGEN specs/sp_resnet18_cifar.lua -o "$work/f3" --target cuda --cuda-stats kernel >/dev/null &&
   $SPGEN tests/specs/cuda_paths.lua -o "$work/f2" --target cuda >/dev/null
 got="$(grep -c '^__global__' "$work/f1/sp_resnet18_cifar.cu") $(grep -o '_l[0-9]*_stats(' "$work/f1/sp_resnet18_cifar.cu" | sort -u | tr -d '\n')"
+got="$got / $(grep -c '^__global__' "$work/f3/sp_resnet18_cifar.cu")"
 got="$got / $(grep -o '_l[0-9]*_stats(' "$work/f2/cuda_paths.cu" | sort -u | tr -d '\n')"
-if [ "$got" = "21  / _l4_stats(_l6_stats(" ]; then pass cuda/generator/stats_in_writer_store
+if [ "$got" = "21  / 37 / _l4_stats(_l6_stats(" ]; then pass cuda/generator/stats_in_writer_store
 else fail cuda/generator/stats_in_writer_store "kernels, statistics kernels: $got"; fi
 
 # the build variants (the cases below build the default): plain launches
@@ -101,8 +104,13 @@ fi
   # than a block (several rounds)
   for t in 1 16777216; do
     echo "paths/threads$t $work/p$t tests/specs/cuda_paths.lua --batch 3 --cuda-threads $t"
+    # at batch 1 the statistics of sp1 and sp2 are summed in the stores of
+    # these tiles (batch 3 straddles samples)
+    echo "paths/threads${t}_b1 $work/p${t}b1 tests/specs/cuda_paths.lua --cuda-threads $t"
   done
   echo "paths/default_b1 $work/p0 tests/specs/cuda_paths.lua"
+  echo "paths/stats_kernel_b2 $work/ps tests/specs/cuda_paths.lua --batch 2 --cuda-stats kernel"
+  echo "paths/wide_depthwise $work/pw tests/specs/cuda_wide.lua"
   echo "paths/sp_resnet18_cifar_16_slices $work/p16 specs/sp_resnet18_cifar.lua --set size=8 --cuda-threads 16777216"
   # a sample of the layer grid, the same generator as tests/layer_grid.sh
   bash tests/layer_grid.sh --list "$grid_count" 20261205 | while read -r gname _ cin out h w batch ratio groups stride bias naming bn relu seed _; do

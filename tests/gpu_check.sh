@@ -13,8 +13,8 @@
 # what it built, not all of build/ (over a gigabyte): the run tool's carry
 # ["build/spgen-static", "build/mknpy", "build/npycmp"]. CUDA_EMU=1 also
 # runs the CPU emulator cases (done on every machine anyway, so off by default
-# here); JOBS defaults to nproc. The logs and the bench's three .txt files
-# are the eight files the run tool brings back.
+# here); JOBS defaults to nproc. The logs and the bench's four .txt files
+# are the nine files the run tool brings back.
 set -u
 cd "$(dirname "$0")/.."
 OUT=${OUT:-gpu_out}

@@ -73,13 +73,15 @@ local function uploads(name, NAME, ctx, blob)
 end
 
 -- target: "cuda" (the Makefile builds only the CUDA library and runner) or
--- "all" (its rules are added to the C Makefile, c_makefile). cuda_threads:
--- the threads a convolution aims for (emit_cuda/tiling.lua), nil for the
--- default.
-function M.run(g, kernels, blob, weights_source, target, c_makefile, cuda_threads)
+-- "all" (its rules are added to the C Makefile, c_makefile). opts: threads
+-- (what a convolution aims for, emit_cuda/tiling.lua; nil for the default),
+-- stats ("store" or "kernel": where SPConv statistics are summed,
+-- emit_cuda/stats.lua).
+function M.run(g, kernels, blob, weights_source, target, c_makefile, opts)
   local name = g.net.name
   local NAME = name:upper()
-  local ctx = { prefix = name, batch = g.net.batch, threads = cuda_threads, stats = stats.new(kernels, g.net.batch) }
+  local ctx = { prefix = name, batch = g.net.batch, threads = opts.threads,
+                stats = stats.new(kernels, g.net.batch, opts.stats == "store") }
   local texts, launches, layers = {}, {}, {}
   for i, k in ipairs(kernels) do
     local e = EMIT[k.kind](k, ctx)

@@ -42,7 +42,7 @@ end
 -- same kernels, folded blob and plan. The CUDA build shares the C build's
 -- header (sizes), weights object and runner source; with --target cuda the
 -- C kernels and the C Makefile are left out.
-local function backends(target, g, kernels, p, blob, source, simd, cuda_threads)
+local function backends(target, g, kernels, p, blob, source, simd, cuda)
   local files = emit_c.run(g, kernels, p, blob, source, simd)
   if target == "c" then return files end
   local c_makefile
@@ -51,12 +51,12 @@ local function backends(target, g, kernels, p, blob, source, simd, cuda_threads)
     if f.name == "Makefile" then c_makefile = f.data
     elseif target == "all" or f.name ~= g.net.name .. ".c" then kept[#kept + 1] = f end
   end
-  for _, f in ipairs(emit_cuda.run(g, kernels, blob, source, target, c_makefile, cuda_threads)) do kept[#kept + 1] = f end
+  for _, f in ipairs(emit_cuda.run(g, kernels, blob, source, target, c_makefile, cuda)) do kept[#kept + 1] = f end
   return kept
 end
 
 -- opts: spec, outdir, target, weights, batch, set, summary, dump_weights, plan, strict, simd,
--- cuda_threads
+-- cuda_threads, cuda_stats
 function M.run(opts)
   local target = opts.target or "c"
   local g = spec.load(opts.spec, opts.set)
@@ -71,7 +71,8 @@ function M.run(opts)
   local blob = fold.run(g, kernels, w)
   local p = plan.run(g, kernels, views)
   check_limits(g, p, blob)
-  local files = backends(target, g, kernels, p, blob, source, opts.simd or 0, opts.cuda_threads)
+  local files = backends(target, g, kernels, p, blob, source, opts.simd or 0,
+    { threads = opts.cuda_threads, stats = opts.cuda_stats or "store" })
   local ok, err = native.write_outputs(opts.outdir or ("out/" .. g.net.name), files)
   if not ok then fail.raise(nil, "%s", err) end
   if opts.dump_weights then weights.dump(opts.dump_weights, w, need) end

@@ -57,8 +57,9 @@ local function put(w, r, ch, i)
   w.line("    st[%s * 9 + %s] = v;", ch, i)
 end
 
--- The network's statistics state: which kernel may sum whose statistics.
-function M.new(kernels, batch)
+-- The network's statistics state: which kernel may sum whose statistics
+-- (none unless in_store: spgen --cuda-stats kernel).
+function M.new(kernels, batch, in_store)
   local writer, readers = {}, {}
   for _, k in ipairs(kernels) do
     writer[k.output] = k
@@ -71,7 +72,9 @@ function M.new(kernels, batch)
   local wanted = {} -- writer's index -> the SPConv whose statistics it may sum
   for _, k in ipairs(kernels) do
     local r = readers[k.output]
-    if r and #r == 1 and (k.kind == "conv2d" or k.kind == "spconv") and not k.gap then wanted[k.index] = r[1] end
+    if in_store and r and #r == 1 and (k.kind == "conv2d" or k.kind == "spconv") and not k.gap then
+      wanted[k.index] = r[1]
+    end
   end
   return { batch = batch, wanted = wanted, fused = {}, buffers = {} }
 end

@@ -21,7 +21,10 @@ M.MAX_KS = 16
 -- need a second wave of blocks under these launch bounds.
 M.SMS = 132
 M.REGS_PER_SM = 65536
-M.THREADS_PER_SM = 2048
+-- what launch bounds may ask of any sm_80 or later GPU (sm_86 and sm_89
+-- have the fewest: 1536 threads, 16 blocks per SM)
+M.THREADS_PER_SM = 1536
+M.BLOCKS_PER_SM = 16
 M.OVERHEAD_REGS = 32 -- indices, pointers, loop counters, hoisted loads
 
 -- The largest of `choices` (descending powers of two) dividing n.
@@ -65,20 +68,21 @@ function M.conv(d)
 end
 
 -- The blocks per multiprocessor a direct convolution's launch bounds ask
--- for when its grid cannot fill the GPU, or nil. Left to itself, ptxas aims
--- at full occupancy whatever the grid, and spills a few registers to get
--- there; a small grid (batch 1) gains nothing from that. Asking for the
--- blocks the grid keeps resident on SMS multiprocessors sets ptxas's
--- register budget to REGS_PER_SM / (threads * blocks) instead. When that
--- budget would not hold the register tile, the grid is large enough for
--- ptxas's own choice. d: blocks (the grid's), accs (accumulator sets), span
+-- for when its grid is too small for the occupancy its register tile
+-- allows, or nil. Left to itself, ptxas aims at full occupancy whatever the
+-- grid, and spills a few registers to get there; a small grid (batch 1, or
+-- the 4x4 maps at batch 256) gains nothing from that. Asking for the blocks
+-- the grid keeps resident on SMS multiprocessors sets ptxas's register
+-- budget to REGS_PER_SM / (threads * blocks) instead. When that budget
+-- would not hold the register tile, or the hardware cannot keep that many
+-- blocks, the grid is large enough for ptxas's own choice. d: blocks (the grid's), accs (accumulator sets), span
 -- (inputs of one kernel row), extra (floats live at once outside the tile,
 -- e.g. the statistics' sums).
 function M.min_blocks(t, d)
   local need = math.max(d.accs * t.nc * t.np + d.span + t.nc, d.extra or 0) + M.OVERHEAD_REGS
   local most = M.REGS_PER_SM // (t.threads * ((need + 7) // 8 * 8))
   local want = (d.blocks + M.SMS - 1) // M.SMS
-  if want > most then return nil end
+  if want > most or want > M.BLOCKS_PER_SM or want * t.threads > M.THREADS_PER_SM then return nil end
   return want
 end
 
