@@ -7,6 +7,9 @@ local template = require("spgen.template")
 local comment = require("spgen.comment")
 local stats = require("spgen.emit_cuda.stats")
 
+-- the kinds that run as direct convolutions (emit_cuda/direct.lua)
+local DIRECT = { conv2d = require("spgen.emit_cuda.conv2d"), spconv = require("spgen.emit_cuda.spconv") }
+
 local EMIT = require("spgen.emitters")("spgen.emit_cuda")
 
 local M = {}
@@ -80,8 +83,13 @@ end
 function M.run(g, kernels, blob, weights_source, target, c_makefile, opts)
   local name = g.net.name
   local NAME = name:upper()
-  local ctx = { prefix = name, batch = g.net.batch, threads = opts.threads,
-                stats = stats.new(kernels, g.net.batch, opts.stats == "store") }
+  local ctx = { prefix = name, batch = g.net.batch, threads = opts.threads, direct = {} }
+  -- before any code: each direct convolution's tile and grid, then where
+  -- each SPConv's statistics are summed, which depends on its writer's tile
+  for _, k in ipairs(kernels) do
+    if DIRECT[k.kind] then ctx.direct[k.index] = DIRECT[k.kind].describe(k, ctx) end
+  end
+  local stats_buffers = stats.plan(kernels, ctx.direct, g.net.batch, opts.stats == "store")
   local texts, launches, layers = {}, {}, {}
   for i, k in ipairs(kernels) do
     local e = EMIT[k.kind](k, ctx)
@@ -95,7 +103,7 @@ function M.run(g, kernels, blob, weights_source, target, c_makefile, opts)
     for j, ref in ipairs(k.refs.inputs) do ptrs.inputs[j] = pointer(ref, ctx) end
     launches[#launches + 1] = e.launch(ptrs) .. string.format("    LAYER_DONE(s, %d);\n", i)
   end
-  local stats_bytes, stats_macros = stats.place(ctx.stats, name .. "_dstats")
+  local stats_bytes, stats_macros = stats.place(stats_buffers, name .. "_dstats")
   local in_shape, out_shape = comment.io_shapes(g)
   local vars = {
     name = name, NAME = NAME, spec = g.spec_name, weights_source = weights_source,

@@ -7,12 +7,13 @@ local direct = require("spgen.emit_cuda.direct")
 
 local M = {}
 
-function M.emit(k, ctx)
+-- The layer for direct.lua, tiled.
+function M.describe(k, ctx)
   local a, node = k.node.attrs, k.node
   local P, fn = common.names(k, ctx)
   local cig, cog = a.cin // a.groups, a.out // a.groups
-  local d = {
-    P = P, threads = ctx.threads, stats = ctx.stats, fn = fn, k = k, n = ctx.batch, h = k.in_shape[2], w = k.in_shape[3], co = a.out,
+  return direct.layout {
+    P = P, threads = ctx.threads, fn = fn, k = k, n = ctx.batch, h = k.in_shape[2], w = k.in_shape[3], co = a.out,
     ho = node.shape[2], wo = node.shape[3], k_size = a.k, s = a.stride, pad = a.pad,
     cg = cog, grp_size = P .. "_COG", uses_grp = a.groups > 1, red = cig * a.k * a.k, accs = { "a" },
     parts = { { kind = "window", acc = "a", count = cig, base = a.groups > 1 and ("grp * " .. P .. "_CIG") or "0",
@@ -20,11 +21,17 @@ function M.emit(k, ctx)
     combine = function(c, p) return string.format("a_%d_%d", c, p) end,
     bias = k.w.B and function(c) return string.format("__ldg(%s_B + c0 + %d)", P, c) end or nil,
   }
+end
+
+-- Emits the layer described in ctx.direct; returns { text, launch, tile }.
+function M.emit(k, ctx)
+  local a, node, d = k.node.attrs, k.node, ctx.direct[k.index]
+  local P, fn = d.P, d.fn
   local w = common.new_writer()
   local out = direct.emit(w, d)
   local list = {
     { "C", a.cin }, { "H", d.h }, { "W", d.w }, { "CO", a.out }, { "HO", d.ho }, { "WO", d.wo },
-    { "S", a.stride }, { "PAD", a.pad }, { "CIG", cig }, { "COG", cog },
+    { "S", a.stride }, { "PAD", a.pad }, { "CIG", a.cin // a.groups }, { "COG", d.cg },
   }
   for _, m in ipairs(out.macros) do list[#list + 1] = m end
   common.macros(w, P, list, k, ctx)

@@ -186,32 +186,40 @@ local function samples_per_block(d, blocks, bp)
   return most
 end
 
--- d: P, fn, k (the kernel: residual, relu, gap), n, h, w, co, ho, wo,
--- k_size, s, pad, cg (group size in output channels), red (multiply-adds per
--- output), accs, parts, combine(c, p) (the value of slot c, p before the
--- slice sum; may use sal3/sal1 of sample sn), bias(c) or nil, uses_grp,
--- grp_size (the macro of cg), prologue(w, first_sample_expr) or nil,
--- threads (the tiling's target, nil for its default), stats (the network's
--- statistics state, stats.lua).
+-- The kernel's tiling (tiling.conv) and grid, into d: t (the tile),
+-- howo, groups (pixel groups per block's domain), npb (pixel blocks; with
+-- gap, rounds of one block), grid, nspan (most samples one block touches).
+-- d: fn, k (the kernel: residual, relu, gap), n, co, ho, wo, k_size, cg
+-- (group size in output channels), red (multiply-adds per output), threads
+-- (the tiling's target, nil for its default).
+function M.layout(d)
+  local gap = d.k.gap
+  d.howo = d.ho * d.wo
+  local t = tiling.conv { n = d.n, co = d.co, cg = d.cg, howo = d.howo, wo = d.wo, k = d.k_size,
+                          red = d.red, gap = gap, target = d.threads }
+  d.t = t
+  d.groups = d.howo // t.np * (gap and 1 or d.n)
+  d.npb = common.ceil_div(d.groups, t.tx)
+  d.grid = { gap and d.n or d.npb, d.co // t.nc }
+  -- coverage: NP | WO keeps a group in one row; channel tiles split CO
+  -- within groups; pixel blocks cover the groups, no block idle
+  assert(d.wo % t.np == 0 and d.cg % t.nc == 0 and d.grid[2] * t.nc == d.co, d.fn .. ": channel tiling")
+  common.assert_cover(d.fn .. " pixel groups", d.npb, t.tx, d.groups)
+  d.nspan = gap and 1 or samples_per_block(d, d.npb, t.tx * t.np)
+  return d
+end
+
+-- After M.layout, d also: P, h, w, s, pad, accs, parts, combine(c, p) (the
+-- value of slot c, p before the slice sum; may use sal3/sal1 of sample sn),
+-- bias(c) or nil, uses_grp, grp_size (the macro of cg),
+-- prologue(w, first_sample_expr) or nil, sums (the statistics its store
+-- sums for the next SPConv, stats.plan) or nil.
 -- Returns { macros (for common.macros), body = fn() writing the kernel to w,
 -- grid, block, tile }.
 function M.emit(w, d)
-  local P = d.P
+  local P, t = d.P, d.t
   local gap = d.k.gap
-  local howo = d.ho * d.wo
-  local t = tiling.conv { n = d.n, co = d.co, cg = d.cg, howo = howo, wo = d.wo, k = d.k_size,
-                          red = d.red, gap = gap, target = d.threads }
-  d.t = t
-  local groups = howo // t.np * (gap and 1 or d.n) -- pixel groups per block's domain
-  local npb = common.ceil_div(groups, t.tx) -- pixel blocks (gap: rounds of one block)
-  local grid = { gap and d.n or npb, d.co // t.nc }
-  -- coverage: NP | WO keeps a group in one row; channel tiles split CO
-  -- within groups; pixel blocks cover the groups, no block idle
-  assert(d.wo % t.np == 0 and d.cg % t.nc == 0 and grid[2] * t.nc == d.co, d.fn .. ": channel tiling")
-  common.assert_cover(d.fn .. " pixel groups", npb, t.tx, groups)
-  local nspan = gap and 1 or samples_per_block(d, npb, t.tx * t.np)
-  d.nspan = nspan
-  d.sums = stats.writer(d.stats, d.k, t, howo, npb)
+  local howo, groups, npb, grid, nspan = d.howo, d.groups, d.npb, d.grid, d.nspan
   -- static shared memory: the slice sums, the attention and its warps'
   -- parts, the pooled sums, the statistics' warp sums
   local shared = 4 * ((t.ks > 1 and t.ks * t.nc * t.np * t.tx or 0) + (d.prologue and 3 * nspan * t.nc + 2 * t.threads // 32 or 0)

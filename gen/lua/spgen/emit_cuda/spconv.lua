@@ -78,16 +78,15 @@ local function attention(w, d, first)
   w.close()
 end
 
--- Emits the layer; returns { text, launch = fn(ptrs) }.
-function M.emit(k, ctx)
+-- The layer's output pass for direct.lua, tiled.
+function M.describe(k, ctx)
   local a, node = k.node.attrs, k.node
   local P, fn = common.names(k, ctx)
   local c, r, co, g = a.cin, a.r, a.out, a.groups
   local rg, cg = r // g, co // g
-  local h, wd, ho, wo = k.in_shape[2], k.in_shape[3], node.shape[2], node.shape[3]
-  local sst = r * 9 + c
   local d = {
-    P = P, threads = ctx.threads, stats = ctx.stats, fn = fn .. "_out", layer_fn = fn, k = k, n = ctx.batch, h = h, w = wd, co = co, ho = ho, wo = wo,
+    P = P, threads = ctx.threads, fn = fn .. "_out", layer_fn = fn, k = k, n = ctx.batch,
+    h = k.in_shape[2], w = k.in_shape[3], co = co, ho = node.shape[2], wo = node.shape[3],
     k_size = 3, s = a.stride, pad = 1, cg = cg, grp_size = P .. "_CG", uses_grp = true, post = k.bn ~= nil,
     red = rg * 9 + (r - rg) + (c - r), accs = { "a3", "a1" },
     -- GWC with the PWC merged into its taps over the group's channels; the
@@ -104,16 +103,25 @@ function M.emit(k, ctx)
     bias = function(ch) return string.format("sbe[sn][%d]", ch) end,
   }
   d.prologue = function(w, first) attention(w, d, first) end
-  local nb, own_stats = stats.reader(ctx.stats, k)
+  return direct.layout(d)
+end
+
+-- Emits the layer described in ctx.direct (with its statistics' place,
+-- stats.plan); returns { text, launch, tile }.
+function M.emit(k, ctx)
+  local a, node, d = k.node.attrs, k.node, ctx.direct[k.index]
+  local P, fn, c, r = d.P, d.layer_fn, a.cin, a.r
+  local h, wd, ho, wo = d.h, d.w, d.ho, d.wo
+  local own_stats = d.own_stats
   local w = common.new_writer()
   local out = direct.emit(w, d)
   local stn = stats.kernel_threads(h, wd)
   local list = {
     { "N", ctx.batch }, { "C", c }, { "R", r }, { "H", h }, { "W", wd }, { "S", a.stride }, { "PAD", 1 },
-    { "CO", co }, { "HO", ho }, { "WO", wo }, { "RG", rg }, { "CG", cg },
-    { "SST", sst, "statistics floats per partial" },
-    { "NB", nb, own_stats and "statistics partials per sample" or
-      string.format("statistics partials per sample, summed by layer %d's store", ctx.stats.fused[k.index].writer) },
+    { "CO", a.out }, { "HO", ho }, { "WO", wo }, { "RG", r // a.groups }, { "CG", d.cg },
+    { "SST", r * 9 + c, "statistics floats per partial" },
+    { "NB", d.nb, own_stats and "statistics partials per sample" or
+      string.format("statistics partials per sample, summed by layer %d's store", d.stats_writer) },
   }
   if own_stats then list[#list + 1] = { "STN", stn, "threads of the statistics kernel" } end
   for _, m in ipairs(out.macros) do list[#list + 1] = m end

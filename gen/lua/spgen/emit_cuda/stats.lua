@@ -57,9 +57,34 @@ local function put(w, r, ch, i)
   w.line("    st[%s * 9 + %s] = v;", ch, i)
 end
 
--- The network's statistics state: which kernel may sum whose statistics
--- (none unless in_store: spgen --cuda-stats kernel).
-function M.new(kernels, batch, in_store)
+-- What the store of writer kernel k (described by d, after direct.layout)
+-- sums for SPConv reader: { P, index, nb, l (the reader's layout), rows,
+-- cols }, or nil when its blocks straddle samples or would leave too many
+-- partials.
+local function sums(k, d, reader, batch)
+  local t = d.t
+  if k.gap or not (batch == 1 or d.howo % (t.tx * t.np) == 0) then return nil end
+  local nb = d.npb // batch
+  assert(nb * batch == d.npb, "statistics partials")
+  if nb > M.MAX_PARTIALS then return nil end
+  local l = layout(reader)
+  assert(l.h * l.w == d.howo, "statistics of another shape")
+  local f = { P = "L" .. reader.index, index = reader.index, nb = nb, l = l, rows = {}, cols = {} }
+  for kt = 0, 2 do
+    f.rows[kt] = reads(l.s, kt, l.ho, l.h, "oy")
+    f.cols[kt] = {}
+    for p = 0, t.np - 1 do f.cols[kt][p] = reads(l.s, kt, l.wo, l.w, "ox", p) end
+  end
+  return f
+end
+
+-- Where each SPConv's statistics are summed, given the direct convolutions'
+-- descriptions (kernel index -> d, after direct.layout): sets d.sums on
+-- each writer that sums them in its store (in_store: not spgen --cuda-stats
+-- kernel) and d.nb, d.own_stats, d.stats_writer on each SPConv. Returns the
+-- buffers to place (M.place): one per SPConv, live from the kernel that
+-- writes it to the SPConv.
+function M.plan(kernels, descs, batch, in_store)
   local writer, readers = {}, {}
   for _, k in ipairs(kernels) do
     writer[k.output] = k
@@ -69,37 +94,19 @@ function M.new(kernels, batch, in_store)
       readers[t][#readers[t] + 1] = k
     end
   end
-  local wanted = {} -- writer's index -> the SPConv whose statistics it may sum
+  local buffers = {}
   for _, k in ipairs(kernels) do
-    local r = readers[k.output]
-    if in_store and r and #r == 1 and (k.kind == "conv2d" or k.kind == "spconv") and not k.gap then
-      wanted[k.index] = r[1]
+    if k.kind == "spconv" then
+      local d, w = descs[k.index], writer[k.inputs[1]]
+      local f = in_store and w and #readers[k.inputs[1]] == 1 and descs[w.index] and
+        sums(w, descs[w.index], k, batch) or nil
+      if f then descs[w.index].sums = f end
+      d.nb, d.own_stats, d.stats_writer = f and f.nb or 1, f == nil, f and w.index
+      buffers[#buffers + 1] = { bytes = 4 * batch * d.nb * layout(k).sst, first = f and w.index or k.index,
+                                last = k.index, index = #buffers + 1, reader = k.index }
     end
   end
-  return { batch = batch, wanted = wanted, fused = {}, buffers = {} }
-end
-
--- For direct.emit, after tiling kernel k (npb pixel blocks of tx * np
--- pixels over howo pixels per sample): the SPConv whose statistics its
--- store sums, as { P, nb, l (its layout), rows, cols }, or nil.
-function M.writer(state, k, t, howo, npb)
-  local reader = state.wanted[k.index]
-  if not reader then return nil end
-  local n = state.batch
-  if not (n == 1 or howo % (t.tx * t.np) == 0) then return nil end
-  local nb = npb // n
-  assert(nb * n == npb, "statistics partials")
-  if nb > M.MAX_PARTIALS then return nil end
-  local l = layout(reader)
-  assert(l.h * l.w == howo, "statistics of another shape")
-  state.fused[reader.index] = { nb = nb, writer = k.index }
-  local f = { P = "L" .. reader.index, index = reader.index, nb = nb, l = l, rows = {}, cols = {} }
-  for kt = 0, 2 do
-    f.rows[kt] = reads(l.s, kt, l.ho, l.h, "oy")
-    f.cols[kt] = {}
-    for p = 0, t.np - 1 do f.cols[kt][p] = reads(l.s, kt, l.wo, l.w, "ox", p) end
-  end
-  return f
+  return buffers
 end
 
 -- The sums a thread keeps per channel c of its tile: u<c> over its stored
@@ -175,25 +182,14 @@ function M.macros(f)
   }
 end
 
--- For the SPConv k: the partials per sample its attention adds, and whether
--- it needs the statistics kernel (no writer sums them). Registers its buffer.
-function M.reader(state, k)
-  local f = state.fused[k.index]
-  local nb, l = f and f.nb or 1, layout(k)
-  local b = { bytes = 4 * state.batch * nb * l.sst, first = f and f.writer or k.index, last = k.index,
-              index = #state.buffers + 1, reader = k.index }
-  state.buffers[#state.buffers + 1] = b
-  return nb, f == nil
-end
-
--- After all layers: places the buffers; returns their bytes and the macros
--- naming each (before the kernels, which use them as the writers' and
--- readers' L<reader>_STATS).
-function M.place(state, symbol)
-  if #state.buffers == 0 then return 0, "" end
-  local bytes = plan.place(state.buffers)
+-- Places the buffers of M.plan; returns their bytes and the macros naming
+-- each (before the kernels, which use them as the writers' and readers'
+-- L<reader>_STATS).
+function M.place(buffers, symbol)
+  if #buffers == 0 then return 0, "" end
+  local bytes = plan.place(buffers)
   local t = { "/* SPConv input statistics: one buffer per SPConv, live from the layer that sums them to the SPConv */" }
-  for _, b in ipairs(state.buffers) do
+  for _, b in ipairs(buffers) do
     local from = b.first == b.reader and "its statistics kernel" or "layer " .. b.first
     t[#t + 1] = string.format("#define L%d_STATS (%s + %d) /* %d floats, from %s */", b.reader, symbol, b.offset // 4,
       b.bytes // 4, from)
