@@ -90,16 +90,20 @@ end
 
 function M.ceil_div(a, b) return (a + b - 1) // b end
 
--- The literal condition under which window row (or column) tap t of every
--- output o in `outs` reads inside [0, n_in): "" when it always does, so the
--- test is dropped; otherwise the run-time test of `var` (the input index of
--- the tap, for this thread's output).
+-- The literal condition under which window row (or column) tap t of the
+-- outputs o in `outs` reads inside [0, n_in): "" when all of them do, so the
+-- test is dropped; false when none does (the tap only reads padding: no
+-- code); otherwise the run-time test of `var` (the input index of the tap,
+-- for this thread's output).
 function M.inside(outs, s, pad, t, n_in, var)
+  local ins = 0
   for _, o in ipairs(outs) do
     local i = s * o + t - pad
-    if i < 0 or i >= n_in then return string.format("(unsigned)(%s) < %du", var, n_in) end
+    if i >= 0 and i < n_in then ins = ins + 1 end
   end
-  return ""
+  if ins == #outs then return "" end
+  if ins == 0 then return false end
+  return string.format("(unsigned)(%s) < %du", var, n_in)
 end
 
 -- Outputs 0, step, 2*step, ... below n: the first outputs of the pixel groups.
@@ -109,10 +113,14 @@ function M.range(n, step)
   return t
 end
 
--- "a && b" of the non-empty conditions, "" when none.
+-- "a && b" of the non-empty conditions, "" when none, false when one is
+-- false (never).
 function M.all(...)
   local t = {}
-  for _, c in ipairs({ ... }) do if c ~= "" then t[#t + 1] = c end end
+  for _, c in ipairs({ ... }) do
+    if c == false then return false end
+    if c ~= "" then t[#t + 1] = c end
+  end
   return table.concat(t, " && ")
 end
 

@@ -18,12 +18,20 @@ local stats = require("spgen.emit_cuda.stats")
 
 local M = {}
 
-local function fmas(w, acc, nc, np, xname)
+-- The multiply-adds of NC channels x the pixels in `ps`, pixel p reading
+-- xname(p).
+local function fmas(w, acc, nc, ps, xname)
   local t = {}
   for c = 0, nc - 1 do
-    for p = 0, np - 1 do t[#t + 1] = string.format("%s_%d_%d += w%d * %s;", acc, c, p, c, xname(p)) end
+    for _, p in ipairs(ps) do t[#t + 1] = string.format("%s_%d_%d += w%d * %s;", acc, c, p, c, xname(p)) end
   end
   w.line(table.concat(t, " "))
+end
+
+local function all_pixels(np)
+  local ps = {}
+  for p = 0, np - 1 do ps[#ps + 1] = p end
+  return ps
 end
 
 -- The slice loop header over `count` input channels.
@@ -35,6 +43,7 @@ end
 -- A KxK window over `count` input channels from `base`: for each kernel row,
 -- the S*(NP-1)+K inputs that the NP pixels' taps read, loaded once (zero
 -- outside the input: the padding), then K taps x NC channels x NP pixels.
+-- Rows, inputs and taps that only ever read padding have no code.
 local function window_part(w, d, part)
   local P, t, k, s = d.P, d.t, d.k_size, d.s
   local span = s * (t.np - 1) + k
@@ -42,25 +51,35 @@ local function window_part(w, d, part)
   w.line("const float *xc = xn + (%s + j) * (%s_H * %s_W);", part.base, P, P)
   w.line("const float *wc = %s + c0 * %d + j * %d;", part.w, part.wstride, k * k)
   for ky = 0, k - 1 do
-    w.open("{ /* kernel row %d */", ky)
-    w.line("const int o = (iy + %d) * %s_W + ix;", ky, P)
-    for i = 0, span - 1 do
-      local cond = common.all(d.row_ok[ky], d.col_ok[i])
-      local load = string.format("__ldg(xc + o + %d)", i)
-      if cond == "" then w.line("const float x%d = %s;", i, load)
-      else w.line("const float x%d = %s ? %s : 0.0f;", i, cond, load) end
-    end
-    for kx = 0, k - 1 do
-      local ws = {}
-      for c = 0, t.nc - 1 do
-        ws[#ws + 1] = string.format("w%d = __ldg(wc + %d)", c, c * part.wstride + ky * k + kx)
+    if d.row_ok[ky] ~= false then
+      w.open("{ /* kernel row %d */", ky)
+      w.line("const int o = (iy + %d) * %s_W + ix;", ky, P)
+      local zero = {}
+      for i = 0, span - 1 do
+        local cond = common.all(d.row_ok[ky], d.col_ok[i])
+        local load = string.format("__ldg(xc + o + %d)", i)
+        if cond == "" then w.line("const float x%d = %s;", i, load)
+        elseif cond then w.line("const float x%d = %s ? %s : 0.0f;", i, cond, load)
+        else zero[i] = true end
       end
-      w.open("{")
-      w.line("const float %s;", table.concat(ws, ", "))
-      fmas(w, part.acc, t.nc, t.np, function(p) return "x" .. (s * p + kx) end)
+      for kx = 0, k - 1 do
+        local ps = {}
+        for p = 0, t.np - 1 do
+          if not zero[s * p + kx] then ps[#ps + 1] = p end
+        end
+        if #ps > 0 then
+          local ws = {}
+          for c = 0, t.nc - 1 do
+            ws[#ws + 1] = string.format("w%d = __ldg(wc + %d)", c, c * part.wstride + ky * k + kx)
+          end
+          w.open("{")
+          w.line("const float %s;", table.concat(ws, ", "))
+          fmas(w, part.acc, t.nc, ps, function(p) return "x" .. (s * p + kx) end)
+          w.close()
+        end
+      end
       w.close()
     end
-    w.close()
   end
   w.close()
 end
@@ -85,7 +104,7 @@ local function point_part(w, d, part)
   for c = 0, t.nc - 1 do ws[#ws + 1] = string.format("w%d = __ldg(wc + %d)", c, c * part.wstride) end
   w.line("const float %s;", table.concat(xs, ", "))
   w.line("const float %s;", table.concat(ws, ", "))
-  fmas(w, part.acc, t.nc, t.np, function(p) return "x" .. p end)
+  fmas(w, part.acc, t.nc, all_pixels(t.np), function(p) return "x" .. p end)
   w.close()
 end
 

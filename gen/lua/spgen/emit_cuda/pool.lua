@@ -1,5 +1,6 @@
 -- CUDA for maxpool and avgpool: one thread per output, the window written
--- out, a tap's bounds test dropped where every output reads inside (PyTorch
+-- out, a tap's bounds test dropped where every output reads inside and the
+-- tap dropped where none does (PyTorch
 -- semantics as in the C backend: max ignores padding, avg divides by k*k).
 local common = require("spgen.emit_cuda.common")
 
@@ -22,7 +23,7 @@ function M.emit(k, ctx)
       local tap = string.format("__ldg(xc + (iy + %d) * %s_W + ix + %d)", ky, P, kx)
       local op = max and string.format("{ const float t = %s; v = t > v ? t : v; }", tap) or string.format("v += %s;", tap)
       local cond = common.all(rok, cok)
-      if cond == "" then w.line("%s", op) else w.line("if (%s) %s", cond, op) end
+      if cond == "" then w.line("%s", op) elseif cond then w.line("if (%s) %s", cond, op) end
     end
   end
   w.line("y[i] = %s;", max and "v" or string.format("v * (1.0f / %d.0f)", a.k * a.k))
