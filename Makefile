@@ -27,7 +27,8 @@ build/spgen: $(HOST_SRC) $(HOST_HDR) build/embedded.c | build/.deps
 	$(CC) $(CFLAGS) $(LUA_CFLAGS) -Igen -o $@ $(HOST_SRC) build/embedded.c $(LUA_LIBS) -lm
 
 # For the GPU lease (tests/gpu_check.sh), whose machine has no Lua library:
-# the generator with Lua linked in. `make gpu-carry` here, then carry build/.
+# the generator with Lua linked in. `make gpu-carry` here, then carry the
+# three files it builds (all of build/ is over a gigabyte).
 LUA_STATIC = $(firstword $(wildcard /usr/lib/*/liblua5.4.a /usr/lib/liblua5.4.a))
 build/spgen-static: $(HOST_SRC) $(HOST_HDR) build/embedded.c | build/.deps
 	$(CC) $(CFLAGS) $(LUA_CFLAGS) -Igen -o $@ $(HOST_SRC) build/embedded.c $(or $(LUA_STATIC),$(LUA_LIBS)) -lm

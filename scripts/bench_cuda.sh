@@ -28,12 +28,17 @@ results=$work/spgen.txt
 : >"$results"
 : >"$work/variants.txt"
 echo "GPU: $(nvidia-smi -L | head -1); nvcc: $($NVCC --version | tail -1); NVCCFLAGS: $FLAGS"
+# build_bench DIR NET: the library of NET generated in DIR, and DIR/bench,
+# bench/bench_cuda.cu's whole-network timer linked with it
+build_bench() {
+  make -s -C "$1" "lib$2_cuda.a" NVCC="$NVCC" NVCCFLAGS="$FLAGS"
+  $NVCC $FLAGS -I"$1" -DNET=$2 -DUNET="$(echo "$2" | tr a-z A-Z)" -o "$1/bench" bench/bench_cuda.cu "$1/lib$2_cuda.a"
+}
 for net in sp_resnet18_cifar resnet18_cifar; do
   for batch in 1 256; do
     d=$work/${net}_b$batch N=$(echo "$net" | tr a-z A-Z)
     "$SPGEN" specs/$net.lua --target cuda --batch $batch -o "$d" >/dev/null
-    make -s -C "$d" "lib${net}_cuda.a" NVCC="$NVCC" NVCCFLAGS="$FLAGS"
-    $NVCC $FLAGS -I"$d" -DNET=$net -DUNET=$N -o "$d/bench" bench/bench_cuda.cu "$d/lib${net}_cuda.a"
+    build_bench "$d" $net
     "$d/bench" | tee -a "$results"
     if [ $batch = 1 ]; then
       # per layer: the same kernels launched one by one, an event between layers
@@ -53,11 +58,12 @@ for v in stats_kernel ptxas_occupancy; do
   [ $v = stats_kernel ] && args=(--cuda-stats kernel)
   "$SPGEN" specs/sp_resnet18_cifar.lua --target cuda --batch 1 "${args[@]}" -o "$d" >/dev/null
   if [ $v = ptxas_occupancy ]; then
+    # a variant that quietly stayed the default would time nothing new
+    grep -q '_MINB)' "$d/sp_resnet18_cifar.cu" || { echo "bench_cuda: no launch bounds with MINB to drop" >&2; exit 1; }
     sed -i -E 's/__launch_bounds__\((L[0-9]+_NT), L[0-9]+_MINB\)/__launch_bounds__(\1)/' "$d/sp_resnet18_cifar.cu"
+    if grep -q '_MINB)' "$d/sp_resnet18_cifar.cu"; then echo "bench_cuda: MINB left in the launch bounds" >&2; exit 1; fi
   fi
-  make -s -C "$d" libsp_resnet18_cifar_cuda.a NVCC="$NVCC" NVCCFLAGS="$FLAGS"
-  $NVCC $FLAGS -I"$d" -DNET=sp_resnet18_cifar -DUNET=SP_RESNET18_CIFAR -o "$d/bench" bench/bench_cuda.cu \
-    "$d/libsp_resnet18_cifar_cuda.a"
+  build_bench "$d" sp_resnet18_cifar
   "$d/bench" | sed "s/^spgen /spgen ($v) /" | tee -a "$work/variants.txt"
 done
 if [ "${BENCH_TORCH:-1}" = 0 ]; then echo "PyTorch: skipped (BENCH_TORCH=0)"; exit 0; fi

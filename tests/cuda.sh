@@ -34,9 +34,8 @@ fi
 NVCC_TEST_FLAGS="-O3 -std=c++17 $CUDA_TEST_ARCH -Werror all-warnings $spill_check -Xcompiler -Wall,-Wextra,-Werror"
 # the emulator, once for all cases (with and without sanitizers)
 EMU_OBJ_DIR=$work
-san=$SAN_CFLAGS
 g++ -std=c++17 -O1 -g -Itests/cudaemu/include -c -o "$work/cudaemu.o" tests/cudaemu/emu.cpp &&
-  g++ -std=c++17 -O1 -g $san -Itests/cudaemu/include -c -o "$work/cudaemu_san.o" tests/cudaemu/emu.cpp ||
+  g++ -std=c++17 -O1 -g $SAN_CFLAGS -Itests/cudaemu/include -c -o "$work/cudaemu_san.o" tests/cudaemu/emu.cpp ||
   { fail cuda/emulator "tests/cudaemu/emu.cpp does not build"; exit 0; }
 export NVCC NVCC_TEST_FLAGS HAVE_GPU EMU_OBJ_DIR
 echo "nvcc: ${NVCC:-none}; GPU: $([ "$HAVE_GPU" = 1 ] && nvidia-smi -L | head -1 || echo none)"

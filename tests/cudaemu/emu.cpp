@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <numeric>
 #include <vector>
 
 #include "cuda_runtime.h"
@@ -283,16 +284,6 @@ static cudaError_t fail(cudaError_t e)
     return e;
 }
 
-static unsigned long long gcd(unsigned long long a, unsigned long long b)
-{
-    while (b) {
-        unsigned long long t = a % b;
-        a = b;
-        b = t;
-    }
-    return a;
-}
-
 static void execute(const Launch &l)
 {
     unsigned threads = l.block.x * l.block.y * l.block.z;
@@ -309,7 +300,7 @@ static void execute(const Launch &l)
     state ^= state >> 29;
     start = state % n;
     step = (state >> 17) % n | 1;
-    while (gcd(step, n) != 1)
+    while (std::gcd(step, n) != 1)
         step += 2;
     for (unsigned long long i = 0; i < n; i++) {
         unsigned long long b = (i * step + start) % n;

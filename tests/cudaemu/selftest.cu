@@ -78,7 +78,7 @@ int main(int argc, char **argv)
 {
     static const char *modes[] = {"ok", "diverge", "exited", "oob", "config", "barriers", "order", "race", "unwritten"};
     int mode = -1;
-    for (int i = 0; i < 9; i++)
+    for (int i = 0; i < (int)(sizeof modes / sizeof *modes); i++)
         if (argc > 1 && strcmp(argv[1], modes[i]) == 0)
             mode = i;
     if (mode < 0)

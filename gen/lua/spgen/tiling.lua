@@ -142,11 +142,11 @@ function M.point(s)
 end
 
 -- k.vt = { g, np, nc, tapsets } for each kernel the vector path takes.
-function M.run(g, kernels, simd)
+function M.run(kernels, simd)
   for _, k in ipairs(kernels) do
     local a = k.node.attrs
     if simd > 0 and (k.kind == "spconv" or k.kind == "conv2d") and a.stride <= 2 then
-      local ins, outs = g.nodes[k.inputs[1]].shape, k.node.shape
+      local ins, outs = k.in_shape, k.node.shape
       local cg = a.out // a.groups
       local tapsets = k.kind == "spconv" and { M.window(3, 1, a.stride), M.point(a.stride) }
         or { M.window(a.k, a.pad, a.stride) }

@@ -86,6 +86,7 @@ function M.describe(k, ctx)
   local rg, cg = r // g, co // g
   local d = {
     P = P, threads = ctx.threads, fn = fn .. "_out", layer_fn = fn, k = k, n = ctx.batch,
+    r = r, sst = r * 9 + c, -- the statistics: representative channels, floats per partial
     h = k.in_shape[2], w = k.in_shape[3], co = co, ho = node.shape[2], wo = node.shape[3],
     k_size = 3, s = a.stride, pad = 1, cg = cg, grp_size = P .. "_CG", uses_grp = true, post = k.bn ~= nil,
     red = rg * 9 + (r - rg) + (c - r), accs = { "a3", "a1" },
@@ -115,11 +116,11 @@ function M.emit(k, ctx)
   local own_stats = d.own_stats
   local w = common.new_writer()
   local out = direct.emit(w, d)
-  local stn = stats.kernel_threads(h, wd)
+  local stn = own_stats and stats.kernel_threads(h, wd)
   local list = {
     { "N", ctx.batch }, { "C", c }, { "R", r }, { "H", h }, { "W", wd }, { "S", a.stride }, { "PAD", 1 },
     { "CO", a.out }, { "HO", ho }, { "WO", wo }, { "RG", r // a.groups }, { "CG", d.cg },
-    { "SST", r * 9 + c, "statistics floats per partial" },
+    { "SST", d.sst, "statistics floats per partial" },
     { "NB", d.nb, own_stats and "statistics partials per sample" or
       string.format("statistics partials per sample, summed by layer %d's store", d.stats_writer) },
   }

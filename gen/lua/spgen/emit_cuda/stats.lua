@@ -23,14 +23,6 @@ M.STATS_THREADS = 256
 -- this many per sample, the statistics kernel's one read of the map is cheaper
 M.MAX_PARTIALS = 8
 
--- The statistics an SPConv kernel k needs: its input's shape and the part
--- of it each 3x3 tap reads.
-local function layout(k)
-  local a = k.node.attrs
-  return { r = a.r, c = a.cin, s = a.stride, h = k.in_shape[2], w = k.in_shape[3],
-           ho = k.node.shape[2], wo = k.node.shape[3], sst = a.r * 9 + a.cin }
-end
-
 -- Kernel row (or column) t reads input row i for some output o < n_out iff
 -- i = s * o + t - 1: the literal test of i = var + at, or "true" when every
 -- row is.
@@ -58,16 +50,15 @@ local function put(w, r, ch, i)
 end
 
 -- What the store of writer kernel k (described by d, after direct.layout)
--- sums for SPConv reader: { P, index, nb, l (the reader's layout), rows,
--- cols }, or nil when its blocks straddle samples or would leave too many
--- partials.
-local function sums(k, d, reader, batch)
+-- sums for SPConv reader (described by l: r, sst, s, h, w, ho, wo):
+-- { P, index, nb, l, rows, cols }, or nil when its blocks straddle samples
+-- or would leave too many partials.
+local function sums(k, d, reader, l, batch)
   local t = d.t
   if k.gap or not (batch == 1 or d.howo % (t.tx * t.np) == 0) then return nil end
   local nb = d.npb // batch
   assert(nb * batch == d.npb, "statistics partials")
   if nb > M.MAX_PARTIALS then return nil end
-  local l = layout(reader)
   assert(l.h * l.w == d.howo, "statistics of another shape")
   local f = { P = "L" .. reader.index, index = reader.index, nb = nb, l = l, rows = {}, cols = {} }
   for kt = 0, 2 do
@@ -99,10 +90,10 @@ function M.plan(kernels, descs, batch, in_store)
     if k.kind == "spconv" then
       local d, w = descs[k.index], writer[k.inputs[1]]
       local f = in_store and w and #readers[k.inputs[1]] == 1 and descs[w.index] and
-        sums(w, descs[w.index], k, batch) or nil
+        sums(w, descs[w.index], k, d, batch) or nil
       if f then descs[w.index].sums = f end
       d.nb, d.own_stats, d.stats_writer = f and f.nb or 1, f == nil, f and w.index
-      buffers[#buffers + 1] = { bytes = 4 * batch * d.nb * layout(k).sst, first = f and w.index or k.index,
+      buffers[#buffers + 1] = { bytes = 4 * batch * d.nb * d.sst, first = f and w.index or k.index,
                                 last = k.index, index = #buffers + 1, reader = k.index }
     end
   end
