@@ -1,10 +1,12 @@
 """The PyTorch side of `make bench-cuda` (scripts/bench_cuda.sh runs it after
-spgen's own timings): PyTorch eager, one CUDA graph replay and torch.compile
-(mode "reduce-overhead") on sp_resnet18_cifar and resnet18_cifar at batch 1
-and 256, fp32 with TF32 off, the models of tests/golden/models.py (the ones
-the zoo specs match); then the cuDNN vanilla 3x3 conv of each SPConv layer's
-shape at batch 1 beside spgen's time for that layer. Prints markdown tables
-with the ratios to spgen.
+spgen's own timings): first the cuDNN vanilla 3x3 conv of each SPConv
+layer's shape at batch 1 beside spgen's time for that layer; then PyTorch
+eager and one CUDA graph replay on sp_resnet18_cifar and resnet18_cifar at
+batch 1 and 256; then torch.compile (mode "reduce-overhead", static shapes)
+on the same, the slow part, after which the whole-network table is printed
+again, complete. fp32 with TF32 off, the models of tests/golden/models.py
+(the ones the zoo specs match). Prints markdown tables with the ratios to
+spgen.
 
     python3 bench/bench_torch.py [--spgen-only] WORK
 
@@ -89,55 +91,7 @@ def ratio(a, b):
     return "-" if a is None or b is None else "%.2f" % (a / b)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("work")
-    ap.add_argument("--spgen-only", action="store_true", help="print spgen's figures only (no torch)")
-    a = ap.parse_args()
-    whole, layers, labels = read_spgen(a.work)
-    torch_ms, vanilla = {}, {}
-    if not a.spgen_only:
-        import torch
-        sys.path.insert(0, os.path.join(ROOT, "tests", "golden"))
-        import models
-        models.setup_torch()
-        torch.use_deterministic_algorithms(False)
-        torch.backends.cudnn.benchmark = True
-        torch.set_float32_matmul_precision("highest")
-        print("PyTorch %s, %s; TF32 off" % (torch.__version__, torch.cuda.get_device_name()))
-        compile_on = os.environ.get("BENCH_COMPILE", "1") != "0"
-        for net in NETS:
-            model = models.randomize(getattr(models, net)(classes=10), 1).cuda().eval()
-            for batch in BATCHES:
-                x = torch.randn(batch, 3, 32, 32, device="cuda")
-                row = {}
-                with torch.no_grad():
-                    row["eager"] = median_ms(torch, lambda: model(x))
-                    row["graph"] = median_ms(torch, graphed(torch, lambda: model(x)))
-                    if compile_on:
-                        try:
-                            cm = torch.compile(model, mode="reduce-overhead")
-                            row["compile"] = median_ms(torch, lambda: cm(x))
-                        except Exception as e:  # no triton, no compiler: say so, go on
-                            print("torch.compile %s batch %d: failed: %s" % (net, batch, str(e).splitlines()[0]))
-                torch_ms[(net, batch)] = row
-                print("torch %s batch %d: %s" % (net, batch, ", ".join("%s %.4f ms" % kv for kv in row.items())))
-                sys.stdout.flush()
-        # the vanilla 3x3 conv of each SPConv layer's shape, batch 1, cuDNN
-        model = models.randomize(models.sp_resnet18_cifar(classes=10), 1).cuda().eval()
-        shapes = {}
-        hooks = [m.register_forward_hook(lambda m, i, o, n=n: shapes.__setitem__(n, (i[0].shape, m.outplanes, m.stride)))
-                 for n, m in model.named_modules() if isinstance(m, models.SPConv_3x3)]
-        with torch.no_grad():
-            model(torch.randn(1, 3, 32, 32, device="cuda"))
-        for h in hooks:
-            h.remove()
-        with torch.no_grad():
-            for name, (ishape, cout, stride) in shapes.items():
-                conv = torch.nn.Conv2d(ishape[1], cout, 3, stride, 1, bias=False).cuda().eval()
-                x = torch.randn(*ishape, device="cuda")
-                vanilla[name] = median_ms(torch, graphed(torch, lambda: conv(x)))
-
+def print_whole(whole, torch_ms):
     print()
     print("| network | batch | spgen ms | eager ms | CUDA graph ms | torch.compile ms | eager/spgen | graph/spgen | compile/spgen |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -148,18 +102,92 @@ def main():
             print("| %s | %d | %s | %s | %s | %s | %s | %s | %s |" % (
                 net, batch, fmt(s), fmt(t.get("eager")), fmt(t.get("graph")), fmt(t.get("compile")),
                 ratio(t.get("eager"), s), ratio(t.get("graph"), s), ratio(t.get("compile"), s)))
+    sys.stdout.flush()
+
+
+def print_layers(layers, labels, vanilla):
     sp = [(i, name) for i, (op, name) in sorted(labels.get("sp_resnet18_cifar", {}).items()) if op == "spconv"]
-    if sp:
-        print()
-        print("sp_resnet18_cifar, batch 1, per SPConv layer (spgen: its kernels launched one by one, events between"
-              " layers; where the layer before sums this layer's input statistics in its store, that time is the"
-              " layer before's; cuDNN: the vanilla 3x3 conv of the same shape, replayed from a CUDA graph)")
-        print()
-        print("| layer | spgen ms | cuDNN vanilla 3x3 ms | vanilla/spgen |")
-        print("| --- | ---: | ---: | ---: |")
-        for i, name in sp:
-            s = layers.get("sp_resnet18_cifar", {}).get(i)
-            print("| %d %s | %s | %s | %s |" % (i, name, fmt(s), fmt(vanilla.get(name)), ratio(vanilla.get(name), s)))
+    if not sp:
+        return
+    print()
+    print("sp_resnet18_cifar, batch 1, per SPConv layer (spgen: its kernels launched one by one, events between"
+          " layers; where the layer before sums this layer's input statistics in its store, that time is the"
+          " layer before's; cuDNN: the vanilla 3x3 conv of the same shape, replayed from a CUDA graph)")
+    print()
+    print("| layer | spgen ms | cuDNN vanilla 3x3 ms | vanilla/spgen |")
+    print("| --- | ---: | ---: | ---: |")
+    for i, name in sp:
+        s = layers.get("sp_resnet18_cifar", {}).get(i)
+        print("| %d %s | %s | %s | %s |" % (i, name, fmt(s), fmt(vanilla.get(name)), ratio(vanilla.get(name), s)))
+    sys.stdout.flush()
+
+
+def time_vanilla(torch, models):
+    """{SPConv layer name: ms of cuDNN's vanilla 3x3 conv of its shape}, batch 1"""
+    model = models.randomize(models.sp_resnet18_cifar(classes=10), 1).cuda().eval()
+    shapes = {}
+    hooks = [m.register_forward_hook(lambda m, i, o, n=n: shapes.__setitem__(n, (i[0].shape, m.outplanes, m.stride)))
+             for n, m in model.named_modules() if isinstance(m, models.SPConv_3x3)]
+    with torch.no_grad():
+        model(torch.randn(1, 3, 32, 32, device="cuda"))
+    for h in hooks:
+        h.remove()
+    vanilla = {}
+    with torch.no_grad():
+        for name, (ishape, cout, stride) in shapes.items():
+            conv = torch.nn.Conv2d(ishape[1], cout, 3, stride, 1, bias=False).cuda().eval()
+            x = torch.randn(*ishape, device="cuda")
+            vanilla[name] = median_ms(torch, graphed(torch, lambda: conv(x)))
+    return vanilla
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("work")
+    ap.add_argument("--spgen-only", action="store_true", help="print spgen's figures only (no torch)")
+    a = ap.parse_args()
+    whole, layers, labels = read_spgen(a.work)
+    if a.spgen_only:
+        print_whole(whole, {})
+        print_layers(layers, labels, {})
+        return
+    import torch
+    sys.path.insert(0, os.path.join(ROOT, "tests", "golden"))
+    import models
+    models.setup_torch()
+    torch.use_deterministic_algorithms(False)
+    torch.backends.cudnn.benchmark = True
+    torch.set_float32_matmul_precision("highest")
+    print("PyTorch %s, %s; TF32 off" % (torch.__version__, torch.cuda.get_device_name()))
+    # the quick figures first, printed before torch.compile's minutes of
+    # compiling, so that a run cut short still has them
+    print_layers(layers, labels, time_vanilla(torch, models))
+    nets = {net: models.randomize(getattr(models, net)(classes=10), 1).cuda().eval() for net in NETS}
+    inputs = {b: torch.randn(b, 3, 32, 32, device="cuda") for b in BATCHES}
+    torch_ms = {}
+    with torch.no_grad():
+        for net, model in nets.items():
+            for batch, x in inputs.items():
+                row = torch_ms[(net, batch)] = {}
+                row["eager"] = median_ms(torch, lambda: model(x))
+                row["graph"] = median_ms(torch, graphed(torch, lambda: model(x)))
+                print("torch %s batch %d: eager %.4f ms, graph %.4f ms" % (net, batch, row["eager"], row["graph"]))
+    print_whole(whole, torch_ms)
+    if os.environ.get("BENCH_COMPILE", "1") == "0":
+        return
+    with torch.no_grad():
+        for (net, batch), row in torch_ms.items():
+            try:
+                # static shapes: one compile per batch, not a dynamic-shape
+                # kernel for the second batch
+                cm = torch.compile(nets[net], mode="reduce-overhead", dynamic=False)
+                x = inputs[batch]
+                row["compile"] = median_ms(torch, lambda: cm(x))
+                print("torch.compile %s batch %d: %.4f ms" % (net, batch, row["compile"]))
+            except Exception as e:  # no triton, no compiler: say so, go on
+                print("torch.compile %s batch %d: failed: %s" % (net, batch, str(e).splitlines()[0]))
+            sys.stdout.flush()
+    print_whole(whole, torch_ms)
 
 
 if __name__ == "__main__":

@@ -5,8 +5,8 @@
 # PyTorch with CUDA imports, PyTorch eager, CUDA graph and torch.compile on
 # the same networks with the vanilla cuDNN 3x3 conv of each SPConv layer's
 # shape (bench/bench_torch.py), ending with a table of ratios. fp32, TF32 off.
-# Also sp_resnet18_cifar at batch 1 built the two other ways the generator
-# could choose and has not timed (variants.txt).
+# Also sp_resnet18_cifar built the other ways the generator could choose
+# (VARIANTS below, timed into variants.txt).
 # Without a GPU (nvidia-smi -L fails) or without nvcc it says so and exits 0.
 # Environment: NVCC, BENCH_ARCH (default -arch=native), BENCH_TORCH=0 to skip
 # PyTorch, BENCH_COMPILE=0 to skip torch.compile, BENCH_DIR (where the
@@ -28,44 +28,80 @@ results=$work/spgen.txt
 : >"$results"
 : >"$work/variants.txt"
 echo "GPU: $(nvidia-smi -L | head -1); nvcc: $($NVCC --version | tail -1); NVCCFLAGS: $FLAGS"
-# build_bench DIR NET: the library of NET generated in DIR, and DIR/bench,
-# bench/bench_cuda.cu's whole-network timer linked with it
+# build_bench DIR NET [NVCC FLAGS]: the library of NET generated in DIR, and
+# DIR/bench, bench/bench_cuda.cu's whole-network timer linked with it
 build_bench() {
-  make -s -C "$1" "lib$2_cuda.a" NVCC="$NVCC" NVCCFLAGS="$FLAGS"
+  make -s -C "$1" "lib$2_cuda.a" NVCC="$NVCC" NVCCFLAGS="$FLAGS ${3:-}"
   $NVCC $FLAGS -I"$1" -DNET=$2 -DUNET="$(echo "$2" | tr a-z A-Z)" -o "$1/bench" bench/bench_cuda.cu "$1/lib$2_cuda.a"
 }
+# build_layers DIR NET: DIR/bench_layers, the same kernels launched one by
+# one with an event between layers
+build_layers() {
+  local N
+  N=$(echo "$2" | tr a-z A-Z)
+  $NVCC $FLAGS -D${N}_CUDA_LAYER_TIMES -D${N}_CUDA_NO_GRAPH -c -o "$1/layers.o" "$1/$2.cu"
+  $NVCC $FLAGS -I"$1" -DLAYERS -DNET=$2 -DUNET=$N -o "$1/bench_layers" bench/bench_cuda.cu "$1/layers.o" \
+    "$1/$2_weights.o"
+}
+# The generator's choices no GPU has timed, each sp_resnet18_cifar built
+# another way (NAME BATCH [SPGEN ARGS]), timed against the default:
+#   stats_kernel     SPConv statistics in kernels of their own
+#   ptxas_occupancy  the launch bounds' blocks per SM dropped
+#   no_pdl           kernels that never overlap (-D..._CUDA_NO_PDL)
+#   threadsN         the tiling aiming at N threads per layer, not 32768
+VARIANTS="stats_kernel 1 --cuda-stats kernel
+ptxas_occupancy 1
+no_pdl 1
+threads65536 1 --cuda-threads 65536
+threads131072 1 --cuda-threads 131072
+threads262144 1 --cuda-threads 262144
+threads131072 256 --cuda-threads 131072"
+# variant NAME BATCH [SPGEN ARGS]: generates, edits and builds it
+variant() {
+  local v=$1 batch=$2 d=$work/sp_resnet18_cifar_b$2_$1 flags=
+  shift 2
+  "$SPGEN" specs/sp_resnet18_cifar.lua --target cuda --batch "$batch" "$@" -o "$d" >/dev/null
+  case $v in
+    ptxas_occupancy)
+      # a variant that quietly stayed the default would time nothing new
+      grep -q '_MINB)' "$d/sp_resnet18_cifar.cu" || { echo "bench_cuda: no launch bounds with MINB to drop" >&2; return 1; }
+      sed -i -E 's/__launch_bounds__\((L[0-9]+_NT), L[0-9]+_MINB\)/__launch_bounds__(\1)/' "$d/sp_resnet18_cifar.cu"
+      if grep -q '_MINB)' "$d/sp_resnet18_cifar.cu"; then echo "bench_cuda: MINB left in the launch bounds" >&2; return 1; fi ;;
+    no_pdl) flags=-DSP_RESNET18_CIFAR_CUDA_NO_PDL ;;
+  esac
+  build_bench "$d" sp_resnet18_cifar "$flags"
+}
+# everything builds at once (a core each), then runs one at a time
+pids=()
 for net in sp_resnet18_cifar resnet18_cifar; do
   for batch in 1 256; do
-    d=$work/${net}_b$batch N=$(echo "$net" | tr a-z A-Z)
+    d=$work/${net}_b$batch
     "$SPGEN" specs/$net.lua --target cuda --batch $batch -o "$d" >/dev/null
-    build_bench "$d" $net
-    "$d/bench" | tee -a "$results"
-    if [ $batch = 1 ]; then
-      # per layer: the same kernels launched one by one, an event between layers
-      $NVCC $FLAGS -D${N}_CUDA_LAYER_TIMES -D${N}_CUDA_NO_GRAPH -c -o "$d/layers.o" "$d/$net.cu"
-      $NVCC $FLAGS -I"$d" -DLAYERS -DNET=$net -DUNET=$N -o "$d/bench_layers" bench/bench_cuda.cu "$d/layers.o" \
-        "$d/${net}_weights.o"
-      "$d/bench_layers" | sed "s/^/$net /" >"$work/${net}_layers.txt"
-    fi
+    # (the layer timer links the weights object the library's build makes)
+    { build_bench "$d" $net && if [ $batch = 1 ]; then build_layers "$d" $net; fi; } &
+    pids+=($!)
   done
 done
-# the generator's two untimed choices, at batch 1, each against the default
-# above: SPConv statistics in kernels of their own (--cuda-stats kernel), and
-# ptxas's own occupancy (the launch bounds' blocks per SM dropped)
-for v in stats_kernel ptxas_occupancy; do
-  d=$work/sp_resnet18_cifar_b1_$v
-  args=()
-  [ $v = stats_kernel ] && args=(--cuda-stats kernel)
-  "$SPGEN" specs/sp_resnet18_cifar.lua --target cuda --batch 1 "${args[@]}" -o "$d" >/dev/null
-  if [ $v = ptxas_occupancy ]; then
-    # a variant that quietly stayed the default would time nothing new
-    grep -q '_MINB)' "$d/sp_resnet18_cifar.cu" || { echo "bench_cuda: no launch bounds with MINB to drop" >&2; exit 1; }
-    sed -i -E 's/__launch_bounds__\((L[0-9]+_NT), L[0-9]+_MINB\)/__launch_bounds__(\1)/' "$d/sp_resnet18_cifar.cu"
-    if grep -q '_MINB)' "$d/sp_resnet18_cifar.cu"; then echo "bench_cuda: MINB left in the launch bounds" >&2; exit 1; fi
-  fi
-  build_bench "$d" sp_resnet18_cifar
-  "$d/bench" | sed "s/^spgen /spgen ($v) /" | tee -a "$work/variants.txt"
+while read -r v; do
+  variant $v &
+  pids+=($!)
+done <<<"$VARIANTS"
+# the floor: as many empty kernels as sp_resnet18_cifar has at batch 1, as
+# many blocks as its 32x32 layers
+$NVCC $FLAGS -DKERNELS=21 -DBLOCKS=256 -o "$work/launch_floor" bench/launch_floor.cu &
+pids+=($!)
+for p in "${pids[@]}"; do wait "$p" || { echo "bench_cuda: a build failed" >&2; exit 1; }; done
+for net in sp_resnet18_cifar resnet18_cifar; do
+  for batch in 1 256; do
+    d=$work/${net}_b$batch
+    "$d/bench" | tee -a "$results"
+    if [ $batch = 1 ]; then "$d/bench_layers" | sed "s/^/$net /" >"$work/${net}_layers.txt"; fi
+  done
 done
+while read -r v batch _; do
+  "$work/sp_resnet18_cifar_b${batch}_$v/bench" | sed "s/^spgen /spgen ($v) /" | tee -a "$work/variants.txt"
+done <<<"$VARIANTS"
+"$work/launch_floor" | tee -a "$work/variants.txt"
 if [ "${BENCH_TORCH:-1}" = 0 ]; then echo "PyTorch: skipped (BENCH_TORCH=0)"; exit 0; fi
 if ! python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
   echo "PyTorch: skipped (python3 cannot import torch with CUDA)"

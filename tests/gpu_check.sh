@@ -1,27 +1,40 @@
 #!/usr/bin/env bash
 # The GPU checks in one run, for a session with a GPU lease (a few minutes of
-# device time): build spgen and the test tools, run tests/cuda.sh on the GPU
-# (each network's CUDA output against its C output, cuda/gpu/* cases), then
-# make bench-cuda; logs under $OUT (default ./gpu_out):
-#   env.log    nvidia-smi, nvcc, compilers, PyTorch
-#   build.log  make
-#   cuda.log   tests/cuda.sh (PASS/FAIL/SKIP lines)
-#   bench.log  scripts/bench_cuda.sh (the tables for the README)
-#   summary.txt  the counts and the bench tables
+# device time), most important first, each phase cut to what is left of
+# GPU_DEADLINE seconds (default 420; give the run tool's timeout_s 30 more):
+#   1. build the test tools                                   setup.log
+#   2. tests/cuda.sh on the GPU: each network's CUDA output
+#      against its C output (the cuda/gpu/* cases)             cuda.log
+#   3. spgen's side of make bench-cuda (BENCH_TORCH=0)        bench.log and
+#      the per-layer times                                    NET_layers.txt
+#   4. compute-sanitizer memcheck, racecheck, synccheck and
+#      initcheck on two networks' runners                     sanitize.log
+#   5. PyTorch's side (bench/bench_torch.py): cuDNN per layer,
+#      eager, CUDA graph, then torch.compile                  torch.log
+# with summary.txt (counts, tables); eight files, the most the run tool
+# brings back from $OUT (default ./gpu_out).
 # The device machine cannot reach the network and has no Lua library: run
 # `make gpu-carry` here first (the generator with Lua linked in) and carry
 # what it built, not all of build/ (over a gigabyte): the run tool's carry
 # ["build/spgen-static", "build/mknpy", "build/npycmp"]. CUDA_EMU=1 also
 # runs the CPU emulator cases (done on every machine anyway, so off by default
-# here); JOBS defaults to nproc. The logs and the bench's four .txt files
-# are the nine files the run tool brings back.
+# here); GPU_TORCH=0 leaves phase 5 out (its figures do not depend on
+# spgen); JOBS defaults to nproc.
 set -u
 cd "$(dirname "$0")/.."
 OUT=${OUT:-gpu_out}
 mkdir -p "$OUT"
-export PATH=$PATH:/usr/local/cuda/bin
+export PATH=$PATH:/usr/local/cuda/bin:/usr/local/cuda/compute-sanitizer PYTHONUNBUFFERED=1
 start=$(date +%s)
+deadline=${GPU_DEADLINE:-420}
 stamp() { echo "[$(($(date +%s) - start)) s] $*" | tee -a "$OUT/summary.txt"; }
+# budget CAP: seconds for the next phase, at most CAP, leaving the phases
+# after it RESERVE seconds (second argument, default 0)
+budget() {
+  local left=$((deadline - ($(date +%s) - start) - ${2:-0}))
+  [ "$left" -lt 1 ] && left=1 # timeout 0 would mean no limit
+  [ "$left" -lt "$1" ] && echo "$left" || echo "$1"
+}
 : >"$OUT/summary.txt"
 
 {
@@ -30,7 +43,7 @@ stamp() { echo "[$(($(date +%s) - start)) s] $*" | tee -a "$OUT/summary.txt"; }
   nvcc --version || echo "no nvcc"
   gcc --version | head -1
   python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available())' 2>&1
-} >"$OUT/env.log" 2>&1
+} >"$OUT/setup.log" 2>&1
 stamp "GPU: $( (nvidia-smi -L 2>/dev/null || echo none) | head -1)"
 
 # the packages cannot be installed from here: build with what there is, and
@@ -38,7 +51,7 @@ stamp "GPU: $( (nvidia-smi -L 2>/dev/null || echo none) | head -1)"
 # sources whose times the copy changed, and needs Lua's headers for that)
 [ -f build/.deps ] || { mkdir -p build && touch build/.deps; }
 smoke=$(mktemp -d)
-if build/spgen-static specs/spconv_layer.lua -o "$smoke/g" >/dev/null 2>>"$OUT/build.log"; then
+if build/spgen-static specs/spconv_layer.lua -o "$smoke/g" >/dev/null 2>>"$OUT/setup.log"; then
   export SPGEN=$PWD/build/spgen-static
   tools="build/mknpy build/npycmp"
 else
@@ -46,20 +59,58 @@ else
   tools="build/spgen build/mknpy build/npycmp"
 fi
 rm -rf "$smoke"
-if ! make $tools >>"$OUT/build.log" 2>&1; then
-  stamp "build failed: $(grep -m1 -i error "$OUT/build.log")"
+if ! make $tools >>"$OUT/setup.log" 2>&1; then
+  stamp "build failed: $(grep -m1 -i error "$OUT/setup.log")"
   exit 1
 fi
 stamp "built; generator $SPGEN"
 
-CUDA_EMU=${CUDA_EMU:-0} timeout 420 bash tests/cuda.sh >"$OUT/cuda.log" 2>&1
+CUDA_EMU=${CUDA_EMU:-0} timeout "$(budget 200 180)" bash tests/cuda.sh >"$OUT/cuda.log" 2>&1
 rc=$?
 stamp "tests/cuda.sh: $(grep -c '^PASS' "$OUT/cuda.log") passed, $(grep -c '^FAIL' "$OUT/cuda.log") failed," \
   "$(grep -c '^SKIP' "$OUT/cuda.log") skipped (exit $rc)"
 grep '^FAIL' "$OUT/cuda.log" | head -20 | tee -a "$OUT/summary.txt"
 
-timeout 420 bash scripts/bench_cuda.sh >"$OUT/bench.log" 2>&1
-rc=$?
-stamp "scripts/bench_cuda.sh (make bench-cuda): exit $rc"
-cp build/bench_cuda/*.txt "$OUT/" 2>/dev/null
-grep -E '^(\||spgen |torch |PyTorch|GPU:)' "$OUT/bench.log" | tee -a "$OUT/summary.txt"
+bench=build/bench_cuda
+BENCH_TORCH=0 BENCH_DIR=$bench timeout "$(budget 150 90)" bash scripts/bench_cuda.sh >"$OUT/bench.log" 2>&1
+stamp "scripts/bench_cuda.sh, spgen's side: exit $?"
+cp "$bench"/*_layers.txt "$OUT/" 2>/dev/null
+grep -E '^(spgen |launch floor)' "$OUT/bench.log" | tee -a "$OUT/summary.txt"
+
+# compute-sanitizer on one run of each runner: the whole benchmark network
+# (statistics in the writers' stores) and cuda_paths at batch 3 (statistics
+# kernels, blocks across samples, every tile form)
+san=build/sanitize
+rm -rf "$san"
+{
+  command -v compute-sanitizer || echo "SKIP sanitize: no compute-sanitizer"
+  command -v compute-sanitizer >/dev/null && for c in "r18 specs/sp_resnet18_cifar.lua" "paths tests/specs/cuda_paths.lua --batch 3"; do
+    set -- $c
+    d=$san/$1; shift
+    "$SPGEN" "$@" --target cuda -o "$d" >/dev/null || { echo "FAIL $d: spgen"; continue; }
+    net=$(basename "$(ls "$d"/*_cuda.h)" _cuda.h) NET=$(echo "$net" | tr a-z A-Z)
+    get() { awk -v k="#define ${NET}_$1" 'index($0, k " ") == 1 { print $3 }' "$d/$net.h"; }
+    build/mknpy 5 "$d/in.npy" "$(get BATCH)" "$(get IN_C)" "$(get IN_H)" "$(get IN_W)"
+    make -s -C "$d" "${net}_run_cuda" NVCCFLAGS="-O3 -std=c++17 -arch=native -lineinfo" || { echo "FAIL $d: build"; continue; }
+    for tool in memcheck racecheck synccheck initcheck; do
+      if timeout "$(budget 60 60)" compute-sanitizer --tool $tool --error-exitcode 1 \
+           "$d/${net}_run_cuda" "$d/in.npy" "$d/out.npy" >"$d/$tool.log" 2>&1; then
+        echo "PASS sanitize/$tool/$net: $(tail -1 "$d/$tool.log")"
+      else
+        echo "FAIL sanitize/$tool/$net:"; head -40 "$d/$tool.log"
+      fi
+    done
+  done
+} >"$OUT/sanitize.log" 2>&1
+stamp "compute-sanitizer: $(grep -c '^PASS' "$OUT/sanitize.log") passed, $(grep -c '^FAIL' "$OUT/sanitize.log") failed"
+grep '^FAIL' "$OUT/sanitize.log" | tee -a "$OUT/summary.txt"
+
+if [ "${GPU_TORCH:-1}" = 0 ]; then
+  stamp "PyTorch: skipped (GPU_TORCH=0)"
+elif python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
+  timeout "$(budget 600 5)" python3 bench/bench_torch.py "$bench" >"$OUT/torch.log" 2>&1
+  stamp "bench/bench_torch.py: exit $?"
+  grep -E '^(\||torch|PyTorch)' "$OUT/torch.log" | tee -a "$OUT/summary.txt"
+else
+  stamp "PyTorch with CUDA does not import: no PyTorch figures"
+fi

@@ -25,12 +25,22 @@ function M.macros(w, P, list, k, ctx)
   macros(w, P, list, k, ctx.prefix .. "_dweights")
 end
 
--- One launch statement on stream s, on one line (the CPU emulator of the
--- tests rewrites exactly this form), and the error check after it.
+-- One launch statement on stream s with its error check, on one line (the
+-- CPU emulator of the tests rewrites exactly this form).
 function M.launch(fn, grid, block, args, what)
   local function dim(t) return string.format("dim3(%d, %d, %d)", t[1], t[2] or 1, t[3] or 1) end
-  return string.format("    %s<<<%s, %s, 0, s>>>(%s);\n    LAUNCHED(\"%s\");\n",
+  return string.format("    CHECK(launch(%s, %s, %s, s, %s), \"%s\");\n",
     fn, dim(grid), dim(block), table.concat(args, ", "), what)
+end
+
+-- A kernel's head: its signature, the opening brace and the wait for the
+-- kernel before it (AFTER_PREVIOUS_KERNEL in net.cu.in), the first statement
+-- of every kernel so that none touches memory before its predecessor is done.
+-- bounds: the __launch_bounds__ arguments.
+function M.kernel_head(w, bounds, fn, params)
+  w.line("__global__ void __launch_bounds__(%s) %s(%s)", bounds, fn, params)
+  w.open("{")
+  w.line("AFTER_PREVIOUS_KERNEL();")
 end
 
 -- The kernel head of a one-thread-per-item kernel over `total` items;
@@ -46,8 +56,7 @@ function M.per_item(k, ctx, params, total, macros, nargs, what)
   macros[#macros + 1] = { "TOTAL", total, what }
   M.macros(w, P, macros, k, ctx)
   w.line("")
-  w.line("__global__ void __launch_bounds__(%d) %s(%s)", T, fn, params)
-  w.open("{")
+  M.kernel_head(w, T, fn, params)
   w.line("const int i = blockIdx.x * %d + threadIdx.x;", T)
   w.line("if (i >= %s_TOTAL)", P)
   w.line("    return;")

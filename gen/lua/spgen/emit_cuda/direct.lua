@@ -275,9 +275,7 @@ function M.emit(w, d)
   end
 
   local body = function()
-    w.line("__global__ void __launch_bounds__(%s_NT%s) %s(%s)", P, minb and (", " .. P .. "_MINB") or "", d.fn,
-      common.params(d.k))
-    w.open("{")
+    common.kernel_head(w, P .. "_NT" .. (minb and (", " .. P .. "_MINB") or ""), d.fn, common.params(d.k))
     w.line("const int tx = threadIdx.x%s;", t.ks > 1 and ", ks = threadIdx.y" or "")
     if gap or d.prologue or d.sums then w.line("const int tid = threadIdx.y * %s_TX + tx;", P) end
     w.line("const int c0 = blockIdx.y * %s_NC; /* first output channel of the tile */", P)
