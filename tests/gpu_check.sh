@@ -5,20 +5,21 @@
 #   1. build the test tools                                   setup.log
 #   2. tests/cuda.sh on the GPU: each network's CUDA output
 #      against its C output (the cuda/gpu/* cases)             cuda.log
-#   3. spgen's side of make bench-cuda (BENCH_TORCH=0)        bench.log and
-#      the per-layer times                                    NET_layers.txt
+#   3. spgen's side of make bench-cuda (BENCH_TORCH=0), with
+#      the per-layer times at its end                         bench.log
 #   4. compute-sanitizer memcheck, racecheck, synccheck and
 #      initcheck on two networks' runners                     sanitize.log
-#   5. PyTorch's side (bench/bench_torch.py): cuDNN per layer,
+#   5. Nsight Compute on four SPConv kernels, batch 1 and 256 ncu.log
+#   6. PyTorch's side (bench/bench_torch.py): cuDNN per layer,
 #      eager, CUDA graph, then torch.compile                  torch.log
-# with summary.txt (counts, tables); eight files, the most the run tool
-# brings back from $OUT (default ./gpu_out).
+# with summary.txt (counts, tables): seven files under $OUT (default
+# ./gpu_out); the run tool brings back eight at most.
 # The device machine cannot reach the network and has no Lua library: run
 # `make gpu-carry` here first (the generator with Lua linked in) and carry
 # what it built, not all of build/ (over a gigabyte): the run tool's carry
 # ["build/spgen-static", "build/mknpy", "build/npycmp"]. CUDA_EMU=1 also
 # runs the CPU emulator cases (done on every machine anyway, so off by default
-# here); GPU_TORCH=0 leaves phase 5 out (its figures do not depend on
+# here); GPU_TORCH=0 leaves phase 6 out (its figures do not depend on
 # spgen); JOBS defaults to nproc.
 set -u
 cd "$(dirname "$0")/.."
@@ -74,36 +75,63 @@ grep '^FAIL' "$OUT/cuda.log" | head -20 | tee -a "$OUT/summary.txt"
 bench=build/bench_cuda
 BENCH_TORCH=0 BENCH_DIR=$bench timeout "$(budget 150 90)" bash scripts/bench_cuda.sh >"$OUT/bench.log" 2>&1
 stamp "scripts/bench_cuda.sh, spgen's side: exit $?"
-cp "$bench"/*_layers.txt "$OUT/" 2>/dev/null
+cat "$bench"/*_layers.txt >>"$OUT/bench.log" 2>/dev/null
 grep -E '^(spgen |launch floor)' "$OUT/bench.log" | tee -a "$OUT/summary.txt"
+
+# runner DIR SPGEN-ARGS...: DIR/run (one inference, DIR/in.npy to
+# DIR/out.npy) of the network the arguments generate, or FAIL on stdout
+runner() {
+  local d=$1 net NET
+  shift
+  "$SPGEN" "$@" --target cuda -o "$d" >/dev/null || { echo "FAIL $d: spgen"; return 1; }
+  net=$(basename "$(ls "$d"/*_cuda.h)" _cuda.h) NET=$(echo "$net" | tr a-z A-Z)
+  get() { awk -v k="#define ${NET}_$1" 'index($0, k " ") == 1 { print $3 }' "$d/$net.h"; }
+  build/mknpy 5 "$d/in.npy" "$(get BATCH)" "$(get IN_C)" "$(get IN_H)" "$(get IN_W)"
+  make -s -C "$d" "${net}_run_cuda" NVCCFLAGS="-O3 -std=c++17 -arch=native -lineinfo" || { echo "FAIL $d: build"; return 1; }
+  ln -sf "${net}_run_cuda" "$d/run"
+}
 
 # compute-sanitizer on one run of each runner: the whole benchmark network
 # (statistics in the writers' stores) and cuda_paths at batch 3 (statistics
 # kernels, blocks across samples, every tile form)
-san=build/sanitize
-rm -rf "$san"
+rm -rf build/gpu_check
 {
   command -v compute-sanitizer || echo "SKIP sanitize: no compute-sanitizer"
   command -v compute-sanitizer >/dev/null && for c in "r18 specs/sp_resnet18_cifar.lua" "paths tests/specs/cuda_paths.lua --batch 3"; do
     set -- $c
-    d=$san/$1; shift
-    "$SPGEN" "$@" --target cuda -o "$d" >/dev/null || { echo "FAIL $d: spgen"; continue; }
-    net=$(basename "$(ls "$d"/*_cuda.h)" _cuda.h) NET=$(echo "$net" | tr a-z A-Z)
-    get() { awk -v k="#define ${NET}_$1" 'index($0, k " ") == 1 { print $3 }' "$d/$net.h"; }
-    build/mknpy 5 "$d/in.npy" "$(get BATCH)" "$(get IN_C)" "$(get IN_H)" "$(get IN_W)"
-    make -s -C "$d" "${net}_run_cuda" NVCCFLAGS="-O3 -std=c++17 -arch=native -lineinfo" || { echo "FAIL $d: build"; continue; }
+    d=build/gpu_check/$1; shift
+    runner "$d" "$@" || continue
     for tool in memcheck racecheck synccheck initcheck; do
-      if timeout "$(budget 60 60)" compute-sanitizer --tool $tool --error-exitcode 1 \
-           "$d/${net}_run_cuda" "$d/in.npy" "$d/out.npy" >"$d/$tool.log" 2>&1; then
-        echo "PASS sanitize/$tool/$net: $(tail -1 "$d/$tool.log")"
+      if timeout "$(budget 60 90)" compute-sanitizer --tool $tool --error-exitcode 1 \
+           "$d/run" "$d/in.npy" "$d/out.npy" >"$d/$tool.log" 2>&1; then
+        echo "PASS sanitize/$tool/$c: $(tail -1 "$d/$tool.log")"
       else
-        echo "FAIL sanitize/$tool/$net:"; head -40 "$d/$tool.log"
+        echo "FAIL sanitize/$tool/$c:"; head -40 "$d/$tool.log"
       fi
     done
   done
 } >"$OUT/sanitize.log" 2>&1
 stamp "compute-sanitizer: $(grep -c '^PASS' "$OUT/sanitize.log") passed, $(grep -c '^FAIL' "$OUT/sanitize.log") failed"
 grep '^FAIL' "$OUT/sanitize.log" | tee -a "$OUT/summary.txt"
+
+# Nsight Compute on one SPConv output kernel per map size of
+# sp_resnet18_cifar (32x32, 16x16, 8x8, 4x4), at batch 1 and 256: where the
+# time goes, for the next tiling decisions
+NCU_KERNELS=${NCU_KERNELS:-'regex:_l(2|7|12|17)_out$'}
+{
+  if ! command -v ncu >/dev/null; then echo "SKIP ncu: not installed"
+  else
+    for b in 1 256; do
+      d=build/gpu_check/ncu_b$b
+      runner "$d" specs/sp_resnet18_cifar.lua --batch $b || continue
+      echo "== sp_resnet18_cifar batch $b"
+      timeout "$(budget 60 60)" ncu --clock-control none -k "$NCU_KERNELS" --section SpeedOfLight --section LaunchStats \
+        --section Occupancy --section WarpStateStats --section ComputeWorkloadAnalysis \
+        --section MemoryWorkloadAnalysis "$d/run" "$d/in.npy" "$d/out.npy" 2>&1 || echo "FAIL ncu batch $b: exit $?"
+    done
+  fi
+} >"$OUT/ncu.log" 2>&1
+stamp "ncu: $(grep -c 'Duration' "$OUT/ncu.log") kernels profiled"
 
 if [ "${GPU_TORCH:-1}" = 0 ]; then
   stamp "PyTorch: skipped (GPU_TORCH=0)"
