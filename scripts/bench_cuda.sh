@@ -52,6 +52,7 @@ build_layers() {
 VARIANTS="stats_kernel 1 --cuda-stats kernel
 ptxas_occupancy 1
 no_pdl 1
+threads16384 1 --cuda-threads 16384
 threads65536 1 --cuda-threads 65536
 threads131072 1 --cuda-threads 131072
 threads262144 1 --cuda-threads 262144
