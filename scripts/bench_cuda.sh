@@ -11,7 +11,8 @@
 # Environment: NVCC, BENCH_ARCH (default -arch=native), BENCH_TORCH=0 to skip
 # PyTorch, BENCH_COMPILE=0 to skip torch.compile, BENCH_DIR (where the
 # builds and results go, default build/bench_cuda), SPGEN (the generator,
-# default build/spgen).
+# default build/spgen), BENCH_BASE (another generator, say a build of an
+# earlier commit: its networks are timed too, as "spgen (base)").
 set -eu
 cd "$(dirname "$0")/.."
 . tests/lib.sh
@@ -28,10 +29,10 @@ results=$work/spgen.txt
 : >"$results"
 : >"$work/variants.txt"
 echo "GPU: $(nvidia-smi -L | head -1); nvcc: $($NVCC --version | tail -1); NVCCFLAGS: $FLAGS"
-# build_bench DIR NET [NVCC FLAGS]: the library of NET generated in DIR, and
-# DIR/bench, bench/bench_cuda.cu's whole-network timer linked with it
+# build_bench DIR NET: the library of NET generated in DIR, and DIR/bench,
+# bench/bench_cuda.cu's whole-network timer linked with it
 build_bench() {
-  make -s -C "$1" "lib$2_cuda.a" NVCC="$NVCC" NVCCFLAGS="$FLAGS ${3:-}"
+  make -s -C "$1" "lib$2_cuda.a" NVCC="$NVCC" NVCCFLAGS="$FLAGS"
   $NVCC $FLAGS -I"$1" -DNET=$2 -DUNET="$(echo "$2" | tr a-z A-Z)" -o "$1/bench" bench/bench_cuda.cu "$1/lib$2_cuda.a"
 }
 # build_layers DIR NET: DIR/bench_layers, the same kernels launched one by
@@ -47,19 +48,13 @@ build_layers() {
 # another way (NAME BATCH [SPGEN ARGS]), timed against the default:
 #   stats_kernel     SPConv statistics in kernels of their own
 #   ptxas_occupancy  the launch bounds' blocks per SM dropped
-#   no_pdl           kernels that never overlap (-D..._CUDA_NO_PDL)
 #   threadsN         the tiling aiming at N threads per layer, not 32768
 VARIANTS="stats_kernel 1 --cuda-stats kernel
 ptxas_occupancy 1
-no_pdl 1
-threads16384 1 --cuda-threads 16384
-threads65536 1 --cuda-threads 65536
-threads131072 1 --cuda-threads 131072
-threads262144 1 --cuda-threads 262144
-threads131072 256 --cuda-threads 131072"
+threads65536 1 --cuda-threads 65536"
 # variant NAME BATCH [SPGEN ARGS]: generates, edits and builds it
 variant() {
-  local v=$1 batch=$2 d=$work/sp_resnet18_cifar_b$2_$1 flags=
+  local v=$1 batch=$2 d=$work/sp_resnet18_cifar_b$2_$1
   shift 2
   "$SPGEN" specs/sp_resnet18_cifar.lua --target cuda --batch "$batch" "$@" -o "$d" >/dev/null
   case $v in
@@ -68,9 +63,8 @@ variant() {
       grep -q '_MINB)' "$d/sp_resnet18_cifar.cu" || { echo "bench_cuda: no launch bounds with MINB to drop" >&2; return 1; }
       sed -i -E 's/__launch_bounds__\((L[0-9]+_NT), L[0-9]+_MINB\)/__launch_bounds__(\1)/' "$d/sp_resnet18_cifar.cu"
       if grep -q '_MINB)' "$d/sp_resnet18_cifar.cu"; then echo "bench_cuda: MINB left in the launch bounds" >&2; return 1; fi ;;
-    no_pdl) flags=-DSP_RESNET18_CIFAR_CUDA_NO_PDL ;;
   esac
-  build_bench "$d" sp_resnet18_cifar "$flags"
+  build_bench "$d" sp_resnet18_cifar
 }
 # everything builds at once (a core each), then runs one at a time
 pids=()
@@ -81,6 +75,11 @@ for net in sp_resnet18_cifar resnet18_cifar; do
     # (the layer timer links the weights object the library's build makes)
     { build_bench "$d" $net && if [ $batch = 1 ]; then build_layers "$d" $net; fi; } &
     pids+=($!)
+    if [ -n "${BENCH_BASE:-}" ]; then
+      "$BENCH_BASE" specs/$net.lua --target cuda --batch $batch -o "${d}_base" >/dev/null
+      build_bench "${d}_base" $net &
+      pids+=($!)
+    fi
   done
 done
 while read -r v; do
@@ -97,6 +96,7 @@ for net in sp_resnet18_cifar resnet18_cifar; do
     d=$work/${net}_b$batch
     "$d/bench" | tee -a "$results"
     if [ $batch = 1 ]; then "$d/bench_layers" | sed "s/^/$net /" >"$work/${net}_layers.txt"; fi
+    if [ -n "${BENCH_BASE:-}" ]; then "${d}_base/bench" | sed "s/^spgen /spgen (base) /" | tee -a "$work/variants.txt"; fi
   done
 done
 while read -r v batch _; do

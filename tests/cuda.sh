@@ -111,6 +111,9 @@ fi
   echo "paths/stats_kernel_b2 $work/ps tests/specs/cuda_paths.lua --batch 2 --cuda-stats kernel"
   echo "paths/wide_depthwise $work/pw tests/specs/cuda_wide.lua"
   echo "paths/sp_resnet18_cifar_16_slices $work/p16 specs/sp_resnet18_cifar.lua --set size=8 --cuda-threads 16777216"
+  # the largest tiles everywhere: every layer's weights staged in shared
+  # memory, in chunks where a part's do not fit at once
+  echo "paths/sp_resnet18_cifar_staged $work/pst specs/sp_resnet18_cifar.lua --set size=8 --batch 2 --cuda-threads 1"
   # a sample of the layer grid, the same generator as tests/layer_grid.sh
   bash tests/layer_grid.sh --list "$grid_count" 20261205 | while read -r gname _ cin out h w batch ratio groups stride bias naming bn relu seed _; do
     echo "$gname $work/${gname//[\/:]/_} tests/specs/layer.lua --set cin=$cin --set out=$out --set h=$h --set w=$w" \

@@ -17,7 +17,9 @@
 # The device machine cannot reach the network and has no Lua library: run
 # `make gpu-carry` here first (the generator with Lua linked in) and carry
 # what it built, not all of build/ (over a gigabyte): the run tool's carry
-# ["build/spgen-static", "build/mknpy", "build/npycmp"]. CUDA_EMU=1 also
+# ["build/spgen-static", "build/mknpy", "build/npycmp"], and build/spgen-base
+# to time an earlier generator's networks beside (BENCH_BASE in
+# scripts/bench_cuda.sh). GPU_NCU=0 leaves phase 5 out. CUDA_EMU=1 also
 # runs the CPU emulator cases (done on every machine anyway, so off by default
 # here); GPU_TORCH=0 leaves phase 6 out (its figures do not depend on
 # spgen); JOBS defaults to nproc.
@@ -73,10 +75,12 @@ stamp "tests/cuda.sh: $(grep -c '^PASS' "$OUT/cuda.log") passed, $(grep -c '^FAI
 grep '^FAIL' "$OUT/cuda.log" | head -20 | tee -a "$OUT/summary.txt"
 
 bench=build/bench_cuda
+# a carried build/spgen-base (an earlier commit's generator, static) is timed too
+[ -x build/spgen-base ] && export BENCH_BASE=$PWD/build/spgen-base
 BENCH_TORCH=0 BENCH_DIR=$bench timeout "$(budget 150 90)" bash scripts/bench_cuda.sh >"$OUT/bench.log" 2>&1
 stamp "scripts/bench_cuda.sh, spgen's side: exit $?"
 cat "$bench"/*_layers.txt >>"$OUT/bench.log" 2>/dev/null
-grep -E '^(spgen |launch floor)' "$OUT/bench.log" | tee -a "$OUT/summary.txt"
+grep -E '^(spgen|launch floor)' "$OUT/bench.log" | tee -a "$OUT/summary.txt"
 
 # runner DIR SPGEN-ARGS...: DIR/run (one inference, DIR/in.npy to
 # DIR/out.npy) of the network the arguments generate, or FAIL on stdout
@@ -92,12 +96,13 @@ runner() {
 }
 
 # compute-sanitizer on one run of each runner: the whole benchmark network
-# (statistics in the writers' stores) and cuda_paths at batch 3 (statistics
-# kernels, blocks across samples, every tile form)
+# (statistics in the writers' stores) and cuda_paths at batch 3 with the
+# largest tiles (statistics kernels, blocks across samples, weights staged in
+# shared memory)
 rm -rf build/gpu_check
 {
   command -v compute-sanitizer || echo "SKIP sanitize: no compute-sanitizer"
-  command -v compute-sanitizer >/dev/null && for c in "r18 specs/sp_resnet18_cifar.lua" "paths tests/specs/cuda_paths.lua --batch 3"; do
+  command -v compute-sanitizer >/dev/null && for c in "r18 specs/sp_resnet18_cifar.lua" "paths tests/specs/cuda_paths.lua --batch 3 --cuda-threads 1"; do
     set -- $c
     d=build/gpu_check/$1; shift
     runner "$d" "$@" || continue
@@ -119,7 +124,8 @@ grep '^FAIL' "$OUT/sanitize.log" | tee -a "$OUT/summary.txt"
 # time goes, for the next tiling decisions
 NCU_KERNELS=${NCU_KERNELS:-'regex:_l(2|7|12|17)_out$'}
 {
-  if ! command -v ncu >/dev/null; then echo "SKIP ncu: not installed"
+  if [ "${GPU_NCU:-1}" = 0 ]; then echo "SKIP ncu: GPU_NCU=0"
+  elif ! command -v ncu >/dev/null; then echo "SKIP ncu: not installed"
   else
     for b in 1 256; do
       d=build/gpu_check/ncu_b$b

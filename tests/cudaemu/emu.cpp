@@ -310,18 +310,19 @@ static void execute(const Launch &l)
     }
 }
 
-cudaError_t emu_launch(dim3 grid, dim3 block, cudaStream_t s, const char *name, std::function<void()> body)
+void emu_launch(dim3 grid, dim3 block, cudaStream_t s, const char *name, std::function<void()> body)
 {
     unsigned long long threads = (unsigned long long)block.x * block.y * block.z;
     if (threads == 0 || threads > 1024 || block.z > 64 || grid.x == 0 || grid.y == 0 || grid.z == 0 ||
-        grid.x > 2147483647u || grid.y > 65535 || grid.z > 65535)
-        return fail(cudaErrorInvalidConfiguration);
+        grid.x > 2147483647u || grid.y > 65535 || grid.z > 65535) {
+        fail(cudaErrorInvalidConfiguration);
+        return;
+    }
     Launch l{grid, block, name, std::move(body)};
     if (s && s->capturing)
         s->recorded.push_back(std::move(l));
     else
         execute(l);
-    return cudaSuccess;
 }
 
 extern "C" {

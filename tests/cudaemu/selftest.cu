@@ -17,7 +17,7 @@
 
 #include <cuda_runtime.h>
 
-__device__ float data[256], total; /* static: a failed launch leaks nothing */
+__device__ float data[256];
 
 static __device__ __forceinline__ float warp_sum(float v)
 {
@@ -74,16 +74,6 @@ __global__ void half_written(float *out)
         out[0] = slot[0] + slot[1];
 }
 
-/* the launch form spgen emits, which nvcc_emu rewrites */
-#define CHECK(call, what)                                             \
-    do {                                                              \
-        cudaError_t e_ = (call);                                      \
-        if (e_ != cudaSuccess) {                                      \
-            printf("%s failed: %s\n", what, cudaGetErrorName(e_));    \
-            return 1;                                                 \
-        }                                                             \
-    } while (0)
-
 int main(int argc, char **argv)
 {
     static const char *modes[] = {"ok", "diverge", "exited", "oob", "config", "barriers", "order", "race", "unwritten"};
@@ -98,7 +88,7 @@ int main(int argc, char **argv)
         cudaStream_t s = 0;
         cudaMalloc((void **)&d_link, sizeof link);
         cudaMemcpy(d_link, link, sizeof link, cudaMemcpyHostToDevice);
-        CHECK(launch(chain, dim3(64, 1, 1), dim3(32, 1, 1), s, d_link), "launch");
+        chain<<<dim3(64, 1, 1), dim3(32, 1, 1), 0, s>>>(d_link);
         cudaMemcpy(&last, d_link + 63, sizeof last, cudaMemcpyDeviceToHost);
         cudaFree(d_link);
         printf("chain %s\n", last == 64.0f ? "intact" : "broken");
@@ -108,7 +98,7 @@ int main(int argc, char **argv)
         float seen[2] = {0.0f, 0.0f}, *d_seen;
         cudaStream_t s = 0;
         cudaMalloc((void **)&d_seen, sizeof seen);
-        CHECK(launch(unsynced, dim3(2, 1, 1), dim3(64, 1, 1), s, d_seen), "launch");
+        unsynced<<<dim3(2, 1, 1), dim3(64, 1, 1), 0, s>>>(d_seen);
         cudaMemcpy(seen, d_seen, sizeof seen, cudaMemcpyDeviceToHost);
         cudaFree(d_seen);
         printf("shared value %s\n", seen[0] == 1.0f && seen[1] == 2.0f ? "fresh" : "stale");
@@ -118,7 +108,7 @@ int main(int argc, char **argv)
         float got = 0.0f, *d_got;
         cudaStream_t s = 0;
         cudaMalloc((void **)&d_got, sizeof got);
-        CHECK(launch(half_written, dim3(1, 1, 1), dim3(32, 1, 1), s, d_got), "launch");
+        half_written<<<dim3(1, 1, 1), dim3(32, 1, 1), 0, s>>>(d_got);
         cudaMemcpy(&got, d_got, sizeof got, cudaMemcpyDeviceToHost);
         cudaFree(d_got);
         printf("unwritten slot %s\n", got != got ? "NaN" : "a number");
@@ -128,11 +118,20 @@ int main(int argc, char **argv)
     for (int i = 0; i < 256; i++)
         host[i] = (float)i;
     cudaMemcpyToSymbol(data, host, sizeof host);
-    cudaGetSymbolAddress((void **)&out, total);
+    cudaMalloc((void **)&out, sizeof(float));
     cudaStream_t s = 0;
-    const unsigned threads = mode == 4 ? 2048 : 256;
-    CHECK(launch(sum, dim3(1, 1, 1), dim3(threads, 1, 1), s, out, mode), "launch");
-    cudaMemcpy(&result, out, sizeof(float), cudaMemcpyDeviceToHost);
+    if (mode == 4)
+        sum<<<dim3(1, 1, 1), dim3(2048, 1, 1), 0, s>>>(out, mode);
+    else
+        sum<<<dim3(1, 1, 1), dim3(256, 1, 1), 0, s>>>(out, mode);
+    cudaError_t e = cudaGetLastError();
+    if (e == cudaSuccess)
+        cudaMemcpy(&result, out, sizeof(float), cudaMemcpyDeviceToHost);
+    cudaFree(out);
+    if (e != cudaSuccess) {
+        printf("launch failed: %s\n", cudaGetErrorName(e));
+        return 1;
+    }
     printf("sum %g\n", result);
     return 0;
 }

@@ -109,7 +109,6 @@ function M.run(g, kernels, blob, weights_source, target, c_makefile, opts)
     name = name, NAME = NAME, spec = g.spec_name, weights_source = weights_source,
     in_shape = in_shape, out_shape = out_shape,
     stats_bytes = stats_bytes, layer_count = #kernels,
-    first_kernel = texts[1]:match("__global__ void __launch_bounds__%b() ([%w_]+)%("),
     layers = table.concat(layers, " *\n"), kernels = table.concat(texts, "\n"), launches = table.concat(launches),
     device_buffers = device_buffers(name, NAME, ctx, blob, stats_bytes, stats_macros),
     uploads = uploads(name, NAME, ctx, blob),

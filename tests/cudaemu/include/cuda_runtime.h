@@ -17,6 +17,10 @@ struct dim3 {
 
 extern dim3 threadIdx, blockIdx, blockDim, gridDim;
 
+struct alignas(16) float4 {
+    float x, y, z, w;
+};
+
 #define __global__
 #define __device__
 #define __host__
@@ -30,44 +34,15 @@ extern dim3 threadIdx, blockIdx, blockDim, gridDim;
 #endif
 #define __forceinline__ inline
 #define __launch_bounds__(...)
-#define __align__(n) alignas(n)
+#define __align__(n) __attribute__((aligned(n)))
 
 template <class T> inline T __ldg(const T *p) { return *p; }
 float __shfl_xor_sync(unsigned int mask, float v, int lane_mask);
 void emu_syncthreads(int line);
 #define __syncthreads() emu_syncthreads(__LINE__)
 
-/* Runs (or, while the stream captures, records) body on every thread of
-   grid x block; an invalid configuration's error, else cudaSuccess. */
-cudaError_t emu_launch(dim3 grid, dim3 block, cudaStream_t s, const char *name, std::function<void()> body);
-
-/* What the emitted launch helper names. nvcc_emu rewrites its calls to
-   emu_launch, so cudaLaunchKernelEx is never called; the emulated kernels
-   have no programmatic-launch waits (binaryVersion 0: no overlap). */
-enum cudaLaunchAttributeID { cudaLaunchAttributeProgrammaticStreamSerialization = 5 };
-struct cudaLaunchAttribute {
-    cudaLaunchAttributeID id;
-    union {
-        unsigned int programmaticStreamSerializationAllowed;
-    } val;
-};
-struct cudaLaunchConfig_t {
-    dim3 gridDim, blockDim;
-    size_t dynamicSmemBytes;
-    cudaStream_t stream;
-    cudaLaunchAttribute *attrs;
-    unsigned int numAttrs;
-};
-template <class... P, class... A> cudaError_t cudaLaunchKernelEx(const cudaLaunchConfig_t *config, void (*kernel)(P...), A... args);
-struct cudaFuncAttributes {
-    int binaryVersion;
-};
-template <class F> cudaError_t cudaFuncGetAttributes(cudaFuncAttributes *a, F *kernel)
-{
-    (void)kernel;
-    a->binaryVersion = 0;
-    return cudaSuccess;
-}
+/* Runs (or, while the stream captures, records) body on every thread of grid x block. */
+void emu_launch(dim3 grid, dim3 block, cudaStream_t s, const char *name, std::function<void()> body);
 
 template <class T>
 cudaError_t cudaMemcpyToSymbol(T &symbol, const void *src, size_t bytes, size_t offset = 0,

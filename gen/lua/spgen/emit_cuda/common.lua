@@ -25,22 +25,19 @@ function M.macros(w, P, list, k, ctx)
   macros(w, P, list, k, ctx.prefix .. "_dweights")
 end
 
--- One launch statement on stream s with its error check, on one line (the
--- CPU emulator of the tests rewrites exactly this form).
+-- One launch statement on stream s, on one line (the CPU emulator of the
+-- tests rewrites exactly this form), and the error check after it.
 function M.launch(fn, grid, block, args, what)
   local function dim(t) return string.format("dim3(%d, %d, %d)", t[1], t[2] or 1, t[3] or 1) end
-  return string.format("    CHECK(launch(%s, %s, %s, s, %s), \"%s\");\n",
+  return string.format("    %s<<<%s, %s, 0, s>>>(%s);\n    LAUNCHED(\"%s\");\n",
     fn, dim(grid), dim(block), table.concat(args, ", "), what)
 end
 
--- A kernel's head: its signature, the opening brace and the wait for the
--- kernel before it (AFTER_PREVIOUS_KERNEL in net.cu.in), the first statement
--- of every kernel so that none touches memory before its predecessor is done.
--- bounds: the __launch_bounds__ arguments.
+-- A kernel's head: its signature and the opening brace. bounds: the
+-- __launch_bounds__ arguments.
 function M.kernel_head(w, bounds, fn, params)
   w.line("__global__ void __launch_bounds__(%s) %s(%s)", bounds, fn, params)
   w.open("{")
-  w.line("AFTER_PREVIOUS_KERNEL();")
 end
 
 -- The kernel head of a one-thread-per-item kernel over `total` items;

@@ -34,10 +34,73 @@ local function all_pixels(np)
   return ps
 end
 
--- The slice loop header over `count` input channels.
-local function slices(w, d, count)
-  if d.t.ks == 1 then w.open("for (int j = 0; j < %s; ++j) {", count)
-  else w.open("for (int j = ks; j < %s; j += %s_KS) {", count, d.P) end
+-- The slice loop header over `count` input channels (j: the channel).
+local function slices(w, d, count, var)
+  var = var or "j"
+  if d.t.ks == 1 then w.open("for (int %s = 0; %s < %s; ++%s) {", var, var, count, var)
+  else w.open("for (int %s = ks; %s < %s; %s += %s_KS) {", var, var, count, var, d.P) end
+end
+
+-- Shared-memory weight staging, for tiles of 4 or more channels: a part's
+-- weights come in chunks of CH input channels, which the block copies
+-- (coalesced, each weight once) into sw[CH][taps][NC], and each thread reads
+-- a tap's NC weights as NC/4 float4 broadcasts instead of NC loads through
+-- L1 (which at batch 256 thrashes: the blocks of one SM hold different
+-- channel tiles). STAGE_FLOATS bounds sw.
+M.STAGE_FLOATS = 2304
+
+-- Chunk size: the whole part when it fits, else the largest power of two
+-- that divides count and fits.
+local function chunk(count, taps, nc)
+  if count * taps * nc <= M.STAGE_FLOATS then return count end
+  local ch = 1
+  while count % (ch * 2) == 0 and ch * 2 * taps * nc <= M.STAGE_FLOATS do ch = ch * 2 end
+  return ch
+end
+
+-- Opens the loops over a part's `count` input channels, j the channel; with
+-- staging, the chunk loop, its copy into sw and the slice loop within the
+-- chunk (jj). src is the address of the weight of channel c0 + c at chunk
+-- offset r (jj * taps + tap) in the part's layout, after the statement pre
+-- (or nil). Returns the number of blocks opened.
+local function channel_loops(w, d, part, taps, src, pre)
+  if not d.stage then
+    slices(w, d, part.count)
+    return 1
+  end
+  local P, nc = d.P, d.t.nc
+  local ch = chunk(part.count, taps, nc)
+  w.open("for (int j0 = 0; j0 < %d; j0 += %d) {", part.count, ch)
+  w.line("__syncthreads(); /* every thread is done with the last chunk */")
+  w.open("for (int e = tid; e < %d; e += %s_NT) {", ch * taps * nc, P)
+  w.line("const int c = e / %d, r = e %% %d; /* consecutive e read consecutive weights */", ch * taps, ch * taps)
+  if pre then w.line(pre) end
+  w.line("sw[r * %s_NC + c] = __ldg(%s);", P, src)
+  w.close()
+  w.line("__syncthreads();")
+  -- as nvcc unrolls the unstaged loop; left to itself it unrolls this one
+  -- whole and ptxas spills what it hoists (a 256-channel 1x1 conv: 384 bytes)
+  w.line("#pragma unroll 4")
+  slices(w, d, ch, "jj")
+  w.line("const int j = j0 + jj;")
+  return 2
+end
+
+-- The NC weights w0 .. of one tap: loads at wc + c * wstride + off, or
+-- (staged) float4s at wc + off * NC.
+local function tap_weights(w, d, part, off)
+  local nc, ws = d.t.nc, {}
+  if d.stage then
+    local vs = {}
+    for v = 0, nc // 4 - 1 do
+      vs[#vs + 1] = string.format("v%d = *(const float4 *)(wc + %d)", v, off * nc + 4 * v)
+      for i, f in ipairs({ "x", "y", "z", "w" }) do ws[#ws + 1] = string.format("w%d = v%d.%s", 4 * v + i - 1, v, f) end
+    end
+    w.line("const float4 %s;", table.concat(vs, ", "))
+  else
+    for c = 0, nc - 1 do ws[#ws + 1] = string.format("w%d = __ldg(wc + %d)", c, c * part.wstride + off) end
+  end
+  w.line("const float %s;", table.concat(ws, ", "))
 end
 
 -- A KxK window over `count` input channels from `base`: for each kernel row,
@@ -47,9 +110,11 @@ end
 local function window_part(w, d, part)
   local P, t, k, s = d.P, d.t, d.k_size, d.s
   local span = s * (t.np - 1) + k
-  slices(w, d, part.count)
+  local opened = channel_loops(w, d, part, k * k,
+    string.format("%s + (c0 + c) * %d + j0 * %d + r", part.w, part.wstride, k * k))
   w.line("const float *xc = xn + (%s + j) * (%s_H * %s_W);", part.base, P, P)
-  w.line("const float *wc = %s + c0 * %d + j * %d;", part.w, part.wstride, k * k)
+  if d.stage then w.line("const float *wc = sw + jj * %d;", k * k * t.nc)
+  else w.line("const float *wc = %s + c0 * %d + j * %d;", part.w, part.wstride, k * k) end
   for ky = 0, k - 1 do
     if d.row_ok[ky] ~= false then
       w.open("{ /* kernel row %d */", ky)
@@ -68,12 +133,8 @@ local function window_part(w, d, part)
           if not zero[s * p + kx] then ps[#ps + 1] = p end
         end
         if #ps > 0 then
-          local ws = {}
-          for c = 0, t.nc - 1 do
-            ws[#ws + 1] = string.format("w%d = __ldg(wc + %d)", c, c * part.wstride + ky * k + kx)
-          end
           w.open("{")
-          w.line("const float %s;", table.concat(ws, ", "))
+          tap_weights(w, d, part, ky * k + kx)
           fmas(w, part.acc, t.nc, ps, function(p) return "x" .. (s * p + kx) end)
           w.close()
         end
@@ -81,18 +142,20 @@ local function window_part(w, d, part)
       w.close()
     end
   end
-  w.close()
+  for _ = 1, opened do w.close() end
 end
 
 -- 1x1 taps over `count` input channels (channel index part.chan), or at
 -- stride 2 the sum of the 2x2 average-pool window (its 1/4 is in the weights).
 local function point_part(w, d, part)
   local P, t = d.P, d.t
-  slices(w, d, part.count)
+  local opened = channel_loops(w, d, part, 1, string.format("%s + (c0 + c) * %d + ci", part.w, part.wstride),
+    string.format("const int j = j0 + r, ci = %s;", part.chan))
   w.line("const int ci = %s;", part.chan)
   w.line("const float *xc = xn + ci * (%s_H * %s_W) + %s_S * (oy * %s_W + ox);", P, P, P, P)
-  w.line("const float *wc = %s + c0 * %d + ci;", part.w, part.wstride)
-  local xs, ws = {}, {}
+  if d.stage then w.line("const float *wc = sw + jj * %s_NC;", P)
+  else w.line("const float *wc = %s + c0 * %d + ci;", part.w, part.wstride) end
+  local xs = {}
   for p = 0, t.np - 1 do
     if part.pool then
       xs[#xs + 1] = string.format("x%d = __ldg(xc + %d) + __ldg(xc + %d) + __ldg(xc + %s_W + %d) + __ldg(xc + %s_W + %d)",
@@ -101,11 +164,10 @@ local function point_part(w, d, part)
       xs[#xs + 1] = string.format("x%d = __ldg(xc + %d)", p, d.s * p)
     end
   end
-  for c = 0, t.nc - 1 do ws[#ws + 1] = string.format("w%d = __ldg(wc + %d)", c, c * part.wstride) end
   w.line("const float %s;", table.concat(xs, ", "))
-  w.line("const float %s;", table.concat(ws, ", "))
+  tap_weights(w, d, part, 0)
   fmas(w, part.acc, t.nc, all_pixels(t.np), function(p) return "x" .. p end)
-  w.close()
+  for _ = 1, opened do w.close() end
 end
 
 -- The accumulation over all parts for this thread's tile.
@@ -120,7 +182,9 @@ local function compute(w, d)
     end
   end
   w.line("float %s;", table.concat(decl, ", "))
-  w.open("if (on) {")
+  -- staged, every thread takes part in the copies and meets the barriers
+  -- (an idle one computes its block's first group, and stores nothing)
+  w.open(d.stage and "{" or "if (on) {")
   for _, part in ipairs(d.parts) do
     if part.count > 0 then
       if part.kind == "window" then window_part(w, d, part) else point_part(w, d, part) end
@@ -239,10 +303,18 @@ function M.emit(w, d)
   local P, t = d.P, d.t
   local gap = d.k.gap
   local howo, groups, npb, grid, nspan = d.howo, d.groups, d.npb, d.grid, d.nspan
+  d.stage = t.nc % 4 == 0
+  local staged = 0
+  if d.stage then
+    for _, part in ipairs(d.parts) do
+      local taps = part.kind == "window" and d.k_size * d.k_size or 1
+      if part.count > 0 then staged = math.max(staged, chunk(part.count, taps, t.nc) * taps * t.nc) end
+    end
+  end
   -- static shared memory: the slice sums, the attention and its warps'
-  -- parts, the pooled sums, the statistics' warp sums
+  -- parts, the pooled sums, the statistics' warp sums, the staged weights
   local shared = 4 * ((t.ks > 1 and t.ks * t.nc * t.np * t.tx or 0) + (d.prologue and 3 * nspan * t.nc + 2 * t.threads // 32 or 0)
-    + (gap and t.nc * t.threads // 32 or 0) + (d.sums and 10 * t.nc * t.threads // 32 or 0))
+    + (gap and t.nc * t.threads // 32 or 0) + (d.sums and 10 * t.nc * t.threads // 32 or 0) + staged)
   assert(shared <= 48 * 1024, d.fn .. ": " .. shared .. " bytes of shared memory")
 
   d.row_ok, d.col_ok = {}, {}
@@ -277,10 +349,11 @@ function M.emit(w, d)
   local body = function()
     common.kernel_head(w, P .. "_NT" .. (minb and (", " .. P .. "_MINB") or ""), d.fn, common.params(d.k))
     w.line("const int tx = threadIdx.x%s;", t.ks > 1 and ", ks = threadIdx.y" or "")
-    if gap or d.prologue or d.sums then w.line("const int tid = threadIdx.y * %s_TX + tx;", P) end
+    if gap or d.prologue or d.sums or d.stage then w.line("const int tid = threadIdx.y * %s_TX + tx;", P) end
     w.line("const int c0 = blockIdx.y * %s_NC; /* first output channel of the tile */", P)
     if d.uses_grp then w.line("const int grp = c0 / %s; /* its group */", d.grp_size) end
     if t.ks > 1 then w.line("__shared__ float red[%s_KS][%s_NC * %s_NP][%s_TX];", P, P, P, P) end
+    if d.stage then w.line("__shared__ __align__(16) float sw[%d]; /* the staged weights of a chunk */", staged) end
     if gap then
       w.line("const int n = blockIdx.x;")
       local gs = {}
