@@ -19,7 +19,8 @@
 # what it built, not all of build/ (over a gigabyte): the run tool's carry
 # ["build/spgen-static", "build/mknpy", "build/npycmp"], and build/spgen-base
 # to time an earlier generator's networks beside (BENCH_BASE in
-# scripts/bench_cuda.sh). GPU_NCU=0 leaves phase 5 out. CUDA_EMU=1 also
+# scripts/bench_cuda.sh). GPU_NCU=0 leaves phase 5 out, GPU_NCU_BATCHES
+# (default "1 256") picks its batches. CUDA_EMU=1 also
 # runs the CPU emulator cases (done on every machine anyway, so off by default
 # here); GPU_TORCH=0 leaves phase 6 out (its figures do not depend on
 # spgen); JOBS defaults to nproc.
@@ -127,7 +128,7 @@ NCU_KERNELS=${NCU_KERNELS:-'regex:_l(2|7|12|17)_out$'}
   if [ "${GPU_NCU:-1}" = 0 ]; then echo "SKIP ncu: GPU_NCU=0"
   elif ! command -v ncu >/dev/null; then echo "SKIP ncu: not installed"
   else
-    for b in 1 256; do
+    for b in ${GPU_NCU_BATCHES:-1 256}; do
       d=build/gpu_check/ncu_b$b
       runner "$d" specs/sp_resnet18_cifar.lua --batch $b || continue
       echo "== sp_resnet18_cifar batch $b"
