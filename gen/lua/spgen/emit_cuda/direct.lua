@@ -41,7 +41,7 @@ local function slices(w, d, count, var)
   else w.open("for (int %s = ks; %s < %s; %s += %s_KS) {", var, var, count, var, d.P) end
 end
 
--- Shared-memory weight staging, for tiles of 4 or more channels: a part's
+-- Shared-memory weight staging, for tiles of 4 or 8 channels: a part's
 -- weights come in chunks of CH input channels, which the block copies
 -- (coalesced, each weight once) into sw[CH][taps][NC], and each thread reads
 -- a tap's NC weights as NC/4 float4 broadcasts instead of NC loads through
@@ -79,8 +79,12 @@ local function channel_loops(w, d, part, taps, src, pre)
   w.close()
   w.line("__syncthreads();")
   -- as nvcc unrolls the unstaged loop; left to itself it unrolls this one
-  -- whole and ptxas spills what it hoists (a 256-channel 1x1 conv: 384 bytes)
-  w.line("#pragma unroll 4")
+  -- whole and ptxas spills what it hoists (a 256-channel 1x1 conv: 384
+  -- bytes). Under launch bounds a chunk of 4 channels or fewer is unrolled
+  -- by 2: by 4 it is unrolled whole, and ptxas hoists all its loads
+  -- (sp_resnet20_cifar at batch 256, layer 8: 20 bytes spilled at 128
+  -- registers).
+  w.line("#pragma unroll %d", (d.minb and ch <= 4) and 2 or 4)
   slices(w, d, ch, "jj")
   w.line("const int j = j0 + jj;")
   return 2
@@ -303,7 +307,11 @@ function M.emit(w, d)
   local P, t = d.P, d.t
   local gap = d.k.gap
   local howo, groups, npb, grid, nspan = d.howo, d.groups, d.npb, d.grid, d.nspan
-  d.stage = t.nc % 4 == 0
+  -- not the wide windows (a 7x7 stem): under launch bounds ptxas hoists
+  -- their staged rows past its budget and spills (sp_resnet50 at 224x224,
+  -- batch 1: 12 bytes at 85 and at 128 registers), where the loads through
+  -- L1 fit in 56
+  d.stage = t.nc % 4 == 0 and d.k_size <= 3
   local staged = 0
   if d.stage then
     for _, part in ipairs(d.parts) do
@@ -342,6 +350,7 @@ function M.emit(w, d)
   local minb = tiling.min_blocks(t, { blocks = grid[1] * grid[2], accs = #d.accs, span = d.s * (t.np - 1) + d.k_size,
                                       extra = d.sums and 10 * t.nc })
   if minb then macros[#macros + 1] = { "MINB", minb, "blocks per SM its grid keeps resident: the register budget" } end
+  d.minb = minb
   if d.sums then
     for _, m in ipairs(stats.macros(d.sums)) do macros[#macros + 1] = m end
   end
