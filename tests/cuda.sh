@@ -78,8 +78,24 @@ if [ -n "$NVCC" ]; then
   elif echo "$out" | grep -q "LAYER_TIMES needs SP_RESNET20_CIFAR_CUDA_NO_GRAPH"; then
     pass cuda/nvcc/variant_times_need_no_graph
   else fail cuda/nvcc/variant_times_need_no_graph "$(echo "$out" | grep -m1 error)"; fi
+  # batch 256, which the cases below do not reach (they run every kernel
+  # form at small batches): the largest tiles under launch bounds, with
+  # staged weights, build without spills; compile only
+  for c in sp_tiny_cifar sp_resnet18_cifar; do
+    $SPGEN specs/$c.lua --target cuda --batch 256 -o "$work/b256_$c" >/dev/null
+    if out=$($NVCC $NVCC_TEST_FLAGS -c -o /dev/null "$work/b256_$c/$c.cu" 2>&1); then pass cuda/nvcc/batch256/$c
+    else fail cuda/nvcc/batch256/$c "$(echo "$out" | grep -m1 -E 'error|warning')"; fi
+  done
+  # make bench-cuda's own sources, which only a GPU machine runs
+  b="$NVCC $NVCC_TEST_FLAGS -Ibench -I$work/d1 -DNET=sp_resnet20_cifar -DUNET=SP_RESNET20_CIFAR -c -o /dev/null"
+  if out=$($b bench/bench_cuda.cu 2>&1 && $b -DLAYERS bench/bench_cuda.cu 2>&1 &&
+           $NVCC $NVCC_TEST_FLAGS -DKERNELS=21 -DBLOCKS=256 -c -o /dev/null bench/launch_floor.cu 2>&1); then
+    pass cuda/nvcc/bench_sources
+  else fail cuda/nvcc/bench_sources "$(echo "$out" | grep -m1 -E 'error|warning')"; fi
 else
   skip cuda/nvcc/variant_layer_times "no nvcc"; skip cuda/nvcc/variant_times_need_no_graph "no nvcc"
+  skip cuda/nvcc/bench_sources "no nvcc"
+  skip cuda/nvcc/batch256/sp_tiny_cifar "no nvcc"; skip cuda/nvcc/batch256/sp_resnet18_cifar "no nvcc"
 fi
 
 {

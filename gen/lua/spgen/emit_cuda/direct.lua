@@ -11,6 +11,8 @@
 --                   pixels q .. q + NP - 1 with q = g * NP, all in one row
 --                   because NP divides WO
 --   threadIdx.y     input-channel slice ks: channels j = ks, ks + KS, ...
+--                   (staged: j = j0 + jj, jj = ks, ks + KS, ... within each
+--                   chunk of input channels j0 .. j0 + CH - 1)
 -- The generator asserts that these cover every output exactly once.
 local common = require("spgen.emit_cuda.common")
 local tiling = require("spgen.emit_cuda.tiling")
@@ -80,11 +82,11 @@ local function channel_loops(w, d, part, taps, src, pre)
   w.line("__syncthreads();")
   -- as nvcc unrolls the unstaged loop; left to itself it unrolls this one
   -- whole and ptxas spills what it hoists (a 256-channel 1x1 conv: 384
-  -- bytes). Under launch bounds a chunk of 4 channels or fewer is unrolled
-  -- by 2: by 4 it is unrolled whole, and ptxas hoists all its loads
-  -- (sp_resnet20_cifar at batch 256, layer 8: 20 bytes spilled at 128
-  -- registers).
-  w.line("#pragma unroll %d", (d.minb and ch <= 4) and 2 or 4)
+  -- bytes). Under launch bounds a chunk of 8 channels or fewer is unrolled
+  -- by 2: by 4 it is one or two bodies between the barriers, whose loads
+  -- ptxas hoists all at once (sp_resnet20_cifar at batch 256, layer 8,
+  -- chunks of 4, 4 and 8: 20 bytes spilled at 128 registers).
+  w.line("#pragma unroll %d", (d.minb and ch <= 8) and 2 or 4)
   slices(w, d, ch, "jj")
   w.line("const int j = j0 + jj;")
   return 2

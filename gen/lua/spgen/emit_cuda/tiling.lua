@@ -13,13 +13,14 @@
 local M = {}
 
 -- About 2 resident warps per scheduler on 132 SMs. Timed on an H200,
--- sp_resnet18_cifar at batch 1 (make bench-cuda's threadsN variants, one
--- run): 2^14 threads 0.320 ms, 2^15 0.240, 2^16 0.222, 2^17 0.227, 2^18
--- 0.227. 2^16 is not the default because its grids get launch bounds of 4
--- blocks per SM, a 128-register budget, under which ptxas spills on some
--- layers (sp_vgg16_cifar at batch 2, layer 5: 16 bytes; at 168 registers
--- 40), where its own choice takes 48 registers and the budget of 2 blocks
--- per SM 241.
+-- sp_resnet18_cifar at batch 1 (make bench-cuda's threadsN variants): 2^14
+-- threads 0.320 ms, 2^15 0.240, 2^16 0.222, 2^17 0.227, 2^18 0.227 in one
+-- run (with programmatic dependent launch, since removed); 2^15 0.204,
+-- 2^16 0.175 in another. 2^16 is not the default: its grids get launch
+-- bounds of 4 blocks per SM, a 128-register budget, under which ptxas
+-- spills on some layers (sp_vgg16_cifar at batch 2, layer 5: 16 bytes, 40
+-- at 168 registers, where left to itself it takes 48 and with 255 241;
+-- sp_resnet18_cifar at batch 2, layers 7, 9 and 10).
 M.TARGET_THREADS = 1 << 15
 M.BLOCK_THREADS = 128
 M.MIN_SLICE = 64 -- multiply-adds per output a slice must keep
