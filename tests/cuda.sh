@@ -78,13 +78,21 @@ if [ -n "$NVCC" ]; then
   elif echo "$out" | grep -q "LAYER_TIMES needs SP_RESNET20_CIFAR_CUDA_NO_GRAPH"; then
     pass cuda/nvcc/variant_times_need_no_graph
   else fail cuda/nvcc/variant_times_need_no_graph "$(echo "$out" | grep -m1 error)"; fi
-  # batch 256, which the cases below do not reach (they run every kernel
-  # form at small batches): the largest tiles under launch bounds, with
-  # staged weights, build without spills; compile only
-  for c in sp_tiny_cifar sp_resnet18_cifar; do
-    $SPGEN specs/$c.lua --target cuda --batch 256 -o "$work/b256_$c" >/dev/null
-    if out=$($NVCC $NVCC_TEST_FLAGS -c -o /dev/null "$work/b256_$c/$c.cu" 2>&1); then pass cuda/nvcc/batch256/$c
-    else fail cuda/nvcc/batch256/$c "$(echo "$out" | grep -m1 -E 'error|warning')"; fi
+  # compile only: batch 256, which the cases below do not reach (they run
+  # every kernel form at small batches): the largest tiles under launch
+  # bounds, with staged weights, build without spills...
+  # ...and --cuda-threads 65536 (faster at batch 1) on the layers where its
+  # launch bounds once made ptxas spill
+  for c in "batch256/sp_tiny_cifar sp_tiny_cifar --batch 256" "batch256/sp_resnet18_cifar sp_resnet18_cifar --batch 256" \
+           "threads65536/sp_vgg16_cifar_b2 sp_vgg16_cifar --batch 2 --cuda-threads 65536" \
+           "threads65536/sp_resnet18_cifar_b2 sp_resnet18_cifar --batch 2 --cuda-threads 65536" \
+           "threads65536/sp_resnet18_b8 sp_resnet18 --batch 8 --cuda-threads 65536"; do
+    set -- $c
+    name=$1 spec=$2
+    shift 2
+    $SPGEN specs/$spec.lua --target cuda "$@" -o "$work/lint_${name//\//_}" >/dev/null
+    if out=$($NVCC $NVCC_TEST_FLAGS -c -o /dev/null "$work/lint_${name//\//_}/$spec.cu" 2>&1); then pass cuda/nvcc/$name
+    else fail cuda/nvcc/$name "$(echo "$out" | grep -m1 -E 'error|warning')"; fi
   done
   # make bench-cuda's own sources, which only a GPU machine runs
   b="$NVCC $NVCC_TEST_FLAGS -Ibench -I$work/d1 -DNET=sp_resnet20_cifar -DUNET=SP_RESNET20_CIFAR -c -o /dev/null"
@@ -95,7 +103,10 @@ if [ -n "$NVCC" ]; then
 else
   skip cuda/nvcc/variant_layer_times "no nvcc"; skip cuda/nvcc/variant_times_need_no_graph "no nvcc"
   skip cuda/nvcc/bench_sources "no nvcc"
-  skip cuda/nvcc/batch256/sp_tiny_cifar "no nvcc"; skip cuda/nvcc/batch256/sp_resnet18_cifar "no nvcc"
+  for name in batch256/sp_tiny_cifar batch256/sp_resnet18_cifar threads65536/sp_vgg16_cifar_b2 \
+              threads65536/sp_resnet18_cifar_b2 threads65536/sp_resnet18_b8; do
+    skip cuda/nvcc/$name "no nvcc"
+  done
 fi
 
 {

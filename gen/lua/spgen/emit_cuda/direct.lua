@@ -67,6 +67,14 @@ end
 -- (or nil). Returns the number of blocks opened.
 local function channel_loops(w, d, part, taps, src, pre)
   if not d.stage then
+    -- nvcc unrolls a 1x1 loop whole, and under launch bounds short of the
+    -- 255 registers a thread may have, ptxas hoists all its loads and
+    -- spills some past 32 channels (sp_vgg16_cifar at batch 2, layer 5, 64
+    -- channels: 16 bytes at 128 registers)
+    if taps == 1 and d.minb and tiling.budget(d.t, d.minb) < tiling.MAX_REGS
+      and common.ceil_div(part.count, d.t.ks) > 32 then
+      w.line("#pragma unroll 4")
+    end
     slices(w, d, part.count)
     return 1
   end
@@ -350,7 +358,7 @@ function M.emit(w, d)
   end
   macros[#macros + 1] = { "NSPAN", nspan, "most samples one block's pixels touch" }
   local minb = tiling.min_blocks(t, { blocks = grid[1] * grid[2], accs = #d.accs, span = d.s * (t.np - 1) + d.k_size,
-                                      extra = d.sums and 10 * t.nc })
+                                      extra = d.sums and 10 * t.nc, staged = d.stage })
   if minb then macros[#macros + 1] = { "MINB", minb, "blocks per SM its grid keeps resident: the register budget" } end
   d.minb = minb
   if d.sums then

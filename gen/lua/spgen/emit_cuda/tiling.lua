@@ -16,11 +16,9 @@ local M = {}
 -- sp_resnet18_cifar at batch 1 (make bench-cuda's threadsN variants): 2^14
 -- threads 0.320 ms, 2^15 0.240, 2^16 0.222, 2^17 0.227, 2^18 0.227 in one
 -- run (with programmatic dependent launch, since removed); 2^15 0.204,
--- 2^16 0.175 in another. 2^16 is not the default: its grids get launch
--- bounds of 4 blocks per SM, a 128-register budget, under which ptxas
--- spills on some layers (sp_vgg16_cifar at batch 2, layer 5: 16 bytes, 40
--- at 168 registers, where left to itself it takes 48 and with 255 241;
--- sp_resnet18_cifar at batch 2, layers 7, 9 and 10).
+-- 2^16 0.175 in another. 2^16 builds without spills since the unroll and
+-- register rules below, but no GPU has compared its outputs with the C
+-- build's yet: until one has, it is `--cuda-threads 65536`, not the default.
 M.TARGET_THREADS = 1 << 15
 M.BLOCK_THREADS = 128
 M.MIN_SLICE = 64 -- multiply-adds per output a slice must keep
@@ -76,6 +74,17 @@ function M.conv(d)
   return t
 end
 
+M.MAX_REGS = 255 -- a thread's registers at most
+-- Staged weights come through registers as float4s, which ptxas loads well
+-- ahead: under a smaller budget it spills (sp_resnet18 at batch 8, layers
+-- 4 and 6, 4x4 tiles: at 85 registers).
+M.STAGED_MIN_REGS = 96
+
+-- The registers per thread that launch bounds of minb blocks per SM allow.
+function M.budget(t, minb)
+  return math.min(M.REGS_PER_SM // (t.threads * minb), M.MAX_REGS)
+end
+
 -- The blocks per multiprocessor a direct convolution's launch bounds ask
 -- for when its grid is too small for the occupancy its register tile
 -- allows, or nil. Left to itself, ptxas aims at full occupancy whatever the
@@ -86,9 +95,10 @@ end
 -- would not hold the register tile, or the hardware cannot keep that many
 -- blocks, the grid is large enough for ptxas's own choice. d: blocks (the grid's), accs (accumulator sets), span
 -- (inputs of one kernel row), extra (floats live at once outside the tile,
--- e.g. the statistics' sums).
+-- e.g. the statistics' sums), staged (weights staged in shared memory).
 function M.min_blocks(t, d)
   local need = math.max(d.accs * t.nc * t.np + d.span + t.nc, d.extra or 0) + M.OVERHEAD_REGS
+  if d.staged then need = math.max(need, M.STAGED_MIN_REGS) end
   local most = M.REGS_PER_SM // (t.threads * ((need + 7) // 8 * 8))
   local want = (d.blocks + M.SMS - 1) // M.SMS
   if want > most or want > M.BLOCKS_PER_SM or want * t.threads > M.THREADS_PER_SM then return nil end
