@@ -67,6 +67,15 @@ got="$got / $(grep -o '_l[0-9]*_stats(' "$work/f2/cuda_paths.cu" | sort -u | tr 
 if [ "$got" = "21  / 37 / _l4_stats(_l6_stats(" ]; then pass cuda/generator/stats_in_writer_store
 else fail cuda/generator/stats_in_writer_store "kernels, statistics kernels: $got"; fi
 
+# compile only: batch 256, which the cases below do not reach (they run
+# every kernel form at small batches): the largest tiles under launch bounds,
+# with staged weights, build without spills; and --cuda-threads 65536 (faster
+# at batch 1) on the layers where its launch bounds once made ptxas spill
+LINTS=("batch256/sp_tiny_cifar sp_tiny_cifar --batch 256"
+       "batch256/sp_resnet18_cifar sp_resnet18_cifar --batch 256"
+       "threads65536/sp_vgg16_cifar_b2 sp_vgg16_cifar --batch 2 --cuda-threads 65536"
+       "threads65536/sp_resnet18_cifar_b2 sp_resnet18_cifar --batch 2 --cuda-threads 65536"
+       "threads65536/sp_resnet18_b8 sp_resnet18 --batch 8 --cuda-threads 65536")
 # the build variants (the cases below build the default): plain launches
 # with per-layer events compile clean; the events without plain launches,
 # which a graph capture would never time, stop the build with the reason
@@ -78,15 +87,7 @@ if [ -n "$NVCC" ]; then
   elif echo "$out" | grep -q "LAYER_TIMES needs SP_RESNET20_CIFAR_CUDA_NO_GRAPH"; then
     pass cuda/nvcc/variant_times_need_no_graph
   else fail cuda/nvcc/variant_times_need_no_graph "$(echo "$out" | grep -m1 error)"; fi
-  # compile only: batch 256, which the cases below do not reach (they run
-  # every kernel form at small batches): the largest tiles under launch
-  # bounds, with staged weights, build without spills...
-  # ...and --cuda-threads 65536 (faster at batch 1) on the layers where its
-  # launch bounds once made ptxas spill
-  for c in "batch256/sp_tiny_cifar sp_tiny_cifar --batch 256" "batch256/sp_resnet18_cifar sp_resnet18_cifar --batch 256" \
-           "threads65536/sp_vgg16_cifar_b2 sp_vgg16_cifar --batch 2 --cuda-threads 65536" \
-           "threads65536/sp_resnet18_cifar_b2 sp_resnet18_cifar --batch 2 --cuda-threads 65536" \
-           "threads65536/sp_resnet18_b8 sp_resnet18 --batch 8 --cuda-threads 65536"; do
+  for c in "${LINTS[@]}"; do
     set -- $c
     name=$1 spec=$2
     shift 2
@@ -103,10 +104,7 @@ if [ -n "$NVCC" ]; then
 else
   skip cuda/nvcc/variant_layer_times "no nvcc"; skip cuda/nvcc/variant_times_need_no_graph "no nvcc"
   skip cuda/nvcc/bench_sources "no nvcc"
-  for name in batch256/sp_tiny_cifar batch256/sp_resnet18_cifar threads65536/sp_vgg16_cifar_b2 \
-              threads65536/sp_resnet18_cifar_b2 threads65536/sp_resnet18_b8; do
-    skip cuda/nvcc/$name "no nvcc"
-  done
+  for c in "${LINTS[@]}"; do skip "cuda/nvcc/${c%% *}" "no nvcc"; done
 fi
 
 {

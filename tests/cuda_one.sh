@@ -36,9 +36,7 @@ fail() { ok=0; echo "FAIL $1: $2"; }
 if ! $SPGEN "$spec" -o "$dir/gen" --target all "${args[@]}" >"$log" 2>&1; then
   fail "cuda/nvcc/$name" "spgen: $(tail -1 "$log")"; exit 0
 fi
-net=$(basename "$(ls "$dir"/gen/*_cuda.h)" _cuda.h) NET=$(echo "$net" | tr a-z A-Z)
-get() { awk -v k="#define ${NET}_$1" 'index($0, k " ") == 1 { print $3 }' "$dir/gen/$net.h"; }
-$BUILD/mknpy 11 "$dir/in.npy" "$(get BATCH)" "$(get IN_C)" "$(get IN_H)" "$(get IN_W)" >>"$log" 2>&1
+net=$(net_input "$dir/gen" 11 "$dir/in.npy" 2>>"$log")
 if ! make -s -C "$dir/gen" "lib$net.a" "${net}_run" CFLAGS="$STRICT_CFLAGS" >>"$log" 2>&1 ||
    ! "$dir/gen/${net}_run" "$dir/in.npy" "$dir/want.npy" >>"$log" 2>&1; then
   fail "cuda/nvcc/$name" "the C reference build failed: $(grep -m1 -i error "$log")"; exit 0

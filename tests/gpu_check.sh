@@ -28,6 +28,7 @@
 # machine takes about 40 s to start.
 set -u
 cd "$(dirname "$0")/.."
+. tests/lib.sh
 OUT=${OUT:-gpu_out}
 mkdir -p "$OUT"
 export PATH=$PATH:/usr/local/cuda/bin:/usr/local/cuda/compute-sanitizer PYTHONUNBUFFERED=1
@@ -88,12 +89,10 @@ grep -E '^(spgen|launch floor)' "$OUT/bench.log" | tee -a "$OUT/summary.txt"
 # runner DIR SPGEN-ARGS...: DIR/run (one inference, DIR/in.npy to
 # DIR/out.npy) of the network the arguments generate, or FAIL on stdout
 runner() {
-  local d=$1 net NET
+  local d=$1 net
   shift
   "$SPGEN" "$@" --target cuda -o "$d" >/dev/null || { echo "FAIL $d: spgen"; return 1; }
-  net=$(basename "$(ls "$d"/*_cuda.h)" _cuda.h) NET=$(echo "$net" | tr a-z A-Z)
-  get() { awk -v k="#define ${NET}_$1" 'index($0, k " ") == 1 { print $3 }' "$d/$net.h"; }
-  build/mknpy 5 "$d/in.npy" "$(get BATCH)" "$(get IN_C)" "$(get IN_H)" "$(get IN_W)"
+  net=$(net_input "$d" 5 "$d/in.npy") || { echo "FAIL $d: input"; return 1; }
   make -s -C "$d" "${net}_run_cuda" NVCCFLAGS="-O3 -std=c++17 -arch=native -lineinfo" || { echo "FAIL $d: build"; return 1; }
   ln -sf "${net}_run_cuda" "$d/run"
 }

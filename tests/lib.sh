@@ -17,5 +17,16 @@ find_nvcc() {
   if [ -n "${NVCC+set}" ]; then echo "$NVCC"; return; fi
   command -v nvcc || { [ -x /usr/local/cuda/bin/nvcc ] && echo /usr/local/cuda/bin/nvcc; } || true
 }
+# net_input DIR SEED OUT: a random input of the network generated in DIR
+# (its shape from the header's NAME_BATCH and NAME_IN_C/H/W), written to OUT
+# by mknpy; prints the network's name.
+net_input() {
+  local net NET
+  net=$(basename "$(ls "$1"/*_cuda.h)" _cuda.h) NET=$(echo "$net" | tr a-z A-Z)
+  set -- "$1" "$2" "$3" $(for k in BATCH IN_C IN_H IN_W; do
+    awk -v k="#define ${NET}_$k" 'index($0, k " ") == 1 { print $3 }' "$1/$net.h"
+  done)
+  "$BUILD/mknpy" "$2" "$3" "$4" "$5" "$6" "$7" >&2 && echo "$net"
+}
 # Whether a GPU answers.
 have_gpu() { command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; }

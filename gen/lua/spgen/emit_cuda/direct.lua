@@ -51,6 +51,11 @@ end
 -- channel tiles). STAGE_FLOATS bounds sw.
 M.STAGE_FLOATS = 2304
 
+-- The taps of a part per input channel.
+local function part_taps(d, part)
+  return part.kind == "window" and d.k_size * d.k_size or 1
+end
+
 -- Chunk size: the whole part when it fits, else the largest power of two
 -- that divides count and fits.
 local function chunk(count, taps, nc)
@@ -60,21 +65,32 @@ local function chunk(count, taps, nc)
   return ch
 end
 
+-- The unrolling of a channel loop of `iters` iterations, or nil for
+-- nvcc's own. Under launch bounds ptxas hoists the loads of what is
+-- unrolled into the registers it is given, and past them it spills:
+-- - nvcc unrolls a 1x1 loop whole; past 32 channels, under a budget short
+--   of the 255 registers a thread may have, by 4 only (sp_vgg16_cifar at
+--   batch 2, layer 5, 64 channels: 16 bytes spilled at 128 registers);
+-- - a staged chunk it would also unroll whole (a 256-channel 1x1 conv: 384
+--   bytes), so by 4, and by 2 under launch bounds where that is one or two
+--   bodies between the barriers (sp_resnet20_cifar at batch 256, layer 8,
+--   chunks of 4, 4 and 8: 20 bytes at 128 registers).
+local function unroll(d, taps, iters)
+  if d.stage then return (d.minb and iters <= 8) and 2 or 4 end
+  if taps == 1 and d.minb and tiling.budget(d.t, d.minb) < tiling.MAX_REGS and iters > 32 then return 4 end
+  return nil
+end
+
 -- Opens the loops over a part's `count` input channels, j the channel; with
 -- staging, the chunk loop, its copy into sw and the slice loop within the
 -- chunk (jj). src is the address of the weight of channel c0 + c at chunk
 -- offset r (jj * taps + tap) in the part's layout, after the statement pre
 -- (or nil). Returns the number of blocks opened.
-local function channel_loops(w, d, part, taps, src, pre)
+local function channel_loops(w, d, part, src, pre)
+  local taps = part_taps(d, part)
   if not d.stage then
-    -- nvcc unrolls a 1x1 loop whole, and under launch bounds short of the
-    -- 255 registers a thread may have, ptxas hoists all its loads and
-    -- spills some past 32 channels (sp_vgg16_cifar at batch 2, layer 5, 64
-    -- channels: 16 bytes at 128 registers)
-    if taps == 1 and d.minb and tiling.budget(d.t, d.minb) < tiling.MAX_REGS
-      and common.ceil_div(part.count, d.t.ks) > 32 then
-      w.line("#pragma unroll 4")
-    end
+    local u = unroll(d, taps, common.ceil_div(part.count, d.t.ks))
+    if u then w.line("#pragma unroll %d", u) end
     slices(w, d, part.count)
     return 1
   end
@@ -88,13 +104,7 @@ local function channel_loops(w, d, part, taps, src, pre)
   w.line("sw[r * %s_NC + c] = __ldg(%s);", P, src)
   w.close()
   w.line("__syncthreads();")
-  -- as nvcc unrolls the unstaged loop; left to itself it unrolls this one
-  -- whole and ptxas spills what it hoists (a 256-channel 1x1 conv: 384
-  -- bytes). Under launch bounds a chunk of 8 channels or fewer is unrolled
-  -- by 2: by 4 it is one or two bodies between the barriers, whose loads
-  -- ptxas hoists all at once (sp_resnet20_cifar at batch 256, layer 8,
-  -- chunks of 4, 4 and 8: 20 bytes spilled at 128 registers).
-  w.line("#pragma unroll %d", (d.minb and ch <= 8) and 2 or 4)
+  w.line("#pragma unroll %d", unroll(d, taps, common.ceil_div(ch, d.t.ks)))
   slices(w, d, ch, "jj")
   w.line("const int j = j0 + jj;")
   return 2
@@ -124,7 +134,7 @@ end
 local function window_part(w, d, part)
   local P, t, k, s = d.P, d.t, d.k_size, d.s
   local span = s * (t.np - 1) + k
-  local opened = channel_loops(w, d, part, k * k,
+  local opened = channel_loops(w, d, part,
     string.format("%s + (c0 + c) * %d + j0 * %d + r", part.w, part.wstride, k * k))
   w.line("const float *xc = xn + (%s + j) * (%s_H * %s_W);", part.base, P, P)
   if d.stage then w.line("const float *wc = sw + jj * %d;", k * k * t.nc)
@@ -163,7 +173,7 @@ end
 -- stride 2 the sum of the 2x2 average-pool window (its 1/4 is in the weights).
 local function point_part(w, d, part)
   local P, t = d.P, d.t
-  local opened = channel_loops(w, d, part, 1, string.format("%s + (c0 + c) * %d + ci", part.w, part.wstride),
+  local opened = channel_loops(w, d, part, string.format("%s + (c0 + c) * %d + ci", part.w, part.wstride),
     string.format("const int j = j0 + r, ci = %s;", part.chan))
   w.line("const int ci = %s;", part.chan)
   w.line("const float *xc = xn + ci * (%s_H * %s_W) + %s_S * (oy * %s_W + ox);", P, P, P, P)
@@ -325,7 +335,7 @@ function M.emit(w, d)
   local staged = 0
   if d.stage then
     for _, part in ipairs(d.parts) do
-      local taps = part.kind == "window" and d.k_size * d.k_size or 1
+      local taps = part_taps(d, part)
       if part.count > 0 then staged = math.max(staged, chunk(part.count, taps, t.nc) * taps * t.nc) end
     end
   end
@@ -357,16 +367,15 @@ function M.emit(w, d)
     macros[#macros + 1] = { "MG", groups, "pixel groups of the batch" }
   end
   macros[#macros + 1] = { "NSPAN", nspan, "most samples one block's pixels touch" }
-  local minb = tiling.min_blocks(t, { blocks = grid[1] * grid[2], accs = #d.accs, span = d.s * (t.np - 1) + d.k_size,
-                                      extra = d.sums and 10 * t.nc, staged = d.stage })
-  if minb then macros[#macros + 1] = { "MINB", minb, "blocks per SM its grid keeps resident: the register budget" } end
-  d.minb = minb
+  d.minb = tiling.min_blocks(t, { blocks = grid[1] * grid[2], accs = #d.accs, span = d.s * (t.np - 1) + d.k_size,
+                                  extra = d.sums and 10 * t.nc, staged = d.stage })
+  if d.minb then macros[#macros + 1] = { "MINB", d.minb, "blocks per SM its grid keeps resident: the register budget" } end
   if d.sums then
     for _, m in ipairs(stats.macros(d.sums)) do macros[#macros + 1] = m end
   end
 
   local body = function()
-    common.kernel_head(w, P .. "_NT" .. (minb and (", " .. P .. "_MINB") or ""), d.fn, common.params(d.k))
+    common.kernel_head(w, P .. "_NT" .. (d.minb and (", " .. P .. "_MINB") or ""), d.fn, common.params(d.k))
     w.line("const int tx = threadIdx.x%s;", t.ks > 1 and ", ks = threadIdx.y" or "")
     if gap or d.prologue or d.sums or d.stage then w.line("const int tid = threadIdx.y * %s_TX + tx;", P) end
     w.line("const int c0 = blockIdx.y * %s_NC; /* first output channel of the tile */", P)
