@@ -13,7 +13,7 @@ static const char usage_text[] =
     "usage: spgen SPEC.lua [-o OUTDIR] [--target c|cuda|all] [--weights FILE]\n"
     "             [--batch N] [--set KEY=VALUE]... [--summary] [--dump-weights FILE]\n"
     "             [--plan FILE] [--strict] [--simd 0|4|8|16] [--cuda-threads N]\n"
-    "             [--cuda-stats store|kernel]\n";
+    "             [--cuda-channel-tiles 1|2|4|8|16] [--cuda-stats store|kernel]\n";
 
 static int usage(const char *msg, const char *arg)
 {
@@ -67,6 +67,8 @@ static int parse_args(lua_State *L, int argc, char **argv)
             key = "simd";
         else if (strcmp(a, "--cuda-threads") == 0)
             key = "cuda_threads";
+        else if (strcmp(a, "--cuda-channel-tiles") == 0)
+            key = "cuda_tiles";
         else if (strcmp(a, "--cuda-stats") == 0)
             key = "cuda_stats";
         else if (strcmp(a, "--set") == 0)
@@ -97,6 +99,12 @@ static int parse_args(lua_State *L, int argc, char **argv)
         } else if (strcmp(key, "cuda_threads") == 0) {
             if (set_int(L, key, v, 1, 1L << 24) != 0)
                 return usage("--cuda-threads needs an integer from 1 to 16777216", v);
+        } else if (strcmp(key, "cuda_tiles") == 0) {
+            if (strcmp(v, "1") != 0 && strcmp(v, "2") != 0 && strcmp(v, "4") != 0 && strcmp(v, "8") != 0 &&
+                strcmp(v, "16") != 0)
+                return usage("--cuda-channel-tiles must be 1, 2, 4, 8 or 16", v);
+            lua_pushinteger(L, atoi(v));
+            lua_setfield(L, -3, key);
         } else if (strcmp(key, "simd") == 0) {
             if (strcmp(v, "0") != 0 && strcmp(v, "4") != 0 && strcmp(v, "8") != 0 && strcmp(v, "16") != 0)
                 return usage("--simd must be 0, 4, 8 or 16 (floats per vector)", v);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make bench-cuda: sp_resnet18_cifar and resnet18_cifar at batch 1 and 256,
 # spgen's CUDA build (bench/bench_cuda.cu: whole-network graph launches, CUDA
-# events, warm-up, medians), per-layer times of the batch-1 builds, and, when
+# events, warm-up, medians), per-layer times of each build, and, when
 # PyTorch with CUDA imports, PyTorch eager, CUDA graph and torch.compile on
 # the same networks with the vanilla cuDNN 3x3 conv of each SPConv layer's
 # shape (bench/bench_torch.py), ending with a table of ratios. fp32, TF32 off.
@@ -49,9 +49,16 @@ build_layers() {
 #   stats_kernel     SPConv statistics in kernels of their own
 #   ptxas_occupancy  the launch bounds' blocks per SM dropped
 #   threadsN         the tiling aiming at N threads per layer, not 32768
+#   tilesN           blocks of up to N channel tiles sharing their inputs
+#                    (at batch 1 with statistics kernels, as stats_kernel:
+#                    blocks of 8 tiles hold too few pixels for the stores'
+#                    sums, which would add 9 kernels)
 VARIANTS="stats_kernel 1 --cuda-stats kernel
 ptxas_occupancy 1
-threads65536 1 --cuda-threads 65536"
+threads65536 1 --cuda-threads 65536
+tiles8_stats_kernel 1 --cuda-channel-tiles 8 --cuda-stats kernel
+tiles4 256 --cuda-channel-tiles 4
+tiles8 256 --cuda-channel-tiles 8"
 # variant NAME BATCH [SPGEN ARGS]: generates, edits and builds it
 variant() {
   local v=$1 batch=$2 d=$work/sp_resnet18_cifar_b$2_$1
@@ -63,8 +70,11 @@ variant() {
       grep -q '_MINB)' "$d/sp_resnet18_cifar.cu" || { echo "bench_cuda: no launch bounds with MINB to drop" >&2; return 1; }
       sed -i -E 's/__launch_bounds__\((L[0-9]+_NT), L[0-9]+_MINB\)/__launch_bounds__(\1)/' "$d/sp_resnet18_cifar.cu"
       if grep -q '_MINB)' "$d/sp_resnet18_cifar.cu"; then echo "bench_cuda: MINB left in the launch bounds" >&2; return 1; fi ;;
+    tiles*)
+      grep -q '_TC [0-9]* /\*' "$d/sp_resnet18_cifar.cu" || { echo "bench_cuda: no layer has channel tiles" >&2; return 1; } ;;
   esac
-  build_bench "$d" sp_resnet18_cifar
+  build_bench "$d" sp_resnet18_cifar || return 1
+  case $v in tiles*) build_layers "$d" sp_resnet18_cifar ;; esac
 }
 # everything builds at once (a core each), then runs one at a time
 pids=()
@@ -73,7 +83,7 @@ for net in sp_resnet18_cifar resnet18_cifar; do
     d=$work/${net}_b$batch
     "$SPGEN" specs/$net.lua --target cuda --batch $batch -o "$d" >/dev/null
     # (the layer timer links the weights object the library's build makes)
-    { build_bench "$d" $net && if [ $batch = 1 ]; then build_layers "$d" $net; fi; } &
+    { build_bench "$d" $net && build_layers "$d" $net; } &
     pids+=($!)
     if [ -n "${BENCH_BASE:-}" ]; then
       "$BENCH_BASE" specs/$net.lua --target cuda --batch $batch -o "${d}_base" >/dev/null
@@ -95,12 +105,15 @@ for net in sp_resnet18_cifar resnet18_cifar; do
   for batch in 1 256; do
     d=$work/${net}_b$batch
     "$d/bench" | tee -a "$results"
-    if [ $batch = 1 ]; then "$d/bench_layers" | sed "s/^/$net /" >"$work/${net}_layers.txt"; fi
+    # (bench_torch.py reads batch 1's, as NET_layers.txt)
+    "$d/bench_layers" | sed "s/^/$net /" >"$work/${net}$([ $batch = 1 ] || echo _b$batch)_layers.txt"
     if [ -n "${BENCH_BASE:-}" ]; then "${d}_base/bench" | sed "s/^spgen /spgen (base) /" | tee -a "$work/variants.txt"; fi
   done
 done
 while read -r v batch _; do
-  "$work/sp_resnet18_cifar_b${batch}_$v/bench" | sed "s/^spgen /spgen ($v) /" | tee -a "$work/variants.txt"
+  d=$work/sp_resnet18_cifar_b${batch}_$v
+  "$d/bench" | sed "s/^spgen /spgen ($v) /" | tee -a "$work/variants.txt"
+  if [ -x "$d/bench_layers" ]; then "$d/bench_layers" | sed "s/^/sp_resnet18_cifar ($v) /" >"${d}_layers.txt"; fi
 done <<<"$VARIANTS"
 "$work/launch_floor" | tee -a "$work/variants.txt"
 if [ "${BENCH_TORCH:-1}" = 0 ]; then echo "PyTorch: skipped (BENCH_TORCH=0)"; exit 0; fi

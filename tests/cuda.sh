@@ -69,10 +69,13 @@ else fail cuda/generator/stats_in_writer_store "kernels, statistics kernels: $go
 
 # compile only: batch 256, which the cases below do not reach (they run
 # every kernel form at small batches): the largest tiles under launch bounds,
-# with staged weights, build without spills; and --cuda-threads 65536 (faster
-# at batch 1) on the layers where its launch bounds once made ptxas spill
+# with staged weights, build without spills, with and without channel tiles;
+# and --cuda-threads 65536 (faster at batch 1) on the layers where its launch
+# bounds once made ptxas spill. They build at once (nvcc is one core each).
 LINTS=("batch256/sp_tiny_cifar sp_tiny_cifar --batch 256"
        "batch256/sp_resnet18_cifar sp_resnet18_cifar --batch 256"
+       "batch256/sp_resnet18_cifar_tiles8 sp_resnet18_cifar --batch 256 --cuda-channel-tiles 8"
+       "batch256/resnet18_cifar_tiles4 resnet18_cifar --batch 256 --cuda-channel-tiles 4"
        "threads65536/sp_vgg16_cifar_b2 sp_vgg16_cifar --batch 2 --cuda-threads 65536"
        "threads65536/sp_resnet18_cifar_b2 sp_resnet18_cifar --batch 2 --cuda-threads 65536"
        "threads65536/sp_resnet18_b8 sp_resnet18 --batch 8 --cuda-threads 65536")
@@ -87,13 +90,24 @@ if [ -n "$NVCC" ]; then
   elif echo "$out" | grep -q "LAYER_TIMES needs SP_RESNET20_CIFAR_CUDA_NO_GRAPH"; then
     pass cuda/nvcc/variant_times_need_no_graph
   else fail cuda/nvcc/variant_times_need_no_graph "$(echo "$out" | grep -m1 error)"; fi
+  lints=()
   for c in "${LINTS[@]}"; do
-    set -- $c
-    name=$1 spec=$2
-    shift 2
-    $SPGEN specs/$spec.lua --target cuda "$@" -o "$work/lint_${name//\//_}" >/dev/null
-    if out=$($NVCC $NVCC_TEST_FLAGS -c -o /dev/null "$work/lint_${name//\//_}/$spec.cu" 2>&1); then pass cuda/nvcc/$name
-    else fail cuda/nvcc/$name "$(echo "$out" | grep -m1 -E 'error|warning')"; fi
+    (
+      set -- $c
+      d=$work/lint_${1//\//_} spec=$2
+      shift 2
+      $SPGEN specs/$spec.lua --target cuda "$@" -o "$d" >"$d.out" 2>&1 &&
+        $NVCC $NVCC_TEST_FLAGS -c -o /dev/null "$d/$spec.cu" >"$d.out" 2>&1
+      echo $? >"$d.rc"
+    ) &
+    lints+=($!)
+  done
+  wait "${lints[@]}"
+  for c in "${LINTS[@]}"; do
+    name=${c%% *}
+    d=$work/lint_${name//\//_}
+    if [ "$(cat "$d.rc")" = 0 ]; then pass cuda/nvcc/$name
+    else fail cuda/nvcc/$name "$(grep -m1 -E 'error|warning|spgen' "$d.out")"; fi
   done
   # make bench-cuda's own sources, which only a GPU machine runs
   b="$NVCC $NVCC_TEST_FLAGS -Ibench -I$work/d1 -DNET=sp_resnet20_cifar -DUNET=SP_RESNET20_CIFAR -c -o /dev/null"
@@ -139,6 +153,15 @@ fi
   # the largest tiles everywhere: every layer's weights staged in shared
   # memory, in chunks where a part's do not fit at once
   echo "paths/sp_resnet18_cifar_staged $work/pst specs/sp_resnet18_cifar.lua --set size=8 --batch 2 --cuda-threads 1"
+  # channel tiles (--cuda-channel-tiles): pooled sums per tile over two warps
+  # (cuda_paths' c4), over one and within a warp (the 1x1 maps of size 8);
+  # unstaged one-channel tiles (cuda_paths at batch 1);
+  # statistics summed per tile in the store, over one or two warps or within
+  # one (size 16); attention for several samples (batch 2 and 3)
+  echo "paths/channel_tiles2_b3 $work/pc2 tests/specs/cuda_paths.lua --batch 3 --cuda-threads 1 --cuda-channel-tiles 2"
+  echo "paths/channel_tiles8_b1 $work/pc8 tests/specs/cuda_paths.lua --cuda-channel-tiles 8"
+  echo "paths/sp_resnet18_cifar_tiles8 $work/pt8 specs/sp_resnet18_cifar.lua --set size=8 --batch 2 --cuda-threads 1 --cuda-channel-tiles 8"
+  echo "paths/sp_resnet18_cifar_16_tiles2 $work/pt2 specs/sp_resnet18_cifar.lua --no-san --set size=16 --cuda-threads 1 --cuda-channel-tiles 2"
   # a sample of the layer grid, the same generator as tests/layer_grid.sh
   bash tests/layer_grid.sh --list "$grid_count" 20261205 | while read -r gname _ cin out h w batch ratio groups stride bias naming bn relu seed _; do
     echo "$gname $work/${gname//[\/:]/_} tests/specs/layer.lua --set cin=$cin --set out=$out --set h=$h --set w=$w" \

@@ -20,7 +20,8 @@
 # ["build/spgen-static", "build/mknpy", "build/npycmp"], and build/spgen-base
 # to time an earlier generator's networks beside (BENCH_BASE in
 # scripts/bench_cuda.sh). GPU_NCU=0 leaves phase 5 out, GPU_NCU_BATCHES
-# (default "1 256") picks its batches. CUDA_EMU=1 also
+# (default "1 256") picks its batches, GPU_NCU_ARGS adds generator options
+# (say --cuda-channel-tiles 8). CUDA_EMU=1 also
 # runs the CPU emulator cases (done on every machine anyway, so off by default
 # here); GPU_TORCH=0 leaves phase 6 out (its figures do not depend on
 # spgen); JOBS defaults to nproc. On an H200 (16 cores) phases 1-5 took
@@ -81,7 +82,7 @@ grep '^FAIL' "$OUT/cuda.log" | head -20 | tee -a "$OUT/summary.txt"
 bench=build/bench_cuda
 # a carried build/spgen-base (an earlier commit's generator, static) is timed too
 [ -x build/spgen-base ] && export BENCH_BASE=$PWD/build/spgen-base
-BENCH_TORCH=0 BENCH_DIR=$bench timeout "$(budget 150 90)" bash scripts/bench_cuda.sh >"$OUT/bench.log" 2>&1
+BENCH_TORCH=0 BENCH_DIR=$bench timeout "$(budget 200 90)" bash scripts/bench_cuda.sh >"$OUT/bench.log" 2>&1
 stamp "scripts/bench_cuda.sh, spgen's side: exit $?"
 cat "$bench"/*_layers.txt >>"$OUT/bench.log" 2>/dev/null
 grep -E '^(spgen|launch floor)' "$OUT/bench.log" | tee -a "$OUT/summary.txt"
@@ -100,11 +101,13 @@ runner() {
 # compute-sanitizer on one run of each runner: the whole benchmark network
 # (statistics in the writers' stores) and cuda_paths at batch 3 with the
 # largest tiles (statistics kernels, blocks across samples, weights staged in
-# shared memory)
+# shared memory), and sp_resnet18_cifar at 16x16 in blocks of channel tiles
+# (their sums per tile, in shared memory and within warps)
 rm -rf build/gpu_check
 {
   command -v compute-sanitizer || echo "SKIP sanitize: no compute-sanitizer"
-  command -v compute-sanitizer >/dev/null && for c in "r18 specs/sp_resnet18_cifar.lua" "paths tests/specs/cuda_paths.lua --batch 3 --cuda-threads 1"; do
+  command -v compute-sanitizer >/dev/null && for c in "r18 specs/sp_resnet18_cifar.lua" "paths tests/specs/cuda_paths.lua --batch 3 --cuda-threads 1" \
+      "tiles specs/sp_resnet18_cifar.lua --set size=16 --batch 2 --cuda-threads 1 --cuda-channel-tiles 8"; do
     set -- $c
     d=build/gpu_check/$1; shift
     runner "$d" "$@" || continue
@@ -131,8 +134,8 @@ NCU_KERNELS=${NCU_KERNELS:-'regex:_l(2|7|12|17)_out$'}
   else
     for b in ${GPU_NCU_BATCHES:-1 256}; do
       d=build/gpu_check/ncu_b$b
-      runner "$d" specs/sp_resnet18_cifar.lua --batch $b || continue
-      echo "== sp_resnet18_cifar batch $b"
+      runner "$d" specs/sp_resnet18_cifar.lua --batch $b ${GPU_NCU_ARGS:-} || continue
+      echo "== sp_resnet18_cifar batch $b ${GPU_NCU_ARGS:-}"
       timeout "$(budget 60 60)" ncu --clock-control none -k "$NCU_KERNELS" --section SpeedOfLight --section LaunchStats \
         --section Occupancy --section WarpStateStats --section ComputeWorkloadAnalysis \
         --section MemoryWorkloadAnalysis "$d/run" "$d/in.npy" "$d/out.npy" 2>&1 || echo "FAIL ncu batch $b: exit $?"

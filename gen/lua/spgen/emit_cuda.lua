@@ -20,8 +20,8 @@ local function layer_comment(g, k, e)
   local text = comment.text(g, k)
   if e.tile then
     local t = e.tile
-    text = text .. string.format(" *   tile: %d channels x %d pixels per thread, %d input-channel slices, %d threads per block\n",
-      t.nc, t.np, t.ks, t.threads)
+    text = text .. string.format(" *   tile: %d channels x %d pixels per thread, %d input-channel slices,%s %d threads per block\n",
+      t.nc, t.np, t.ks, t.tc > 1 and string.format(" %d channel tiles,", t.tc) or "", t.threads)
   end
   return text
 end
@@ -78,12 +78,13 @@ end
 -- target: "cuda" (the Makefile builds only the CUDA library and runner) or
 -- "all" (its rules are added to the C Makefile, c_makefile). opts: threads
 -- (what a convolution aims for, emit_cuda/tiling.lua; nil for the default),
+-- tiles (the most channel tiles per block; nil for one),
 -- stats ("store" or "kernel": where SPConv statistics are summed,
 -- emit_cuda/stats.lua).
 function M.run(g, kernels, blob, weights_source, target, c_makefile, opts)
   local name = g.net.name
   local NAME = name:upper()
-  local ctx = { prefix = name, batch = g.net.batch, threads = opts.threads, direct = {} }
+  local ctx = { prefix = name, batch = g.net.batch, threads = opts.threads, tiles = opts.tiles, direct = {} }
   -- before any code: each direct convolution's tile and grid, then where
   -- each SPConv's statistics are summed, which depends on its writer's tile
   for _, k in ipairs(kernels) do

@@ -131,28 +131,41 @@ function M.all(...)
 end
 
 -- Block-wide sums of the per-thread floats named in `vals`, in a fixed
--- order: each warp's by shuffles, then lane 0 of each warp into shared
--- part[i][warp]; then a barrier. The block's threads are numbered `tid`.
-function M.warp_partials(w, part, vals, warps)
-  w.line("__shared__ float %s[%d][%s];", part, #vals, warps)
+-- order: each segment's of `seg` lanes (a power of two up to the warp's 32,
+-- default 32) by shuffles, then its first lane's into shared
+-- part[i][tid / seg]; then a barrier. The block's threads are numbered
+-- `tid`; `parts` is the number of segments.
+function M.warp_partials(w, part, vals, parts, seg)
+  seg = seg or 32
+  w.line("__shared__ float %s[%d][%s];", part, #vals, parts)
   local sums, stores = {}, {}
   for i, v in ipairs(vals) do
-    sums[#sums + 1] = string.format("%s = warp_sum(%s);", v, v)
-    stores[#stores + 1] = string.format("%s[%d][tid / 32] = %s;", part, i - 1, v)
+    if seg == 32 then
+      sums[#sums + 1] = string.format("%s = warp_sum(%s);", v, v)
+    else
+      local steps, off = {}, seg // 2
+      while off >= 1 do
+        steps[#steps + 1] = string.format("%s += __shfl_xor_sync(0xffffffffu, %s, %d);", v, v, off)
+        off = off // 2
+      end
+      sums[#sums + 1] = table.concat(steps, " ")
+    end
+    stores[#stores + 1] = string.format("%s[%d][tid / %d] = %s;", part, i - 1, seg, v)
   end
-  for i = 1, #sums, 5 do w.line(table.concat(sums, " ", i, math.min(i + 4, #sums))) end
-  w.open("if (tid % 32 == 0) {")
+  local per_line = seg == 32 and 5 or 1
+  for i = 1, #sums, per_line do w.line(table.concat(sums, " ", i, math.min(i + per_line - 1, #sums))) end
+  w.open("if (tid %% %d == 0) {", seg)
   for i = 1, #stores, 5 do w.line(table.concat(stores, " ", i, math.min(i + 4, #stores))) end
   w.close()
   w.line("__syncthreads();")
 end
 
 -- After M.warp_partials: float v, the sum of row `row` (default tid) of
--- part over the warps.
-function M.partial_total(w, part, warps, row)
+-- part over `count` segments from segment `first` (default 0).
+function M.partial_total(w, part, count, row, first)
   w.line("float v = 0.0f;")
-  w.line("for (int j = 0; j < %s; ++j)", warps)
-  w.line("    v += %s[%s][j];", part, row or "tid")
+  w.line("for (int j = 0; j < %s; ++j)", count)
+  w.line("    v += %s[%s][%sj];", part, row or "tid", first and (first .. " + ") or "")
 end
 
 -- The fused epilogue of a value v at output index `idx`, before the caller

@@ -6,6 +6,9 @@
 --
 -- Index math, in one place (every size a literal macro):
 --   blockIdx.y      channel tile: channels c0 .. c0 + NC - 1, c0 = blockIdx.y * NC
+--                   (with TC tiles per block: the block's channels cb ..
+--                   cb + NCB - 1, cb = blockIdx.y * NCB, and threadIdx.z the
+--                   thread's tile, c0 = cb + cl, cl = threadIdx.z * NC)
 --   blockIdx.x, tx  pixel group g = blockIdx.x * TX + tx over the whole batch
 --                   (with gap: over one sample n = blockIdx.x, in NPB rounds),
 --                   pixels q .. q + NP - 1 with q = g * NP, all in one row
@@ -45,7 +48,7 @@ end
 
 -- Shared-memory weight staging, for tiles of 4 or 8 channels: a part's
 -- weights come in chunks of CH input channels, which the block copies
--- (coalesced, each weight once) into sw[CH][taps][NC], and each thread reads
+-- (coalesced, each weight once) into sw[CH][taps][NCB], and each thread reads
 -- a tap's NC weights as NC/4 float4 broadcasts instead of NC loads through
 -- L1 (which at batch 256 thrashes: the blocks of one SM hold different
 -- channel tiles). STAGE_FLOATS bounds sw.
@@ -57,7 +60,7 @@ local function part_taps(d, part)
 end
 
 -- Chunk size: the whole part when it fits, else the largest power of two
--- that divides count and fits.
+-- that divides count and fits (nc: the block's channels).
 local function chunk(count, taps, nc)
   if count * taps * nc <= M.STAGE_FLOATS then return count end
   local ch = 1
@@ -94,14 +97,14 @@ local function channel_loops(w, d, part, src, pre)
     slices(w, d, part.count)
     return 1
   end
-  local P, nc = d.P, d.t.nc
+  local P, nc = d.P, d.t.ncb
   local ch = chunk(part.count, taps, nc)
   w.open("for (int j0 = 0; j0 < %d; j0 += %d) {", part.count, ch)
   w.line("__syncthreads(); /* every thread is done with the last chunk */")
   w.open("for (int e = tid; e < %d; e += %s_NT) {", ch * taps * nc, P)
   w.line("const int c = e / %d, r = e %% %d; /* consecutive e read consecutive weights */", ch * taps, ch * taps)
   if pre then w.line(pre) end
-  w.line("sw[r * %s_NC + c] = __ldg(%s);", P, src)
+  w.line("sw[r * %s + c] = __ldg(%s);", d.NCB, src)
   w.close()
   w.line("__syncthreads();")
   w.line("#pragma unroll %d", unroll(d, taps, common.ceil_div(ch, d.t.ks)))
@@ -111,13 +114,13 @@ local function channel_loops(w, d, part, src, pre)
 end
 
 -- The NC weights w0 .. of one tap: loads at wc + c * wstride + off, or
--- (staged) float4s at wc + off * NC.
+-- (staged) float4s at wc + off * NCB.
 local function tap_weights(w, d, part, off)
   local nc, ws = d.t.nc, {}
   if d.stage then
     local vs = {}
     for v = 0, nc // 4 - 1 do
-      vs[#vs + 1] = string.format("v%d = *(const float4 *)(wc + %d)", v, off * nc + 4 * v)
+      vs[#vs + 1] = string.format("v%d = *(const float4 *)(wc + %d)", v, off * d.t.ncb + 4 * v)
       for i, f in ipairs({ "x", "y", "z", "w" }) do ws[#ws + 1] = string.format("w%d = v%d.%s", 4 * v + i - 1, v, f) end
     end
     w.line("const float4 %s;", table.concat(vs, ", "))
@@ -135,9 +138,9 @@ local function window_part(w, d, part)
   local P, t, k, s = d.P, d.t, d.k_size, d.s
   local span = s * (t.np - 1) + k
   local opened = channel_loops(w, d, part,
-    string.format("%s + (c0 + c) * %d + j0 * %d + r", part.w, part.wstride, k * k))
+    string.format("%s + (%s + c) * %d + j0 * %d + r", part.w, d.cb, part.wstride, k * k))
   w.line("const float *xc = xn + (%s + j) * (%s_H * %s_W);", part.base, P, P)
-  if d.stage then w.line("const float *wc = sw + jj * %d;", k * k * t.nc)
+  if d.stage then w.line("const float *wc = sw + jj * %d%s;", k * k * t.ncb, t.tc > 1 and " + cl" or "")
   else w.line("const float *wc = %s + c0 * %d + j * %d;", part.w, part.wstride, k * k) end
   for ky = 0, k - 1 do
     if d.row_ok[ky] ~= false then
@@ -173,11 +176,11 @@ end
 -- stride 2 the sum of the 2x2 average-pool window (its 1/4 is in the weights).
 local function point_part(w, d, part)
   local P, t = d.P, d.t
-  local opened = channel_loops(w, d, part, string.format("%s + (c0 + c) * %d + ci", part.w, part.wstride),
+  local opened = channel_loops(w, d, part, string.format("%s + (%s + c) * %d + ci", part.w, d.cb, part.wstride),
     string.format("const int j = j0 + r, ci = %s;", part.chan))
   w.line("const int ci = %s;", part.chan)
   w.line("const float *xc = xn + ci * (%s_H * %s_W) + %s_S * (oy * %s_W + ox);", P, P, P, P)
-  if d.stage then w.line("const float *wc = sw + jj * %s_NC;", P)
+  if d.stage then w.line("const float *wc = sw + jj * %s%s;", d.NCB, t.tc > 1 and " + cl" or "")
   else w.line("const float *wc = %s + c0 * %d + ci;", part.w, part.wstride) end
   local xs = {}
   for p = 0, t.np - 1 do
@@ -222,12 +225,17 @@ local function out_index(d, c, p)
   return string.format("(n * %s_CO + c0 + %d) * %s_HOWO + pix + %d", d.P, c, d.P, p)
 end
 
+-- Channel c of the thread's tile among the block's channels.
+local function column(d, c)
+  return d.t.tc > 1 and ("cl + " .. c) or tostring(c)
+end
+
 -- One output's epilogue: v holds the reduced value; bias, residual, relu,
 -- then the store and the next SPConv's statistics, or (gap) the running
 -- pooled sum of channel c.
 local function finish(w, d, c, p, v)
   local idx = out_index(d, c, p)
-  local bias = d.bias and (" + " .. d.bias(c)) or ""
+  local bias = d.bias and (" + " .. d.bias(c, column(d, c))) or ""
   local tail = d.k.gap and string.format("gs%d += v;", c) or string.format("y[%s] = v;", idx)
   if d.sums then tail = tail .. " " .. stats.add(d.sums, c, p) end
   local mid = common.epilogue(d.k, idx)
@@ -242,13 +250,13 @@ local function reduce_and_finish(w, d)
   if t.ks == 1 then
     w.open("if (on) {")
     for c = 0, t.nc - 1 do
-      for p = 0, t.np - 1 do finish(w, d, c, p, d.combine(c, p)) end
+      for p = 0, t.np - 1 do finish(w, d, c, p, d.combine(c, p, column(d, c))) end
     end
     w.close()
     return
   end
   for c = 0, t.nc - 1 do
-    for p = 0, t.np - 1 do w.line("red[ks][%d][tx] = %s;", c * t.np + p, d.combine(c, p)) end
+    for p = 0, t.np - 1 do w.line("red[ks][%d][tx] = %s;", c * t.np + p, d.combine(c, p, column(d, c))) end
   end
   w.line("__syncthreads();")
   w.open("if (on) {")
@@ -268,17 +276,26 @@ local function reduce_and_finish(w, d)
   w.close()
 end
 
--- The pooled sums of the NC channels over the block, in a fixed order:
--- each warp's by shuffles, then the warps' in shared memory.
+-- The pooled sums of the NC channels over the block (each tile's over its
+-- threads), in a fixed order: each warp's (or tile's) by shuffles, then the
+-- segments' in shared memory.
 local function gap_reduce(w, d)
   local P, t = d.P, d.t
   w.line("/* the fused global average pool: this block holds every pixel of sample n */")
   local gs = {}
   for c = 0, t.nc - 1 do gs[#gs + 1] = "gs" .. c end
-  common.warp_partials(w, "gsum", gs, P .. "_NT / 32")
-  w.open("if (tid < %s_NC) {", P)
-  common.partial_total(w, "gsum", P .. "_NT / 32")
-  w.line("y[n * %s_CO + c0 + tid] = v * (1.0f / (float)%s_HOWO);", P, P)
+  local seg, per = tiling.segments(t)
+  local parts = string.format("%s_NT / %d", P, seg)
+  common.warp_partials(w, "gsum", gs, parts, seg)
+  if t.tc == 1 then
+    w.open("if (tid < %s_NC) {", P)
+    common.partial_total(w, "gsum", parts)
+    w.line("y[n * %s_CO + c0 + tid] = v * (1.0f / (float)%s_HOWO);", P, P)
+  else
+    w.open("for (int c = tx; c < %s_NC; c += %s_TX) { /* the tile's channels */", P, P)
+    common.partial_total(w, "gsum", per, "c", "threadIdx.z * " .. per)
+    w.line("y[n * %s_CO + c0 + c] = v * (1.0f / (float)%s_HOWO);", P, P)
+  end
   w.close()
 end
 
@@ -293,32 +310,37 @@ local function samples_per_block(d, blocks, bp)
   return most
 end
 
--- The kernel's tiling (tiling.conv) and grid, into d: t (the tile),
+-- The kernel's tiling (tiling.conv) and grid, into d: t (the tile), stage,
 -- howo, groups (pixel groups per block's domain), npb (pixel blocks; with
 -- gap, rounds of one block), grid, nspan (most samples one block touches).
 -- d: fn, k (the kernel: residual, relu, gap), n, co, ho, wo, k_size, cg
 -- (group size in output channels), red (multiply-adds per output), threads
--- (the tiling's target, nil for its default).
+-- (the tiling's target, nil for its default), tiles (channel tiles a block
+-- may hold, nil for one).
 function M.layout(d)
   local gap = d.k.gap
   d.howo = d.ho * d.wo
   local t = tiling.conv { n = d.n, co = d.co, cg = d.cg, howo = d.howo, wo = d.wo, k = d.k_size,
-                          red = d.red, gap = gap, target = d.threads }
-  d.t = t
+                          red = d.red, gap = gap, target = d.threads, tiles = d.tiles }
+  d.t, d.stage = t, t.stage
   d.groups = d.howo // t.np * (gap and 1 or d.n)
   d.npb = common.ceil_div(d.groups, t.tx)
-  d.grid = { gap and d.n or d.npb, d.co // t.nc }
-  -- coverage: NP | WO keeps a group in one row; channel tiles split CO
-  -- within groups; pixel blocks cover the groups, no block idle
-  assert(d.wo % t.np == 0 and d.cg % t.nc == 0 and d.grid[2] * t.nc == d.co, d.fn .. ": channel tiling")
+  d.grid = { gap and d.n or d.npb, d.co // t.ncb }
+  -- coverage: NP | WO keeps a group in one row; a block's channel tiles
+  -- split CO within groups; pixel blocks cover the groups, no block idle
+  assert(d.wo % t.np == 0 and d.cg % t.ncb == 0 and d.grid[2] * t.ncb == d.co, d.fn .. ": channel tiling")
+  -- the block's first channel (named where the copies of staged weights or
+  -- the attention need it), and the macro of its channel count
+  d.cb, d.NCB = t.tc > 1 and "cb" or "c0", d.P .. (t.tc > 1 and "_NCB" or "_NC")
   common.assert_cover(d.fn .. " pixel groups", d.npb, t.tx, d.groups)
   d.nspan = gap and 1 or samples_per_block(d, d.npb, t.tx * t.np)
   return d
 end
 
--- After M.layout, d also: P, h, w, s, pad, accs, parts, combine(c, p) (the
--- value of slot c, p before the slice sum; may use sal3/sal1 of sample sn),
--- bias(c) or nil, uses_grp, grp_size (the macro of cg),
+-- After M.layout, d also: P, h, w, s, pad, accs, parts, combine(c, p, col)
+-- (the value of slot c, p before the slice sum; may use sal3/sal1 of sample
+-- sn, column col of the block's channels), bias(c, col) or nil, uses_grp,
+-- grp_size (the macro of cg),
 -- prologue(w, first_sample_expr) or nil, sums (the statistics its store
 -- sums for the next SPConv, stats.plan) or nil.
 -- Returns { macros (for common.macros), body = fn() writing the kernel to w,
@@ -327,22 +349,19 @@ function M.emit(w, d)
   local P, t = d.P, d.t
   local gap = d.k.gap
   local howo, groups, npb, grid, nspan = d.howo, d.groups, d.npb, d.grid, d.nspan
-  -- not the wide windows (a 7x7 stem): under launch bounds ptxas hoists
-  -- their staged rows past its budget and spills (sp_resnet50 at 224x224,
-  -- batch 1: 12 bytes at 85 and at 128 registers), where the loads through
-  -- L1 fit in 56
-  d.stage = t.nc % 4 == 0 and d.k_size <= 3
   local staged = 0
   if d.stage then
     for _, part in ipairs(d.parts) do
       local taps = part_taps(d, part)
-      if part.count > 0 then staged = math.max(staged, chunk(part.count, taps, t.nc) * taps * t.nc) end
+      if part.count > 0 then staged = math.max(staged, chunk(part.count, taps, t.ncb) * taps * t.ncb) end
     end
   end
   -- static shared memory: the slice sums, the attention and its warps'
-  -- parts, the pooled sums, the statistics' warp sums, the staged weights
-  local shared = 4 * ((t.ks > 1 and t.ks * t.nc * t.np * t.tx or 0) + (d.prologue and 3 * nspan * t.nc + 2 * t.threads // 32 or 0)
-    + (gap and t.nc * t.threads // 32 or 0) + (d.sums and 10 * t.nc * t.threads // 32 or 0) + staged)
+  -- parts, the pooled sums, the statistics' segment sums, the staged weights
+  local parts = t.threads // tiling.segments(t)
+  local shared = 4 * ((t.ks > 1 and t.ks * t.nc * t.np * t.tx or 0)
+    + (d.prologue and 3 * nspan * t.ncb + 2 * t.threads // 32 or 0)
+    + (gap and t.nc * parts or 0) + (d.sums and 10 * t.nc * parts or 0) + staged)
   assert(shared <= 48 * 1024, d.fn .. ": " .. shared .. " bytes of shared memory")
 
   d.row_ok, d.col_ok = {}, {}
@@ -360,6 +379,10 @@ function M.emit(w, d)
     { "NT", t.threads, "threads per block" },
     { "HOWO", howo },
   }
+  if t.tc > 1 then
+    table.insert(macros, 5, { "TC", t.tc, "channel tiles per block (threadIdx.z), sharing their input loads" })
+    table.insert(macros, 6, { "NCB", t.ncb, "output channels per block" })
+  end
   if gap then
     macros[#macros + 1] = { "PG", groups, "pixel groups of one sample" }
     macros[#macros + 1] = { "NPB", npb, "rounds of the block over them" }
@@ -367,9 +390,10 @@ function M.emit(w, d)
     macros[#macros + 1] = { "MG", groups, "pixel groups of the batch" }
   end
   macros[#macros + 1] = { "NSPAN", nspan, "most samples one block's pixels touch" }
-  d.minb = tiling.min_blocks(t, { blocks = grid[1] * grid[2], accs = #d.accs, span = d.s * (t.np - 1) + d.k_size,
-                                  extra = d.sums and 10 * t.nc, staged = d.stage })
-  if d.minb then macros[#macros + 1] = { "MINB", d.minb, "blocks per SM its grid keeps resident: the register budget" } end
+  local why
+  d.minb, why = tiling.min_blocks(t, { blocks = grid[1] * grid[2], accs = #d.accs, span = d.s * (t.np - 1) + d.k_size,
+                                       extra = d.sums and 10 * t.nc })
+  if d.minb then macros[#macros + 1] = { "MINB", d.minb, why } end
   if d.sums then
     for _, m in ipairs(stats.macros(d.sums)) do macros[#macros + 1] = m end
   end
@@ -377,8 +401,19 @@ function M.emit(w, d)
   local body = function()
     common.kernel_head(w, P .. "_NT" .. (d.minb and (", " .. P .. "_MINB") or ""), d.fn, common.params(d.k))
     w.line("const int tx = threadIdx.x%s;", t.ks > 1 and ", ks = threadIdx.y" or "")
-    if gap or d.prologue or d.sums or d.stage then w.line("const int tid = threadIdx.y * %s_TX + tx;", P) end
-    w.line("const int c0 = blockIdx.y * %s_NC; /* first output channel of the tile */", P)
+    if gap or d.prologue or d.sums or d.stage then
+      w.line("const int tid = threadIdx.%s * %s_TX + tx;", t.tc > 1 and "z" or "y", P)
+    end
+    if t.tc > 1 then
+      w.line("const int cl = threadIdx.z * %s_NC; /* the tile's place among the block's channels */", P)
+      if d.stage or d.prologue then
+        w.line("const int cb = blockIdx.y * %s_NCB, c0 = cb + cl; /* first output channel of the block, of the tile */", P)
+      else
+        w.line("const int c0 = blockIdx.y * %s_NCB + cl; /* first output channel of the tile */", P)
+      end
+    else
+      w.line("const int c0 = blockIdx.y * %s_NC; /* first output channel of the tile */", P)
+    end
     if d.uses_grp then w.line("const int grp = c0 / %s; /* its group */", d.grp_size) end
     if t.ks > 1 then w.line("__shared__ float red[%s_KS][%s_NC * %s_NP][%s_TX];", P, P, P, P) end
     if d.stage then w.line("__shared__ __align__(16) float sw[%d]; /* the staged weights of a chunk */", staged) end
@@ -407,7 +442,7 @@ function M.emit(w, d)
     compute(w, d)
     if d.sums then stats.declare(w, d.sums, t.nc) end
     reduce_and_finish(w, d)
-    if d.sums then stats.store(w, d.sums, P, t.nc) end
+    if d.sums then stats.store(w, d.sums, d) end
     if gap then
       if t.ks > 1 then w.line("__syncthreads(); /* red is refilled next round */") end
       w.close()
@@ -415,7 +450,7 @@ function M.emit(w, d)
     end
     w.close()
   end
-  return { macros = macros, body = body, grid = grid, block = { t.tx, t.ks }, tile = t }
+  return { macros = macros, body = body, grid = grid, block = { t.tx, t.ks, t.tc }, tile = t }
 end
 
 return M

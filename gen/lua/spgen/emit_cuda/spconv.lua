@@ -26,17 +26,17 @@ local M = {}
 -- pair's dot products are split over `per` warps, whose parts one thread
 -- adds in order.
 local function attention(w, d, first)
-  local P, warps = d.P, d.t.threads // 32
-  local pairs = d.nspan * d.t.nc
+  local P, warps, NCB = d.P, d.t.threads // 32, d.NCB
+  local pairs = d.nspan * d.t.ncb
   local per = math.max(1, warps // pairs)
   local group = warps // per -- pairs per round
-  w.line("__shared__ float sal3[%s_NSPAN][%s_NC], sal1[%s_NSPAN][%s_NC], sbe[%s_NSPAN][%s_NC];", P, P, P, P, P, P)
+  w.line("__shared__ float sal3[%s_NSPAN][%s], sal1[%s_NSPAN][%s], sbe[%s_NSPAN][%s];", P, NCB, P, NCB, P, NCB)
   w.open("{ /* the attention of this tile's %d (sample, channel) pairs, %d warps per pair */", pairs, per)
   w.line("__shared__ float sm[2][%s_NT / 32]; /* the warps' parts of m3, m1 */", P)
   w.line("const int first = %s, warp = tid / 32, part = warp %% %d * 32 + tid %% 32;", first, per)
   w.open("for (int i0 = 0; i0 < %d; i0 += %d) {", pairs, group)
   w.open("{")
-  w.line("const int i = i0 + warp / %d, sn = i / %s_NC, co = c0 + i %% %s_NC;", per, P, P)
+  w.line("const int i = i0 + warp / %d, sn = i / %s, co = %s + i %% %s;", per, NCB, d.cb, NCB)
   w.line("float m3 = 0.0f, m1 = 0.0f;")
   w.open("if (i < %d && first + sn < %s_N) {", pairs, P)
   w.line("const float *st = %s_STATS + (first + sn) * (%s_NB * %s_SST); /* the sample's partials */", P, P, P)
@@ -63,7 +63,7 @@ local function attention(w, d, first)
   w.close()
   w.close()
   w.line("__syncthreads();")
-  w.line("const int i = i0 + tid, sn = i / %s_NC, c = i %% %s_NC, co = c0 + c;", P, P)
+  w.line("const int i = i0 + tid, sn = i / %s, c = i %% %s, co = %s + c;", NCB, NCB, d.cb)
   w.open("if (tid < %d && i < %d && first + sn < %s_N) { /* pair i: its warps' parts, in order */", group, pairs, P)
   w.line("float m3 = 0.0f, m1 = 0.0f;")
   w.open("for (int k = tid * %d; k < tid * %d + %d; ++k) {", per, per, per)
@@ -85,7 +85,7 @@ function M.describe(k, ctx)
   local c, r, co, g = a.cin, a.r, a.out, a.groups
   local rg, cg = r // g, co // g
   local d = {
-    P = P, threads = ctx.threads, fn = fn .. "_out", layer_fn = fn, k = k, n = ctx.batch,
+    P = P, threads = ctx.threads, tiles = ctx.tiles, fn = fn .. "_out", layer_fn = fn, k = k, n = ctx.batch,
     r = r, sst = r * 9 + c, -- the statistics: representative channels, floats per partial
     h = k.in_shape[2], w = k.in_shape[3], co = co, ho = node.shape[2], wo = node.shape[3],
     k_size = 3, s = a.stride, pad = 1, cg = cg, grp_size = P .. "_CG", uses_grp = true, post = k.bn ~= nil,
@@ -98,10 +98,11 @@ function M.describe(k, ctx)
         w = P .. "_Q", wstride = c, pool = a.stride == 2 },
       { kind = "point", acc = "a1", count = c - r, chan = P .. "_R + j", w = P .. "_Q", wstride = c, pool = a.stride == 2 },
     },
-    combine = function(ch, p)
-      return string.format("sal3[sn][%d] * a3_%d_%d + sal1[sn][%d] * a1_%d_%d", ch, ch, p, ch, ch, p)
+    -- col: the channel's column among the block's (its tile's place added)
+    combine = function(ch, p, col)
+      return string.format("sal3[sn][%s] * a3_%d_%d + sal1[sn][%s] * a1_%d_%d", col, ch, p, col, ch, p)
     end,
-    bias = function(ch) return string.format("sbe[sn][%d]", ch) end,
+    bias = function(_, col) return string.format("sbe[sn][%s]", col) end,
   }
   d.prologue = function(w, first) attention(w, d, first) end
   return direct.layout(d)

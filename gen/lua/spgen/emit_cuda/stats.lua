@@ -15,6 +15,7 @@
 -- the arena (plan.place).
 local common = require("spgen.emit_cuda.common")
 local plan = require("spgen.plan")
+local tiling = require("spgen.emit_cuda.tiling")
 
 local M = {}
 
@@ -131,9 +132,11 @@ function M.add(f, c, p)
 end
 
 -- The block's sums of T[c][9] (row masks times column sums) and S[c] of its
--- nc channels, into partial blockIdx.x (this block's sample, its place in
--- it) of the reader's buffer. P: the writer's macro prefix.
-function M.store(w, f, P, nc)
+-- channels (each tile's over its threads), into partial blockIdx.x (this
+-- block's sample, its place in it) of the reader's buffer. d: the writer's
+-- direct-convolution description.
+function M.store(w, f, d)
+  local P, t, nc = d.P, d.t, d.t.nc
   w.open("{ /* layer %d's input statistics: this block's part of T[c][9], S[c] of its channels */", f.index)
   local rows = {}
   for ky = 0, 2 do
@@ -154,11 +157,15 @@ function M.store(w, f, P, nc)
     names[#names + 1] = "u" .. c
   end
   for i = 1, #decl, 3 do w.line("float %s;", table.concat(decl, ", ", i, math.min(i + 2, #decl))) end
-  common.warp_partials(w, "spart", names, P .. "_NT / 32")
-  w.open("for (int e = tid; e < %d; e += %s_NT) {", 10 * nc, P)
+  local seg, per = tiling.segments(t)
+  local parts = string.format("%s_NT / %d", P, seg)
+  common.warp_partials(w, "spart", names, parts, seg)
+  if t.tc == 1 then w.open("for (int e = tid; e < %d; e += %s_NT) {", 10 * nc, P)
+  else w.open("for (int e = tx; e < %d; e += %s_TX) { /* the tile's channels */", 10 * nc, P) end
   w.line("const int ch = c0 + e / 10, i = e % 10;")
   w.line("float *st = %s_STATS + blockIdx.x * %s_TSST;", f.P, P)
-  common.partial_total(w, "spart", P .. "_NT / 32", "e")
+  if t.tc == 1 then common.partial_total(w, "spart", parts, "e")
+  else common.partial_total(w, "spart", per, "e", "threadIdx.z * " .. per) end
   put(w, P .. "_TR", "ch", "i")
   w.close()
   w.close()

@@ -6,7 +6,8 @@
 -- window positions) and, with KS > 1, a 1/KS slice of the input channels;
 -- slices are summed in shared memory. A block is TX pixel groups x KS slices
 -- of one channel tile, so all its threads read the same weights (broadcast
--- loads). The generator starts from the largest tile and halves it until
+-- loads), or with --cuda-channel-tiles TX pixel groups x TC channel tiles,
+-- so its threads share their input loads. The generator starts from the largest tile and halves it until
 -- the layer has enough threads to fill the GPU at this batch (batch 1 at
 -- CIFAR sizes is latency-bound: parallelism beats reuse), then splits the
 -- reduction while threads are still short and each slice keeps enough work.
@@ -45,8 +46,10 @@ end
 -- d: n (batch), co (output channels), cg (channels a tile may not straddle:
 -- the group size), howo, wo, k (window), red (multiply-adds per output),
 -- gap (the block owns all pixels of one sample), target (threads wanted,
--- default TARGET_THREADS: spgen --cuda-threads).
--- Returns { nc, np, ks, tx, threads (per block) }.
+-- default TARGET_THREADS: spgen --cuda-threads), tiles (the most channel
+-- tiles a block may hold, default 1: spgen --cuda-channel-tiles).
+-- Returns { nc, np, ks, tc, ncb (channels per block), tx, threads (per
+-- block), stage (weights staged in shared memory, direct.lua) }.
 function M.conv(d)
   local target = d.target or M.TARGET_THREADS
   local nc = largest_divisor({ 8, 4, 2, 1 }, d.cg)
@@ -62,16 +65,36 @@ function M.conv(d)
     and d.red // (ks * 2) >= M.MIN_SLICE do
     ks = ks * 2
   end
+  -- weights staged in shared memory: tiles of 4 or 8 channels, but not the
+  -- wide windows (a 7x7 stem): under launch bounds ptxas hoists their staged
+  -- rows past its budget and spills (sp_resnet50 at 224x224, batch 1: 12
+  -- bytes at 85 and at 128 registers), where the loads through L1 fit in 56
+  local stage = nc % 4 == 0 and d.k <= 3
+  -- channel tiles per block: not the wide windows either (the 7x7 stem
+  -- spills even at 168 registers: sp_resnet18 at 224x224, batch 8, 8 tiles,
+  -- 24 bytes), without slices (the slice sums would need a row per tile)
+  -- and within one group (a block's channels share its inputs)
+  local tc = 1
+  while d.k <= 3 and ks == 1 and tc * 2 <= (d.tiles or 1) and d.cg % (nc * tc * 2) == 0 do tc = tc * 2 end
   -- pixel groups one block can take: one sample's with gap, else the batch's
   local groups = d.howo // np * (d.gap and 1 or d.n)
-  local tx = M.BLOCK_THREADS // ks
+  local tx = M.BLOCK_THREADS // (ks * tc)
   -- no wholly idle warps: shrink the block to the groups there are, but keep
   -- whole warps (the reductions shuffle across all 32 lanes)
-  while tx // 2 >= groups and (tx // 2) * ks >= 32 do tx = tx // 2 end
-  local t = { nc = nc, np = np, ks = ks, tx = tx, threads = tx * ks }
-  assert(d.cg % nc == 0 and d.co % nc == 0 and d.wo % np == 0, "tile does not divide the layer")
+  while tx // 2 >= groups and (tx // 2) * ks * tc >= 32 do tx = tx // 2 end
+  local t = { nc = nc, np = np, ks = ks, tc = tc, ncb = nc * tc, tx = tx, threads = tx * ks * tc, stage = stage }
+  assert(d.cg % (nc * tc) == 0 and d.co % nc == 0 and d.wo % np == 0, "tile does not divide the layer")
   assert(t.threads % 32 == 0 and t.threads <= 1024, "block is not whole warps")
   return t
+end
+
+-- How a block's sums are split (common.warp_partials): segments of seg
+-- lanes, per of them to a channel tile. With one tile, whole warps, all of
+-- them its; with several, a warp holds one tile's lanes, or (TX < 32) whole
+-- tiles of TX lanes each.
+function M.segments(t)
+  local seg = t.tc > 1 and math.min(t.tx, 32) or 32
+  return seg, t.threads // seg // t.tc
 end
 
 M.MAX_REGS = 255 -- a thread's registers at most
@@ -85,24 +108,38 @@ function M.budget(t, minb)
   return math.min(M.REGS_PER_SM // (t.threads * minb), M.MAX_REGS)
 end
 
+-- Staged channel-tiled blocks: left to itself, ptxas (CUDA 13, sm_90) gives
+-- some of them 96 registers and spills (sp_resnet18_cifar and resnet18_cifar
+-- at batch 256, 2 to 8 tiles: 4 to 20 bytes in the stride-2 layers), and
+-- under launch bounds of 4 blocks of 128 threads it spills in others; a
+-- budget of 168 or more kept every build swept clean.
+M.TILED_REGS = 168
+
 -- The blocks per multiprocessor a direct convolution's launch bounds ask
--- for when its grid is too small for the occupancy its register tile
--- allows, or nil. Left to itself, ptxas aims at full occupancy whatever the
+-- for, or nil. Left to itself, ptxas aims at full occupancy whatever the
 -- grid, and spills a few registers to get there; a small grid (batch 1, or
 -- the 4x4 maps at batch 256) gains nothing from that. Asking for the blocks
 -- the grid keeps resident on SMS multiprocessors sets ptxas's register
 -- budget to REGS_PER_SM / (threads * blocks) instead. When that budget
 -- would not hold the register tile, or the hardware cannot keep that many
--- blocks, the grid is large enough for ptxas's own choice. d: blocks (the grid's), accs (accumulator sets), span
--- (inputs of one kernel row), extra (floats live at once outside the tile,
--- e.g. the statistics' sums), staged (weights staged in shared memory).
+-- blocks, the grid is large enough for ptxas's own choice; staged channel
+-- tiles get at most the blocks that leave them TILED_REGS either way.
+-- d: blocks (the grid's), accs (accumulator sets), span (inputs of one
+-- kernel row), extra (floats live at once outside the tile, e.g. the
+-- statistics' sums). Also returns why: the comment of the MINB macro.
 function M.min_blocks(t, d)
   local need = math.max(d.accs * t.nc * t.np + d.span + t.nc, d.extra or 0) + M.OVERHEAD_REGS
-  if d.staged then need = math.max(need, M.STAGED_MIN_REGS) end
+  if t.stage then need = math.max(need, M.STAGED_MIN_REGS) end
   local most = M.REGS_PER_SM // (t.threads * ((need + 7) // 8 * 8))
   local want = (d.blocks + M.SMS - 1) // M.SMS
-  if want > most or want > M.BLOCKS_PER_SM or want * t.threads > M.THREADS_PER_SM then return nil end
-  return want
+  local tiled = t.tc > 1 and t.stage and math.min(math.max(1, M.REGS_PER_SM // (t.threads * M.TILED_REGS)), M.BLOCKS_PER_SM,
+    M.THREADS_PER_SM // t.threads) or nil
+  local why_tiled = string.format("blocks per SM that leave staged channel tiles %d registers", M.TILED_REGS)
+  if want <= most and want <= M.BLOCKS_PER_SM and want * t.threads <= M.THREADS_PER_SM then
+    if tiled and tiled < want then return tiled, why_tiled end
+    return want, "blocks per SM its grid keeps resident: the register budget"
+  end
+  return tiled, why_tiled
 end
 
 return M
