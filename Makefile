@@ -6,6 +6,7 @@ CFLAGS = -std=c11 -O2 -g -Wall -Wextra -Werror -pedantic -D_POSIX_C_SOURCE=20080
 LUA_CFLAGS := $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
 LUA_LIBS := $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
 
+comma := ,
 HOST_SRC = gen/main.c gen/spgen.c gen/lua_host.c gen/farray.c gen/outdir.c gen/safetensors.c gen/json.c
 HOST_HDR = $(wildcard gen/*.h)
 EMBEDDED = $(shell find gen/lua -name '*.lua' | sort) $(sort $(wildcard templates/*.in))
@@ -23,23 +24,25 @@ build/embed: gen/tools/embed.c | build/.deps
 build/embedded.c: build/embed $(EMBEDDED)
 	build/embed $@ gen/ $(EMBEDDED)
 
+# $(call link_spgen,EXTRA CFLAGS,LUA LIBRARY): the generator's one link line
+link_spgen = $(CC) $(CFLAGS) $(1) $(LUA_CFLAGS) -Igen -o $@ $(HOST_SRC) build/embedded.c $(2) -lm
+
 build/spgen: $(HOST_SRC) $(HOST_HDR) build/embedded.c | build/.deps
-	$(CC) $(CFLAGS) $(LUA_CFLAGS) -Igen -o $@ $(HOST_SRC) build/embedded.c $(LUA_LIBS) -lm
+	$(call link_spgen,,$(LUA_LIBS))
 
 # For the GPU lease (tests/gpu_check.sh), whose machine has no Lua library:
 # the generator with Lua linked in. `make gpu-carry` here, then carry the
 # three files it builds (all of build/ is over a gigabyte).
 LUA_STATIC = $(firstword $(wildcard /usr/lib/*/liblua5.4.a /usr/lib/liblua5.4.a))
 build/spgen-static: $(HOST_SRC) $(HOST_HDR) build/embedded.c | build/.deps
-	$(CC) $(CFLAGS) $(LUA_CFLAGS) -Igen -o $@ $(HOST_SRC) build/embedded.c $(or $(LUA_STATIC),$(LUA_LIBS)) -lm
+	$(call link_spgen,,$(or $(LUA_STATIC),$(LUA_LIBS)))
 
 gpu-carry: build/spgen-static build/mknpy build/npycmp
 
 # The generator under AddressSanitizer and UBSan, for the bad-input suites.
 build/asan/spgen: $(HOST_SRC) $(HOST_HDR) build/embedded.c | build/.deps
 	@mkdir -p build/asan
-	$(CC) $(CFLAGS) -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
-		$(LUA_CFLAGS) -Igen -o $@ $(HOST_SRC) build/embedded.c $(LUA_LIBS) -lm
+	$(call link_spgen,-O1 -fsanitize=address$(comma)undefined -fno-sanitize-recover=all -fno-omit-frame-pointer,$(LUA_LIBS))
 
 include tests/contract/contract.mk
 include tests/ref/ref.mk

@@ -1,4 +1,5 @@
-/* Command-line helpers shared by the reference tools. */
+/* Command-line helpers shared by the reference and fixture tools (static
+   inline: a tool that uses some of them does not warn about the rest). */
 #ifndef SPGEN_REF_CLI_H
 #define SPGEN_REF_CLI_H
 #include <stdio.h>
@@ -9,7 +10,7 @@
 
 /* Splits "--name=value" into opt ("--name") and *val ("value"; NULL without
    '='). Returns -1 when the name does not fit. */
-static int cli_split(const char *a, char opt[CLI_OPT_MAX], const char **val)
+static inline int cli_split(const char *a, char opt[CLI_OPT_MAX], const char **val)
 {
     const char *eq = strchr(a, '=');
     size_t n = eq ? (size_t)(eq - a) : strlen(a);
@@ -22,7 +23,7 @@ static int cli_split(const char *a, char opt[CLI_OPT_MAX], const char **val)
 }
 
 /* A usage error of tool: the message, the usage text, exit status 2. */
-static int cli_bad_usage(const char *tool, void (*usage)(void), const char *msg, const char *arg)
+static inline int cli_bad_usage(const char *tool, void (*usage)(void), const char *msg, const char *arg)
 {
     fprintf(stderr, "%s: %s%s%s\n", tool, msg, arg ? " " : "", arg ? arg : "");
     usage();
@@ -30,7 +31,7 @@ static int cli_bad_usage(const char *tool, void (*usage)(void), const char *msg,
 }
 
 /* A whole decimal integer in [lo, hi], or -1. */
-static int cli_int(const char *s, long lo, long hi, int *v)
+static inline int cli_int(const char *s, long lo, long hi, int *v)
 {
     char *end;
     long l = strtol(s, &end, 10);
@@ -41,7 +42,7 @@ static int cli_int(const char *s, long lo, long hi, int *v)
 }
 
 /* A number (all of s), or -1. */
-static int cli_double(const char *s, double *v)
+static inline int cli_double(const char *s, double *v)
 {
     char *end;
     *v = strtod(s, &end);

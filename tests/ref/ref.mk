@@ -46,7 +46,7 @@ $(REF_BUILD)/npycmp: tests/tools/npycmp.c $(REF_NPY)
 	@mkdir -p $(@D)
 	$(REF_CC) $(REF_CFLAGS) -o $@ tests/tools/npycmp.c tests/ref/npy.c $(REF_LDLIBS)
 
-$(REF_BUILD)/mkfix: tests/tools/mkfix.c tests/tools/prng.h $(REF_NPY)
+$(REF_BUILD)/mkfix: tests/tools/mkfix.c tests/tools/prng.h tests/ref/cli.h $(REF_NPY)
 	@mkdir -p $(@D)
 	$(REF_CC) $(REF_CFLAGS) -o $@ tests/tools/mkfix.c tests/ref/npy.c $(REF_LDLIBS)
 

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../ref/cli.h"
 #include "../ref/npy.h"
 #include "prng.h"
 
@@ -78,13 +79,10 @@ static int parse_shape(const char *s, tensor *t)
 
 static int parse_num(const char *s, const char *what, double *v)
 {
-    char *end;
-    *v = strtod(s, &end);
-    if (end == s || *end) {
-        fprintf(stderr, "mkfix: %s: '%s' is not a number\n", what, s);
-        return -1;
-    }
-    return 0;
+    if (cli_double(s, v) == 0)
+        return 0;
+    fprintf(stderr, "mkfix: %s: '%s' is not a number\n", what, s);
+    return -1;
 }
 
 /* Reads values from a list (sep ',') or a text file into t->data. */
