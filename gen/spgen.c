@@ -13,7 +13,8 @@ static const char usage_text[] =
     "usage: spgen SPEC.lua [-o OUTDIR] [--target c|cuda|all] [--weights FILE]\n"
     "             [--batch N] [--set KEY=VALUE]... [--summary] [--dump-weights FILE]\n"
     "             [--plan FILE] [--strict] [--simd 0|4|8|16] [--cuda-threads N]\n"
-    "             [--cuda-channel-tiles 1|2|4|8|16] [--cuda-stats store|kernel]\n";
+    "             [--cuda-channel-tiles 1|2|4|8|16] [--cuda-tile-channels 1|2|4|8]\n"
+    "             [--cuda-stats store|kernel]\n";
 
 static int usage(const char *msg, const char *arg)
 {
@@ -32,6 +33,22 @@ static int set_int(lua_State *L, const char *key, const char *v, long lo, long h
     lua_pushinteger(L, n);
     lua_setfield(L, -3, key);
     return 0;
+}
+
+/* Sets option key to v, a power of two in [lo, hi] written plainly (no
+   sign, no leading zero); 0, or -1 when v is not one. */
+static int set_choice(lua_State *L, const char *key, const char *v, long lo, long hi)
+{
+    for (long n = lo; n <= hi; n *= 2) {
+        char text[24];
+        snprintf(text, sizeof text, "%ld", n);
+        if (strcmp(v, text) == 0) {
+            lua_pushinteger(L, n);
+            lua_setfield(L, -3, key);
+            return 0;
+        }
+    }
+    return -1;
 }
 
 /* Fills the options table at the top of the stack; returns 0 or an exit code. */
@@ -69,6 +86,8 @@ static int parse_args(lua_State *L, int argc, char **argv)
             key = "cuda_threads";
         else if (strcmp(a, "--cuda-channel-tiles") == 0)
             key = "cuda_tiles";
+        else if (strcmp(a, "--cuda-tile-channels") == 0)
+            key = "cuda_tile_channels";
         else if (strcmp(a, "--cuda-stats") == 0)
             key = "cuda_stats";
         else if (strcmp(a, "--set") == 0)
@@ -100,16 +119,14 @@ static int parse_args(lua_State *L, int argc, char **argv)
             if (set_int(L, key, v, 1, 1L << 24) != 0)
                 return usage("--cuda-threads needs an integer from 1 to 16777216", v);
         } else if (strcmp(key, "cuda_tiles") == 0) {
-            if (strcmp(v, "1") != 0 && strcmp(v, "2") != 0 && strcmp(v, "4") != 0 && strcmp(v, "8") != 0 &&
-                strcmp(v, "16") != 0)
+            if (set_choice(L, key, v, 1, 16) != 0)
                 return usage("--cuda-channel-tiles must be 1, 2, 4, 8 or 16", v);
-            lua_pushinteger(L, atoi(v));
-            lua_setfield(L, -3, key);
+        } else if (strcmp(key, "cuda_tile_channels") == 0) {
+            if (set_choice(L, key, v, 1, 8) != 0)
+                return usage("--cuda-tile-channels must be 1, 2, 4 or 8", v);
         } else if (strcmp(key, "simd") == 0) {
-            if (strcmp(v, "0") != 0 && strcmp(v, "4") != 0 && strcmp(v, "8") != 0 && strcmp(v, "16") != 0)
+            if ((strcmp(v, "0") == 0 ? set_int(L, key, v, 0, 0) : set_choice(L, key, v, 4, 16)) != 0)
                 return usage("--simd must be 0, 4, 8 or 16 (floats per vector)", v);
-            lua_pushinteger(L, atoi(v));
-            lua_setfield(L, -3, key);
         } else {
             if (strcmp(key, "target") == 0 && strcmp(v, "c") != 0 && strcmp(v, "cuda") != 0 &&
                 strcmp(v, "all") != 0)

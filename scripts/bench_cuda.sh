@@ -53,10 +53,15 @@ build_layers() {
 #                    (at batch 1 with statistics kernels, as stats_kernel:
 #                    blocks of 8 tiles hold too few pixels for the stores'
 #                    sums, which would add 9 kernels)
+#   channels4        tiles kept 4 channels wide (staged weights), the
+#                    input channels split into slices instead (25 kernels:
+#                    its blocks hold fewer pixels; with stats_kernel too)
 VARIANTS="stats_kernel 1 --cuda-stats kernel
 ptxas_occupancy 1
 threads65536 1 --cuda-threads 65536
 tiles8_stats_kernel 1 --cuda-channel-tiles 8 --cuda-stats kernel
+channels4 1 --cuda-tile-channels 4
+channels4_stats_kernel 1 --cuda-tile-channels 4 --cuda-stats kernel
 tiles4 256 --cuda-channel-tiles 4
 tiles8 256 --cuda-channel-tiles 8"
 # variant NAME BATCH [SPGEN ARGS]: generates, edits and builds it
@@ -72,6 +77,8 @@ variant() {
       if grep -q '_MINB)' "$d/sp_resnet18_cifar.cu"; then echo "bench_cuda: MINB left in the launch bounds" >&2; return 1; fi ;;
     tiles*)
       grep -q '_TC [0-9]* /\*' "$d/sp_resnet18_cifar.cu" || { echo "bench_cuda: no layer has channel tiles" >&2; return 1; } ;;
+    channels4*)
+      grep -q ' tile: 4 channels x' "$d/sp_resnet18_cifar.cu" || { echo "bench_cuda: no tile kept 4 channels" >&2; return 1; } ;;
   esac
   build_bench "$d" sp_resnet18_cifar || return 1
   case $v in tiles*) build_layers "$d" sp_resnet18_cifar ;; esac

@@ -162,6 +162,10 @@ fi
   echo "paths/channel_tiles8_b1 $work/pc8 tests/specs/cuda_paths.lua --cuda-channel-tiles 8"
   echo "paths/sp_resnet18_cifar_tiles8 $work/pt8 specs/sp_resnet18_cifar.lua --set size=8 --batch 2 --cuda-threads 1 --cuda-channel-tiles 8"
   echo "paths/sp_resnet18_cifar_16_tiles2 $work/pt2 specs/sp_resnet18_cifar.lua --no-san --set size=16 --cuda-threads 1 --cuda-channel-tiles 2"
+  # tiles kept 4 or 8 channels wide (--cuda-tile-channels): staged weights
+  # read by 2 to 16 input-channel slices, blocks across samples at batch 3
+  echo "paths/tile_channels8_slices_b3 $work/pch8 tests/specs/cuda_paths.lua --batch 3 --cuda-tile-channels 8 --cuda-threads 16777216"
+  echo "paths/sp_resnet18_cifar_channels4 $work/pch4 specs/sp_resnet18_cifar.lua --set size=8 --cuda-tile-channels 4"
   # a sample of the layer grid, the same generator as tests/layer_grid.sh
   bash tests/layer_grid.sh --list "$grid_count" 20261205 | while read -r gname _ cin out h w batch ratio groups stride bias naming bn relu seed _; do
     echo "$gname $work/${gname//[\/:]/_} tests/specs/layer.lua --set cin=$cin --set out=$out --set h=$h --set w=$w" \

@@ -39,6 +39,8 @@ expect usage_bad_target 2 "--target must be c, cuda or all" "$work/good.lua" --t
 expect usage_bad_cuda_threads 2 "--cuda-threads needs an integer" "$work/good.lua" --cuda-threads 0
 expect usage_bad_cuda_stats 2 "--cuda-stats must be store or kernel" "$work/good.lua" --cuda-stats both
 expect usage_bad_cuda_channel_tiles 2 "--cuda-channel-tiles must be 1, 2, 4, 8 or 16" "$work/good.lua" --cuda-channel-tiles 3
+expect usage_bad_cuda_tile_channels 2 "--cuda-tile-channels must be 1, 2, 4 or 8" "$work/good.lua" --cuda-tile-channels 16
+expect usage_bad_simd 2 "--simd must be 0, 4, 8 or 16" "$work/good.lua" --simd 04
 expect usage_bad_batch 2 "--batch needs an integer" "$work/good.lua" --batch 0
 expect usage_bad_set 2 "--set needs KEY=VALUE" "$work/good.lua" --set ratio
 expect usage_two_specs 2 "more than one spec" "$work/good.lua" "$work/good.lua"

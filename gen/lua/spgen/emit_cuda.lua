@@ -76,15 +76,14 @@ local function uploads(name, NAME, ctx, blob)
 end
 
 -- target: "cuda" (the Makefile builds only the CUDA library and runner) or
--- "all" (its rules are added to the C Makefile, c_makefile). opts: threads
--- (what a convolution aims for, emit_cuda/tiling.lua; nil for the default),
--- tiles (the most channel tiles per block; nil for one),
+-- "all" (its rules are added to the C Makefile, c_makefile). opts: tiling
+-- (the options of emit_cuda/tiling.lua's conv: threads, tiles, channels),
 -- stats ("store" or "kernel": where SPConv statistics are summed,
 -- emit_cuda/stats.lua).
 function M.run(g, kernels, blob, weights_source, target, c_makefile, opts)
   local name = g.net.name
   local NAME = name:upper()
-  local ctx = { prefix = name, batch = g.net.batch, threads = opts.threads, tiles = opts.tiles, direct = {} }
+  local ctx = { prefix = name, batch = g.net.batch, tiling = opts.tiling, direct = {} }
   -- before any code: each direct convolution's tile and grid, then where
   -- each SPConv's statistics are summed, which depends on its writer's tile
   for _, k in ipairs(kernels) do

@@ -13,7 +13,7 @@ function M.describe(k, ctx)
   local P, fn = common.names(k, ctx)
   local cig, cog = a.cin // a.groups, a.out // a.groups
   return direct.layout {
-    P = P, threads = ctx.threads, tiles = ctx.tiles, fn = fn, k = k, n = ctx.batch, h = k.in_shape[2], w = k.in_shape[3], co = a.out,
+    P = P, tiling = ctx.tiling, fn = fn, k = k, n = ctx.batch, h = k.in_shape[2], w = k.in_shape[3], co = a.out,
     ho = node.shape[2], wo = node.shape[3], k_size = a.k, s = a.stride, pad = a.pad,
     cg = cog, grp_size = P .. "_COG", uses_grp = a.groups > 1, red = cig * a.k * a.k, accs = { "a" },
     parts = { { kind = "window", acc = "a", count = cig, base = a.groups > 1 and ("grp * " .. P .. "_CIG") or "0",

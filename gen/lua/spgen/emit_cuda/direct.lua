@@ -314,14 +314,13 @@ end
 -- howo, groups (pixel groups per block's domain), npb (pixel blocks; with
 -- gap, rounds of one block), grid, nspan (most samples one block touches).
 -- d: fn, k (the kernel: residual, relu, gap), n, co, ho, wo, k_size, cg
--- (group size in output channels), red (multiply-adds per output), threads
--- (the tiling's target, nil for its default), tiles (channel tiles a block
--- may hold, nil for one).
+-- (group size in output channels), red (multiply-adds per output), tiling
+-- (the options of tiling.conv).
 function M.layout(d)
   local gap = d.k.gap
   d.howo = d.ho * d.wo
-  local t = tiling.conv { n = d.n, co = d.co, cg = d.cg, howo = d.howo, wo = d.wo, k = d.k_size,
-                          red = d.red, gap = gap, target = d.threads, tiles = d.tiles }
+  local t = tiling.conv({ n = d.n, co = d.co, cg = d.cg, howo = d.howo, wo = d.wo, k = d.k_size, red = d.red, gap = gap },
+                        d.tiling)
   d.t, d.stage = t, t.stage
   d.groups = d.howo // t.np * (gap and 1 or d.n)
   d.npb = common.ceil_div(d.groups, t.tx)

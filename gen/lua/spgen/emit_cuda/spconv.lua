@@ -85,7 +85,7 @@ function M.describe(k, ctx)
   local c, r, co, g = a.cin, a.r, a.out, a.groups
   local rg, cg = r // g, co // g
   local d = {
-    P = P, threads = ctx.threads, tiles = ctx.tiles, fn = fn .. "_out", layer_fn = fn, k = k, n = ctx.batch,
+    P = P, tiling = ctx.tiling, fn = fn .. "_out", layer_fn = fn, k = k, n = ctx.batch,
     r = r, sst = r * 9 + c, -- the statistics: representative channels, floats per partial
     h = k.in_shape[2], w = k.in_shape[3], co = co, ho = node.shape[2], wo = node.shape[3],
     k_size = 3, s = a.stride, pad = 1, cg = cg, grp_size = P .. "_CG", uses_grp = true, post = k.bn ~= nil,

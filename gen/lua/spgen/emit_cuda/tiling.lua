@@ -45,20 +45,24 @@ end
 
 -- d: n (batch), co (output channels), cg (channels a tile may not straddle:
 -- the group size), howo, wo, k (window), red (multiply-adds per output),
--- gap (the block owns all pixels of one sample), target (threads wanted,
--- default TARGET_THREADS: spgen --cuda-threads), tiles (the most channel
--- tiles a block may hold, default 1: spgen --cuda-channel-tiles).
+-- gap (the block owns all pixels of one sample). opts (spgen's options, each
+-- nil for its default): threads (wanted, default TARGET_THREADS:
+-- --cuda-threads), tiles (the most channel tiles a block may hold, default
+-- 1: --cuda-channel-tiles), channels (the fewest channels a tile keeps while
+-- threads are short, default 1: --cuda-tile-channels).
 -- Returns { nc, np, ks, tc, ncb (channels per block), tx, threads (per
 -- block), stage (weights staged in shared memory, direct.lua) }.
-function M.conv(d)
-  local target = d.target or M.TARGET_THREADS
+function M.conv(d, opts)
+  local target = opts.threads or M.TARGET_THREADS
   local nc = largest_divisor({ 8, 4, 2, 1 }, d.cg)
   -- wide windows keep their whole row of inputs live: one pixel per thread
   local np = d.k > 3 and 1 or largest_divisor({ 4, 2, 1 }, d.wo)
   local function threads(c, p) return d.n * (d.howo // p) * (d.co // c) end
-  while threads(nc, np) < target and (nc > 1 or np > 1) do
+  -- below the floor, the slices below supply the threads instead
+  local floor = math.min(opts.channels or 1, nc)
+  while threads(nc, np) < target and (nc > floor or np > 1) do
     -- halve the larger side (channels when equal: a pixel shares its loads)
-    if nc >= np and nc > 1 then nc = nc // 2 else np = np // 2 end
+    if nc >= np and nc > floor then nc = nc // 2 else np = np // 2 end
   end
   local ks = 1
   while ks < M.MAX_KS and threads(nc, np) * ks * 2 <= target
@@ -75,7 +79,7 @@ function M.conv(d)
   -- 24 bytes), without slices (the slice sums would need a row per tile)
   -- and within one group (a block's channels share its inputs)
   local tc = 1
-  while d.k <= 3 and ks == 1 and tc * 2 <= (d.tiles or 1) and d.cg % (nc * tc * 2) == 0 do tc = tc * 2 end
+  while d.k <= 3 and ks == 1 and tc * 2 <= (opts.tiles or 1) and d.cg % (nc * tc * 2) == 0 do tc = tc * 2 end
   -- pixel groups one block can take: one sample's with gap, else the batch's
   local groups = d.howo // np * (d.gap and 1 or d.n)
   local tx = M.BLOCK_THREADS // (ks * tc)
