@@ -58,7 +58,8 @@ function M.conv(d, opts)
   -- wide windows keep their whole row of inputs live: one pixel per thread
   local np = d.k > 3 and 1 or largest_divisor({ 4, 2, 1 }, d.wo)
   local function threads(c, p) return d.n * (d.howo // p) * (d.co // c) end
-  -- below the floor, the slices below supply the threads instead
+  -- no narrower than the channel floor: past it, input-channel slices (next)
+  -- supply the threads
   local floor = math.min(opts.channels or 1, nc)
   while threads(nc, np) < target and (nc > floor or np > 1) do
     -- halve the larger side (channels when equal: a pixel shares its loads)
