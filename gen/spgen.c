@@ -35,8 +35,9 @@ static int set_int(lua_State *L, const char *key, const char *v, long lo, long h
     return 0;
 }
 
-/* Sets option key to v, a power of two in [lo, hi] written plainly (no
-   sign, no leading zero); 0, or -1 when v is not one. */
+/* Sets option key of the options table (below the --set table) to v, one
+   of lo, 2 lo, 4 lo, ... up to hi (lo > 0, hi far below LONG_MAX) written
+   plainly (no sign, no leading zero); 0, or -1 when v is not one. */
 static int set_choice(lua_State *L, const char *key, const char *v, long lo, long hi)
 {
     for (long n = lo; n <= hi; n *= 2) {
@@ -125,7 +126,9 @@ static int parse_args(lua_State *L, int argc, char **argv)
             if (set_choice(L, key, v, 1, 8) != 0)
                 return usage("--cuda-tile-channels must be 1, 2, 4 or 8", v);
         } else if (strcmp(key, "simd") == 0) {
-            if ((strcmp(v, "0") == 0 ? set_int(L, key, v, 0, 0) : set_choice(L, key, v, 4, 16)) != 0)
+            if (strcmp(v, "0") == 0) /* the portable code; else floats per vector */
+                set_int(L, key, v, 0, 0);
+            else if (set_choice(L, key, v, 4, 16) != 0)
                 return usage("--simd must be 0, 4, 8 or 16 (floats per vector)", v);
         } else {
             if (strcmp(key, "target") == 0 && strcmp(v, "c") != 0 && strcmp(v, "cuda") != 0 &&

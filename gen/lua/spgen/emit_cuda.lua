@@ -26,7 +26,10 @@ local function layer_comment(g, k, e)
   return text
 end
 
-local WARP_SUM = [[
+-- The device helpers, each emitted only when some kernel calls it (nvcc
+-- -Werror rejects an unused static function).
+local HELPERS = {
+  { name = "warp_sum", text = [[
 /* The sum over the 32 lanes of a warp, every lane getting it, in a fixed
    order (the same on every run). */
 static __device__ __forceinline__ float warp_sum(float v)
@@ -38,7 +41,19 @@ static __device__ __forceinline__ float warp_sum(float v)
     v += __shfl_xor_sync(0xffffffffu, v, 1);
     return v;
 }
-]]
+]] },
+  { name = "lanes_sum", text = [[
+/* The sum over each aligned group of `width` lanes (a power of two below
+   32: a channel tile narrower than a warp), every lane of the group getting
+   it, in a fixed order. */
+static __device__ __forceinline__ float lanes_sum(float v, int width)
+{
+    for (int o = width / 2; o > 0; o /= 2)
+        v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+]] },
+}
 
 -- A kernel argument: the caller's buffers, or a planned arena offset.
 local function pointer(ref, ctx)
@@ -90,12 +105,12 @@ function M.run(g, kernels, blob, weights_source, target, c_makefile, opts)
     if DIRECT[k.kind] then ctx.direct[k.index] = DIRECT[k.kind].describe(k, ctx) end
   end
   local stats_buffers = stats.plan(kernels, ctx.direct, g.net.batch, opts.stats == "store")
-  local texts, launches, layers = {}, {}, {}
+  local texts, launches, layers, used = {}, {}, {}, {}
   for i, k in ipairs(kernels) do
     local e = EMIT[k.kind](k, ctx)
-    -- the helper is emitted only when some kernel calls it (nvcc -Werror
-    -- rejects an unused static function)
-    ctx.uses_warp_sum = ctx.uses_warp_sum or e.text:find("warp_sum(", 1, true) ~= nil
+    for _, h in ipairs(HELPERS) do
+      if e.text:find(h.name .. "(", 1, true) then used[h.name] = true end
+    end
     local c = layer_comment(g, k, e)
     layers[#layers + 1] = c
     texts[#texts + 1] = "/*\n" .. c .. " */\n" .. e.text
@@ -104,6 +119,11 @@ function M.run(g, kernels, blob, weights_source, target, c_makefile, opts)
     launches[#launches + 1] = e.launch(ptrs) .. string.format("    LAYER_DONE(s, %d);\n", i)
   end
   local stats_bytes, stats_macros = stats.place(stats_buffers, name .. "_dstats")
+  local helpers = {}
+  for _, h in ipairs(HELPERS) do
+    if used[h.name] then helpers[#helpers + 1] = h.text end
+  end
+  helpers = table.concat(helpers)
   local in_shape, out_shape = comment.io_shapes(g)
   local vars = {
     name = name, NAME = NAME, spec = g.spec_name, weights_source = weights_source,
@@ -112,7 +132,7 @@ function M.run(g, kernels, blob, weights_source, target, c_makefile, opts)
     layers = table.concat(layers, " *\n"), kernels = table.concat(texts, "\n"), launches = table.concat(launches),
     device_buffers = device_buffers(name, NAME, ctx, blob, stats_bytes, stats_macros),
     uploads = uploads(name, NAME, ctx, blob),
-    warp_sum = ctx.uses_warp_sum and WARP_SUM or "",
+    helpers = helpers,
     host_arena = ctx.uses_arena and string.format("static float *arena;               /* device address of %s_darena */\n", name) or "",
   }
   local head = target == "all" and c_makefile or template.render("Makefile_cuda_only.in", vars)

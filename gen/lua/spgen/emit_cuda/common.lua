@@ -140,20 +140,11 @@ function M.warp_partials(w, part, vals, parts, seg)
   w.line("__shared__ float %s[%d][%s];", part, #vals, parts)
   local sums, stores = {}, {}
   for i, v in ipairs(vals) do
-    if seg == 32 then
-      sums[#sums + 1] = string.format("%s = warp_sum(%s);", v, v)
-    else
-      local steps, off = {}, seg // 2
-      while off >= 1 do
-        steps[#steps + 1] = string.format("%s += __shfl_xor_sync(0xffffffffu, %s, %d);", v, v, off)
-        off = off // 2
-      end
-      sums[#sums + 1] = table.concat(steps, " ")
-    end
+    if seg == 32 then sums[#sums + 1] = string.format("%s = warp_sum(%s);", v, v)
+    else sums[#sums + 1] = string.format("%s = lanes_sum(%s, %d);", v, v, seg) end
     stores[#stores + 1] = string.format("%s[%d][tid / %d] = %s;", part, i - 1, seg, v)
   end
-  local per_line = seg == 32 and 5 or 1
-  for i = 1, #sums, per_line do w.line(table.concat(sums, " ", i, math.min(i + per_line - 1, #sums))) end
+  for i = 1, #sums, 5 do w.line(table.concat(sums, " ", i, math.min(i + 4, #sums))) end
   w.open("if (tid %% %d == 0) {", seg)
   for i = 1, #stores, 5 do w.line(table.concat(stores, " ", i, math.min(i + 4, #stores))) end
   w.close()

@@ -86,7 +86,7 @@ end
 
 -- Opens the loops over a part's `count` input channels, j the channel; with
 -- staging, the chunk loop, its copy into sw and the slice loop within the
--- chunk (jj). src is the address of the weight of channel c0 + c at chunk
+-- chunk (jj). src is the address of the weight of the block's channel c at chunk
 -- offset r (jj * taps + tap) in the part's layout, after the statement pre
 -- (or nil). Returns the number of blocks opened.
 local function channel_loops(w, d, part, src, pre)
@@ -285,11 +285,11 @@ local function gap_reduce(w, d)
   local gs = {}
   for c = 0, t.nc - 1 do gs[#gs + 1] = "gs" .. c end
   local seg, per = tiling.segments(t)
-  local parts = string.format("%s_NT / %d", P, seg)
-  common.warp_partials(w, "gsum", gs, parts, seg)
+  local nseg = string.format("%s_NT / %d", P, seg)
+  common.warp_partials(w, "gsum", gs, nseg, seg)
   if t.tc == 1 then
     w.open("if (tid < %s_NC) {", P)
-    common.partial_total(w, "gsum", parts)
+    common.partial_total(w, "gsum", nseg)
     w.line("y[n * %s_CO + c0 + tid] = v * (1.0f / (float)%s_HOWO);", P, P)
   else
     w.open("for (int c = tx; c < %s_NC; c += %s_TX) { /* the tile's channels */", P, P)
@@ -328,8 +328,7 @@ function M.layout(d)
   -- coverage: NP | WO keeps a group in one row; a block's channel tiles
   -- split CO within groups; pixel blocks cover the groups, no block idle
   assert(d.wo % t.np == 0 and d.cg % t.ncb == 0 and d.grid[2] * t.ncb == d.co, d.fn .. ": channel tiling")
-  -- the block's first channel (named where the copies of staged weights or
-  -- the attention need it), and the macro of its channel count
+  -- the block's first channel, and the macro of its channel count
   d.cb, d.NCB = t.tc > 1 and "cb" or "c0", d.P .. (t.tc > 1 and "_NCB" or "_NC")
   common.assert_cover(d.fn .. " pixel groups", d.npb, t.tx, d.groups)
   d.nspan = gap and 1 or samples_per_block(d, d.npb, t.tx * t.np)
@@ -357,10 +356,11 @@ function M.emit(w, d)
   end
   -- static shared memory: the slice sums, the attention and its warps'
   -- parts, the pooled sums, the statistics' segment sums, the staged weights
-  local parts = t.threads // tiling.segments(t)
+  local seg = tiling.segments(t)
+  local nseg = t.threads // seg
   local shared = 4 * ((t.ks > 1 and t.ks * t.nc * t.np * t.tx or 0)
     + (d.prologue and 3 * nspan * t.ncb + 2 * t.threads // 32 or 0)
-    + (gap and t.nc * parts or 0) + (d.sums and 10 * t.nc * parts or 0) + staged)
+    + (gap and t.nc * nseg or 0) + (d.sums and 10 * t.nc * nseg or 0) + staged)
   assert(shared <= 48 * 1024, d.fn .. ": " .. shared .. " bytes of shared memory")
 
   d.row_ok, d.col_ok = {}, {}
@@ -405,11 +405,7 @@ function M.emit(w, d)
     end
     if t.tc > 1 then
       w.line("const int cl = threadIdx.z * %s_NC; /* the tile's place among the block's channels */", P)
-      if d.stage or d.prologue then
-        w.line("const int cb = blockIdx.y * %s_NCB, c0 = cb + cl; /* first output channel of the block, of the tile */", P)
-      else
-        w.line("const int c0 = blockIdx.y * %s_NCB + cl; /* first output channel of the tile */", P)
-      end
+      w.line("const int cb = blockIdx.y * %s_NCB, c0 = cb + cl; /* first output channel of the block, of the tile */", P)
     else
       w.line("const int c0 = blockIdx.y * %s_NC; /* first output channel of the tile */", P)
     end

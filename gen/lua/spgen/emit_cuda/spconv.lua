@@ -17,7 +17,7 @@ local stats = require("spgen.emit_cuda.stats")
 
 local M = {}
 
--- The attention of the block's NC channels for samples first .. first +
+-- The attention of the block's NCB channels for samples first .. first +
 -- NSPAN - 1: the branch means from the statistics (the mean of a linear map
 -- is the map of the sums; each sum adds the NB partials of its sample in
 -- order), softmax over the two branches, and the epilogue coefficients, into
@@ -31,7 +31,8 @@ local function attention(w, d, first)
   local per = math.max(1, warps // pairs)
   local group = warps // per -- pairs per round
   w.line("__shared__ float sal3[%s_NSPAN][%s], sal1[%s_NSPAN][%s], sbe[%s_NSPAN][%s];", P, NCB, P, NCB, P, NCB)
-  w.open("{ /* the attention of this tile's %d (sample, channel) pairs, %d warps per pair */", pairs, per)
+  w.open("{ /* the attention of this %s's %d (sample, channel) pairs, %d warps per pair */",
+    d.t.tc > 1 and "block" or "tile", pairs, per)
   w.line("__shared__ float sm[2][%s_NT / 32]; /* the warps' parts of m3, m1 */", P)
   w.line("const int first = %s, warp = tid / 32, part = warp %% %d * 32 + tid %% 32;", first, per)
   w.open("for (int i0 = 0; i0 < %d; i0 += %d) {", pairs, group)

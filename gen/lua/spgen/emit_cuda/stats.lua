@@ -158,13 +158,13 @@ function M.store(w, f, d)
   end
   for i = 1, #decl, 3 do w.line("float %s;", table.concat(decl, ", ", i, math.min(i + 2, #decl))) end
   local seg, per = tiling.segments(t)
-  local parts = string.format("%s_NT / %d", P, seg)
-  common.warp_partials(w, "spart", names, parts, seg)
+  local nseg = string.format("%s_NT / %d", P, seg)
+  common.warp_partials(w, "spart", names, nseg, seg)
   if t.tc == 1 then w.open("for (int e = tid; e < %d; e += %s_NT) {", 10 * nc, P)
   else w.open("for (int e = tx; e < %d; e += %s_TX) { /* the tile's channels */", 10 * nc, P) end
   w.line("const int ch = c0 + e / 10, i = e % 10;")
   w.line("float *st = %s_STATS + blockIdx.x * %s_TSST;", f.P, P)
-  if t.tc == 1 then common.partial_total(w, "spart", parts, "e")
+  if t.tc == 1 then common.partial_total(w, "spart", nseg, "e")
   else common.partial_total(w, "spart", per, "e", "threadIdx.z * " .. per) end
   put(w, P .. "_TR", "ch", "i")
   w.close()

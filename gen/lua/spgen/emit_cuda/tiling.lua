@@ -7,10 +7,12 @@
 -- slices are summed in shared memory. A block is TX pixel groups x KS slices
 -- of one channel tile, so all its threads read the same weights (broadcast
 -- loads), or with --cuda-channel-tiles TX pixel groups x TC channel tiles,
--- so its threads share their input loads. The generator starts from the largest tile and halves it until
--- the layer has enough threads to fill the GPU at this batch (batch 1 at
--- CIFAR sizes is latency-bound: parallelism beats reuse), then splits the
--- reduction while threads are still short and each slice keeps enough work.
+-- so its threads share their input loads (a warp of more than one tile, TX <
+-- 32, reads as many weight addresses as it holds tiles). The generator
+-- starts from the largest tile and halves it until the layer has enough
+-- threads to fill the GPU at this batch (batch 1 at CIFAR sizes is
+-- latency-bound: parallelism beats reuse), then splits the reduction while
+-- threads are still short and each slice keeps enough work.
 local M = {}
 
 -- About 2 resident warps per scheduler on 132 SMs. Timed on an H200,
@@ -137,9 +139,12 @@ function M.min_blocks(t, d)
   if t.stage then need = math.max(need, M.STAGED_MIN_REGS) end
   local most = M.REGS_PER_SM // (t.threads * ((need + 7) // 8 * 8))
   local want = (d.blocks + M.SMS - 1) // M.SMS
-  local tiled = t.tc > 1 and t.stage and math.min(math.max(1, M.REGS_PER_SM // (t.threads * M.TILED_REGS)), M.BLOCKS_PER_SM,
-    M.THREADS_PER_SM // t.threads) or nil
-  local why_tiled = string.format("blocks per SM that leave staged channel tiles %d registers", M.TILED_REGS)
+  local tiled, why_tiled
+  if t.tc > 1 and t.stage then
+    tiled = math.min(M.REGS_PER_SM // (t.threads * M.TILED_REGS), M.BLOCKS_PER_SM, M.THREADS_PER_SM // t.threads)
+    assert(tiled >= 1, "a block of channel tiles too large for TILED_REGS")
+    why_tiled = string.format("blocks per SM that leave staged channel tiles %d registers", M.TILED_REGS)
+  end
   if want <= most and want <= M.BLOCKS_PER_SM and want * t.threads <= M.THREADS_PER_SM then
     if tiled and tiled < want then return tiled, why_tiled end
     return want, "blocks per SM its grid keeps resident: the register budget"
