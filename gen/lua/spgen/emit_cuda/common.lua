@@ -5,6 +5,7 @@
 local writer = require("spgen.writer")
 local fail = require("spgen.fail")
 local macros = require("spgen.macros")
+local tiling = require("spgen.emit_cuda.tiling")
 
 local M = {}
 
@@ -157,6 +158,24 @@ function M.partial_total(w, part, count, row, first)
   w.line("float v = 0.0f;")
   w.line("for (int j = 0; j < %s; ++j)", count)
   w.line("    v += %s[%s][%sj];", part, row or "tid", first and (first .. " + ") or "")
+end
+
+-- The sums over a direct convolution's block (tile t, macro prefix P) of
+-- the per-thread floats `vals`, each channel tile's over its own threads
+-- (tiling.segments), in a fixed order; then opens the loop in which the
+-- tile's threads take rows `var` = 0 .. rows - 1 (row i: vals[i + 1]), with
+-- float v the row's total. The caller writes the body and closes the loop.
+function M.tile_totals(w, P, t, part, vals, rows, var)
+  local seg, per = tiling.segments(t)
+  local nseg = string.format("%s_NT / %d", P, seg)
+  M.warp_partials(w, part, vals, nseg, seg)
+  if t.tc == 1 then
+    w.open("for (int %s = tid; %s < %s; %s += %s_NT) {", var, var, rows, var, P)
+    M.partial_total(w, part, nseg, var)
+  else
+    w.open("for (int %s = tx; %s < %s; %s += %s_TX) { /* the tile's rows */", var, var, rows, var, P)
+    M.partial_total(w, part, per, var, "threadIdx.z * " .. per)
+  end
 end
 
 -- The fused epilogue of a value v at output index `idx`, before the caller

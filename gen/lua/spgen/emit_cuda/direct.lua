@@ -113,6 +113,12 @@ local function channel_loops(w, d, part, src, pre)
   return 2
 end
 
+-- wc: the thread's staged weights of input channel jj of the chunk (stride:
+-- the floats of one input channel in sw).
+local function staged_weights(w, d, stride)
+  w.line("const float *wc = sw + jj * %s%s;", stride, d.t.tc > 1 and " + cl" or "")
+end
+
 -- The NC weights w0 .. of one tap: loads at wc + c * wstride + off, or
 -- (staged) float4s at wc + off * NCB.
 local function tap_weights(w, d, part, off)
@@ -140,7 +146,7 @@ local function window_part(w, d, part)
   local opened = channel_loops(w, d, part,
     string.format("%s + (%s + c) * %d + j0 * %d + r", part.w, d.cb, part.wstride, k * k))
   w.line("const float *xc = xn + (%s + j) * (%s_H * %s_W);", part.base, P, P)
-  if d.stage then w.line("const float *wc = sw + jj * %d%s;", k * k * t.ncb, t.tc > 1 and " + cl" or "")
+  if d.stage then staged_weights(w, d, k * k * t.ncb)
   else w.line("const float *wc = %s + c0 * %d + j * %d;", part.w, part.wstride, k * k) end
   for ky = 0, k - 1 do
     if d.row_ok[ky] ~= false then
@@ -180,7 +186,7 @@ local function point_part(w, d, part)
     string.format("const int j = j0 + r, ci = %s;", part.chan))
   w.line("const int ci = %s;", part.chan)
   w.line("const float *xc = xn + ci * (%s_H * %s_W) + %s_S * (oy * %s_W + ox);", P, P, P, P)
-  if d.stage then w.line("const float *wc = sw + jj * %s%s;", d.NCB, t.tc > 1 and " + cl" or "")
+  if d.stage then staged_weights(w, d, d.NCB)
   else w.line("const float *wc = %s + c0 * %d + ci;", part.w, part.wstride) end
   local xs = {}
   for p = 0, t.np - 1 do
@@ -276,26 +282,15 @@ local function reduce_and_finish(w, d)
   w.close()
 end
 
--- The pooled sums of the NC channels over the block (each tile's over its
--- threads), in a fixed order: each warp's (or tile's) by shuffles, then the
--- segments' in shared memory.
+-- The pooled sums of the tile's NC channels over its threads, in a fixed
+-- order (common.tile_totals).
 local function gap_reduce(w, d)
   local P, t = d.P, d.t
   w.line("/* the fused global average pool: this block holds every pixel of sample n */")
   local gs = {}
   for c = 0, t.nc - 1 do gs[#gs + 1] = "gs" .. c end
-  local seg, per = tiling.segments(t)
-  local nseg = string.format("%s_NT / %d", P, seg)
-  common.warp_partials(w, "gsum", gs, nseg, seg)
-  if t.tc == 1 then
-    w.open("if (tid < %s_NC) {", P)
-    common.partial_total(w, "gsum", nseg)
-    w.line("y[n * %s_CO + c0 + tid] = v * (1.0f / (float)%s_HOWO);", P, P)
-  else
-    w.open("for (int c = tx; c < %s_NC; c += %s_TX) { /* the tile's channels */", P, P)
-    common.partial_total(w, "gsum", per, "c", "threadIdx.z * " .. per)
-    w.line("y[n * %s_CO + c0 + c] = v * (1.0f / (float)%s_HOWO);", P, P)
-  end
+  common.tile_totals(w, P, t, "gsum", gs, P .. "_NC", "c")
+  w.line("y[n * %s_CO + c0 + c] = v * (1.0f / (float)%s_HOWO);", P, P)
   w.close()
 end
 

@@ -15,7 +15,6 @@
 -- the arena (plan.place).
 local common = require("spgen.emit_cuda.common")
 local plan = require("spgen.plan")
-local tiling = require("spgen.emit_cuda.tiling")
 
 local M = {}
 
@@ -136,7 +135,7 @@ end
 -- block's sample, its place in it) of the reader's buffer. d: the writer's
 -- direct-convolution description.
 function M.store(w, f, d)
-  local P, t, nc = d.P, d.t, d.t.nc
+  local P, nc = d.P, d.t.nc
   w.open("{ /* layer %d's input statistics: this block's part of T[c][9], S[c] of its channels */", f.index)
   local rows = {}
   for ky = 0, 2 do
@@ -157,15 +156,9 @@ function M.store(w, f, d)
     names[#names + 1] = "u" .. c
   end
   for i = 1, #decl, 3 do w.line("float %s;", table.concat(decl, ", ", i, math.min(i + 2, #decl))) end
-  local seg, per = tiling.segments(t)
-  local nseg = string.format("%s_NT / %d", P, seg)
-  common.warp_partials(w, "spart", names, nseg, seg)
-  if t.tc == 1 then w.open("for (int e = tid; e < %d; e += %s_NT) {", 10 * nc, P)
-  else w.open("for (int e = tx; e < %d; e += %s_TX) { /* the tile's channels */", 10 * nc, P) end
+  common.tile_totals(w, P, d.t, "spart", names, 10 * nc, "e")
   w.line("const int ch = c0 + e / 10, i = e % 10;")
   w.line("float *st = %s_STATS + blockIdx.x * %s_TSST;", f.P, P)
-  if t.tc == 1 then common.partial_total(w, "spart", nseg, "e")
-  else common.partial_total(w, "spart", per, "e", "threadIdx.z * " .. per) end
   put(w, P .. "_TR", "ch", "i")
   w.close()
   w.close()

@@ -115,41 +115,38 @@ function M.budget(t, minb)
   return math.min(M.REGS_PER_SM // (t.threads * minb), M.MAX_REGS)
 end
 
--- Staged channel-tiled blocks: left to itself, ptxas (CUDA 13, sm_90) gives
--- some of them 96 registers and spills (sp_resnet18_cifar and resnet18_cifar
--- at batch 256, 2 to 8 tiles: 4 to 20 bytes in the stride-2 layers), and
--- under launch bounds of 4 blocks of 128 threads it spills in others; a
--- budget of 168 or more kept every build swept clean.
+-- Staged channel-tiled blocks need more: left to itself, ptxas (CUDA 13,
+-- sm_90) gives some of them 96 registers and spills (sp_resnet18_cifar and
+-- resnet18_cifar at batch 256, 2 to 8 tiles: 4 to 20 bytes in the stride-2
+-- layers), and under launch bounds of 4 blocks of 128 threads it spills in
+-- others; 168 or more kept every build swept clean.
 M.TILED_REGS = 168
 
 -- The blocks per multiprocessor a direct convolution's launch bounds ask
--- for, or nil. Left to itself, ptxas aims at full occupancy whatever the
--- grid, and spills a few registers to get there; a small grid (batch 1, or
--- the 4x4 maps at batch 256) gains nothing from that. Asking for the blocks
--- the grid keeps resident on SMS multiprocessors sets ptxas's register
--- budget to REGS_PER_SM / (threads * blocks) instead. When that budget
--- would not hold the register tile, or the hardware cannot keep that many
--- blocks, the grid is large enough for ptxas's own choice; staged channel
--- tiles get at most the blocks that leave them TILED_REGS either way.
+-- for, or nil, and why (the comment of the MINB macro). Left to itself,
+-- ptxas aims at full occupancy whatever the grid, and spills a few
+-- registers to get there; a small grid (batch 1, or the 4x4 maps at batch
+-- 256) gains nothing from that. Asking for the blocks the grid keeps
+-- resident on SMS multiprocessors sets ptxas's register budget to
+-- REGS_PER_SM / (threads * blocks) instead. When that budget would not hold
+-- what the tile needs, or the hardware cannot keep that many blocks, the
+-- grid is large enough for ptxas's own choice, except for staged channel
+-- tiles, which then get the most blocks that leave them what they need.
 -- d: blocks (the grid's), accs (accumulator sets), span (inputs of one
 -- kernel row), extra (floats live at once outside the tile, e.g. the
--- statistics' sums). Also returns why: the comment of the MINB macro.
+-- statistics' sums).
 function M.min_blocks(t, d)
   local need = math.max(d.accs * t.nc * t.np + d.span + t.nc, d.extra or 0) + M.OVERHEAD_REGS
-  if t.stage then need = math.max(need, M.STAGED_MIN_REGS) end
-  local most = M.REGS_PER_SM // (t.threads * ((need + 7) // 8 * 8))
+  if t.stage then need = math.max(need, t.tc > 1 and M.TILED_REGS or M.STAGED_MIN_REGS) end
+  local most = math.min(M.REGS_PER_SM // (t.threads * ((need + 7) // 8 * 8)), M.BLOCKS_PER_SM,
+    M.THREADS_PER_SM // t.threads)
   local want = (d.blocks + M.SMS - 1) // M.SMS
-  local tiled, why_tiled
+  if want <= most then return want, "blocks per SM its grid keeps resident: the register budget" end
   if t.tc > 1 and t.stage then
-    tiled = math.min(M.REGS_PER_SM // (t.threads * M.TILED_REGS), M.BLOCKS_PER_SM, M.THREADS_PER_SM // t.threads)
-    assert(tiled >= 1, "a block of channel tiles too large for TILED_REGS")
-    why_tiled = string.format("blocks per SM that leave staged channel tiles %d registers", M.TILED_REGS)
+    assert(most >= 1, "a block of channel tiles too large for their registers")
+    return most, string.format("blocks per SM that leave staged channel tiles %d registers", need)
   end
-  if want <= most and want <= M.BLOCKS_PER_SM and want * t.threads <= M.THREADS_PER_SM then
-    if tiled and tiled < want then return tiled, why_tiled end
-    return want, "blocks per SM its grid keeps resident: the register budget"
-  end
-  return tiled, why_tiled
+  return nil
 end
 
 return M
