@@ -56,12 +56,17 @@ build_layers() {
 #   channels4        tiles kept 4 channels wide (staged weights), the
 #                    input channels split into slices instead (25 kernels:
 #                    its blocks hold fewer pixels; with stats_kernel too)
+#   map              the 4x4 SPConvs as a block per (channel, sample) over
+#                    its whole map, the attention from its own sums (no
+#                    statistics); with threads65536 too
 VARIANTS="stats_kernel 1 --cuda-stats kernel
 ptxas_occupancy 1
 threads65536 1 --cuda-threads 65536
 tiles8_stats_kernel 1 --cuda-channel-tiles 8 --cuda-stats kernel
 channels4 1 --cuda-tile-channels 4
 channels4_stats_kernel 1 --cuda-tile-channels 4 --cuda-stats kernel
+map 1 --cuda-spconv map
+map_threads65536 1 --cuda-spconv map --cuda-threads 65536
 tiles4 256 --cuda-channel-tiles 4
 tiles8 256 --cuda-channel-tiles 8"
 # variant NAME BATCH [SPGEN ARGS]: generates, edits and builds it, with its

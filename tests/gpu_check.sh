@@ -101,13 +101,15 @@ runner() {
 # compute-sanitizer on one run of each runner: the whole benchmark network
 # (statistics in the writers' stores) and cuda_paths at batch 3 with the
 # largest tiles (statistics kernels, blocks across samples, weights staged in
-# shared memory), and sp_resnet18_cifar at 16x16 in blocks of channel tiles
-# (their sums per tile, in shared memory and within warps)
+# shared memory), sp_resnet18_cifar at 16x16 in blocks of channel tiles
+# (their sums per tile, in shared memory and within warps), and at 8x8 with
+# --cuda-spconv map (4x4, 2x2 and 1x1 maps, warps summed in shared memory)
 rm -rf build/gpu_check
 {
   command -v compute-sanitizer || echo "SKIP sanitize: no compute-sanitizer"
   command -v compute-sanitizer >/dev/null && for c in "r18 specs/sp_resnet18_cifar.lua" "paths tests/specs/cuda_paths.lua --batch 3 --cuda-threads 1" \
-      "tiles specs/sp_resnet18_cifar.lua --set size=16 --batch 2 --cuda-threads 1 --cuda-channel-tiles 8"; do
+      "tiles specs/sp_resnet18_cifar.lua --set size=16 --batch 2 --cuda-threads 1 --cuda-channel-tiles 8" \
+      "map specs/sp_resnet18_cifar.lua --set size=8 --batch 2 --cuda-spconv map --cuda-threads 65536"; do
     set -- $c
     d=build/gpu_check/$1; shift
     runner "$d" "$@" || continue

@@ -18,6 +18,7 @@ local M = {}
 -- the generator tiled it for CUDA.
 local function layer_comment(g, k, e)
   local text = comment.text(g, k)
+  if e.note then text = text .. " *   " .. e.note .. "\n" end
   if e.tile then
     local t = e.tile
     text = text .. string.format(" *   tile: %d channels x %d pixels per thread, %d input-channel slices,%s %d threads per block\n",
@@ -94,11 +95,12 @@ end
 -- "all" (its rules are added to the C Makefile, c_makefile). opts: tiling
 -- (the options of emit_cuda/tiling.lua's conv: threads, tiles, channels),
 -- stats ("store" or "kernel": where SPConv statistics are summed,
--- emit_cuda/stats.lua).
+-- emit_cuda/stats.lua), spconv ("tile", or "map": SPConvs of small maps as
+-- emit_cuda/mapconv.lua's kernel).
 function M.run(g, kernels, blob, weights_source, target, c_makefile, opts)
   local name = g.net.name
   local NAME = name:upper()
-  local ctx = { prefix = name, batch = g.net.batch, tiling = opts.tiling, direct = {} }
+  local ctx = { prefix = name, batch = g.net.batch, tiling = opts.tiling, map = opts.spconv == "map", direct = {} }
   -- before any code: each direct convolution's tile and grid, then where
   -- each SPConv's statistics are summed, which depends on its writer's tile
   for _, k in ipairs(kernels) do

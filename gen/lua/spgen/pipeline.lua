@@ -56,7 +56,7 @@ local function backends(target, g, kernels, p, blob, source, simd, cuda)
 end
 
 -- opts: spec, outdir, target, weights, batch, set, summary, dump_weights, plan, strict, simd,
--- cuda_threads, cuda_tiles, cuda_tile_channels, cuda_stats
+-- cuda_threads, cuda_tiles, cuda_tile_channels, cuda_stats, cuda_spconv
 function M.run(opts)
   local target = opts.target or "c"
   local g = spec.load(opts.spec, opts.set)
@@ -73,7 +73,7 @@ function M.run(opts)
   check_limits(g, p, blob)
   local files = backends(target, g, kernels, p, blob, source, opts.simd or 0,
     { tiling = { threads = opts.cuda_threads, tiles = opts.cuda_tiles, channels = opts.cuda_tile_channels },
-      stats = opts.cuda_stats or "store" })
+      stats = opts.cuda_stats or "store", spconv = opts.cuda_spconv or "tile" })
   local ok, err = native.write_outputs(opts.outdir or ("out/" .. g.net.name), files)
   if not ok then fail.raise(nil, "%s", err) end
   if opts.dump_weights then weights.dump(opts.dump_weights, w, need) end

@@ -13,6 +13,7 @@
 local attention_text = require("spgen.attention")
 local common = require("spgen.emit_cuda.common")
 local direct = require("spgen.emit_cuda.direct")
+local mapconv = require("spgen.emit_cuda.mapconv")
 local stats = require("spgen.emit_cuda.stats")
 
 local M = {}
@@ -79,10 +80,12 @@ local function attention(w, d, first)
   w.close()
 end
 
--- The layer's output pass for direct.lua, tiled.
+-- The layer's output pass for direct.lua, tiled; or with --cuda-spconv
+-- map, where the map is small enough, mapconv.lua's.
 function M.describe(k, ctx)
   local a, node = k.node.attrs, k.node
   local P, fn = common.names(k, ctx)
+  if ctx.map and mapconv.fits(k) then return mapconv.describe(k, ctx, P, fn) end
   local c, r, co, g = a.cin, a.r, a.out, a.groups
   local rg, cg = r // g, co // g
   local d = {
@@ -113,6 +116,7 @@ end
 -- stats.plan); returns { text, launch, tile }.
 function M.emit(k, ctx)
   local a, node, d = k.node.attrs, k.node, ctx.direct[k.index]
+  if d.map then return mapconv.emit(k, ctx, d) end
   local P, fn, c, r = d.P, d.layer_fn, a.cin, a.r
   local h, wd, ho, wo = d.h, d.w, d.ho, d.wo
   local own_stats = d.own_stats

@@ -74,7 +74,8 @@ end
 -- each writer that sums them in its store (in_store: not spgen --cuda-stats
 -- kernel) and d.nb, d.own_stats, d.stats_writer on each SPConv. Returns the
 -- buffers to place (M.place): one per SPConv, live from the kernel that
--- writes it to the SPConv.
+-- writes it to the SPConv. An SPConv emitted by mapconv.lua (d.map) needs
+-- none, and its store sums none.
 function M.plan(kernels, descs, batch, in_store)
   local writer, readers = {}, {}
   for _, k in ipairs(kernels) do
@@ -87,10 +88,11 @@ function M.plan(kernels, descs, batch, in_store)
   end
   local buffers = {}
   for _, k in ipairs(kernels) do
-    if k.kind == "spconv" then
+    if k.kind == "spconv" and not descs[k.index].map then
       local d, w = descs[k.index], writer[k.inputs[1]]
-      local f = in_store and w and #readers[k.inputs[1]] == 1 and descs[w.index] and
-        sums(w, descs[w.index], k, d, batch) or nil
+      local wd = w and descs[w.index]
+      local f = in_store and wd and not wd.map and #readers[k.inputs[1]] == 1 and
+        sums(w, wd, k, d, batch) or nil
       if f then descs[w.index].sums = f end
       d.nb, d.own_stats, d.stats_writer = f and f.nb or 1, f == nil, f and w.index
       buffers[#buffers + 1] = { bytes = 4 * batch * d.nb * d.sst, first = f and w.index or k.index,
