@@ -21,6 +21,8 @@ struct alignas(16) float4 {
     float x, y, z, w;
 };
 
+inline float4 make_float4(float x, float y, float z, float w) { return float4{x, y, z, w}; }
+
 #define __global__
 #define __device__
 #define __host__

@@ -1,111 +1,181 @@
--- CUDA for an SPConv whose output map has at most 16 pixels (the 4x4 layers
--- of a CIFAR ResNet), with spgen --cuda-spconv map: one block per (output
--- channel, sample), whose KW warps split the input channels over their
--- 32 * KW lanes. Each lane accumulates the whole map of both branches over
--- its channels, so one weight load serves every pixel, and the block holds
--- the whole map: the branch means are the sums of its own outputs, so the
--- layer needs no statistics (no writer's store sums, no statistics kernel,
--- no attention prologue from them). Then
+-- CUDA for an SPConv of a small output map (at most 64 pixels: the 8x8 and
+-- 4x4 layers of a CIFAR ResNet), with spgen --cuda-spconv map: one block
+-- per (output channel, sample), which holds the whole map. Its warps are PG
+-- pixel groups (threadIdx.z: whole rows, 16 pixels each, or the whole map
+-- when smaller) x KW slices of the input channels (threadIdx.y); a warp's
+-- lanes split its slice's channels. Each lane accumulates its group's
+-- pixels of both branches over its channels, so one weight load serves up to
+-- 16 multiply-adds, and since the block holds the map, the branch means are
+-- the sums of its own outputs: the layer needs no statistics (no writer's
+-- store sums, no statistics kernel, no attention prologue from them). Then
 --   a reduce-scatter over the warp's lanes leaves each lane the warp's total
 --   of one (branch, pixel) value (lane / L: values 0 .. NV/2 - 1 the 3x3
 --   branch's pixels, the rest the 1x1 branch's, each held by L = 32 / NV
---   lanes); the warps' totals are added in shared memory, in order;
---   the first warp sums each branch over its half of the lanes, computes the
---   attention (every lane alike) and stores al3 * o3 + al1 * o1 + be with
---   the residual, relu or global average pool fused.
+--   lanes); the KW slices' totals are added in shared memory, in order;
+--   each group sums its branches over its half of the lanes, the groups'
+--   sums are added in shared memory, in order; every warp computes the
+--   attention and the first slice's stores al3 * o3 + al1 * o1 + be with the
+--   residual, relu or global average pool fused.
 local attention_text = require("spgen.attention")
 local common = require("spgen.emit_cuda.common")
 local tiling = require("spgen.emit_cuda.tiling")
 
 local M = {}
 
-M.MAX_PIXELS = 16
-M.MAX_WARPS = 8
+M.GROUP = 16 -- pixels of a warp's group: as many as half its lanes
+M.MAX_GROUPS = 4
+M.MAX_WARPS = 8 -- input-channel slices
 
 local FULL = "0xffffffffu"
 
 function M.fits(k)
-  return k.node.shape[2] * k.node.shape[3] <= M.MAX_PIXELS
+  local ho, wo = k.node.shape[2], k.node.shape[3]
+  if ho * wo <= M.GROUP then return true end
+  return M.GROUP % wo == 0 and (ho * wo) % M.GROUP == 0 and ho * wo // M.GROUP <= M.MAX_GROUPS
 end
 
--- The warps per block: as many as the thread target allows over the grid's
--- blocks (co x batch), while the longest part still gives each lane a channel.
+-- The slices per block: as many as the thread target allows over the
+-- grid's blocks (co x batch) and their groups, while the longest part still
+-- gives each lane a channel.
 function M.describe(k, ctx, P, fn)
   local a, node = k.node.attrs, k.node
   local c, r, co = a.cin, a.r, a.out
   local rg = r // a.groups
+  local ho, wo = node.shape[2], node.shape[3]
+  local howo = ho * wo
+  local pg = math.max(1, howo // M.GROUP)
   local target = ctx.tiling.threads or tiling.TARGET_THREADS
   local most = math.max(rg, r - rg, c - r)
   local kw = 1
-  while kw < M.MAX_WARPS and co * ctx.batch * 64 * kw <= target and 64 * kw <= most do kw = kw * 2 end
-  local howo = node.shape[2] * node.shape[3]
+  while kw < M.MAX_WARPS and co * ctx.batch * pg * 64 * kw <= target and 64 * kw <= most do kw = kw * 2 end
+  local gp = howo // pg
   local half = 1
-  while half < howo do half = half * 2 end
+  while half < gp do half = half * 2 end
+  local h, wd = k.in_shape[2], k.in_shape[3]
   return {
-    map = true, P = P, fn = fn .. "_out", k = k, kw = kw, howo = howo, half = half,
+    map = true, P = P, fn = fn .. "_out", k = k, kw = kw, pg = pg, gp = gp, rpg = ho // pg, howo = howo, half = half,
     c = c, r = r, rg = rg, co = co, cg = co // a.groups, s = a.stride,
-    h = k.in_shape[2], w = k.in_shape[3], ho = node.shape[2], wo = node.shape[3], post = k.bn ~= nil,
-    -- float4 loads of a channel's map: whole maps of a multiple of 4 floats
-    -- in the arena (64-byte aligned buffers); the caller's input may be any
-    vec = (k.in_shape[2] * k.in_shape[3]) % 4 == 0 and k.refs.inputs[1] ~= "input",
+    h = h, w = wd, ho = ho, wo = wo, post = k.bn ~= nil,
+    -- float4 loads: of a whole map of a multiple of 4 floats, or of rows of
+    -- one, in the arena (64-byte aligned buffers); the caller's input may be
+    -- anywhere
+    vec = k.refs.inputs[1] ~= "input" and (pg == 1 and (h * wd) % 4 == 0 or wd % 4 == 0),
   }
 end
 
--- Loads the input elements `need` (a set of flat indices in the channel's
--- map xc) into registers; returns the name of element e.
-local function load_map(w, d, need)
-  local idx = {}
-  for e in pairs(need) do idx[#idx + 1] = e end
-  table.sort(idx)
-  if d.vec then
-    local quads, t = {}, {}
-    for _, e in ipairs(idx) do
-      if not quads[e // 4] then
-        quads[e // 4] = true
-        t[#t + 1] = string.format("q%d = __ldg((const float4 *)xc + %d)", e // 4, e // 4)
+-- Input row r of the group (r = 0: the row before its first output row's
+-- window, at stride S rows per output row) is inside the map for every
+-- group (""), for none (false) or for some (the run-time test).
+local function row_inside(d, r)
+  local ins = 0
+  for z = 0, d.pg - 1 do
+    local iy = d.s * d.rpg * z - 1 + r
+    if iy >= 0 and iy < d.h then ins = ins + 1 end
+  end
+  if ins == d.pg then return "" end
+  if ins == 0 then return false end
+  return string.format("(unsigned)(iy0 + %d) < %du", r, d.h)
+end
+
+-- Loads the cells (cells[r][ix] = true: group row r, column ix) of the
+-- lane's input channel xc into registers, a row outside the map as zeros;
+-- returns the name of cell (r, ix). One group: the whole map's flat indices
+-- (float4 over rows); several: per row from the group's first.
+local function load_cells(w, d, cells)
+  local rows = {}
+  for r in pairs(cells) do rows[#rows + 1] = r end
+  table.sort(rows)
+  local t = {}
+  local function cols(r)
+    local c = {}
+    for ix in pairs(cells[r]) do c[#c + 1] = ix end
+    table.sort(c)
+    return c
+  end
+  if d.pg == 1 then
+    local seen = {}
+    for _, r in ipairs(rows) do
+      for _, ix in ipairs(cols(r)) do
+        local e = (r - 1) * d.w + ix
+        if not d.vec then t[#t + 1] = string.format("x%d = __ldg(xc + %d)", e, e)
+        elseif not seen[e // 4] then
+          seen[e // 4] = true
+          t[#t + 1] = string.format("q%d = __ldg((const float4 *)xc + %d)", e // 4, e // 4)
+        end
       end
     end
-    for i = 1, #t, 4 do w.line("const float4 %s;", table.concat(t, ", ", i, math.min(i + 3, #t))) end
-    return function(e) return string.format("q%d.%s", e // 4, ("xyzw"):sub(e % 4 + 1, e % 4 + 1)) end
+    local per = d.vec and 4 or 6
+    for i = 1, #t, per do w.line("const %s %s;", d.vec and "float4" or "float", table.concat(t, ", ", i, math.min(i + per - 1, #t))) end
+    return function(r, ix)
+      local e = (r - 1) * d.w + ix
+      return d.vec and string.format("q%d.%s", e // 4, ("xyzw"):sub(e % 4 + 1, e % 4 + 1)) or "x" .. e
+    end
   end
-  local t = {}
-  for _, e in ipairs(idx) do t[#t + 1] = string.format("x%d = __ldg(xc + %d)", e, e) end
-  for i = 1, #t, 6 do w.line("const float %s;", table.concat(t, ", ", i, math.min(i + 5, #t))) end
-  return function(e) return "x" .. e end
+  for _, r in ipairs(rows) do
+    local cond = row_inside(d, r)
+    local row = string.format("xc + (iy0 + %d) * %s_W", r, d.P)
+    local seen = {}
+    for _, ix in ipairs(cols(r)) do
+      local load, name, zero
+      if d.vec then
+        if not seen[ix // 4] then
+          seen[ix // 4] = true
+          load, name, zero = string.format("__ldg((const float4 *)(%s) + %d)", row, ix // 4),
+            string.format("q%d_%d", r, ix // 4), "make_float4(0.0f, 0.0f, 0.0f, 0.0f)"
+        end
+      else
+        load, name, zero = string.format("__ldg(%s + %d)", row, ix), string.format("x%d_%d", r, ix), "0.0f"
+      end
+      if load then
+        w.line("const %s %s = %s;", d.vec and "float4" or "float", name,
+          cond == "" and load or string.format("%s ? %s : %s", cond, load, zero))
+      end
+    end
+  end
+  return function(r, ix)
+    return d.vec and string.format("q%d_%d.%s", r, ix // 4, ("xyzw"):sub(ix % 4 + 1, ix % 4 + 1))
+      or string.format("x%d_%d", r, ix)
+  end
 end
 
 local function lines(w, t, per)
   for i = 1, #t, per do w.line(table.concat(t, " ", i, math.min(i + per - 1, #t))) end
 end
 
+-- Adds cell (r, ix) to cells when its row is inside the map for some
+-- group and its column inside the map; returns whether it did.
+local function use(d, cells, r, ix)
+  if row_inside(d, r) == false or ix < 0 or ix >= d.w then return false end
+  cells[r] = cells[r] or {}
+  cells[r][ix] = true
+  return true
+end
+
 -- The 3x3 taps over the group's RG representative channels (the GWC with
--- the PWC of the group's channels merged in), into a3; padding taps are
--- left out.
+-- the PWC of the group's channels merged in), into a3; taps that read only
+-- padding are left out.
 local function window_part(w, d)
   local P = d.P
-  local fm, need = {}, {}
+  local fm, cells = {}, {}
   for t = 0, 8 do
     local ky, kx = t // 3, t % 3
-    for oy = 0, d.ho - 1 do
+    for dy = 0, d.rpg - 1 do
       for ox = 0, d.wo - 1 do
-        local iy, ix = d.s * oy + ky - 1, d.s * ox + kx - 1
-        if iy >= 0 and iy < d.h and ix >= 0 and ix < d.w then
-          fm[#fm + 1] = { t = t, p = oy * d.wo + ox, e = iy * d.w + ix }
-          need[iy * d.w + ix] = true
-        end
+        local r, ix = d.s * dy + ky, d.s * ox + kx - 1
+        if use(d, cells, r, ix) then fm[#fm + 1] = { t = t, p = dy * d.wo + ox, r = r, ix = ix } end
       end
     end
   end
   w.line("#pragma unroll 1")
-  w.open("for (int j = tid; j < %s_RG; j += %s_NT) { /* 3x3 taps over the group's representative channels */", P, P)
+  w.open("for (int j = tid; j < %s_RG; j += %s_KW * 32) { /* 3x3 taps over the group's representative channels */", P, P)
   w.line("const float *xc = xn + (grp * %s_RG + j) * (%s_H * %s_W);", P, P, P)
   w.line("const float *g = %s_G + co * (%s_RG * 9) + j * 9;", P, P)
-  local xe = load_map(w, d, need)
+  local xe = load_cells(w, d, cells)
   local gs = {}
   for t = 0, 8 do gs[#gs + 1] = string.format("g%d = __ldg(g + %d)", t, t) end
   w.line("const float %s;", table.concat(gs, ", "))
   local t = {}
-  for _, f in ipairs(fm) do t[#t + 1] = string.format("a3_%d += g%d * %s;", f.p, f.t, xe(f.e)) end
+  for _, f in ipairs(fm) do t[#t + 1] = string.format("a3_%d += g%d * %s;", f.p, f.t, xe(f.r, f.ix)) end
   lines(w, t, 8)
   w.close()
 end
@@ -114,24 +184,24 @@ end
 -- over the sums of the 2x2 average-pool windows (the 1/4 is in Q).
 local function point_part(w, d, acc, count, chan, what)
   local P = d.P
-  local need, src = {}, {}
-  for oy = 0, d.ho - 1 do
+  local cells, src = {}, {}
+  for dy = 0, d.rpg - 1 do
     for ox = 0, d.wo - 1 do
-      local p, e = oy * d.wo + ox, d.s * oy * d.w + d.s * ox
-      src[p] = d.s == 2 and { e, e + 1, e + d.w, e + d.w + 1 } or { e }
-      for _, i in ipairs(src[p]) do need[i] = true end
+      local p, r, ix = dy * d.wo + ox, d.s * dy + 1, d.s * ox
+      src[p] = d.s == 2 and { { r, ix }, { r, ix + 1 }, { r + 1, ix }, { r + 1, ix + 1 } } or { { r, ix } }
+      for _, c in ipairs(src[p]) do assert(use(d, cells, c[1], c[2]), "a 1x1 tap inside the map") end
     end
   end
   w.line("#pragma unroll 2")
-  w.open("for (int j = tid; j < %s; j += %s_NT) { /* %s */", count, P, what)
+  w.open("for (int j = tid; j < %s; j += %s_KW * 32) { /* %s */", count, P, what)
   w.line("const int ci = %s;", chan)
   w.line("const float *xc = xn + ci * (%s_H * %s_W);", P, P)
   w.line("const float q = __ldg(%s_Q + co * %s_C + ci);", P, P)
-  local xe = load_map(w, d, need)
+  local xe = load_cells(w, d, cells)
   local t = {}
-  for p = 0, d.howo - 1 do
+  for p = 0, d.gp - 1 do
     local terms = {}
-    for _, i in ipairs(src[p]) do terms[#terms + 1] = xe(i) end
+    for _, c in ipairs(src[p]) do terms[#terms + 1] = xe(c[1], c[2]) end
     local x = #terms == 1 and terms[1] or "(" .. table.concat(terms, " + ") .. ")"
     t[#t + 1] = string.format("%s_%d += q * %s;", acc, p, x)
   end
@@ -166,27 +236,43 @@ local function reduce_scatter(w, v)
   end
 end
 
--- The store of the first warp: lane l < 16 with l % L == 0 holds pixel
--- l / L of the 3x3 branch (t) and gets its 1x1 branch's from lane l + 16.
+-- The store: lane l < 16 with l % L == 0 holds the group's pixel l / L of
+-- the 3x3 branch (t) and gets its 1x1 branch's from lane l + 16; the first
+-- slice's warps store.
 local function store(w, d, L)
   local P, k = d.P, d.k
   w.line("const float o1 = __shfl_xor_sync(%s, t, 16); /* the same pixel's 1x1 branch */", FULL)
   local pix = L > 1 and string.format("lane / %d", L) or "lane"
+  if d.pg > 1 then pix = string.format("z * %d + %s", d.gp, pix) end
   local own = { "lane < 16" }
   if L > 1 then own[#own + 1] = string.format("lane %% %d == 0", L) end
-  if d.howo < d.half then own[#own + 1] = string.format("%s < %s_HOWO", pix, P) end
+  if d.gp < d.half then own[#own + 1] = string.format("lane < %d", d.gp * L) end
+  local first = d.kw > 1 and "threadIdx.y == 0" or nil
   local idx = string.format("(n * %s_CO + co) * %s_HOWO + %s", P, P, pix)
   local mid = common.epilogue(k, idx)
   local v = "al3 * t + al1 * o1 + be"
   if not k.gap then
+    if first then table.insert(own, 1, first) end
     w.line("if (%s) { float v = %s;%s y[%s] = v; }", table.concat(own, " && "), v, mid ~= "" and " " .. mid or "", idx)
     return
   end
   w.line("float v = 0.0f;")
   w.line("if (%s) { v = %s;%s }", table.concat(own, " && "), v, mid ~= "" and " " .. mid or "")
-  w.line("v = lanes_sum(v, 16); /* the fused global average pool */")
-  w.line("if (lane == 0)")
-  w.line("    y[n * %s_CO + co] = v * (1.0f / (float)%s_HOWO);", P, P)
+  w.line("v = lanes_sum(v, 16); /* the fused global average pool: the group's sum */")
+  if d.pg > 1 then
+    w.line("__shared__ float gpool[%s_PG];", P)
+    w.line("if (threadIdx.y == 0 && lane == 0)")
+    w.line("    gpool[z] = v;")
+    w.line("__syncthreads();")
+    w.open("if (threadIdx.y == 0 && z == 0 && lane == 0) {")
+    w.line("v = 0.0f;")
+    w.line("for (int i = 0; i < %s_PG; ++i) /* the groups' sums, in order */", P)
+    w.line("    v += gpool[i];")
+  else
+    w.open("if (%slane == 0) {", first and (first .. " && ") or "")
+  end
+  w.line("y[n * %s_CO + co] = v * (1.0f / (float)%s_HOWO);", P, P)
+  w.close()
 end
 
 -- Emits the layer described by M.describe: { text, launch, note }.
@@ -195,16 +281,22 @@ function M.emit(k, ctx, d)
   local P = d.P
   local L = 32 // (2 * d.half)
   local w = common.new_writer()
-  common.macros(w, P, {
+  local list = {
     { "N", ctx.batch }, { "C", d.c }, { "R", d.r }, { "H", d.h }, { "W", d.w }, { "S", d.s },
     { "CO", d.co }, { "HO", d.ho }, { "WO", d.wo }, { "HOWO", d.howo }, { "RG", d.rg }, { "CG", d.cg },
-    { "KW", d.kw, "warps per block, splitting the input channels (threadIdx.y)" },
-    { "NT", 32 * d.kw, "threads per block: the lanes over the input channels" },
-  }, k, ctx)
+    { "KW", d.kw, "warps per pixel group, splitting the input channels (threadIdx.y)" },
+    { "PG", d.pg, "pixel groups (threadIdx.z)" },
+  }
+  if d.pg > 1 then list[#list + 1] = { "RPG", d.rpg, "output rows per pixel group" } end
+  list[#list + 1] = { "NT", 32 * d.kw * d.pg, "threads per block" }
+  common.macros(w, P, list, k, ctx)
   w.line("")
   common.kernel_head(w, P .. "_NT", d.fn, common.params(k))
   w.line("const int lane = threadIdx.x, tid = threadIdx.y * 32 + lane; /* tid: the first input channel */")
   w.line("const int co = blockIdx.x, n = blockIdx.y, grp = co / %s_CG; /* output channel, sample, group */", P)
+  if d.pg > 1 then
+    w.line("const int z = threadIdx.z, iy0 = %s_S * %s_RPG * z - 1; /* pixel group; the input row before its window */", P, P)
+  end
   w.line("const float *xn = x + n * (%s_C * %s_H * %s_W);", P, P, P)
   local v, decl = {}, {}
   for _, acc in ipairs({ "a3", "a1" }) do
@@ -222,32 +314,47 @@ function M.emit(k, ctx, d)
   if d.c - d.r > 0 then point_part(w, d, "a1", P .. "_C - " .. P .. "_R", P .. "_R + j", "1x1 taps over the redundant channels") end
   reduce_scatter(w, v)
   w.line("float t = %s; /* this lane's value, the warp's total */", v[1])
+  local zi = d.pg > 1 and "[z]" or ""
   if d.kw > 1 then
-    w.line("__shared__ float part[%s_KW][32];", P)
-    w.line("part[threadIdx.y][lane] = t;")
+    w.line("__shared__ float part[%s_PG][%s_KW][32];", P, P)
+    w.line("part%s[threadIdx.y][lane] = t;", d.pg > 1 and "[z]" or "[0]")
     w.line("__syncthreads();")
-    w.line("if (threadIdx.y != 0)")
-    w.line("    return;")
     w.line("t = 0.0f;")
-    w.line("for (int i = 0; i < %s_KW; ++i) /* the warps' totals, in order */", P)
-    w.line("    t += part[i][lane];")
+    w.line("for (int i = 0; i < %s_KW; ++i) /* the slices' totals, in order */", P)
+    w.line("    t += part%s[i][lane];", d.pg > 1 and "[z]" or "[0]")
   end
   w.line("/* the branch sums: lanes 0-15 hold the 3x3 branch's pixels, 16-31 the 1x1 branch's */")
   w.line("const float m = lanes_sum(%s, 16), other = __shfl_xor_sync(%s, m, 16);",
     L > 1 and string.format("lane %% %d == 0 ? t : 0.0f", L) or "t", FULL)
   w.line("float m3 = lane < 16 ? m : other, m1 = lane < 16 ? other : m, al3, al1, be;")
+  if d.pg > 1 then
+    w.line("__shared__ float gsum[%s_PG][2];", P)
+    w.open("if (threadIdx.y == 0 && lane == 0) {")
+    w.line("gsum%s[0] = m3;", zi)
+    w.line("gsum%s[1] = m1;", zi)
+    w.close()
+    w.line("__syncthreads();")
+    w.line("m3 = 0.0f;")
+    w.line("m1 = 0.0f;")
+    w.open("for (int i = 0; i < %s_PG; ++i) { /* the groups' sums, in order */", P)
+    w.line("m3 += gsum[i][0];")
+    w.line("m1 += gsum[i][1];")
+    w.close()
+  end
   attention_text.emit(w, P, d.post, function(name) return string.format("__ldg(%s_%s + co)", P, name) end,
     { a3 = "al3", a1 = "al1", be = "be" })
   store(w, d, L)
   w.close()
-  local grid, block = { d.co, ctx.batch }, { 32, d.kw }
+  local grid, block = { d.co, ctx.batch }, { 32, d.kw, d.pg }
   common.check_grid(k, grid, block)
   local label = string.format("layer %d (spconv '%s')", k.index, node.name or "")
   local map = d.ho .. "x" .. d.wo
+  local groups = d.pg > 1 and string.format(", %d warps of %d rows each", d.pg, d.rpg) or ""
   return {
     text = w.text(),
-    note = string.format("map: a block per (channel, sample) holds its whole %s map; %s split the input channels;"
-      .. " the attention from the map's own sums", map, d.kw > 1 and d.kw .. " warps" or "its 32 lanes"),
+    note = string.format("map: a block per (channel, sample) holds its whole %s map%s; %s split the input channels;"
+      .. " the attention from the map's own sums", map, groups,
+      d.kw > 1 and d.kw .. " warps" .. (d.pg > 1 and " per group" or "") or "the 32 lanes"),
     launch = function(ptrs)
       return common.launch(d.fn, grid, block, common.args(k, ptrs), label .. " output")
     end,
