@@ -66,15 +66,16 @@ got="$got / $(grep -c '^__global__' "$work/f3/sp_resnet18_cifar.cu")"
 got="$got / $(grep -o '_l[0-9]*_stats(' "$work/f2/cuda_paths.cu" | sort -u | tr -d '\n')"
 if [ "$got" = "21  / 37 / _l4_stats(_l6_stats(" ]; then pass cuda/generator/stats_in_writer_store
 else fail cuda/generator/stats_in_writer_store "kernels, statistics kernels: $got"; fi
-# --cuda-spconv map: the eight 8x8 and 4x4 SPConvs of sp_resnet18_cifar as
+# --cuda-spconv map: the twelve 16x16, 8x8 and 4x4 SPConvs of sp_resnet18_cifar as
 # whole-map blocks (each comment twice: the file's layer list and above its
 # kernel), with no statistics at all, nor their sums in the layers before
 $SPGEN specs/sp_resnet18_cifar.lua -o "$work/f4" --target cuda --cuda-spconv map >/dev/null
 f4=$work/f4/sp_resnet18_cifar.cu
 got="$(grep -c '^__global__' "$f4") $(grep -c '^ \*   map: .* 4x4 map; 2 warps split' "$f4")"
 got="$got $(grep -c '^ \*   map: .* 8x8 map, 4 warps of 2 rows each; the 32 lanes split' "$f4")"
-got="$got $(grep -c -E '_l[0-9]+_stats\(|L(11|12|14|15|16|17|19|20)_STATS' "$f4")"
-if [ "$got" = "21 8 8 0" ]; then pass cuda/generator/map_without_statistics
+got="$got $(grep -c '^ \*   map: .* 16x16 map, 16 warps of 1 row each; the 32 lanes split' "$f4")"
+got="$got $(grep -c -E '_l[0-9]+_stats\(|L(6|7|9|10|11|12|14|15|16|17|19|20)_STATS' "$f4")"
+if [ "$got" = "21 8 8 8 0" ]; then pass cuda/generator/map_without_statistics
 else fail cuda/generator/map_without_statistics "kernels, whole-map layers, their statistics: $got"; fi
 
 # compile only: batch 256, which the cases below do not reach (they run
@@ -178,18 +179,21 @@ fi
   echo "paths/sp_resnet18_cifar_channels4 $work/pch4 specs/sp_resnet18_cifar.lua --set size=8 --cuda-tile-channels 4"
   # small maps as whole-map blocks (--cuda-spconv map): 2x2 maps (each
   # value on 4 lanes), 1x1 and pooled maps, residuals (cuda_paths at size 2
-  # and, at batch 3, 4); 8x8 maps in 4 groups of rows, pooled over the groups
-  # (size 8); the network's input (scalar loads) into a 3x3 map (fewer
-  # pixels than lanes), and in groups (rows outside the map as zeros) at
-  # stride 2 and into 2-pixel rows; stride 2 into 3x3 over 5 groups; 8 and 4
+  # and, at batch 3, 4); 8x8 and 16x16 maps in 4 and 16 groups of rows,
+  # pooled over the groups (size 8 and 16); the network's input (scalar
+  # loads) into a 3x3 map (fewer pixels than lanes), and in groups (rows
+  # outside the map as zeros) at stride 2, into 2-pixel rows and into 16
+  # groups of a 512-thread block; stride 2 into 3x3 over 5 groups; 8 and 4
   # warps of input channels summed in shared memory; the benchmark network
   echo "paths/map_2x2 $work/pm2 tests/specs/cuda_paths.lua --set size=2 --cuda-spconv map"
   echo "paths/map_4x4_b3 $work/pm4 tests/specs/cuda_paths.lua --set size=4 --batch 3 --cuda-spconv map"
   echo "paths/map_8x8 $work/pm8 tests/specs/cuda_paths.lua --set size=8 --cuda-spconv map"
+  echo "paths/map_16x16 $work/pm16 tests/specs/cuda_paths.lua --set size=16 --cuda-spconv map"
   l="tests/specs/layer.lua --cuda-spconv map --set"
   echo "layer/map_input_3x3 $work/lm1 $l cin=40 --set out=24 --set h=3 --set w=3 --set ratio=0.25 --set bn=1 --set relu=1"
   echo "layer/map_input_s2_16x16 $work/lm4 $l cin=72 --set out=20 --set h=16 --set w=16 --set stride=2 --set groups=4 --set bn=1"
   echo "layer/map_input_16x2_b2 $work/lm5 $l cin=36 --set out=12 --set h=16 --set w=2 --set groups=3 --set batch=2"
+  echo "layer/map_input_16x16 $work/lm7 $l cin=256 --set out=8 --set h=16 --set w=16 --set groups=4 --cuda-threads 16777216"
   echo "layer/map_s2_groups5_b2 $work/lm2 $l cin=100 --set out=40 --set h=6 --set w=6 --set stride=2 --set groups=5 --set bias=all --set batch=2"
   echo "layer/map_s2_warps8 $work/lm3 $l cin=512 --set out=16 --set h=8 --set w=8 --set stride=2 --set ratio=0.75 --set groups=1 --set relu=1 --cuda-threads 16777216"
   echo "layer/map_8x8_warps4_b2 $work/lm6 $l cin=256 --set out=24 --set h=8 --set w=8 --set relu=1 --set batch=2 --cuda-threads 16777216"

@@ -19,9 +19,9 @@
 # what it built, not all of build/ (over a gigabyte): the run tool's carry
 # ["build/spgen-static", "build/mknpy", "build/npycmp"], and build/spgen-base
 # to time an earlier generator's networks beside (BENCH_BASE in
-# scripts/bench_cuda.sh). GPU_NCU=0 leaves phase 5 out, GPU_NCU_BATCHES
-# (default "1 256") picks its batches, GPU_NCU_ARGS adds generator options
-# (say --cuda-channel-tiles 8). CUDA_EMU=1 also
+# scripts/bench_cuda.sh). GPU_NCU=0 leaves phase 5 out; GPU_NCU_RUNS picks
+# its builds, each a batch and generator options, ";" between them (default
+# "1;256"; say "256 --cuda-channel-tiles 8;1 --cuda-spconv map"). CUDA_EMU=1 also
 # runs the CPU emulator cases (done on every machine anyway, so off by default
 # here); GPU_TORCH=0 leaves phase 6 out (its figures do not depend on
 # spgen); JOBS defaults to nproc. On an H200 (16 cores) phases 1-5 took
@@ -134,10 +134,13 @@ NCU_KERNELS=${NCU_KERNELS:-'regex:_l(2|7|12|17)_out$'}
   if [ "${GPU_NCU:-1}" = 0 ]; then echo "SKIP ncu: GPU_NCU=0"
   elif ! command -v ncu >/dev/null; then echo "SKIP ncu: not installed"
   else
-    for b in ${GPU_NCU_BATCHES:-1 256}; do
-      d=build/gpu_check/ncu_b$b
-      runner "$d" specs/sp_resnet18_cifar.lua --batch $b ${GPU_NCU_ARGS:-} || continue
-      echo "== sp_resnet18_cifar batch $b ${GPU_NCU_ARGS:-}"
+    IFS=';' read -ra runs <<<"${GPU_NCU_RUNS:-1;256}"
+    for i in "${!runs[@]}"; do
+      set -- ${runs[$i]}
+      b=$1 d=build/gpu_check/ncu_$i
+      shift
+      runner "$d" specs/sp_resnet18_cifar.lua --batch "$b" "$@" || continue
+      echo "== sp_resnet18_cifar batch ${runs[$i]}"
       timeout "$(budget 60 60)" ncu --clock-control none -k "$NCU_KERNELS" --section SpeedOfLight --section LaunchStats \
         --section Occupancy --section WarpStateStats --section ComputeWorkloadAnalysis \
         --section MemoryWorkloadAnalysis "$d/run" "$d/in.npy" "$d/out.npy" 2>&1 || echo "FAIL ncu batch $b: exit $?"

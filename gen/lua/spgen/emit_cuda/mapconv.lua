@@ -1,6 +1,7 @@
--- CUDA for an SPConv of a small output map (at most 64 pixels: the 8x8 and
--- 4x4 layers of a CIFAR ResNet), with spgen --cuda-spconv map: one block
--- per (output channel, sample), which holds the whole map. Its warps are PG
+-- CUDA for an SPConv of a small output map (at most 256 pixels in rows of at
+-- most 16: the 16x16, 8x8 and 4x4 layers of a CIFAR ResNet), with spgen
+-- --cuda-spconv map: one block per (output channel, sample), which holds
+-- the whole map. Its warps are PG
 -- pixel groups (threadIdx.z: whole rows, 16 pixels each, or the whole map
 -- when smaller) x KW slices of the input channels (threadIdx.y); a warp's
 -- lanes split its slice's channels. Each lane accumulates its group's
@@ -23,8 +24,11 @@ local tiling = require("spgen.emit_cuda.tiling")
 local M = {}
 
 M.GROUP = 16 -- pixels of a warp's group: as many as half its lanes
-M.MAX_GROUPS = 4
+M.MAX_GROUPS = 16
 M.MAX_WARPS = 8 -- input-channel slices
+-- threads a block: at 1024 a thread gets 64 registers, and a 16x16 map's
+-- rows and accumulators spilled (72 bytes, 2 slices of 16 groups, sm_90)
+M.MAX_THREADS = 512
 
 local FULL = "0xffffffffu"
 
@@ -36,7 +40,7 @@ end
 
 -- The slices per block: as many as the thread target allows over the
 -- grid's blocks (co x batch) and their groups, while the longest part still
--- gives each lane a channel.
+-- gives each lane a channel and the block stays within MAX_THREADS.
 function M.describe(k, ctx, P, fn)
   local a, node = k.node.attrs, k.node
   local c, r, co = a.cin, a.r, a.out
@@ -47,7 +51,10 @@ function M.describe(k, ctx, P, fn)
   local target = ctx.tiling.threads or tiling.TARGET_THREADS
   local most = math.max(rg, r - rg, c - r)
   local kw = 1
-  while kw < M.MAX_WARPS and co * ctx.batch * pg * 64 * kw <= target and 64 * kw <= most do kw = kw * 2 end
+  while kw < M.MAX_WARPS and co * ctx.batch * pg * 64 * kw <= target and 64 * kw <= most
+    and 64 * kw * pg <= M.MAX_THREADS do
+    kw = kw * 2
+  end
   local gp = howo // pg
   local half = 1
   while half < gp do half = half * 2 end
@@ -349,7 +356,7 @@ function M.emit(k, ctx, d)
   common.check_grid(k, grid, block)
   local label = string.format("layer %d (spconv '%s')", k.index, node.name or "")
   local map = d.ho .. "x" .. d.wo
-  local groups = d.pg > 1 and string.format(", %d warps of %d rows each", d.pg, d.rpg) or ""
+  local groups = d.pg > 1 and string.format(", %d warps of %d row%s each", d.pg, d.rpg, d.rpg > 1 and "s" or "") or ""
   return {
     text = w.text(),
     note = string.format("map: a block per (channel, sample) holds its whole %s map%s; %s split the input channels;"
