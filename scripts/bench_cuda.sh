@@ -56,7 +56,7 @@ build_layers() {
 #   channels4        tiles kept 4 channels wide (staged weights), the
 #                    input channels split into slices instead (25 kernels:
 #                    its blocks hold fewer pixels; with stats_kernel too)
-#   map              the 4x4 SPConvs as a block per (channel, sample) over
+#   map              the 16x16, 8x8 and 4x4 SPConvs as a block per (channel, sample) over
 #                    its whole map, the attention from its own sums (no
 #                    statistics); with threads65536 too
 VARIANTS="stats_kernel 1 --cuda-stats kernel

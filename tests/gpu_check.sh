@@ -103,7 +103,8 @@ runner() {
 # largest tiles (statistics kernels, blocks across samples, weights staged in
 # shared memory), sp_resnet18_cifar at 16x16 in blocks of channel tiles
 # (their sums per tile, in shared memory and within warps), and at 8x8 with
-# --cuda-spconv map (4x4, 2x2 and 1x1 maps, warps summed in shared memory)
+# --cuda-spconv map (8x8 maps in 4 groups of rows, 4x4, 2x2 and 1x1 maps;
+# slices summed in shared memory)
 rm -rf build/gpu_check
 {
   command -v compute-sanitizer || echo "SKIP sanitize: no compute-sanitizer"

@@ -1,6 +1,6 @@
--- CUDA for an SPConv of a small output map (at most 256 pixels in rows of at
--- most 16: the 16x16, 8x8 and 4x4 layers of a CIFAR ResNet), with spgen
--- --cuda-spconv map: one block per (output channel, sample), which holds
+-- CUDA for an SPConv of a small output map (M.fits: at most 16 pixels, or
+-- up to 16 groups of 16 pixels in whole rows: the 16x16, 8x8 and 4x4
+-- layers of a CIFAR ResNet), with spgen --cuda-spconv map: one block per (output channel, sample), which holds
 -- the whole map. Its warps are PG
 -- pixel groups (threadIdx.z: whole rows, 16 pixels each, or the whole map
 -- when smaller) x KW slices of the input channels (threadIdx.y); a warp's
@@ -70,9 +70,9 @@ function M.describe(k, ctx, P, fn)
   }
 end
 
--- Input row r of the group (r = 0: the row before its first output row's
--- window, at stride S rows per output row) is inside the map for every
--- group (""), for none (false) or for some (the run-time test).
+-- Input row r of the group (r = 0: the first row its first output row's
+-- window reads, iy0; S rows further per output row) is inside the map for
+-- every group (""), for none (false) or for some (the run-time test).
 local function row_inside(d, r)
   local ins = 0
   for z = 0, d.pg - 1 do
@@ -302,7 +302,7 @@ function M.emit(k, ctx, d)
   w.line("const int lane = threadIdx.x, tid = threadIdx.y * 32 + lane; /* tid: the first input channel */")
   w.line("const int co = blockIdx.x, n = blockIdx.y, grp = co / %s_CG; /* output channel, sample, group */", P)
   if d.pg > 1 then
-    w.line("const int z = threadIdx.z, iy0 = %s_S * %s_RPG * z - 1; /* pixel group; the input row before its window */", P, P)
+    w.line("const int z = threadIdx.z, iy0 = %s_S * %s_RPG * z - 1; /* pixel group; the first input row its window reads */", P, P)
   end
   w.line("const float *xn = x + n * (%s_C * %s_H * %s_W);", P, P, P)
   local v, decl = {}, {}
