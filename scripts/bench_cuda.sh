@@ -125,6 +125,15 @@ while read -r v batch _; do
   "$d/bench" | sed "s/^spgen /spgen ($v) /" | tee -a "$work/variants.txt"
   "$d/bench_layers" | sed "s/^/sp_resnet18_cifar ($v) /" >"${d}_layers.txt"
 done <<<"$VARIANTS"
+# each variant's layers against the default's of its batch, one line each:
+# the default's time over the variant's (above 1: the variant is faster)
+while read -r v batch _; do
+  awk -v name="$v batch $batch" 'NR == FNR { d[$(NF - 1)] = $NF; next }
+    $NF > 0 { r = r sprintf(" l%s %.2f", $(NF - 1), d[$(NF - 1)] / $NF) }
+    END { print "layers, default / " name ":" r }' \
+    "$work/sp_resnet18_cifar$([ "$batch" = 1 ] || echo _b$batch)_layers.txt" \
+    "$work/sp_resnet18_cifar_b${batch}_${v}_layers.txt" | tee -a "$work/variants.txt"
+done <<<"$VARIANTS"
 "$work/launch_floor" | tee -a "$work/variants.txt"
 if [ "${BENCH_TORCH:-1}" = 0 ]; then echo "PyTorch: skipped (BENCH_TORCH=0)"; exit 0; fi
 if ! python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then

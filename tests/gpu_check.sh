@@ -85,7 +85,7 @@ bench=build/bench_cuda
 BENCH_TORCH=0 BENCH_DIR=$bench timeout "$(budget 200 90)" bash scripts/bench_cuda.sh >"$OUT/bench.log" 2>&1
 stamp "scripts/bench_cuda.sh, spgen's side: exit $?"
 cat "$bench"/*_layers.txt >>"$OUT/bench.log" 2>/dev/null
-grep -E '^(spgen|launch floor)' "$OUT/bench.log" | tee -a "$OUT/summary.txt"
+grep -E '^(spgen|launch floor|layers, default)' "$OUT/bench.log" | tee -a "$OUT/summary.txt"
 
 # runner DIR SPGEN-ARGS...: DIR/run (one inference, DIR/in.npy to
 # DIR/out.npy) of the network the arguments generate, or FAIL on stdout
