@@ -84,6 +84,9 @@ local function row_inside(d, r)
   return string.format("(unsigned)(iy0 + %d) < %du", r, d.h)
 end
 
+-- The float4 component of element i.
+local function component(i) return ("xyzw"):sub(i % 4 + 1, i % 4 + 1) end
+
 -- Loads the cells (cells[r][ix] = true: group row r, column ix) of the
 -- lane's input channel xc into registers, a row outside the map as zeros;
 -- returns the name of cell (r, ix). One group: the whole map's flat indices
@@ -115,7 +118,7 @@ local function load_cells(w, d, cells)
     for i = 1, #t, per do w.line("const %s %s;", d.vec and "float4" or "float", table.concat(t, ", ", i, math.min(i + per - 1, #t))) end
     return function(r, ix)
       local e = (r - 1) * d.w + ix
-      return d.vec and string.format("q%d.%s", e // 4, ("xyzw"):sub(e % 4 + 1, e % 4 + 1)) or "x" .. e
+      return d.vec and string.format("q%d.%s", e // 4, component(e)) or "x" .. e
     end
   end
   for _, r in ipairs(rows) do
@@ -140,8 +143,7 @@ local function load_cells(w, d, cells)
     end
   end
   return function(r, ix)
-    return d.vec and string.format("q%d_%d.%s", r, ix // 4, ("xyzw"):sub(ix % 4 + 1, ix % 4 + 1))
-      or string.format("x%d_%d", r, ix)
+    return d.vec and string.format("q%d_%d.%s", r, ix // 4, component(ix)) or string.format("x%d_%d", r, ix)
   end
 end
 
