@@ -58,7 +58,9 @@ build_layers() {
 #                    its blocks hold fewer pixels; with stats_kernel too)
 #   map              the 16x16, 8x8 and 4x4 SPConvs as a block per (channel, sample) over
 #                    its whole map, the attention from its own sums (no
-#                    statistics); with threads65536 too
+#                    statistics); with threads65536 too, and at batch 256
+#                    (its 4x4 layers against the tiled ones; last, as the
+#                    slowest to time)
 VARIANTS="stats_kernel 1 --cuda-stats kernel
 ptxas_occupancy 1
 threads65536 1 --cuda-threads 65536
@@ -68,7 +70,8 @@ channels4_stats_kernel 1 --cuda-tile-channels 4 --cuda-stats kernel
 map 1 --cuda-spconv map
 map_threads65536 1 --cuda-spconv map --cuda-threads 65536
 tiles4 256 --cuda-channel-tiles 4
-tiles8 256 --cuda-channel-tiles 8"
+tiles8 256 --cuda-channel-tiles 8
+map 256 --cuda-spconv map"
 # variant NAME BATCH [SPGEN ARGS]: generates, edits and builds it, with its
 # per-layer timer (after the default of its batch is generated)
 variant() {
