@@ -14,7 +14,7 @@ static const char usage_text[] =
     "             [--batch N] [--set KEY=VALUE]... [--summary] [--dump-weights FILE]\n"
     "             [--plan FILE] [--strict] [--simd 0|4|8|16] [--cuda-threads N]\n"
     "             [--cuda-channel-tiles 1|2|4|8|16] [--cuda-tile-channels 1|2|4|8]\n"
-    "             [--cuda-stats store|kernel] [--cuda-spconv tile|map]\n";
+    "             [--cuda-stats store|kernel] [--cuda-spconv tile|map|map-staged]\n";
 
 static int usage(const char *msg, const char *arg)
 {
@@ -138,8 +138,9 @@ static int parse_args(lua_State *L, int argc, char **argv)
                 return usage("--target must be c, cuda or all", v);
             if (strcmp(key, "cuda_stats") == 0 && strcmp(v, "store") != 0 && strcmp(v, "kernel") != 0)
                 return usage("--cuda-stats must be store or kernel", v);
-            if (strcmp(key, "cuda_spconv") == 0 && strcmp(v, "tile") != 0 && strcmp(v, "map") != 0)
-                return usage("--cuda-spconv must be tile or map", v);
+            if (strcmp(key, "cuda_spconv") == 0 && strcmp(v, "tile") != 0 && strcmp(v, "map") != 0 &&
+                strcmp(v, "map-staged") != 0)
+                return usage("--cuda-spconv must be tile, map or map-staged", v);
             lua_pushstring(L, v);
             lua_setfield(L, -3, key);
         }

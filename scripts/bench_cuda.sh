@@ -61,6 +61,8 @@ build_layers() {
 #                    statistics); with threads65536 too, and at batch 256
 #                    (its 4x4 layers against the tiled ones; last, as the
 #                    slowest to time)
+#   map_staged       map with its stride-1 layers' inputs staged in shared
+#                    memory, a chunk of channels at a time
 VARIANTS="stats_kernel 1 --cuda-stats kernel
 ptxas_occupancy 1
 threads65536 1 --cuda-threads 65536
@@ -69,6 +71,7 @@ channels4 1 --cuda-tile-channels 4
 channels4_stats_kernel 1 --cuda-tile-channels 4 --cuda-stats kernel
 map 1 --cuda-spconv map
 map_threads65536 1 --cuda-spconv map --cuda-threads 65536
+map_staged 1 --cuda-spconv map-staged
 tiles4 256 --cuda-channel-tiles 4
 tiles8 256 --cuda-channel-tiles 8
 map 256 --cuda-spconv map"

@@ -198,6 +198,13 @@ fi
   echo "layer/map_s2_warps8 $work/lm3 $l cin=512 --set out=16 --set h=8 --set w=8 --set stride=2 --set ratio=0.75 --set groups=1 --set relu=1 --cuda-threads 16777216"
   echo "layer/map_8x8_warps4_b2 $work/lm6 $l cin=256 --set out=24 --set h=8 --set w=8 --set relu=1 --set batch=2 --cuda-threads 16777216"
   echo "zoo/sp_resnet18_cifar_map $work/zm specs/sp_resnet18_cifar.lua --no-san --cuda-spconv map"
+  # map-staged: chunks of input channels in shared memory, the next one's
+  # loads in flight (several chunks a part: cuda_paths' sp2 and the
+  # benchmark network's 4x4 and 8x8 layers); one chunk of up to 256
+  # channels over 2 to 8 warps, and 2 warps a group (size 16)
+  echo "paths/map_staged_8x8_b2 $work/ps8 tests/specs/cuda_paths.lua --set size=8 --batch 2 --cuda-spconv map-staged"
+  echo "paths/map_staged_sp_resnet18_cifar_16 $work/ps16 specs/sp_resnet18_cifar.lua --set size=16 --cuda-threads 16777216 --cuda-spconv map-staged"
+  echo "zoo/sp_resnet18_cifar_map_staged $work/zms specs/sp_resnet18_cifar.lua --no-san --cuda-spconv map-staged"
   # a sample of the layer grid, the same generator as tests/layer_grid.sh
   bash tests/layer_grid.sh --list "$grid_count" 20261205 | while read -r gname _ cin out h w batch ratio groups stride bias naming bn relu seed _; do
     echo "$gname $work/${gname//[\/:]/_} tests/specs/layer.lua --set cin=$cin --set out=$out --set h=$h --set w=$w" \

@@ -38,7 +38,7 @@ expect usage_missing_value 2 "option needs a value: -o" "$work/good.lua" -o
 expect usage_bad_target 2 "--target must be c, cuda or all" "$work/good.lua" --target fpga
 expect usage_bad_cuda_threads 2 "--cuda-threads needs an integer" "$work/good.lua" --cuda-threads 0
 expect usage_bad_cuda_stats 2 "--cuda-stats must be store or kernel" "$work/good.lua" --cuda-stats both
-expect usage_bad_cuda_spconv 2 "--cuda-spconv must be tile or map" "$work/good.lua" --cuda-spconv warp
+expect usage_bad_cuda_spconv 2 "--cuda-spconv must be tile, map or map-staged" "$work/good.lua" --cuda-spconv warp
 expect usage_bad_cuda_channel_tiles 2 "--cuda-channel-tiles must be 1, 2, 4, 8 or 16" "$work/good.lua" --cuda-channel-tiles 3
 expect usage_bad_cuda_tile_channels 2 "--cuda-tile-channels must be 1, 2, 4 or 8" "$work/good.lua" --cuda-tile-channels 16
 expect usage_bad_simd 2 "--simd must be 0, 4, 8 or 16" "$work/good.lua" --simd 04

@@ -102,15 +102,15 @@ runner() {
 # (statistics in the writers' stores) and cuda_paths at batch 3 with the
 # largest tiles (statistics kernels, blocks across samples, weights staged in
 # shared memory), sp_resnet18_cifar at 16x16 in blocks of channel tiles
-# (their sums per tile, in shared memory and within warps), and at 8x8 with
-# --cuda-spconv map (8x8 maps in 4 groups of rows, 4x4, 2x2 and 1x1 maps;
-# slices summed in shared memory)
+# (their sums per tile, in shared memory and within warps), and at 16x16 with
+# --cuda-spconv map-staged (16x16 to 2x2 maps, the staged chunks' barriers,
+# slices and groups summed in shared memory)
 rm -rf build/gpu_check
 {
   command -v compute-sanitizer || echo "SKIP sanitize: no compute-sanitizer"
   command -v compute-sanitizer >/dev/null && for c in "r18 specs/sp_resnet18_cifar.lua" "paths tests/specs/cuda_paths.lua --batch 3 --cuda-threads 1" \
       "tiles specs/sp_resnet18_cifar.lua --set size=16 --batch 2 --cuda-threads 1 --cuda-channel-tiles 8" \
-      "map specs/sp_resnet18_cifar.lua --set size=8 --batch 2 --cuda-spconv map --cuda-threads 65536"; do
+      "map specs/sp_resnet18_cifar.lua --set size=16 --batch 2 --cuda-spconv map-staged --cuda-threads 65536"; do
     set -- $c
     d=build/gpu_check/$1; shift
     runner "$d" "$@" || continue

@@ -96,11 +96,12 @@ end
 -- (the options of emit_cuda/tiling.lua's conv: threads, tiles, channels),
 -- stats ("store" or "kernel": where SPConv statistics are summed,
 -- emit_cuda/stats.lua), spconv ("tile", or "map": SPConvs of small maps as
--- emit_cuda/mapconv.lua's kernel).
+-- emit_cuda/mapconv.lua's kernel, "map-staged": with its inputs staged).
 function M.run(g, kernels, blob, weights_source, target, c_makefile, opts)
   local name = g.net.name
   local NAME = name:upper()
-  local ctx = { prefix = name, batch = g.net.batch, tiling = opts.tiling, map = opts.spconv == "map", direct = {} }
+  local ctx = { prefix = name, batch = g.net.batch, tiling = opts.tiling, map = opts.spconv ~= "tile",
+    map_stage = opts.spconv == "map-staged", direct = {} }
   -- before any code: each direct convolution's tile and grid, then where
   -- each SPConv's statistics are summed, which depends on its writer's tile
   for _, k in ipairs(kernels) do

@@ -29,6 +29,10 @@ M.MAX_WARPS = 8 -- input-channel slices
 -- threads a block: at 1024 a thread gets 64 registers, and a 16x16 map's
 -- rows and accumulators spilled (72 bytes, 2 slices of 16 groups, sm_90)
 M.MAX_THREADS = 512
+-- staged (--cuda-spconv map-staged): the chunk's bytes, and float4 a
+-- thread holds of the next chunk
+M.STAGE_BYTES = 40960
+M.MAX_SHARE = 4
 
 local FULL = "0xffffffffu"
 
@@ -59,7 +63,7 @@ function M.describe(k, ctx, P, fn)
   local half = 1
   while half < gp do half = half * 2 end
   local h, wd = k.in_shape[2], k.in_shape[3]
-  return {
+  local d = {
     map = true, P = P, fn = fn .. "_out", k = k, kw = kw, pg = pg, gp = gp, rpg = ho // pg, howo = howo, half = half,
     c = c, r = r, rg = rg, co = co, cg = co // a.groups, s = a.stride,
     h = h, w = wd, ho = ho, wo = wo, post = k.bn ~= nil,
@@ -67,7 +71,13 @@ function M.describe(k, ctx, P, fn)
     -- one, in the arena (64-byte aligned buffers); the caller's input may be
     -- anywhere
     vec = k.refs.inputs[1] ~= "input" and (pg == 1 and (h * wd) % 4 == 0 or wd % 4 == 0),
+    -- staged: each channel's map padded by 4 floats, so that the lanes'
+    -- float4 reads (a channel apart) fall in different banks
+    hwp = h * wd + 4, ns = h * wd // (4 * pg),
   }
+  d.stage = ctx.map_stage and d.vec and (h * wd) % (4 * pg) == 0 and d.ns <= M.MAX_SHARE
+    and 32 * kw * d.hwp * 4 <= M.STAGE_BYTES
+  return d
 end
 
 -- Input row r of the group (r = 0: the first row its first output row's
@@ -86,6 +96,16 @@ end
 
 -- The float4 component of element i.
 local function component(i) return ("xyzw"):sub(i % 4 + 1, i % 4 + 1) end
+
+-- A load of float (or float4) i after pointer p: through the read-only
+-- cache from global memory, or from the staged chunk in shared memory.
+local function fetch(d, p, i, vec)
+  if vec then
+    return d.stage and string.format("((const float4 *)(%s))[%d]", p, i)
+      or string.format("__ldg((const float4 *)(%s) + %d)", p, i)
+  end
+  return d.stage and string.format("(%s)[%d]", p, i) or string.format("__ldg(%s + %d)", p, i)
+end
 
 -- Loads the cells (cells[r][ix] = true: group row r, column ix) of the
 -- lane's input channel xc into registers, a row outside the map as zeros;
@@ -107,10 +127,10 @@ local function load_cells(w, d, cells)
     for _, r in ipairs(rows) do
       for _, ix in ipairs(cols(r)) do
         local e = (r - 1) * d.w + ix
-        if not d.vec then t[#t + 1] = string.format("x%d = __ldg(xc + %d)", e, e)
+        if not d.vec then t[#t + 1] = string.format("x%d = %s", e, fetch(d, "xc", e, false))
         elseif not seen[e // 4] then
           seen[e // 4] = true
-          t[#t + 1] = string.format("q%d = __ldg((const float4 *)xc + %d)", e // 4, e // 4)
+          t[#t + 1] = string.format("q%d = %s", e // 4, fetch(d, "xc", e // 4, true))
         end
       end
     end
@@ -130,11 +150,11 @@ local function load_cells(w, d, cells)
       if d.vec then
         if not seen[ix // 4] then
           seen[ix // 4] = true
-          load, name, zero = string.format("__ldg((const float4 *)(%s) + %d)", row, ix // 4),
-            string.format("q%d_%d", r, ix // 4), "make_float4(0.0f, 0.0f, 0.0f, 0.0f)"
+          load, name, zero = fetch(d, row, ix // 4, true), string.format("q%d_%d", r, ix // 4),
+            "make_float4(0.0f, 0.0f, 0.0f, 0.0f)"
         end
       else
-        load, name, zero = string.format("__ldg(%s + %d)", row, ix), string.format("x%d_%d", r, ix), "0.0f"
+        load, name, zero = fetch(d, row, ix, false), string.format("x%d_%d", r, ix), "0.0f"
       end
       if load then
         w.line("const %s %s = %s;", d.vec and "float4" or "float", name,
@@ -160,6 +180,58 @@ local function use(d, cells, r, ix)
   return true
 end
 
+-- The staged chunk's part of this thread: float4 i of the chunk's maps is
+-- s<i>, at channel sc<i>, float4 sk<i> of its map; loaded for the chunk
+-- from channel j0 of the part (chan(j): a part's channel j), or stored.
+local function share_load(w, d, count, chan, j0)
+  for i = 0, d.ns - 1 do
+    local j = j0 and string.format("%s + sc%d", j0, i) or "sc" .. i
+    w.line("s%d = %s < %s ? __ldg((const float4 *)(xn + (%s) * (%s_H * %s_W)) + sk%d) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);",
+      i, j, count, chan(j), d.P, d.P, i)
+  end
+end
+
+local function share_store(w, d)
+  for i = 0, d.ns - 1 do w.line("*(float4 *)(sx + sc%d * %s_HWP + 4 * sk%d) = s%d;", i, d.P, i, i) end
+end
+
+-- The loop of a part over `count` input channels (chan(j): channel j of
+-- the part), a channel a lane: xc the channel's map (global memory, or its
+-- copy in the staged chunk), j its index in the part and (staged: with
+-- uses_ci) ci the channel; body(xe) loads the cells and adds the taps.
+-- Staged, the block copies each chunk of KW * 32 channels (coalesced; the
+-- next chunk's loads in flight while this one is used).
+local function channel_loop(w, d, count, chan, what, unroll, cells, uses_ci, body)
+  local P = d.P
+  if not d.stage then
+    w.line("#pragma unroll %d", unroll)
+    w.open("for (int j = tid; j < %s; j += %s_KW * 32) { /* %s */", count, P, what)
+    w.line("const int ci = %s;", chan("j"))
+    w.line("const float *xc = xn + ci * (%s_H * %s_W);", P, P)
+    body(load_cells(w, d, cells))
+    w.close()
+    return
+  end
+  w.open("{ /* %s, in chunks of %s_KW * 32 */", what, P)
+  share_load(w, d, count, chan, nil)
+  w.line("#pragma unroll 1")
+  w.open("for (int j0 = 0; j0 < %s; j0 += %s_KW * 32) {", count, P)
+  w.line("__syncthreads(); /* every warp is done with the last chunk */")
+  share_store(w, d)
+  w.line("__syncthreads();")
+  w.open("if (j0 + %s_KW * 32 < %s) {", P, count)
+  share_load(w, d, count, chan, "j0 + " .. P .. "_KW * 32")
+  w.close()
+  w.line("const int j = j0 + tid;")
+  w.open("if (j < %s) {", count)
+  if uses_ci then w.line("const int ci = %s;", chan("j")) end
+  w.line("const float *xc = sx + tid * %s_HWP;", P)
+  body(load_cells(w, d, cells))
+  w.close()
+  w.close()
+  w.close()
+end
+
 -- The 3x3 taps over the group's RG representative channels (the GWC with
 -- the PWC of the group's channels merged in), into a3; taps that read only
 -- padding are left out.
@@ -175,22 +247,20 @@ local function window_part(w, d)
       end
     end
   end
-  w.line("#pragma unroll 1")
-  w.open("for (int j = tid; j < %s_RG; j += %s_KW * 32) { /* 3x3 taps over the group's representative channels */", P, P)
-  w.line("const float *xc = xn + (grp * %s_RG + j) * (%s_H * %s_W);", P, P, P)
-  w.line("const float *g = %s_G + co * (%s_RG * 9) + j * 9;", P, P)
-  local xe = load_cells(w, d, cells)
-  local gs = {}
-  for t = 0, 8 do gs[#gs + 1] = string.format("g%d = __ldg(g + %d)", t, t) end
-  w.line("const float %s;", table.concat(gs, ", "))
-  local t = {}
-  for _, f in ipairs(fm) do t[#t + 1] = string.format("a3_%d += g%d * %s;", f.p, f.t, xe(f.r, f.ix)) end
-  lines(w, t, 8)
-  w.close()
+  channel_loop(w, d, P .. "_RG", function(j) return string.format("grp * %s_RG + %s", P, j) end,
+    "3x3 taps over the group's representative channels", 1, cells, false, function(xe)
+      w.line("const float *g = %s_G + co * (%s_RG * 9) + j * 9;", P, P)
+      local gs = {}
+      for t = 0, 8 do gs[#gs + 1] = string.format("g%d = __ldg(g + %d)", t, t) end
+      w.line("const float %s;", table.concat(gs, ", "))
+      local t = {}
+      for _, f in ipairs(fm) do t[#t + 1] = string.format("a3_%d += g%d * %s;", f.p, f.t, xe(f.r, f.ix)) end
+      lines(w, t, 8)
+    end)
 end
 
--- 1x1 taps over `count` channels (index `chan` of j), into acc; at stride 2
--- over the sums of the 2x2 average-pool windows (the 1/4 is in Q).
+-- 1x1 taps over `count` channels (chan(j): channel j), into acc; at stride
+-- 2 over the sums of the 2x2 average-pool windows (the 1/4 is in Q).
 local function point_part(w, d, acc, count, chan, what)
   local P = d.P
   local cells, src = {}, {}
@@ -201,21 +271,17 @@ local function point_part(w, d, acc, count, chan, what)
       for _, c in ipairs(src[p]) do assert(use(d, cells, c[1], c[2]), "a 1x1 tap inside the map") end
     end
   end
-  w.line("#pragma unroll 2")
-  w.open("for (int j = tid; j < %s; j += %s_KW * 32) { /* %s */", count, P, what)
-  w.line("const int ci = %s;", chan)
-  w.line("const float *xc = xn + ci * (%s_H * %s_W);", P, P)
-  w.line("const float q = __ldg(%s_Q + co * %s_C + ci);", P, P)
-  local xe = load_cells(w, d, cells)
-  local t = {}
-  for p = 0, d.gp - 1 do
-    local terms = {}
-    for _, c in ipairs(src[p]) do terms[#terms + 1] = xe(c[1], c[2]) end
-    local x = #terms == 1 and terms[1] or "(" .. table.concat(terms, " + ") .. ")"
-    t[#t + 1] = string.format("%s_%d += q * %s;", acc, p, x)
-  end
-  lines(w, t, 8)
-  w.close()
+  channel_loop(w, d, count, chan, what, 2, cells, true, function(xe)
+    w.line("const float q = __ldg(%s_Q + co * %s_C + ci);", P, P)
+    local t = {}
+    for p = 0, d.gp - 1 do
+      local terms = {}
+      for _, c in ipairs(src[p]) do terms[#terms + 1] = xe(c[1], c[2]) end
+      local x = #terms == 1 and terms[1] or "(" .. table.concat(terms, " + ") .. ")"
+      t[#t + 1] = string.format("%s_%d += q * %s;", acc, p, x)
+    end
+    lines(w, t, 8)
+  end)
 end
 
 -- The reduce-scatter of the NV values `v` over the warp: at each lane
@@ -284,6 +350,23 @@ local function store(w, d, L)
   w.close()
 end
 
+-- The staged chunk in shared memory, and where this thread's part of it
+-- lies (channel sc<i>, float4 sk<i> of its map: consecutive threads copy
+-- consecutive float4).
+local function stage_setup(w, d)
+  local P, q = d.P, d.h * d.w // 4
+  w.line("__shared__ __align__(16) float sx[%s_KW * 32 * %s_HWP]; /* a chunk of KW * 32 input channels' maps */", P, P)
+  w.line("const int ft = (threadIdx.z * %s_KW + threadIdx.y) * 32 + lane; /* the thread's place in the block */", P)
+  local t, s = {}, {}
+  for i = 0, d.ns - 1 do
+    local e = i == 0 and "ft" or string.format("(ft + %d * %s_NT)", i, P)
+    t[#t + 1] = string.format("sc%d = %s / %d, sk%d = %s %% %d", i, e, q, i, e, q)
+    s[#s + 1] = "s" .. i
+  end
+  for i = 1, #t, 2 do w.line("const int %s;", table.concat(t, ", ", i, math.min(i + 1, #t))) end
+  w.line("float4 %s; /* the thread's part of the next chunk */", table.concat(s, ", "))
+end
+
 -- Emits the layer described by M.describe: { text, launch, note }.
 function M.emit(k, ctx, d)
   local node = k.node
@@ -298,6 +381,7 @@ function M.emit(k, ctx, d)
   }
   if d.pg > 1 then list[#list + 1] = { "RPG", d.rpg, "output rows per pixel group" } end
   list[#list + 1] = { "NT", 32 * d.kw * d.pg, "threads per block" }
+  if d.stage then list[#list + 1] = { "HWP", d.hwp, "floats a channel in the staged chunk (padded)" } end
   common.macros(w, P, list, k, ctx)
   w.line("")
   common.kernel_head(w, P .. "_NT", d.fn, common.params(k))
@@ -315,12 +399,17 @@ function M.emit(k, ctx, d)
     end
   end
   w.line("float %s;", table.concat(decl, ", "))
+  if d.stage then stage_setup(w, d) end
   if d.rg > 0 then window_part(w, d) end
   if d.r - d.rg > 0 then
-    point_part(w, d, "a3", P .. "_R - " .. P .. "_RG", string.format("j + (j >= grp * %s_RG ? %s_RG : 0)", P, P),
-      "1x1 taps over the other representative channels")
+    point_part(w, d, "a3", P .. "_R - " .. P .. "_RG", function(j)
+      return string.format("%s + (%s >= grp * %s_RG ? %s_RG : 0)", j, j, P, P)
+    end, "1x1 taps over the other representative channels")
   end
-  if d.c - d.r > 0 then point_part(w, d, "a1", P .. "_C - " .. P .. "_R", P .. "_R + j", "1x1 taps over the redundant channels") end
+  if d.c - d.r > 0 then
+    point_part(w, d, "a1", P .. "_C - " .. P .. "_R", function(j) return string.format("%s_R + %s", P, j) end,
+      "1x1 taps over the redundant channels")
+  end
   reduce_scatter(w, v)
   w.line("float t = %s; /* this lane's value, the warp's total */", v[1])
   local zi = d.pg > 1 and "[z]" or ""
@@ -359,11 +448,12 @@ function M.emit(k, ctx, d)
   local label = string.format("layer %d (spconv '%s')", k.index, node.name or "")
   local map = d.ho .. "x" .. d.wo
   local groups = d.pg > 1 and string.format(", %d warps of %d row%s each", d.pg, d.rpg, d.rpg > 1 and "s" or "") or ""
+  local staged = d.stage and string.format(" (staged in shared memory, %d a chunk)", 32 * d.kw) or ""
   return {
     text = w.text(),
-    note = string.format("map: a block per (channel, sample) holds its whole %s map%s; %s split the input channels;"
+    note = string.format("map: a block per (channel, sample) holds its whole %s map%s; %s split the input channels%s;"
       .. " the attention from the map's own sums", map, groups,
-      d.kw > 1 and d.kw .. " warps" .. (d.pg > 1 and " per group" or "") or "the 32 lanes"),
+      d.kw > 1 and d.kw .. " warps" .. (d.pg > 1 and " per group" or "") or "the 32 lanes", staged),
     launch = function(ptrs)
       return common.launch(d.fn, grid, block, common.args(k, ptrs), label .. " output")
     end,
