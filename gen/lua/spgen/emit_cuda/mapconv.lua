@@ -71,9 +71,10 @@ function M.describe(k, ctx, P, fn)
     -- one, in the arena (64-byte aligned buffers); the caller's input may be
     -- anywhere
     vec = k.refs.inputs[1] ~= "input" and (pg == 1 and (h * wd) % 4 == 0 or wd % 4 == 0),
-    -- staged: each channel's map padded by 4 floats, so that the lanes'
-    -- float4 reads (a channel apart) fall in different banks
-    hwp = h * wd + 4, ns = h * wd // (4 * pg),
+    -- staged: each channel's map padded to an odd number of float4, so
+    -- that a quarter warp's float4 reads (a channel apart) fall in
+    -- different banks
+    hwp = h * wd + ((h * wd // 4) % 2 == 0 and 4 or 0), ns = h * wd // (4 * pg),
   }
   d.stage = ctx.map_stage and d.vec and (h * wd) % (4 * pg) == 0 and d.ns <= M.MAX_SHARE
     and 32 * kw * d.hwp * 4 <= M.STAGE_BYTES
@@ -198,17 +199,21 @@ end
 -- The loop of a part over `count` input channels (chan(j): channel j of
 -- the part), a channel a lane: xc the channel's map (global memory, or its
 -- copy in the staged chunk), j its index in the part and (staged: with
--- uses_ci) ci the channel; body(xe) loads the cells and adds the taps.
--- Staged, the block copies each chunk of KW * 32 channels (coalesced; the
--- next chunk's loads in flight while this one is used).
-local function channel_loop(w, d, count, chan, what, unroll, cells, uses_ci, body)
+-- uses_ci) ci the channel; weights(live) loads the lane's weights (zeros
+-- where the run-time test live fails), fmas(xe) adds the taps of the cells
+-- loaded. Staged, the block copies each chunk of KW * 32 channels
+-- (coalesced, channels past the part as zeros); a lane past the part adds
+-- zeros, so no branch parts the warp, and the next chunk's loads are
+-- issued after the lane's own loads, to be in flight during its adds.
+local function channel_loop(w, d, count, chan, what, unroll, cells, uses_ci, weights, fmas)
   local P = d.P
   if not d.stage then
     w.line("#pragma unroll %d", unroll)
     w.open("for (int j = tid; j < %s; j += %s_KW * 32) { /* %s */", count, P, what)
     w.line("const int ci = %s;", chan("j"))
     w.line("const float *xc = xn + ci * (%s_H * %s_W);", P, P)
-    body(load_cells(w, d, cells))
+    weights(nil)
+    fmas(load_cells(w, d, cells))
     w.close()
     return
   end
@@ -219,17 +224,23 @@ local function channel_loop(w, d, count, chan, what, unroll, cells, uses_ci, bod
   w.line("__syncthreads(); /* every warp is done with the last chunk */")
   share_store(w, d)
   w.line("__syncthreads();")
+  w.line("const int j = j0 + tid;")
+  w.line("const bool live = j < %s;", count)
+  if uses_ci then w.line("const int ci = %s;", chan("j")) end
+  weights("live")
+  w.line("const float *xc = sx + tid * %s_HWP;", P)
+  local xe = load_cells(w, d, cells)
   w.open("if (j0 + %s_KW * 32 < %s) {", P, count)
   share_load(w, d, count, chan, "j0 + " .. P .. "_KW * 32")
   w.close()
-  w.line("const int j = j0 + tid;")
-  w.open("if (j < %s) {", count)
-  if uses_ci then w.line("const int ci = %s;", chan("j")) end
-  w.line("const float *xc = sx + tid * %s_HWP;", P)
-  body(load_cells(w, d, cells))
+  fmas(xe)
   w.close()
   w.close()
-  w.close()
+end
+
+-- A weight load, zero where the run-time test live fails.
+local function weight(live, load)
+  return live and string.format("%s ? %s : 0.0f", live, load) or load
 end
 
 -- The 3x3 taps over the group's RG representative channels (the GWC with
@@ -248,11 +259,12 @@ local function window_part(w, d)
     end
   end
   channel_loop(w, d, P .. "_RG", function(j) return string.format("grp * %s_RG + %s", P, j) end,
-    "3x3 taps over the group's representative channels", 1, cells, false, function(xe)
+    "3x3 taps over the group's representative channels", 1, cells, false, function(live)
       w.line("const float *g = %s_G + co * (%s_RG * 9) + j * 9;", P, P)
       local gs = {}
-      for t = 0, 8 do gs[#gs + 1] = string.format("g%d = __ldg(g + %d)", t, t) end
-      w.line("const float %s;", table.concat(gs, ", "))
+      for t = 0, 8 do gs[#gs + 1] = string.format("g%d = %s", t, weight(live, string.format("__ldg(g + %d)", t))) end
+      for i = 1, 9, 3 do w.line("const float %s;", table.concat(gs, ", ", i, i + 2)) end
+    end, function(xe)
       local t = {}
       for _, f in ipairs(fm) do t[#t + 1] = string.format("a3_%d += g%d * %s;", f.p, f.t, xe(f.r, f.ix)) end
       lines(w, t, 8)
@@ -271,8 +283,9 @@ local function point_part(w, d, acc, count, chan, what)
       for _, c in ipairs(src[p]) do assert(use(d, cells, c[1], c[2]), "a 1x1 tap inside the map") end
     end
   end
-  channel_loop(w, d, count, chan, what, 2, cells, true, function(xe)
-    w.line("const float q = __ldg(%s_Q + co * %s_C + ci);", P, P)
+  channel_loop(w, d, count, chan, what, 2, cells, true, function(live)
+    w.line("const float q = %s;", weight(live, string.format("__ldg(%s_Q + co * %s_C + ci)", P, P)))
+  end, function(xe)
     local t = {}
     for p = 0, d.gp - 1 do
       local terms = {}
@@ -381,7 +394,7 @@ function M.emit(k, ctx, d)
   }
   if d.pg > 1 then list[#list + 1] = { "RPG", d.rpg, "output rows per pixel group" } end
   list[#list + 1] = { "NT", 32 * d.kw * d.pg, "threads per block" }
-  if d.stage then list[#list + 1] = { "HWP", d.hwp, "floats a channel in the staged chunk (padded)" } end
+  if d.stage then list[#list + 1] = { "HWP", d.hwp, "floats a channel in the staged chunk: an odd number of float4" } end
   common.macros(w, P, list, k, ctx)
   w.line("")
   common.kernel_head(w, P .. "_NT", d.fn, common.params(k))
