@@ -52,6 +52,31 @@ static int set_choice(lua_State *L, const char *key, const char *v, long lo, lon
     return -1;
 }
 
+/* The options whose value is one of a few words, and the message when it is not. */
+static const struct {
+    const char *key;
+    const char *words[4]; /* NULL-terminated */
+    const char *message;
+} word_options[] = {
+    {"target", {"c", "cuda", "all", NULL}, "--target must be c, cuda or all"},
+    {"cuda_stats", {"store", "kernel", NULL}, "--cuda-stats must be store or kernel"},
+    {"cuda_spconv", {"tile", "map", "map-staged", NULL}, "--cuda-spconv must be tile, map or map-staged"},
+};
+
+/* The message when v is not a word option key allows, else NULL. */
+static const char *bad_word(const char *key, const char *v)
+{
+    for (size_t i = 0; i < sizeof word_options / sizeof word_options[0]; i++) {
+        if (strcmp(key, word_options[i].key) != 0)
+            continue;
+        for (const char *const *w = word_options[i].words; *w; w++)
+            if (strcmp(v, *w) == 0)
+                return NULL;
+        return word_options[i].message;
+    }
+    return NULL;
+}
+
 /* Fills the options table at the top of the stack; returns 0 or an exit code. */
 static int parse_args(lua_State *L, int argc, char **argv)
 {
@@ -133,14 +158,9 @@ static int parse_args(lua_State *L, int argc, char **argv)
             else if (set_choice(L, key, v, 4, 16) != 0)
                 return usage("--simd must be 0, 4, 8 or 16 (floats per vector)", v);
         } else {
-            if (strcmp(key, "target") == 0 && strcmp(v, "c") != 0 && strcmp(v, "cuda") != 0 &&
-                strcmp(v, "all") != 0)
-                return usage("--target must be c, cuda or all", v);
-            if (strcmp(key, "cuda_stats") == 0 && strcmp(v, "store") != 0 && strcmp(v, "kernel") != 0)
-                return usage("--cuda-stats must be store or kernel", v);
-            if (strcmp(key, "cuda_spconv") == 0 && strcmp(v, "tile") != 0 && strcmp(v, "map") != 0 &&
-                strcmp(v, "map-staged") != 0)
-                return usage("--cuda-spconv must be tile, map or map-staged", v);
+            const char *bad = bad_word(key, v);
+            if (bad)
+                return usage(bad, v);
             lua_pushstring(L, v);
             lua_setfield(L, -3, key);
         }

@@ -100,8 +100,7 @@ end
 function M.run(g, kernels, blob, weights_source, target, c_makefile, opts)
   local name = g.net.name
   local NAME = name:upper()
-  local ctx = { prefix = name, batch = g.net.batch, tiling = opts.tiling, map = opts.spconv ~= "tile",
-    map_stage = opts.spconv == "map-staged", direct = {} }
+  local ctx = { prefix = name, batch = g.net.batch, tiling = opts.tiling, spconv = opts.spconv, direct = {} }
   -- before any code: each direct convolution's tile and grid, then where
   -- each SPConv's statistics are summed, which depends on its writer's tile
   for _, k in ipairs(kernels) do

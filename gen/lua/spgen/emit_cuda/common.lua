@@ -145,9 +145,9 @@ function M.warp_partials(w, part, vals, parts, seg)
     else sums[#sums + 1] = string.format("%s = lanes_sum(%s, %d);", v, v, seg) end
     stores[#stores + 1] = string.format("%s[%d][tid / %d] = %s;", part, i - 1, seg, v)
   end
-  for i = 1, #sums, 5 do w.line(table.concat(sums, " ", i, math.min(i + 4, #sums))) end
+  w.rows(sums, 5, " ")
   w.open("if (tid %% %d == 0) {", seg)
-  for i = 1, #stores, 5 do w.line(table.concat(stores, " ", i, math.min(i + 4, #stores))) end
+  w.rows(stores, 5, " ")
   w.close()
   w.line("__syncthreads();")
 end

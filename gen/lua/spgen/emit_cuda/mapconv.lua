@@ -35,6 +35,7 @@ M.STAGE_BYTES = 40960
 M.MAX_SHARE = 4
 
 local FULL = "0xffffffffu"
+local ZERO4 = "make_float4(0.0f, 0.0f, 0.0f, 0.0f)"
 
 function M.fits(k)
   local ho, wo = k.node.shape[2], k.node.shape[3]
@@ -76,7 +77,7 @@ function M.describe(k, ctx, P, fn)
     -- different banks
     hwp = h * wd + ((h * wd // 4) % 2 == 0 and 4 or 0), ns = h * wd // (4 * pg),
   }
-  d.stage = ctx.map_stage and d.vec and (h * wd) % (4 * pg) == 0 and d.ns <= M.MAX_SHARE
+  d.stage = ctx.spconv == "map-staged" and d.vec and (h * wd) % (4 * pg) == 0 and d.ns <= M.MAX_SHARE
     and 32 * kw * d.hwp * 4 <= M.STAGE_BYTES
   return d
 end
@@ -110,66 +111,39 @@ end
 
 -- Loads the cells (cells[r][ix] = true: group row r, column ix) of the
 -- lane's input channel xc into registers, a row outside the map as zeros;
--- returns the name of cell (r, ix). One group: the whole map's flat indices
--- (float4 over rows); several: per row from the group's first.
+-- returns the name of cell (r, ix). A cell's number counts from the
+-- group's row 0: with one group that is the padding row above the map, so
+-- the number is the cell's index in the map and a float4 may span rows;
+-- with several, from xc + iy0 * W (W a multiple of 4 where in float4).
 local function load_cells(w, d, cells)
-  local rows = {}
-  for r in pairs(cells) do rows[#rows + 1] = r end
-  table.sort(rows)
-  local t = {}
-  local function cols(r)
-    local c = {}
-    for ix in pairs(cells[r]) do c[#c + 1] = ix end
-    table.sort(c)
-    return c
+  local base, first = "xc", 1
+  if d.pg > 1 then base, first = string.format("xc + iy0 * %s_W", d.P), 0 end
+  local function at(r, ix) return (r - first) * d.w + ix end
+  local es = {}
+  for r, cols in pairs(cells) do
+    for ix in pairs(cols) do es[#es + 1] = { r = r, e = at(r, ix) } end
   end
-  if d.pg == 1 then
-    local seen = {}
-    for _, r in ipairs(rows) do
-      for _, ix in ipairs(cols(r)) do
-        local e = (r - 1) * d.w + ix
-        if not d.vec then t[#t + 1] = string.format("x%d = %s", e, fetch(d, "xc", e, false))
-        elseif not seen[e // 4] then
-          seen[e // 4] = true
-          t[#t + 1] = string.format("q%d = %s", e // 4, fetch(d, "xc", e // 4, true))
-        end
-      end
-    end
-    local per = d.vec and 4 or 6
-    for i = 1, #t, per do w.line("const %s %s;", d.vec and "float4" or "float", table.concat(t, ", ", i, math.min(i + per - 1, #t))) end
-    return function(r, ix)
-      local e = (r - 1) * d.w + ix
-      return d.vec and string.format("q%d.%s", e // 4, component(e)) or "x" .. e
-    end
-  end
-  for _, r in ipairs(rows) do
-    local cond = row_inside(d, r)
-    local row = string.format("xc + (iy0 + %d) * %s_W", r, d.P)
-    local seen = {}
-    for _, ix in ipairs(cols(r)) do
-      local load, name, zero
-      if d.vec then
-        if not seen[ix // 4] then
-          seen[ix // 4] = true
-          load, name, zero = fetch(d, row, ix // 4, true), string.format("q%d_%d", r, ix // 4),
-            "make_float4(0.0f, 0.0f, 0.0f, 0.0f)"
-        end
+  table.sort(es, function(x, y) return x.e < y.e end)
+  local plain, guarded, seen = {}, {}, {}
+  for _, c in ipairs(es) do
+    local i = d.vec and c.e // 4 or c.e
+    if not seen[i] then
+      seen[i] = true
+      local name, load, cond = (d.vec and "q" or "x") .. i, fetch(d, base, i, d.vec), row_inside(d, c.r)
+      if cond == "" then plain[#plain + 1] = name .. " = " .. load
       else
-        load, name, zero = fetch(d, row, ix, false), string.format("x%d_%d", r, ix), "0.0f"
-      end
-      if load then
-        w.line("const %s %s = %s;", d.vec and "float4" or "float", name,
-          cond == "" and load or string.format("%s ? %s : %s", cond, load, zero))
+        guarded[#guarded + 1] = string.format("%s = %s ? %s : %s", name, cond, load,
+          d.vec and ZERO4 or "0.0f")
       end
     end
   end
+  local decl = d.vec and "const float4 %s;" or "const float %s;"
+  w.rows(guarded, 1, ", ", decl)
+  w.rows(plain, d.vec and 4 or 6, ", ", decl)
   return function(r, ix)
-    return d.vec and string.format("q%d_%d.%s", r, ix // 4, component(ix)) or string.format("x%d_%d", r, ix)
+    local e = at(r, ix)
+    return d.vec and string.format("q%d.%s", e // 4, component(e)) or "x" .. e
   end
-end
-
-local function lines(w, t, per)
-  for i = 1, #t, per do w.line(table.concat(t, " ", i, math.min(i + per - 1, #t))) end
 end
 
 -- Adds cell (r, ix) to cells when its row is inside the map for some
@@ -187,8 +161,8 @@ end
 local function share_load(w, d, count, chan, j0)
   for i = 0, d.ns - 1 do
     local j = j0 and string.format("%s + sc%d", j0, i) or "sc" .. i
-    w.line("s%d = %s < %s ? __ldg((const float4 *)(xn + (%s) * (%s_H * %s_W)) + sk%d) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);",
-      i, j, count, chan(j), d.P, d.P, i)
+    w.line("s%d = %s < %s ? __ldg((const float4 *)(xn + (%s) * (%s_H * %s_W)) + sk%d) : %s;",
+      i, j, count, chan(j), d.P, d.P, i, ZERO4)
   end
 end
 
@@ -263,11 +237,11 @@ local function window_part(w, d)
       w.line("const float *g = %s_G + co * (%s_RG * 9) + j * 9;", P, P)
       local gs = {}
       for t = 0, 8 do gs[#gs + 1] = string.format("g%d = %s", t, weight(live, string.format("__ldg(g + %d)", t))) end
-      for i = 1, 9, 3 do w.line("const float %s;", table.concat(gs, ", ", i, i + 2)) end
+      w.rows(gs, 3, ", ", "const float %s;")
     end, function(xe)
       local t = {}
       for _, f in ipairs(fm) do t[#t + 1] = string.format("a3_%d += g%d * %s;", f.p, f.t, xe(f.r, f.ix)) end
-      lines(w, t, 8)
+      w.rows(t, 8, " ")
     end)
 end
 
@@ -293,7 +267,7 @@ local function point_part(w, d, acc, count, chan, what)
       local x = #terms == 1 and terms[1] or "(" .. table.concat(terms, " + ") .. ")"
       t[#t + 1] = string.format("%s_%d += q * %s;", acc, p, x)
     end
-    lines(w, t, 8)
+    w.rows(t, 8, " ")
   end)
 end
 
@@ -314,7 +288,7 @@ local function reduce_scatter(w, v)
         t[#t + 1] = string.format("%s = (up ? %s : %s) + __shfl_xor_sync(%s, up ? %s : %s, %d);",
           v[i], v[i + h], v[i], FULL, v[i], v[i + h], o)
       end
-      lines(w, t, 2)
+      w.rows(t, 2, " ")
       w.close()
       m = h
     else
@@ -338,14 +312,14 @@ local function store(w, d, L)
   local first = d.kw > 1 and "threadIdx.y == 0" or nil
   local idx = string.format("(n * %s_CO + co) * %s_HOWO + %s", P, P, pix)
   local mid = common.epilogue(k, idx)
-  local v = "al3 * t + al1 * o1 + be"
+  local v = "al3 * t + al1 * o1 + be" .. (mid ~= "" and "; " .. mid or ";")
   if not k.gap then
     if first then table.insert(own, 1, first) end
-    w.line("if (%s) { float v = %s;%s y[%s] = v; }", table.concat(own, " && "), v, mid ~= "" and " " .. mid or "", idx)
+    w.line("if (%s) { float v = %s y[%s] = v; }", table.concat(own, " && "), v, idx)
     return
   end
   w.line("float v = 0.0f;")
-  w.line("if (%s) { v = %s;%s }", table.concat(own, " && "), v, mid ~= "" and " " .. mid or "")
+  w.line("if (%s) { v = %s }", table.concat(own, " && "), v)
   w.line("v = lanes_sum(v, 16); /* the fused global average pool: the group's sum */")
   if d.pg > 1 then
     w.line("__shared__ float gpool[%s_PG];", P)
@@ -376,7 +350,7 @@ local function stage_setup(w, d)
     t[#t + 1] = string.format("sc%d = %s / %d, sk%d = %s %% %d", i, e, q, i, e, q)
     s[#s + 1] = "s" .. i
   end
-  for i = 1, #t, 2 do w.line("const int %s;", table.concat(t, ", ", i, math.min(i + 1, #t))) end
+  w.rows(t, 2, ", ", "const int %s;")
   w.line("float4 %s; /* the thread's part of the next chunk */", table.concat(s, ", "))
 end
 
@@ -425,14 +399,14 @@ function M.emit(k, ctx, d)
   end
   reduce_scatter(w, v)
   w.line("float t = %s; /* this lane's value, the warp's total */", v[1])
-  local zi = d.pg > 1 and "[z]" or ""
+  local zi = d.pg > 1 and "z" or "0" -- the warp's group
   if d.kw > 1 then
     w.line("__shared__ float part[%s_PG][%s_KW][32];", P, P)
-    w.line("part%s[threadIdx.y][lane] = t;", d.pg > 1 and "[z]" or "[0]")
+    w.line("part[%s][threadIdx.y][lane] = t;", zi)
     w.line("__syncthreads();")
     w.line("t = 0.0f;")
     w.line("for (int i = 0; i < %s_KW; ++i) /* the slices' totals, in order */", P)
-    w.line("    t += part%s[i][lane];", d.pg > 1 and "[z]" or "[0]")
+    w.line("    t += part[%s][i][lane];", zi)
   end
   w.line("/* the branch sums: lanes 0-15 hold the 3x3 branch's pixels, 16-31 the 1x1 branch's */")
   w.line("const float m = lanes_sum(%s, 16), other = __shfl_xor_sync(%s, m, 16);",
@@ -441,8 +415,8 @@ function M.emit(k, ctx, d)
   if d.pg > 1 then
     w.line("__shared__ float gsum[%s_PG][2];", P)
     w.open("if (threadIdx.y == 0 && lane == 0) {")
-    w.line("gsum%s[0] = m3;", zi)
-    w.line("gsum%s[1] = m1;", zi)
+    w.line("gsum[z][0] = m3;")
+    w.line("gsum[z][1] = m1;")
     w.close()
     w.line("__syncthreads();")
     w.line("m3 = 0.0f;")

@@ -85,7 +85,7 @@ end
 function M.describe(k, ctx)
   local a, node = k.node.attrs, k.node
   local P, fn = common.names(k, ctx)
-  if ctx.map and mapconv.fits(k) then return mapconv.describe(k, ctx, P, fn) end
+  if ctx.spconv ~= "tile" and mapconv.fits(k) then return mapconv.describe(k, ctx, P, fn) end
   local c, r, co, g = a.cin, a.r, a.out, a.groups
   local rg, cg = r // g, co // g
   local d = {

@@ -157,7 +157,7 @@ function M.store(w, f, d)
     end
     names[#names + 1] = "u" .. c
   end
-  for i = 1, #decl, 3 do w.line("float %s;", table.concat(decl, ", ", i, math.min(i + 2, #decl))) end
+  w.rows(decl, 3, ", ", "float %s;")
   common.tile_totals(w, P, d.t, "spart", names, 10 * nc, "e")
   w.line("const int ch = c0 + e / 10, i = e % 10;")
   w.line("float *st = %s_STATS + blockIdx.x * %s_TSST;", f.P, P)
