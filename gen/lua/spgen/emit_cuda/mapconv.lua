@@ -298,6 +298,21 @@ local function reduce_scatter(w, v)
   end
 end
 
+-- The sums over the block's pixel groups of the floats `vals` (each alike
+-- in a group's warps), through shared memory name[PG][#vals], in order;
+-- every thread gets them.
+local function group_sums(w, d, name, vals)
+  w.line("__shared__ float %s[%s_PG][%d];", name, d.P, #vals)
+  w.open("if (threadIdx.y == 0 && lane == 0) {")
+  for i, v in ipairs(vals) do w.line("%s[z][%d] = %s;", name, i - 1, v) end
+  w.close()
+  w.line("__syncthreads();")
+  for _, v in ipairs(vals) do w.line("%s = 0.0f;", v) end
+  w.open("for (int i = 0; i < %s_PG; ++i) { /* the groups' sums, in order */", d.P)
+  for i, v in ipairs(vals) do w.line("%s += %s[i][%d];", v, name, i - 1) end
+  w.close()
+end
+
 -- The store: lane l < 16 with l % L == 0 holds the group's pixel l / L of
 -- the 3x3 branch (t) and gets its 1x1 branch's from lane l + 16; the first
 -- slice's warps store.
@@ -321,20 +336,14 @@ local function store(w, d, L)
   w.line("float v = 0.0f;")
   w.line("if (%s) { v = %s }", table.concat(own, " && "), v)
   w.line("v = lanes_sum(v, 16); /* the fused global average pool: the group's sum */")
+  local one = { "lane == 0" }
   if d.pg > 1 then
-    w.line("__shared__ float gpool[%s_PG];", P)
-    w.line("if (threadIdx.y == 0 && lane == 0)")
-    w.line("    gpool[z] = v;")
-    w.line("__syncthreads();")
-    w.open("if (threadIdx.y == 0 && z == 0 && lane == 0) {")
-    w.line("v = 0.0f;")
-    w.line("for (int i = 0; i < %s_PG; ++i) /* the groups' sums, in order */", P)
-    w.line("    v += gpool[i];")
-  else
-    w.open("if (%slane == 0) {", first and (first .. " && ") or "")
+    group_sums(w, d, "gpool", { "v" })
+    table.insert(one, 1, "z == 0")
   end
-  w.line("y[n * %s_CO + co] = v * (1.0f / (float)%s_HOWO);", P, P)
-  w.close()
+  if first then table.insert(one, 1, first) end
+  w.line("if (%s)", table.concat(one, " && "))
+  w.line("    y[n * %s_CO + co] = v * (1.0f / (float)%s_HOWO);", P, P)
 end
 
 -- The staged chunk in shared memory, and where this thread's part of it
@@ -412,20 +421,7 @@ function M.emit(k, ctx, d)
   w.line("const float m = lanes_sum(%s, 16), other = __shfl_xor_sync(%s, m, 16);",
     L > 1 and string.format("lane %% %d == 0 ? t : 0.0f", L) or "t", FULL)
   w.line("float m3 = lane < 16 ? m : other, m1 = lane < 16 ? other : m, al3, al1, be;")
-  if d.pg > 1 then
-    w.line("__shared__ float gsum[%s_PG][2];", P)
-    w.open("if (threadIdx.y == 0 && lane == 0) {")
-    w.line("gsum[z][0] = m3;")
-    w.line("gsum[z][1] = m1;")
-    w.close()
-    w.line("__syncthreads();")
-    w.line("m3 = 0.0f;")
-    w.line("m1 = 0.0f;")
-    w.open("for (int i = 0; i < %s_PG; ++i) { /* the groups' sums, in order */", P)
-    w.line("m3 += gsum[i][0];")
-    w.line("m1 += gsum[i][1];")
-    w.close()
-  end
+  if d.pg > 1 then group_sums(w, d, "gsum", { "m3", "m1" }) end
   attention_text.emit(w, P, d.post, function(name) return string.format("__ldg(%s_%s + co)", P, name) end,
     { a3 = "al3", a1 = "al1", be = "be" })
   store(w, d, L)
