@@ -68,15 +68,20 @@ if [ "$got" = "21  / 37 / _l4_stats(_l6_stats(" ]; then pass cuda/generator/stat
 else fail cuda/generator/stats_in_writer_store "kernels, statistics kernels: $got"; fi
 # --cuda-spconv map: the twelve 16x16, 8x8 and 4x4 SPConvs of sp_resnet18_cifar as
 # whole-map blocks (each comment twice: the file's layer list and above its
-# kernel), with no statistics at all, nor their sums in the layers before
+# kernel), with no statistics at all, nor their sums in the layers before;
+# init makes each one's tap-major weights (one more kernel, 12 launches,
+# 10838016 bytes), which the default has none of
 $SPGEN specs/sp_resnet18_cifar.lua -o "$work/f4" --target cuda --cuda-spconv map >/dev/null
 f4=$work/f4/sp_resnet18_cifar.cu
 got="$(grep -c '^__global__' "$f4") $(grep -c '^ \*   map: .* 4x4 map; 2 warps split' "$f4")"
 got="$got $(grep -c '^ \*   map: .* 8x8 map, 4 warps of 2 rows each; the 32 lanes split' "$f4")"
 got="$got $(grep -c '^ \*   map: .* 16x16 map, 16 warps of 1 row each; the 32 lanes split' "$f4")"
 got="$got $(grep -c -E '_l[0-9]+_stats\(|L(6|7|9|10|11|12|14|15|16|17|19|20)_STATS' "$f4")"
-if [ "$got" = "21 8 8 8 0" ]; then pass cuda/generator/map_without_statistics
-else fail cuda/generator/map_without_statistics "kernels, whole-map layers, their statistics: $got"; fi
+got="$got / $(grep -c '_taps_major<<<' "$f4") $(grep -c '_taps_major' "$work/f1/sp_resnet18_cifar.cu")"
+got="$got $(grep -h '_CUDA_TAPS_BYTES [0-9]' "$work/f4/sp_resnet18_cifar_cuda.h" "$work/f1/sp_resnet18_cifar_cuda.h" | tr -d '\n')"
+want="22 8 8 8 0 / 12 0 #define SP_RESNET18_CIFAR_CUDA_TAPS_BYTES 10838016#define SP_RESNET18_CIFAR_CUDA_TAPS_BYTES 0"
+if [ "$got" = "$want" ]; then pass cuda/generator/map_without_statistics
+else fail cuda/generator/map_without_statistics "kernels, whole-map layers, their statistics / tap copies: $got"; fi
 
 # compile only: batch 256, which the cases below do not reach (they run
 # every kernel form at small batches): the largest tiles under launch bounds,

@@ -6,6 +6,7 @@
 local template = require("spgen.template")
 local comment = require("spgen.comment")
 local stats = require("spgen.emit_cuda.stats")
+local taps = require("spgen.emit_cuda.taps")
 
 -- the kinds that run as direct convolutions (emit_cuda/direct.lua)
 local DIRECT = { conv2d = require("spgen.emit_cuda.conv2d"), spconv = require("spgen.emit_cuda.spconv") }
@@ -68,6 +69,7 @@ local function device_buffers(name, NAME, ctx, blob, stats_bytes, stats_macros)
   if blob.floats > 0 then
     t[#t + 1] = string.format("__device__ __align__(256) float %s_dweights[%s_WEIGHT_BYTES / 4];", name, NAME)
   end
+  if ctx.taps.floats > 0 then t[#t + 1] = taps.declare(ctx.taps, name, NAME) end
   if ctx.uses_arena then
     t[#t + 1] = "/* activations, placed by the memory planner (offsets in the launches below) */"
     t[#t + 1] = string.format("__device__ __align__(256) float %s_darena[%s_ARENA_BYTES / 4];", name, NAME)
@@ -85,6 +87,7 @@ local function uploads(name, NAME, ctx, blob)
     t[#t + 1] = string.format("    CHECK(cudaMemcpyToSymbol(%s_dweights, %s_weights, %s_WEIGHT_BYTES), \"uploading the weights\");\n",
       name, name, NAME)
   end
+  t[#t + 1] = taps.launches(ctx.taps, name)
   if ctx.uses_arena then
     t[#t + 1] = string.format("    CHECK(cudaGetSymbolAddress((void **)&arena, %s_darena), \"finding the arena\");\n", name)
   end
@@ -100,7 +103,8 @@ end
 function M.run(g, kernels, blob, weights_source, target, c_makefile, opts)
   local name = g.net.name
   local NAME = name:upper()
-  local ctx = { prefix = name, batch = g.net.batch, tiling = opts.tiling, spconv = opts.spconv, direct = {} }
+  local ctx = { prefix = name, batch = g.net.batch, tiling = opts.tiling, spconv = opts.spconv, direct = {},
+    taps = taps.new() }
   -- before any code: each direct convolution's tile and grid, then where
   -- each SPConv's statistics are summed, which depends on its writer's tile
   for _, k in ipairs(kernels) do
@@ -130,7 +134,7 @@ function M.run(g, kernels, blob, weights_source, target, c_makefile, opts)
   local vars = {
     name = name, NAME = NAME, spec = g.spec_name, weights_source = weights_source,
     in_shape = in_shape, out_shape = out_shape,
-    stats_bytes = stats_bytes, layer_count = #kernels,
+    stats_bytes = stats_bytes, taps_bytes = ctx.taps.floats * 4, layer_count = #kernels,
     layers = table.concat(layers, " *\n"), kernels = table.concat(texts, "\n"), launches = table.concat(launches),
     device_buffers = device_buffers(name, NAME, ctx, blob, stats_bytes, stats_macros),
     uploads = uploads(name, NAME, ctx, blob),

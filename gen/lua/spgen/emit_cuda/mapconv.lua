@@ -20,6 +20,7 @@
 local attention_text = require("spgen.attention")
 local common = require("spgen.emit_cuda.common")
 local tiling = require("spgen.emit_cuda.tiling")
+local taps = require("spgen.emit_cuda.taps")
 
 local M = {}
 
@@ -219,7 +220,8 @@ end
 
 -- The 3x3 taps over the group's RG representative channels (the GWC with
 -- the PWC of the group's channels merged in), into a3; taps that read only
--- padding are left out.
+-- padding are left out. The weights come from G's tap-major copy
+-- (taps.lua), where a tap's lanes read consecutive floats.
 local function window_part(w, d)
   local P = d.P
   local fm, cells = {}, {}
@@ -234,9 +236,11 @@ local function window_part(w, d)
   end
   channel_loop(w, d, P .. "_RG", function(j) return string.format("grp * %s_RG + %s", P, j) end,
     "3x3 taps over the group's representative channels", 1, cells, false, function(live)
-      w.line("const float *g = %s_G + co * (%s_RG * 9) + j * 9;", P, P)
+      w.line("const float *g = %s_GT + co * (%s_RG * 9) + j; /* tap-major: the warp's lanes read consecutive floats */", P, P)
       local gs = {}
-      for t = 0, 8 do gs[#gs + 1] = string.format("g%d = %s", t, weight(live, string.format("__ldg(g + %d)", t))) end
+      for t = 0, 8 do
+        gs[#gs + 1] = string.format("g%d = %s", t, weight(live, string.format("__ldg(g + %d * %s_RG)", t, P)))
+      end
       w.rows(gs, 3, ", ", "const float %s;")
     end, function(xe)
       local t = {}
@@ -379,6 +383,9 @@ function M.emit(k, ctx, d)
   list[#list + 1] = { "NT", 32 * d.kw * d.pg, "threads per block" }
   if d.stage then list[#list + 1] = { "HWP", d.hwp, "floats a channel in the staged chunk: an odd number of float4" } end
   common.macros(w, P, list, k, ctx)
+  if d.rg > 0 then
+    w.line("#define %s_GT (%s_dtaps + %d) /* G tap-major, made at init */", P, ctx.prefix, taps.add(ctx.taps, k, d.co, d.rg))
+  end
   w.line("")
   common.kernel_head(w, P .. "_NT", d.fn, common.params(k))
   w.line("const int lane = threadIdx.x, tid = threadIdx.y * 32 + lane; /* tid: the first input channel */")
