@@ -87,7 +87,7 @@ local function uploads(name, NAME, ctx, blob)
     t[#t + 1] = string.format("    CHECK(cudaMemcpyToSymbol(%s_dweights, %s_weights, %s_WEIGHT_BYTES), \"uploading the weights\");\n",
       name, name, NAME)
   end
-  t[#t + 1] = taps.launches(ctx.taps, name)
+  if ctx.taps.floats > 0 then t[#t + 1] = taps.launches(ctx.taps, name) end
   if ctx.uses_arena then
     t[#t + 1] = string.format("    CHECK(cudaGetSymbolAddress((void **)&arena, %s_darena), \"finding the arena\");\n", name)
   end

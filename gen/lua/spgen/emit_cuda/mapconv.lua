@@ -384,7 +384,7 @@ function M.emit(k, ctx, d)
   if d.stage then list[#list + 1] = { "HWP", d.hwp, "floats a channel in the staged chunk: an odd number of float4" } end
   common.macros(w, P, list, k, ctx)
   if d.rg > 0 then
-    w.line("#define %s_GT (%s_dtaps + %d) /* G tap-major, made at init */", P, ctx.prefix, taps.add(ctx.taps, k, d.co, d.rg))
+    w.line("#define %s_GT (%s_dtaps + %d) /* G tap-major, made at init */", P, ctx.prefix, taps.add(ctx.taps, k))
   end
   w.line("")
   common.kernel_head(w, P .. "_NT", d.fn, common.params(k))

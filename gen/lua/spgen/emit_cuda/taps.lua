@@ -13,9 +13,11 @@ local ALIGN = 32
 
 function M.new() return { floats = 0, copies = {} } end
 
--- Places a tap-major copy of layer k's G (co channels of rg x 9 weights) in
--- reg; returns its offset in floats.
-function M.add(reg, k, co, rg)
+-- Places a tap-major copy of SPConv k's G (co channels of rg x 9 weights)
+-- in reg; returns its offset in floats.
+function M.add(reg, k)
+  local a = k.node.attrs
+  local co, rg = a.out, a.r // a.groups
   local at = reg.floats
   reg.copies[#reg.copies + 1] = { index = k.index, g = k.w.G, gt = at, co = co, rg = rg }
   reg.floats = at + common.ceil_div(co * rg * 9, ALIGN) * ALIGN
@@ -42,9 +44,8 @@ __global__ void __launch_bounds__(256) %s_taps_major(int g, int gt, int rg)
 end
 
 -- The launches that fill it, for init (after the weights' upload, on the
--- legacy stream), or "".
+-- legacy stream).
 function M.launches(reg, name)
-  if reg.floats == 0 then return "" end
   local t = { "    const cudaStream_t s = 0; /* the legacy stream: after the upload */\n" }
   for _, c in ipairs(reg.copies) do
     t[#t + 1] = common.launch(name .. "_taps_major", { c.co }, { 256 }, { c.g, c.gt, c.rg },
