@@ -1,5 +1,5 @@
 /*
- * contract_check: enforce the contract of the emitted C (DESIGN.md section 5)
+ * contract_check: enforce the contract of the emitted C (docs/command-line.md, "What is emitted")
  * with libclang: no heap, no VLA, no recursion or indirect calls, and every
  * loop with a trip count fixed by integer constants.
  *

@@ -1,4 +1,4 @@
-/* spconv_ref.h - the reference SPConv layer, straight from DESIGN.md section 1.
+/* spconv_ref.h - the reference SPConv layer, straight from docs/design.md ("SPConv").
  *
  * Part of the independent test reference of spgen: shares no code with gen/.
  * It computes SPConv the way the PyTorch module does (branches materialized,
@@ -46,7 +46,7 @@ typedef struct {
 /* r = (int)floor(cin * ratio), as the PyTorch module's int(c * ratio). */
 int spconv_ref_r(int cin, double ratio);
 
-/* Checks the shape rules of DESIGN.md section 1 (plus batch, H, W >= 1).
+/* Checks the shape rules of docs/design.md, "SPConv" (plus batch, H, W >= 1).
  * Returns 0, or -1 with a message in err. Computes ho, wo when non-NULL. */
 int spconv_ref_check(const spconv_ref_params *p, int *ho, int *wo, char *err, size_t errlen);
 
