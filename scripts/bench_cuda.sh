@@ -44,7 +44,7 @@ build_layers() {
   $NVCC $FLAGS -I"$1" -DLAYERS -DNET=$2 -DUNET=$N -o "$1/bench_layers" bench/bench_cuda.cu "$1/layers.o" \
     "$1/$2_weights.o"
 }
-# The generator's choices no GPU has timed, each sp_resnet18_cifar built
+# The generator's other choices, each sp_resnet18_cifar built
 # another way (NAME BATCH [SPGEN ARGS]), timed against the default:
 #   stats_kernel     SPConv statistics in kernels of their own
 #   ptxas_occupancy  the launch bounds' blocks per SM dropped

@@ -1,32 +1,32 @@
 #!/usr/bin/env bash
-# The GPU checks in one run, for a session with a GPU lease (a few minutes of
-# device time), most important first, each phase cut to what is left of
-# GPU_DEADLINE seconds (default 420; give the run tool's timeout_s 30 more):
+# The GPU checks in one run, most important first, each phase cut to what
+# is left of GPU_DEADLINE seconds (default 420; give the outer time limit 30
+# more). docs/cuda.md ("The GPU check runbook") says how to run it and what
+# a good run shows.
 #   1. build the test tools                                   setup.log
 #   2. tests/cuda.sh on the GPU: each network's CUDA output
 #      against its C output (the cuda/gpu/* cases)             cuda.log
 #   3. spgen's side of make bench-cuda (BENCH_TORCH=0), with
 #      the per-layer times at its end                         bench.log
 #   4. compute-sanitizer memcheck, racecheck, synccheck and
-#      initcheck on two networks' runners                     sanitize.log
+#      initcheck on four networks' runners                    sanitize.log
 #   5. Nsight Compute on four SPConv kernels, batch 1 and 256 ncu.log
 #   6. PyTorch's side (bench/bench_torch.py): cuDNN per layer,
 #      eager, CUDA graph, then torch.compile                  torch.log
 # with summary.txt (counts, tables): seven files under $OUT (default
-# ./gpu_out); the run tool brings back eight at most.
-# The device machine cannot reach the network and has no Lua library: run
-# `make gpu-carry` here first (the generator with Lua linked in) and carry
-# what it built, not all of build/ (over a gigabyte): the run tool's carry
-# ["build/spgen-static", "build/mknpy", "build/npycmp"], and build/spgen-base
-# to time an earlier generator's networks beside (BENCH_BASE in
+# ./gpu_out).
+# A GPU machine without network access or a Lua library needs what
+# `make gpu-carry` builds here (the generator with Lua linked in):
+# build/spgen-static, build/mknpy and build/npycmp, not all of build/ (over
+# a gigabyte); and optionally build/spgen-base, an earlier commit's static
+# generator, whose networks are timed beside (BENCH_BASE in
 # scripts/bench_cuda.sh). GPU_NCU=0 leaves phase 5 out; GPU_NCU_RUNS picks
 # its builds, each a batch and generator options, ";" between them (default
 # "1;256"; say "256 --cuda-channel-tiles 8;1 --cuda-spconv map"). CUDA_EMU=1 also
 # runs the CPU emulator cases (done on every machine anyway, so off by default
 # here); GPU_TORCH=0 leaves phase 6 out (its figures do not depend on
-# spgen); JOBS defaults to nproc. On an H200 (16 cores) phases 1-5 took
-# about 190 s and torch.compile's four compiles about 110 s more; a cold
-# machine takes about 40 s to start.
+# spgen); JOBS defaults to nproc. On an H200 (16 cores) phases 1-5 take
+# about 190 s and torch.compile's four compiles about 110 s more.
 set -u
 cd "$(dirname "$0")/.."
 . tests/lib.sh
