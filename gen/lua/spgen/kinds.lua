@@ -3,28 +3,32 @@
 -- memory plan's in-place rule, the emitters, the layer comments) is read from
 -- these records; docs/adding-an-operation.md says how to add one.
 --
--- A kind record:
+-- A kind record (kinds.lua sets name, the kind's name, on each):
 --   ops          spec operation -> its module (ops/*.lua: option schema, shape
 --                inference, weights, params and MACs for --summary and the
 --                comments); a node of one of these ops starts a kernel of this kind
---   absorbs      the ops (of batchnorm, add, relu, global_avgpool) this kind's
---                store applies when they follow the kernel as their only reader
---                (fuse.lua); a producer absorbs all four, an elementwise kind few
+--   absorbs      the ops, of batchnorm, add, relu and global_avgpool, that this
+--                kind's store applies when they follow the kernel as their only
+--                reader (fuse.lua): a producer (convolution, linear) absorbs
+--                most of them, an elementwise kind at most a relu
 --   in_place     "any": the output may overwrite any input it reads last;
---                "residual": only the residual (a producer reads its main input
---                around each pixel); nil: never (plan.lua)
+--                "residual": only the residual (a producer reads many elements
+--                of its main input for each one it writes); nil: never (plan.lua)
 --   fold         function(k, naming, weights, blob) turning the raw weights into
 --                the arrays the code reads (fold/*.lua); nil: no weights
---   emit         the emitter per backend as a dotted path "module.function":
---                c, cuda (emit_c/, emit_cuda/: function(k, ctx) returning the
---                code and the call), and cuda_describe for a direct convolution
---                on CUDA (its tile and grid, chosen before any code is emitted)
+--   emit         the emitter per backend as a dotted path "module.function"
+--                (emitters.lua): c, function(k, ctx) -> { text, call(ptrs) }
+--                (emit_c/); cuda, function(k, ctx) -> { text, launch(ptrs),
+--                tile, note } (emit_cuda/); cuda_describe for a direct
+--                convolution on CUDA, its tile and grid before any code is
+--                emitted (emit_cuda/direct.lua), found in ctx.direct[k.index]
 --   vector_taps  function(attrs, tiling) -> the tap sets of the --simd vector
---                tiles (tiling.lua; attrs has stride, out and groups); nil: the
---                portable kernels only
+--                tiles (tiling.lua; attrs has stride, out and groups; the C
+--                emitter then writes k.vt's tiles with emit_c/vtile.lua); nil:
+--                the portable kernels only
 --   comment      the layer comment's parts (comment.lua): options(attrs) -> a
 --                line of the layer's options; folded: what the fold merged;
---                batchnorm: where a fused batchnorm is applied
+--                batchnorm: where a batchnorm it applies goes
 --
 -- A kernel record k, one per emitted layer, and the pass that sets each field:
 --   fuse.lua      kind (the record's name), node (the graph node that starts the
@@ -40,7 +44,7 @@
 --                 output plane; np x nc, vectors x output channels per register
 --                 tile; tapsets), nil where the layer keeps the portable code
 --   fold.lua      w (weights array name -> offset in the blob, in floats),
---                 scratch (floats of scratch memory the code needs)
+--                 scratch (floats of scratch memory its code needs, 0 for none)
 --   plan.lua      refs (where inputs, output and scratch live: "input",
 --                 "output" or an arena byte offset; with input_bytes and
 --                 output_bytes), scratch_buffer (the planner's buffer for scratch)
