@@ -3,6 +3,7 @@
 -- fused; the network's input and output shapes.
 local costs = require("spgen.costs")
 local ops = require("spgen.ops")
+local kinds = require("spgen.kinds")
 
 local M = {}
 
@@ -17,14 +18,12 @@ function M.where(node)
   return (node.where:gsub(" %(from .*%)$", "")):match("[^/]*$")
 end
 
+-- The kind's comment parts (kinds/*.lua) say what its fold merged and where
+-- a batchnorm it applies goes.
 local function fused_text(g, k)
-  local parts = {}
-  if k.kind == "spconv" then parts[#parts + 1] = "bn1, bn2 and pooling folded into the weights" end
-  if k.bn then
-    local where = (k.kind == "spconv" and "in the store") or (k.kind == "affine" and "as scale and shift")
-      or "folded into the weights"
-    parts[#parts + 1] = string.format("batchnorm '%s' %s", k.bn.name, where)
-  end
+  local parts, text = {}, kinds[k.kind].comment or {}
+  if text.folded then parts[#parts + 1] = text.folded end
+  if k.bn then parts[#parts + 1] = string.format("batchnorm '%s' %s", k.bn.name, text.batchnorm) end
   if k.residual then
     local r = g.nodes[k.residual]
     parts[#parts + 1] = string.format("residual add of %s (%s) in the store", M.label(r), M.where(r))
@@ -43,15 +42,13 @@ function M.text(g, k)
   local head = string.format(" * layer %d: %s (%s): %s -> %s", k.index, M.label(node), M.where(node),
     costs.shape(g.nodes[node.inputs[1]].shape), costs.shape(k.last.shape))
   lines[1] = head
-  if node.op == "spconv" then
-    local a = node.attrs
+  local options = (kinds[k.kind].comment or {}).options
+  if options then lines[#lines + 1] = " *   " .. options(node.attrs) end
+  if op.vanilla then
     local v = op.vanilla(node)
-    lines[#lines + 1] = string.format(" *   stride %d, ratio %s (%d representative, %d redundant channels), groups %d, bias %s",
-      a.stride, tostring(a.ratio), a.r, a.cin - a.r, a.groups, a.bias)
     lines[#lines + 1] = string.format(" *   params %s, MACs/image %s (the vanilla 3x3 it replaces: %s, %s)",
       costs.group(op.params(node)), costs.group(op.macs(node)), costs.group(v.params), costs.group(v.macs))
-  end
-  if op.params(node) > 0 and node.op ~= "spconv" then
+  elseif op.params(node) > 0 then
     lines[#lines + 1] = string.format(" *   params %s, MACs/image %s", costs.group(op.params(node)), costs.group(op.macs(node)))
   end
   lines[#lines + 1] = " *   fused: " .. fused_text(g, k)

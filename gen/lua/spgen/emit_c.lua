@@ -4,7 +4,7 @@ local template = require("spgen.template")
 local fold = require("spgen.fold")
 local comment = require("spgen.comment")
 
-local EMIT = require("spgen.emitters")("spgen.emit_c")
+local EMIT = require("spgen.emitters")("c")
 
 local M = {}
 

@@ -8,10 +8,12 @@ local comment = require("spgen.comment")
 local stats = require("spgen.emit_cuda.stats")
 local taps = require("spgen.emit_cuda.taps")
 
--- the kinds that run as direct convolutions (emit_cuda/direct.lua)
-local DIRECT = { conv2d = require("spgen.emit_cuda.conv2d"), spconv = require("spgen.emit_cuda.spconv") }
+local emitters = require("spgen.emitters")
 
-local EMIT = require("spgen.emitters")("spgen.emit_cuda")
+local EMIT = emitters("cuda")
+-- the description of each kind that runs as a direct convolution
+-- (emit_cuda/direct.lua): its tile and grid
+local DESCRIBE = emitters("cuda_describe")
 
 local M = {}
 
@@ -108,7 +110,7 @@ function M.run(g, kernels, blob, weights_source, target, c_makefile, opts)
   -- before any code: each direct convolution's tile and grid, then where
   -- each SPConv's statistics are summed, which depends on its writer's tile
   for _, k in ipairs(kernels) do
-    if DIRECT[k.kind] then ctx.direct[k.index] = DIRECT[k.kind].describe(k, ctx) end
+    if DESCRIBE[k.kind] then ctx.direct[k.index] = DESCRIBE[k.kind](k, ctx) end
   end
   local stats_buffers = stats.plan(kernels, ctx.direct, g.net.batch, opts.stats == "store")
   local texts, launches, layers, used = {}, {}, {}, {}

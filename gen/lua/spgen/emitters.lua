@@ -1,13 +1,19 @@
--- The kernel kinds fuse.lua makes, and a backend's emitter for each: the
--- module of the kind's name under the backend (emit_c, emit_cuda), the
--- elementwise kinds all in its pointwise module.
-local OWN_MODULE = { "spconv", "conv2d", "linear", "pool" }
-local POINTWISE = { "affine", "add", "gap", "softmax", "shortcut_a" }
+-- A backend's emitter for each kernel kind, found at the dotted path its
+-- record gives (kinds/*.lua, emit): "spgen.emit_c.pointwise.affine" is
+-- require("spgen.emit_c.pointwise").affine. The records hold paths, not
+-- functions, so that an emitter module may itself read the records.
+local kinds = require("spgen.kinds")
 
--- backend: the module prefix, e.g. "spgen.emit_c". Returns kind -> emit(k, ctx).
-return function(backend)
-  local t, pointwise = {}, require(backend .. ".pointwise")
-  for _, kind in ipairs(OWN_MODULE) do t[kind] = require(backend .. "." .. kind).emit end
-  for _, kind in ipairs(POINTWISE) do t[kind] = assert(pointwise[kind], kind) end
+-- field: "c", "cuda" or "cuda_describe". Returns kind -> function for the
+-- kinds whose record has one.
+return function(field)
+  local t = {}
+  for name, kind in pairs(kinds) do
+    local path = kind.emit[field]
+    if path then
+      local module, fn = path:match("^(.+)%.([%w_]+)$")
+      t[name] = assert(require(module)[fn], path)
+    end
+  end
   return t
 end

@@ -2,14 +2,7 @@
 -- reads (BN scales multiplied in, branches merged, pooling factors applied),
 -- and lays them out in one weights blob.
 local native = require("spgen.native")
-
--- Kernels without weights (pooling, add, softmax, ...) need no folding.
-local FOLD = {
-  spconv = require("spgen.fold.spconv"),
-  conv2d = require("spgen.fold.conv2d"),
-  linear = require("spgen.fold.linear"),
-  affine = require("spgen.fold.affine"),
-}
+local kinds = require("spgen.kinds")
 
 local M = {}
 
@@ -33,12 +26,14 @@ local function new_blob()
   return blob
 end
 
--- Sets k.w (array name -> blob offset) and k.scratch (floats) on each kernel.
+-- Sets k.w (array name -> blob offset) and k.scratch (floats) on each
+-- kernel, with its kind's fold (kinds/*.lua); a kind without weights has none.
 function M.run(g, kernels, weights)
   local blob = new_blob()
   for _, k in ipairs(kernels) do
     k.w, k.scratch = {}, 0
-    if FOLD[k.kind] then FOLD[k.kind](k, g.net.naming, weights, blob) end
+    local fold = kinds[k.kind].fold
+    if fold then fold(k, g.net.naming, weights, blob) end
   end
   return blob
 end

@@ -1,12 +1,23 @@
--- Groups graph nodes into kernels. A producer (spconv, conv2d, linear)
--- absorbs what follows it when it is the only reader: batchnorm, a residual
--- add whose other operand already exists, relu, and a global average pool.
--- None of those then exists as a pass over memory. flatten is a view.
+-- Groups graph nodes into kernels. A node of an op that a kernel kind names
+-- (kinds/*.lua) starts a kernel, which absorbs those that follow it as their
+-- only reader, of the ops its record lists: batchnorm, a residual add whose
+-- other operand already exists, relu and global average pool, in that order,
+-- the order its store applies them. None of those then exists as a pass over
+-- memory. flatten is a view.
 local native = require("spgen.native")
+local kinds = require("spgen.kinds")
 
 local M = {}
 
-local PRODUCERS = { spconv = true, conv2d = true, linear = true }
+-- The ops a store applies after its kernel's own result, in order.
+local CHAIN = { batchnorm = 1, add = 2, relu = 3, global_avgpool = 4 }
+
+local KIND_OF_OP, ABSORBS = {}, {}
+for name, kind in pairs(kinds) do
+  for op in pairs(kind.ops) do KIND_OF_OP[op] = name end
+  ABSORBS[name] = {}
+  for _, op in ipairs(kind.absorbs) do ABSORBS[name][op] = assert(CHAIN[op], op) end
+end
 
 local function readers(g)
   local users = {}
@@ -43,35 +54,42 @@ local function sole(users, node, op)
   if u and #u == 1 and u[1].op == op then return u[1] end
 end
 
--- Follows the chain of sole readers from first; returns the nodes absorbed.
-local function absorb(k, users, first)
+-- Follows the chain of sole readers from the kernel's node, taking the ops
+-- its kind absorbs; returns the nodes absorbed. A kernel whose own op is in
+-- the chain applies it (a standalone batchnorm or relu) and takes only what
+-- comes after it.
+local function absorb(k, users, view)
+  local first, takes = k.node, ABSORBS[k.kind]
+  local from = CHAIN[first.op] or 0
   local last, absorbed = first, {}
+  -- the sole reader of the chain's end when it is an `op` this kernel may take
+  local function candidate(op)
+    if CHAIN[op] > from and takes[op] then return sole(users, last, op) end
+  end
   local function take(op)
-    local n = sole(users, last, op)
+    local n = candidate(op)
     if n then last, absorbed[#absorbed + 1] = n, n end
     return n
   end
-  k.bn = take("batchnorm")
-  local add = sole(users, last, "add")
+  if first.op == "batchnorm" then k.bn = first end
+  if first.op == "relu" then k.relu = true end
+  k.bn = k.bn or take("batchnorm")
+  local add = candidate("add")
   if add and add.inputs[1] ~= add.inputs[2] then
     -- the other operand must already exist when this kernel runs
     local other = add.inputs[1] == last.id and add.inputs[2] or add.inputs[1]
-    if other < first.id then k.residual, last, absorbed[#absorbed + 1] = other, add, add end
+    if other < first.id then
+      k.residual, last, absorbed[#absorbed + 1] = view(other), add, add
+      k.inputs[#k.inputs + 1] = k.residual
+    end
   end
-  k.relu = take("relu") ~= nil
-  -- pooling in the store pays off where there are pixels to pool
-  k.gap = k.kind ~= "linear" and take("global_avgpool") ~= nil
+  k.relu = k.relu or take("relu") ~= nil
+  k.gap = take("global_avgpool") ~= nil
   return absorbed
 end
 
-local KIND = {
-  batchnorm = "affine", relu = "affine", add = "add", maxpool = "pool", avgpool = "pool",
-  global_avgpool = "gap", softmax = "softmax", shortcut_a = "shortcut_a",
-}
-
--- Returns the kernels in schedule order and the views (tensor id -> the id
--- whose memory it shares). A kernel: { kind, node, inputs = {ids}, residual,
--- bn, relu, gap, output = id, last = node }.
+-- Returns the kernels in schedule order (kinds.lua describes a kernel
+-- record) and the views (tensor id -> the id whose memory it shares).
 function M.run(g)
   local users, live = readers(g), live_nodes(g)
   local taken, kernels, views = {}, {}, {}
@@ -81,21 +99,9 @@ function M.run(g)
         views[node.id] = views[node.inputs[1]] or node.inputs[1]
       else
         local function view(id) return views[id] or id end
-        local k = { node = node, inputs = { view(node.inputs[1]) } }
-        local absorbed = {}
-        if PRODUCERS[node.op] then
-          k.kind = node.op
-          absorbed = absorb(k, users, node)
-          k.residual = k.residual and view(k.residual)
-          k.inputs[2] = k.residual
-        else
-          k.kind = KIND[node.op]
-          if node.op == "batchnorm" then k.bn = node end
-          if node.op == "relu" then k.relu = true end
-          if node.op == "add" then k.inputs[2] = view(node.inputs[2]) end
-          local r = (node.op == "batchnorm" or node.op == "add") and sole(users, node, "relu")
-          if r then k.relu, absorbed[1] = true, r end
-        end
+        local k = { kind = assert(KIND_OF_OP[node.op], node.op), node = node, inputs = {} }
+        for i, id in ipairs(node.inputs) do k.inputs[i] = view(id) end
+        local absorbed = absorb(k, users, view)
         for _, n in ipairs(absorbed) do taken[n.id] = true end
         local last = absorbed[#absorbed] or node
         k.output, k.last = last.id, last

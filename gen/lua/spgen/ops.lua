@@ -1,19 +1,16 @@
--- The operations a spec can call, one module each: option schema, shape
--- inference, the weight tensors it needs and what it costs.
-local pool = require("spgen.ops.pool")
+-- The operations a spec can call, one module each (ops/*.lua: option schema,
+-- shape inference, the weight tensors it needs and what it costs): those the
+-- kernel kinds name (kinds/*.lua), and flatten, a view that makes no kernel.
+local kinds = require("spgen.kinds")
 local shape_only = require("spgen.ops.shape_only")
 
-return {
-  spconv = require("spgen.ops.spconv"),
-  conv2d = require("spgen.ops.conv2d"),
-  linear = require("spgen.ops.linear"),
-  batchnorm = require("spgen.ops.batchnorm"),
-  maxpool = pool("max"),
-  avgpool = pool("avg"),
-  relu = shape_only.relu,
-  softmax = shape_only.softmax,
-  global_avgpool = shape_only.global_avgpool,
-  flatten = shape_only.flatten,
-  add = shape_only.add,
-  shortcut_a = shape_only.shortcut_a,
-}
+local M = { flatten = shape_only.flatten }
+
+for _, kind in pairs(kinds) do
+  for op, module in pairs(kind.ops) do
+    assert(not M[op], op .. " is named by two kinds")
+    M[op] = module
+  end
+end
+
+return M

@@ -1,5 +1,6 @@
 -- The generator pipeline: load spec -> bind weights -> fuse -> tile -> fold
--- -> plan memory -> emit -> write. Each stage is its own module.
+-- -> plan memory -> emit -> write. Each stage is its own module; each adds
+-- fields to the kernel records (kinds.lua lists them with the pass that sets each).
 local native = require("spgen.native")
 local fail = require("spgen.fail")
 local spec = require("spgen.spec")

@@ -4,10 +4,15 @@
 -- it reads last when it may: elementwise kernels over any such input,
 -- producers over their residual (each output element reads only its own).
 -- The network's input and output live in the caller's buffers.
+local kinds = require("spgen.kinds")
+
 local M = {}
 
 local ALIGN = 64
-local IN_PLACE = { affine = "any", add = "any", spconv = "residual", conv2d = "residual", linear = "residual" }
+
+-- kind -> "any" or "residual": the inputs a kernel may overwrite (kinds/*.lua)
+local IN_PLACE = {}
+for name, kind in pairs(kinds) do IN_PLACE[name] = kind.in_place end
 
 local function align(n) return (n + ALIGN - 1) // ALIGN * ALIGN end
 

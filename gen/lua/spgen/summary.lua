@@ -18,13 +18,18 @@ function M.text(g, plan, blob, files)
     end
   end
   local params, macs = costs.totals(rows)
-  local vparams, vmacs = params, macs
+  -- the ops with a vanilla 3x3 counterpart (ops/*.lua: vanilla), each replaced by it
+  local vparams, vmacs, replaced, seen = params, macs, {}, {}
   for _, r in ipairs(rows) do
-    if r.vanilla then vparams, vmacs = vparams - r.params + r.vanilla.params, vmacs - r.macs + r.vanilla.macs end
+    if r.vanilla then
+      vparams, vmacs = vparams - r.params + r.vanilla.params, vmacs - r.macs + r.vanilla.macs
+      if not seen[r.node.op] then seen[r.node.op], replaced[#replaced + 1] = true, r.node.op end
+    end
   end
   if vparams ~= params then
-    add("the same network with each spconv a vanilla 3x3 conv: params %s, MACs/image %s (spconv: %.1f%%, %.1f%%)",
-      costs.group(vparams), costs.group(vmacs), 100 * params / vparams, 100 * macs / vmacs)
+    local names = table.concat(replaced, " and ")
+    add("the same network with each %s a vanilla 3x3 conv: params %s, MACs/image %s (%s: %.1f%%, %.1f%%)",
+      names, costs.group(vparams), costs.group(vmacs), names, 100 * params / vparams, 100 * macs / vmacs)
   end
   add("arena %s bytes (lower bound %s, sum of activations and scratch %s); batch %d",
     costs.group(plan.arena_bytes), costs.group(plan.lower_bound), costs.group(plan.sum_bytes), g.net.batch)

@@ -1,9 +1,11 @@
--- Vector tiling for --simd, a pass between folding and memory planning: per
--- convolution (spconv, conv2d) it picks the vector width L, how vectors of L
--- output pixels cover the output plane (NCHW is kept), and the register tile
--- of np vectors x nc output channels. A layer it cannot tile keeps the
+-- Vector tiling for --simd, a pass before folding: per convolution (a kind
+-- with vector_taps, kinds/*.lua) it picks the vector width L, how vectors of
+-- L output pixels cover the output plane (NCHW is kept), and the register
+-- tile of np vectors x nc output channels. A layer it cannot tile keeps the
 -- portable kernels. The lane maps here say, for every vector and kernel tap,
 -- which input pixels the lanes read; emit_c/vtile.lua turns them into code.
+local kinds = require("spgen.kinds")
+
 local M = {}
 
 M.ACC = 24 -- accumulator vectors per tile: AVX-512 has 32 registers
@@ -141,15 +143,15 @@ function M.point(s)
   return { taps = { { 0, 0 }, { 0, 1 }, { 1, 0 }, { 1, 1 } }, pad = 0, s = 2, sum = true }
 end
 
--- k.vt = { g, np, nc, tapsets } for each kernel the vector path takes.
+-- k.vt = { g, np, nc, tapsets } for each kernel the vector path takes: of
+-- the kinds with vector_taps (kinds/*.lua), those at stride 1 or 2.
 function M.run(kernels, simd)
   for _, k in ipairs(kernels) do
-    local a = k.node.attrs
-    if simd > 0 and (k.kind == "spconv" or k.kind == "conv2d") and a.stride <= 2 then
+    local a, vector_taps = k.node.attrs, kinds[k.kind].vector_taps
+    if simd > 0 and vector_taps and a.stride <= 2 then
       local ins, outs = k.in_shape, k.node.shape
       local cg = a.out // a.groups
-      local tapsets = k.kind == "spconv" and { M.window(3, 1, a.stride), M.point(a.stride) }
-        or { M.window(a.k, a.pad, a.stride) }
+      local tapsets = vector_taps(a, M)
       local L = simd
       while L >= 4 do
         local geo = geometry(L, ins[2], ins[3], outs[2], outs[3], a.stride)

@@ -1,4 +1,4 @@
--- Folds an SPConv layer for the one-pass kernel (DESIGN.md section 1):
+-- Folds an SPConv layer for the one-pass kernel (the math: docs/design.md):
 --   G[c][j][tap]  3x3 weights over the in-group representative channels, with
 --                 BN1 scale applied and the PWC weight merged into the taps it
 --                 reads (the centre at stride 1, the 2x2 pool window at stride 2)

@@ -1,23 +1,23 @@
 -- maxpool and avgpool (PyTorch semantics: floor mode; max ignores padding,
 -- avg divides by k*k including padding, count_include_pad = True).
-local function pool(kind)
-  local M = { kind = kind }
-  M.schema = {
-    k = { type = "integer", required = true, min = 1, max = 15 },
-    stride = { type = "integer", min = 1, max = 15 },
-    pad = { type = "integer", min = 0, max = 7, default = 0 },
-  }
-  function M.infer(a, shape, raise)
-    a.stride = a.stride or a.k
-    if 2 * a.pad > a.k then raise("pad = %d must be at most half of k = %d", a.pad, a.k) end
-    local ho = (shape[2] + 2 * a.pad - a.k) // a.stride + 1
-    local wo = (shape[3] + 2 * a.pad - a.k) // a.stride + 1
-    if ho < 1 or wo < 1 then raise("a %dx%d input is smaller than the %dx%d window", shape[2], shape[3], a.k, a.k) end
-    return { shape[1], ho, wo }
-  end
-  function M.params() return 0 end
-  function M.macs() return 0 end
-  return M
+local M = {}
+
+M.schema = {
+  k = { type = "integer", required = true, min = 1, max = 15 },
+  stride = { type = "integer", min = 1, max = 15 },
+  pad = { type = "integer", min = 0, max = 7, default = 0 },
+}
+
+function M.infer(a, shape, raise)
+  a.stride = a.stride or a.k
+  if 2 * a.pad > a.k then raise("pad = %d must be at most half of k = %d", a.pad, a.k) end
+  local ho = (shape[2] + 2 * a.pad - a.k) // a.stride + 1
+  local wo = (shape[3] + 2 * a.pad - a.k) // a.stride + 1
+  if ho < 1 or wo < 1 then raise("a %dx%d input is smaller than the %dx%d window", shape[2], shape[3], a.k, a.k) end
+  return { shape[1], ho, wo }
 end
 
-return pool
+function M.params() return 0 end
+function M.macs() return 0 end
+
+return M

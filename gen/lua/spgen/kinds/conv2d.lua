@@ -1,0 +1,16 @@
+-- conv2d: a direct convolution (ops/conv2d.lua), any kernel size, stride,
+-- padding and groups, with the batchnorm after it folded into its weights and
+-- bias, and the residual add, relu and pool that follow in its store.
+return {
+  ops = { conv2d = require("spgen.ops.conv2d") },
+  absorbs = { "batchnorm", "add", "relu", "global_avgpool" },
+  in_place = "residual",
+  fold = require("spgen.fold.conv2d"),
+  emit = {
+    c = "spgen.emit_c.conv2d.emit",
+    cuda = "spgen.emit_cuda.conv2d.emit",
+    cuda_describe = "spgen.emit_cuda.conv2d.describe",
+  },
+  vector_taps = function(a, tiling) return { tiling.window(a.k, a.pad, a.stride) } end,
+  comment = { batchnorm = "folded into the weights" },
+}

@@ -1,0 +1,9 @@
+-- gap: a global average pool that no producer absorbed: each channel's
+-- plane to its mean.
+local shape_only = require("spgen.ops.shape_only")
+
+return {
+  ops = { global_avgpool = shape_only.global_avgpool },
+  absorbs = {},
+  emit = { c = "spgen.emit_c.pointwise.gap", cuda = "spgen.emit_cuda.pointwise.gap" },
+}

@@ -1,0 +1,9 @@
+-- shortcut_a: the option-A shortcut of CIFAR ResNets (ops/shape_only.lua):
+-- the input subsampled by the stride, with zero channels before and after.
+local shape_only = require("spgen.ops.shape_only")
+
+return {
+  ops = { shortcut_a = shape_only.shortcut_a },
+  absorbs = {},
+  emit = { c = "spgen.emit_c.pointwise.shortcut_a", cuda = "spgen.emit_cuda.pointwise.shortcut_a" },
+}
