@@ -6,6 +6,7 @@
 -- weights. Tiles whose loads are the same relative to their base share a loop.
 local tiling = require("spgen.tiling")
 local tile = require("spgen.emit_c.tile")
+local lower = require("spgen.lower")
 
 local M = {}
 
@@ -37,6 +38,40 @@ local function expr(vt, a, ib)
   return a.zero and shuffle(v, "z", keep, L) or v
 end
 
+-- The accumulation steps of conv's parts for the output channels of group
+-- g (nil: at run time, its first input channel gb) over input planes of
+-- `plane` floats, in order: one per part and range of input channels j,
+-- { first, stop, taps, xchan (the offset of j's plane), wbase (j's weights
+-- for tile channel 0), widx(c, ti) (the offset of tile channel c, tap ti)
+-- }; and { save = true } where the branch changes: the accumulators a_c_p
+-- move to h_c_p and restart.
+function M.steps(P, conv, g, plane)
+  local steps, branch = { stride = conv.stride }, conv.parts[1].branch
+  for _, part in ipairs(conv.parts) do
+    if part.branch ~= branch then
+      steps[#steps + 1] = { save = true }
+      branch = part.branch
+    end
+    local weights, row = part.weights, lower.row_floats(conv, part)
+    if part.inputs.kind == "group" then -- j: the place in the group
+      local n = conv.sizes.group_inputs
+      local first = g and tostring(g * n) or "gb"
+      steps[#steps + 1] = { first = 0, stop = n, taps = part.taps,
+        xchan = first == "0" and "j * " .. plane or string.format("(%s + j) * %d", first, plane),
+        wbase = string.format("%s_%s + (c0 * %d + j) * %d", P, weights.array, n, weights.taps),
+        widx = function(c, ti) return c * row + ti - 1 end }
+    else
+      assert(not weights.taps, "a weight per input channel")
+      for _, r in ipairs(lower.ranges(conv, part, g)) do
+        steps[#steps + 1] = { first = r.first, stop = r.stop, taps = part.taps, xchan = "j * " .. plane,
+          wbase = string.format("%s_%s + c0 * %d + j", P, weights.array, row),
+          widx = function(c) return c * row end }
+      end
+    end
+  end
+  return steps
+end
+
 -- The taps of an accumulation step (none for a save step).
 local function taps_of(part)
   return part.save and {} or part.taps.taps
@@ -47,14 +82,14 @@ end
 local function tile_exprs(vt, parts, q0)
   local g = vt.g
   local oy, ox = q0 // g.wo, q0 % g.wo
-  local ib = vt.tapsets[1].s * (oy * g.w + ox)
+  local ib = parts.stride * (oy * g.w + ox)
   local out, sig = {}, {}
   for pi, part in ipairs(parts) do
     out[pi] = {}
     for ti, t in ipairs(taps_of(part)) do
       out[pi][ti] = {}
       for p = 0, vt.np - 1 do
-        local a = tiling.access(g, tiling.lane_map(g, q0 + p * g.L, t[1], t[2], part.taps.pad, part.taps.s))
+        local a = tiling.access(g, tiling.lane_map(g, q0 + p * g.L, t[1], t[2], part.taps.pad, part.taps.stride))
         local e = a and expr(vt, a, ib) or false
         out[pi][ti][p] = e
         sig[#sig + 1] = e or "-"
@@ -68,13 +103,13 @@ end
 local function tap_groups(ts)
   local groups = {}
   for ti = 1, #ts.taps do
-    if ts.sum and groups[1] then table.insert(groups[1], ti) else groups[#groups + 1] = { ti } end
+    if ts.pooled and groups[1] then table.insert(groups[1], ti) else groups[#groups + 1] = { ti } end
   end
   return groups
 end
 
 local function body(w, vt, parts, exprs, store, conds, skip)
-  local L, np, nc, s = vt.g.L, vt.np, vt.nc, vt.tapsets[1].s
+  local L, np, nc, s = vt.g.L, vt.np, vt.nc, parts.stride
   local VT = M.vec(vt).t
   w.open("{")
   w.line("const int ib = %d * oy + %sox, ob = %d * oy + ox; /* first input and output pixel */",
@@ -97,8 +132,8 @@ local function body(w, vt, parts, exprs, store, conds, skip)
       end
       w.line("%s %s;", VT, table.concat(saved, ", "))
       w.line(table.concat(restart, " "))
-    elseif part.lo < part.hi then
-      w.open("for (j = %d; j < %d; ++j) {", part.lo, part.hi)
+    else
+      w.open("for (j = %d; j < %d; ++j) {", part.first, part.stop)
       w.line("const float *xc = x + %s;", part.xchan)
       w.line("const float *wc = %s;", part.wbase)
       local open = "" -- the row condition of the open block: taps of one kernel row share it
@@ -189,7 +224,7 @@ local function merged_rows(w, vt, parts, store)
     local inside = true
     for _, part in ipairs(parts) do
       for _, t in ipairs(taps_of(part)) do
-        local iy = part.taps.s * oy + t[1] - part.taps.pad
+        local iy = part.taps.stride * oy + t[1] - part.taps.pad
         if iy < 0 or iy >= g.h then inside = false end
       end
     end
@@ -200,7 +235,7 @@ local function merged_rows(w, vt, parts, store)
   local conds, tiles = {}, {}
   for pi, part in ipairs(parts) do
     conds[pi] = {}
-    for ti, t in ipairs(taps_of(part)) do conds[pi][ti] = tile.row_condition(g.ho, g.h, part.taps.s, part.taps.pad, t[1]) end
+    for ti, t in ipairs(taps_of(part)) do conds[pi][ti] = tile.row_condition(g.ho, g.h, part.taps.stride, part.taps.pad, t[1]) end
   end
   for _, t in ipairs(tiling.tiles(g, vt.np)) do
     if t.q0 // g.wo == ref then tiles[#tiles + 1] = tile_record(vt, parts, t) end
@@ -212,10 +247,8 @@ local function merged_rows(w, vt, parts, store)
 end
 
 -- All tiles of the output plane for the channel tile at c0. parts: the
--- accumulation steps in order, each { lo, hi, taps, xchan, wbase, widx }
--- (input channels [lo, hi) of a tap set), or { save = true } (accumulators
--- a_c_p move to h_c_p and restart); parts.before_store(w) emits code
--- between the accumulation and the stores.
+-- accumulation steps (M.steps); parts.before_store(w) emits code between
+-- the accumulation and the stores.
 -- store(w, c, p, idx, skip) emits the store of tile output (c, p) at index
 -- idx, leaving its first skip lanes as they are (written by an earlier tile).
 function M.plane(w, vt, parts, store)

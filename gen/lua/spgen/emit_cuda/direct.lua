@@ -20,6 +20,7 @@
 local common = require("spgen.emit_cuda.common")
 local tiling = require("spgen.emit_cuda.tiling")
 local stats = require("spgen.emit_cuda.stats")
+local lower = require("spgen.lower")
 
 local M = {}
 
@@ -54,9 +55,9 @@ end
 -- channel tiles). STAGE_FLOATS bounds sw.
 M.STAGE_FLOATS = 2304
 
--- The taps of a part per input channel.
-local function part_taps(d, part)
-  return part.kind == "window" and d.k_size * d.k_size or 1
+-- The weights of a part per input channel.
+local function part_taps(part)
+  return part.weights.taps or 1
 end
 
 -- Chunk size: the whole part when it fits, else the largest power of two
@@ -84,22 +85,22 @@ local function unroll(d, taps, iters)
   return nil
 end
 
--- Opens the loops over a part's `count` input channels, j the channel; with
+-- Opens the loops over a part's input channels, j the channel; with
 -- staging, the chunk loop, its copy into sw and the slice loop within the
 -- chunk (jj). src is the address of the weight of the block's channel c at chunk
 -- offset r (jj * taps + tap) in the part's layout, after the statement pre
 -- (or nil). Returns the number of blocks opened.
 local function channel_loops(w, d, part, src, pre)
-  local taps = part_taps(d, part)
+  local taps, count = part_taps(part), lower.count(d.conv, part)
   if not d.stage then
-    local u = unroll(d, taps, common.ceil_div(part.count, d.t.ks))
+    local u = unroll(d, taps, common.ceil_div(count, d.t.ks))
     if u then w.line("#pragma unroll %d", u) end
-    slices(w, d, part.count)
+    slices(w, d, count)
     return 1
   end
   local P, nc = d.P, d.t.ncb
-  local ch = chunk(part.count, taps, nc)
-  w.open("for (int j0 = 0; j0 < %d; j0 += %d) {", part.count, ch)
+  local ch = chunk(count, taps, nc)
+  w.open("for (int j0 = 0; j0 < %d; j0 += %d) {", count, ch)
   w.line("__syncthreads(); /* every thread is done with the last chunk */")
   w.open("for (int e = tid; e < %d; e += %s_NT) {", ch * taps * nc, P)
   w.line("const int c = e / %d, r = e %% %d; /* consecutive e read consecutive weights */", ch * taps, ch * taps)
@@ -119,8 +120,8 @@ local function staged_weights(w, d, stride)
   w.line("const float *wc = sw + jj * %s%s;", stride, d.t.tc > 1 and " + cl" or "")
 end
 
--- The NC weights w0 .. of one tap: loads at wc + c * wstride + off, or
--- (staged) float4s at wc + off * NCB.
+-- The NC weights w0 .. of one tap: loads at wc + c * (the part's weight
+-- row) + off, or (staged) float4s at wc + off * NCB.
 local function tap_weights(w, d, part, off)
   local nc, ws = d.t.nc, {}
   if d.stage then
@@ -131,23 +132,25 @@ local function tap_weights(w, d, part, off)
     end
     w.line("const float4 %s;", table.concat(vs, ", "))
   else
-    for c = 0, nc - 1 do ws[#ws + 1] = string.format("w%d = __ldg(wc + %d)", c, c * part.wstride + off) end
+    local row = lower.row_floats(d.conv, part)
+    for c = 0, nc - 1 do ws[#ws + 1] = string.format("w%d = __ldg(wc + %d)", c, c * row + off) end
   end
   w.line("const float %s;", table.concat(ws, ", "))
 end
 
--- A KxK window over `count` input channels from `base`: for each kernel row,
+-- A KxK window over the group's input channels: for each kernel row,
 -- the S*(NP-1)+K inputs that the NP pixels' taps read, loaded once (zero
 -- outside the input: the padding), then K taps x NC channels x NP pixels.
 -- Rows, inputs and taps that only ever read padding have no code.
 local function window_part(w, d, part)
-  local P, t, k, s = d.P, d.t, d.k_size, d.s
+  local P, t, k, s = d.P, d.t, part.taps.size, part.taps.stride
   local span = s * (t.np - 1) + k
+  local array, row = P .. "_" .. part.weights.array, lower.row_floats(d.conv, part)
   local opened = channel_loops(w, d, part,
-    string.format("%s + (%s + c) * %d + j0 * %d + r", part.w, d.cb, part.wstride, k * k))
-  w.line("const float *xc = xn + (%s + j) * (%s_H * %s_W);", part.base, P, P)
+    string.format("%s + (%s + c) * %d + j0 * %d + r", array, d.cb, row, k * k))
+  w.line("const float *xc = xn + (%s) * (%s_H * %s_W);", common.input_channel(P, d.conv, part, "j", d.uses_grp), P, P)
   if d.stage then staged_weights(w, d, k * k * t.ncb)
-  else w.line("const float *wc = %s + c0 * %d + j * %d;", part.w, part.wstride, k * k) end
+  else w.line("const float *wc = %s + c0 * %d + j * %d;", array, row, k * k) end
   for ky = 0, k - 1 do
     if d.row_ok[ky] ~= false then
       w.open("{ /* kernel row %d */", ky)
@@ -168,7 +171,7 @@ local function window_part(w, d, part)
         if #ps > 0 then
           w.open("{")
           tap_weights(w, d, part, ky * k + kx)
-          fmas(w, part.acc, t.nc, ps, function(p) return "x" .. (s * p + kx) end)
+          fmas(w, part.branch, t.nc, ps, function(p) return "x" .. (s * p + kx) end)
           w.close()
         end
       end
@@ -178,28 +181,30 @@ local function window_part(w, d, part)
   for _ = 1, opened do w.close() end
 end
 
--- 1x1 taps over `count` input channels (channel index part.chan), or at
--- stride 2 the sum of the 2x2 average-pool window (its 1/4 is in the weights).
+-- 1x1 taps over the part's input channels (ci), or pooled the sum of the
+-- 2x2 average-pool window (its 1/4 is in the weights).
 local function point_part(w, d, part)
   local P, t = d.P, d.t
-  local opened = channel_loops(w, d, part, string.format("%s + (%s + c) * %d + ci", part.w, d.cb, part.wstride),
-    string.format("const int j = j0 + r, ci = %s;", part.chan))
-  w.line("const int ci = %s;", part.chan)
+  local array, row = P .. "_" .. part.weights.array, lower.row_floats(d.conv, part)
+  local chan = common.input_channel(P, d.conv, part, "j", d.uses_grp)
+  local opened = channel_loops(w, d, part, string.format("%s + (%s + c) * %d + ci", array, d.cb, row),
+    string.format("const int j = j0 + r, ci = %s;", chan))
+  w.line("const int ci = %s;", chan)
   w.line("const float *xc = xn + ci * (%s_H * %s_W) + %s_S * (oy * %s_W + ox);", P, P, P, P)
   if d.stage then staged_weights(w, d, d.NCB)
-  else w.line("const float *wc = %s + c0 * %d + ci;", part.w, part.wstride) end
+  else w.line("const float *wc = %s + c0 * %d + ci;", array, row) end
   local xs = {}
   for p = 0, t.np - 1 do
-    if part.pool then
+    if part.taps.pooled then
       xs[#xs + 1] = string.format("x%d = __ldg(xc + %d) + __ldg(xc + %d) + __ldg(xc + %s_W + %d) + __ldg(xc + %s_W + %d)",
         p, 2 * p, 2 * p + 1, P, 2 * p, P, 2 * p + 1)
     else
-      xs[#xs + 1] = string.format("x%d = __ldg(xc + %d)", p, d.s * p)
+      xs[#xs + 1] = string.format("x%d = __ldg(xc + %d)", p, part.taps.stride * p)
     end
   end
   w.line("const float %s;", table.concat(xs, ", "))
   tap_weights(w, d, part, 0)
-  fmas(w, part.acc, t.nc, all_pixels(t.np), function(p) return "x" .. p end)
+  fmas(w, part.branch, t.nc, all_pixels(t.np), function(p) return "x" .. p end)
   for _ = 1, opened do w.close() end
 end
 
@@ -209,7 +214,7 @@ local function compute(w, d)
   w.line("const float *xn = x + n * (%s_C * %s_H * %s_W);", P, P, P)
   w.line("const int iy = %s_S * oy - %s_PAD, ix = %s_S * ox - %s_PAD; /* first tap of pixel 0 */", P, P, P, P)
   local decl = {}
-  for _, acc in ipairs(d.accs) do
+  for _, acc in ipairs(d.conv.branches) do
     for c = 0, t.nc - 1 do
       for p = 0, t.np - 1 do decl[#decl + 1] = string.format("%s_%d_%d = 0.0f", acc, c, p) end
     end
@@ -218,9 +223,9 @@ local function compute(w, d)
   -- staged, every thread takes part in the copies and meets the barriers
   -- (an idle one computes its block's first group, and stores nothing)
   w.open(d.stage and "{" or "if (on) {")
-  for _, part in ipairs(d.parts) do
-    if part.count > 0 then
-      if part.kind == "window" then window_part(w, d, part) else point_part(w, d, part) end
+  for _, part in ipairs(d.conv.parts) do
+    if lower.count(d.conv, part) > 0 then
+      if part.taps.kind == "window" then window_part(w, d, part) else point_part(w, d, part) end
     end
   end
   w.close()
@@ -308,14 +313,14 @@ end
 -- The kernel's tiling (tiling.conv) and grid, into d: t (the tile), stage,
 -- howo, groups (pixel groups per block's domain), npb (pixel blocks; with
 -- gap, rounds of one block), grid, nspan (most samples one block touches).
--- d: fn, k (the kernel: residual, relu, gap), n, co, ho, wo, k_size, cg
--- (group size in output channels), red (multiply-adds per output), tiling
--- (the options of tiling.conv).
+-- d: fn, k (the kernel: residual, relu, gap), conv (lower.conv), n, co, ho,
+-- wo, cg (group size in output channels), tiling (the options of
+-- tiling.conv).
 function M.layout(d)
   local gap = d.k.gap
   d.howo = d.ho * d.wo
-  local t = tiling.conv({ n = d.n, co = d.co, cg = d.cg, howo = d.howo, wo = d.wo, k = d.k_size, red = d.red, gap = gap },
-                        d.tiling)
+  local t = tiling.conv({ n = d.n, co = d.co, cg = d.cg, howo = d.howo, wo = d.wo, k = d.conv.window.size,
+                          red = lower.macs_per_output(d.conv), gap = gap }, d.tiling)
   d.t, d.stage = t, t.stage
   d.groups = d.howo // t.np * (gap and 1 or d.n)
   d.npb = common.ceil_div(d.groups, t.tx)
@@ -330,7 +335,7 @@ function M.layout(d)
   return d
 end
 
--- After M.layout, d also: P, h, w, s, pad, accs, parts, combine(c, p, col)
+-- After M.layout, d also: P, h, w, combine(c, p, col)
 -- (the value of slot c, p before the slice sum; may use sal3/sal1 of sample
 -- sn, column col of the block's channels), bias(c, col) or nil, uses_grp,
 -- grp_size (the macro of cg),
@@ -344,9 +349,9 @@ function M.emit(w, d)
   local howo, groups, npb, grid, nspan = d.howo, d.groups, d.npb, d.grid, d.nspan
   local staged = 0
   if d.stage then
-    for _, part in ipairs(d.parts) do
-      local taps = part_taps(d, part)
-      if part.count > 0 then staged = math.max(staged, chunk(part.count, taps, t.ncb) * taps * t.ncb) end
+    for _, part in ipairs(d.conv.parts) do
+      local taps, count = part_taps(part), lower.count(d.conv, part)
+      if count > 0 then staged = math.max(staged, chunk(count, taps, t.ncb) * taps * t.ncb) end
     end
   end
   -- static shared memory: the slice sums, the attention and its warps'
@@ -358,12 +363,13 @@ function M.emit(w, d)
     + (gap and t.nc * nseg or 0) + (d.sums and 10 * t.nc * nseg or 0) + staged)
   assert(shared <= 48 * 1024, d.fn .. ": " .. shared .. " bytes of shared memory")
 
+  local win = d.conv.window
   d.row_ok, d.col_ok = {}, {}
-  for ky = 0, d.k_size - 1 do
-    d.row_ok[ky] = common.inside(common.range(d.ho), d.s, d.pad, ky, d.h, "iy + " .. ky)
+  for ky = 0, win.size - 1 do
+    d.row_ok[ky] = common.inside(common.range(d.ho), win.stride, win.pad, ky, d.h, "iy + " .. ky)
   end
-  for i = 0, d.s * (t.np - 1) + d.k_size - 1 do
-    d.col_ok[i] = common.inside(common.range(d.wo, t.np), d.s, d.pad, i, d.w, "ix + " .. i)
+  for i = 0, win.stride * (t.np - 1) + win.size - 1 do
+    d.col_ok[i] = common.inside(common.range(d.wo, t.np), win.stride, win.pad, i, d.w, "ix + " .. i)
   end
   local macros = {
     { "NC", t.nc, "output channels per thread" },
@@ -385,7 +391,8 @@ function M.emit(w, d)
   end
   macros[#macros + 1] = { "NSPAN", nspan, "most samples one block's pixels touch" }
   local why
-  d.minb, why = tiling.min_blocks(t, { blocks = grid[1] * grid[2], accs = #d.accs, span = d.s * (t.np - 1) + d.k_size,
+  d.minb, why = tiling.min_blocks(t, { blocks = grid[1] * grid[2], accs = #d.conv.branches,
+                                       span = win.stride * (t.np - 1) + win.size,
                                        extra = d.sums and 10 * t.nc })
   if d.minb then macros[#macros + 1] = { "MINB", d.minb, why } end
   if d.sums then

@@ -15,6 +15,7 @@ local common = require("spgen.emit_cuda.common")
 local direct = require("spgen.emit_cuda.direct")
 local mapconv = require("spgen.emit_cuda.mapconv")
 local stats = require("spgen.emit_cuda.stats")
+local lower = require("spgen.lower")
 
 local M = {}
 
@@ -86,22 +87,12 @@ function M.describe(k, ctx)
   local a, node = k.node.attrs, k.node
   local P, fn = common.names(k, ctx)
   if ctx.spconv ~= "tile" and mapconv.fits(k) then return mapconv.describe(k, ctx, P, fn) end
-  local c, r, co, g = a.cin, a.r, a.out, a.groups
-  local rg, cg = r // g, co // g
+  local c, r, co = a.cin, a.r, a.out
   local d = {
-    P = P, tiling = ctx.tiling, fn = fn .. "_out", layer_fn = fn, k = k, n = ctx.batch,
+    P = P, tiling = ctx.tiling, fn = fn .. "_out", layer_fn = fn, k = k, n = ctx.batch, conv = lower.conv(k),
     r = r, sst = r * 9 + c, -- the statistics: representative channels, floats per partial
     h = k.in_shape[2], w = k.in_shape[3], co = co, ho = node.shape[2], wo = node.shape[3],
-    k_size = 3, s = a.stride, pad = 1, cg = cg, grp_size = P .. "_CG", uses_grp = true, post = k.bn ~= nil,
-    red = rg * 9 + (r - rg) + (c - r), accs = { "a3", "a1" },
-    -- GWC with the PWC merged into its taps over the group's channels; the
-    -- PWC of the other representative channels into a3, CONV1x1 into a1
-    parts = {
-      { kind = "window", acc = "a3", count = rg, base = "grp * " .. P .. "_RG", w = P .. "_G", wstride = rg * 9 },
-      { kind = "point", acc = "a3", count = r - rg, chan = string.format("j + (j >= grp * %s_RG ? %s_RG : 0)", P, P),
-        w = P .. "_Q", wstride = c, pool = a.stride == 2 },
-      { kind = "point", acc = "a1", count = c - r, chan = P .. "_R + j", w = P .. "_Q", wstride = c, pool = a.stride == 2 },
-    },
+    stride = a.stride, cg = co // a.groups, grp_size = P .. "_CG", uses_grp = true, post = k.bn ~= nil,
     -- col: the channel's column among the block's (its tile's place added)
     combine = function(ch, p, col)
       return string.format("sal3[sn][%s] * a3_%d_%d + sal1[sn][%s] * a1_%d_%d", col, ch, p, col, ch, p)

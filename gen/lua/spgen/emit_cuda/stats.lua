@@ -50,7 +50,7 @@ local function put(w, r, ch, i)
 end
 
 -- What the store of writer kernel k (described by d, after direct.layout)
--- sums for SPConv reader (described by l: r, sst, s, h, w, ho, wo):
+-- sums for SPConv reader (described by l: r, sst, stride, h, w, ho, wo):
 -- { P, index, nb, l, rows, cols }, or nil when its blocks straddle samples
 -- or would leave too many partials.
 local function sums(k, d, reader, l, batch)
@@ -62,9 +62,9 @@ local function sums(k, d, reader, l, batch)
   assert(l.h * l.w == d.howo, "statistics of another shape")
   local f = { P = "L" .. reader.index, index = reader.index, nb = nb, l = l, rows = {}, cols = {} }
   for kt = 0, 2 do
-    f.rows[kt] = reads(l.s, kt, l.ho, l.h, "oy")
+    f.rows[kt] = reads(l.stride, kt, l.ho, l.h, "oy")
     f.cols[kt] = {}
-    for p = 0, t.np - 1 do f.cols[kt][p] = reads(l.s, kt, l.wo, l.w, "ox", p) end
+    for p = 0, t.np - 1 do f.cols[kt][p] = reads(l.stride, kt, l.wo, l.w, "ox", p) end
   end
   return f
 end
@@ -190,7 +190,7 @@ function M.place(buffers, symbol)
   return bytes, table.concat(t, "\n") .. "\n"
 end
 
--- The statistics kernel of SPConv layer P (d: layer_fn, s, h, w, ho, wo).
+-- The statistics kernel of SPConv layer P (d: layer_fn, stride, h, w, ho, wo).
 function M.kernel(w, d)
   local P = d.P
   w.line("/* Window sums T[ci][ky][kx] of the representative channels (the inputs each 3x3 tap")
@@ -206,8 +206,8 @@ function M.kernel(w, d)
   w.line("/* does kernel row ky (column kx) read this input row (column) for some output? */")
   local rows, cols = {}, {}
   for t = 0, 2 do
-    rows[#rows + 1] = string.format("r%d = %s", t, reads(d.s, t, d.ho, d.h, "iy"))
-    cols[#cols + 1] = string.format("k%d = %s", t, reads(d.s, t, d.wo, d.w, "ix"))
+    rows[#rows + 1] = string.format("r%d = %s", t, reads(d.stride, t, d.ho, d.h, "iy"))
+    cols[#cols + 1] = string.format("k%d = %s", t, reads(d.stride, t, d.wo, d.w, "ix"))
   end
   w.line("const bool %s;", table.concat(rows, ", "))
   w.line("const bool %s;", table.concat(cols, ", "))
