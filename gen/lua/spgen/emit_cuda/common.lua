@@ -190,7 +190,7 @@ function M.tile_totals(w, P, t, part, vals, rows, var)
   local seg, per = tiling.segments(t)
   local nseg = string.format("%s_NT / %d", P, seg)
   M.warp_partials(w, part, vals, nseg, seg)
-  if t.tc == 1 then
+  if t.channel_tiles == 1 then
     w.open("for (int %s = tid; %s < %s; %s += %s_NT) {", var, var, rows, var, P)
     M.partial_total(w, part, nseg, var)
   else

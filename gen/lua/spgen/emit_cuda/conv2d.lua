@@ -14,9 +14,9 @@ function M.describe(k, ctx)
   local P, fn = common.names(k, ctx)
   local cog = a.out // a.groups
   return direct.layout {
-    P = P, tiling = ctx.tiling, fn = fn, k = k, n = ctx.batch, h = k.in_shape[2], w = k.in_shape[3], co = a.out,
-    ho = node.shape[2], wo = node.shape[3], conv = lower.conv(k),
-    cg = cog, grp_size = P .. "_COG", uses_grp = a.groups > 1,
+    P = P, tiling = ctx.tiling, fn = fn, k = k, batch = ctx.batch, h = k.in_shape[2], w = k.in_shape[3],
+    out_channels = a.out, ho = node.shape[2], wo = node.shape[3], conv = lower.conv(k),
+    group_outputs = cog, group_size_macro = P .. "_COG", uses_group = a.groups > 1,
     combine = function(c, p) return string.format("a_%d_%d", c, p) end,
     bias = k.w.B and function(c) return string.format("__ldg(%s_B + c0 + %d)", P, c) end or nil,
   }
@@ -30,7 +30,7 @@ function M.emit(k, ctx)
   local out = direct.emit(w, d)
   local list = {
     { "C", a.cin }, { "H", d.h }, { "W", d.w }, { "CO", a.out }, { "HO", d.ho }, { "WO", d.wo },
-    { "S", a.stride }, { "PAD", a.pad }, { "CIG", a.cin // a.groups }, { "COG", d.cg },
+    { "S", a.stride }, { "PAD", a.pad }, { "CIG", a.cin // a.groups }, { "COG", d.group_outputs },
   }
   for _, m in ipairs(out.macros) do list[#list + 1] = m end
   common.macros(w, P, list, k, ctx)

@@ -256,7 +256,9 @@ local function window_part(w, d, part)
       w.rows(gs, 3, ", ", "const float %s;")
     end, function(xe)
       local t = {}
-      for _, f in ipairs(fm) do t[#t + 1] = string.format("%s_%d += g%d * %s;", part.branch, f.p, f.t, xe(f.r, f.ix)) end
+      for _, f in ipairs(fm) do
+        t[#t + 1] = string.format("%s_%d += g%d * %s;", part.branch, f.p, f.t, xe(f.r, f.ix))
+      end
       w.rows(t, 8, " ")
     end)
 end
@@ -279,7 +281,8 @@ local function point_part(w, d, part)
   channel_loop(w, d, common.input_count(P, d.conv, part),
     function(j) return common.input_channel(P, d.conv, part, j, true) end, about(part), 2, cells, true,
     function(live)
-      w.line("const float q = %s;", weight(live, string.format("__ldg(%s_%s + co * %s + ci)", P, part.weights.array, row)))
+      local q = string.format("__ldg(%s_%s + co * %s + ci)", P, part.weights.array, row)
+      w.line("const float q = %s;", weight(live, q))
     end, function(xe)
       local t = {}
       for p = 0, d.group_pixels - 1 do
