@@ -135,6 +135,18 @@ function M.ranges(conv, part, g)
   return out
 end
 
+-- Where the taps of a point part read for pixel p of a run of pixels in one
+-- output row: { row, col } from pixel 0's input (row 0 or 1: a pool
+-- window's rows), in order; their sum meets one weight.
+function M.point_reads(taps, p)
+  local reads = {}
+  for _, tap in ipairs(taps.taps) do
+    assert(tap[1] <= 1, "a point part reads two rows at most")
+    reads[#reads + 1] = { row = tap[1], col = taps.stride * p + tap[2] }
+  end
+  return reads
+end
+
 -- The floats of one output channel's row of the part's weights.
 function M.row_floats(conv, part)
   return conv.sizes[part.weights.row] * (part.weights.taps or 1)

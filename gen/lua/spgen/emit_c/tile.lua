@@ -114,12 +114,12 @@ local function point_part(w, d, part, range, nc, np)
   w.line("const float *wc = %s_%s + c0 * %s + ci;", P, part.weights.array, row)
   local loads = {}
   for p = 0, np - 1 do
-    if part.taps.pooled then
-      loads[#loads + 1] = string.format("x%d = xc[%d] + xc[%d] + xc[%s_W + %d] + xc[%s_W + %d]",
-        p, 2 * p, 2 * p + 1, P, 2 * p, P, 2 * p + 1)
-    else
-      loads[#loads + 1] = string.format("x%d = xc[%d]", p, part.taps.stride * p)
+    local terms = {}
+    for _, at in ipairs(lower.point_reads(part.taps, p)) do
+      local off = at.row == 0 and tostring(at.col) or string.format("%s_W + %d", P, at.col)
+      terms[#terms + 1] = "xc[" .. off .. "]"
     end
+    loads[#loads + 1] = string.format("x%d = %s", p, table.concat(terms, " + "))
   end
   for c = 0, nc - 1 do loads[#loads + 1] = string.format("w%d = wc[%d * %s]", c, c, row) end
   w.line("%s;", table.concat(loads, "; "))

@@ -197,12 +197,12 @@ local function point_part(w, d, part)
   else w.line("const float *wc = %s + c0 * %d + ci;", array, row) end
   local xs = {}
   for p = 0, t.pixels - 1 do
-    if part.taps.pooled then
-      xs[#xs + 1] = string.format("x%d = __ldg(xc + %d) + __ldg(xc + %d) + __ldg(xc + %s_W + %d) + __ldg(xc + %s_W + %d)",
-        p, 2 * p, 2 * p + 1, P, 2 * p, P, 2 * p + 1)
-    else
-      xs[#xs + 1] = string.format("x%d = __ldg(xc + %d)", p, part.taps.stride * p)
+    local terms = {}
+    for _, at in ipairs(lower.point_reads(part.taps, p)) do
+      local off = at.row == 0 and tostring(at.col) or string.format("%s_W + %d", P, at.col)
+      terms[#terms + 1] = "__ldg(xc + " .. off .. ")"
     end
+    xs[#xs + 1] = string.format("x%d = %s", p, table.concat(terms, " + "))
   end
   w.line("const float %s;", table.concat(xs, ", "))
   tap_weights(w, d, part, 0)

@@ -93,7 +93,7 @@ function M.describe(k, ctx)
     -- the statistics: T of the representative channels, then S of all
     representative = r, stats_floats = r * 9 + c,
     h = k.in_shape[2], w = k.in_shape[3], out_channels = co, ho = node.shape[2], wo = node.shape[3],
-    stride = a.stride, group_outputs = co // a.groups, group_size_macro = P .. "_CG", uses_group = true,
+    group_outputs = co // a.groups, group_size_macro = P .. "_CG", uses_group = true,
     post = k.bn ~= nil,
     -- col: the channel's column among the block's (its tile's place added)
     combine = function(ch, p, col)

@@ -23,17 +23,17 @@ M.STATS_THREADS = 256
 -- this many per sample, the statistics kernel's one read of the map is cheaper
 M.MAX_PARTIALS = 8
 
--- Kernel row (or column) t reads input row i for some output o < n_out iff
--- i = s * o + t - 1: the literal test of i = var + at, or "true" when every
--- row is.
-local function reads(s, t, n_out, n_in, var, at)
-  local all = true
+-- Row (or column) t of the window (lower.lua: stride s, pad) reads input
+-- row i for some output o < n_out iff i = s * o + t - pad: the literal test
+-- of i = var + at, or "true" when every row is.
+local function reads(window, t, n_out, n_in, var, at)
+  local s, all = window.stride, true
   for i = 0, n_in - 1 do
-    local d = i + 1 - t
+    local d = i + window.pad - t
     if not (d >= 0 and d < s * n_out and d % s == 0) then all = false end
   end
   if all then return "true" end
-  local shift = (at or 0) + 1 - t
+  local shift = (at or 0) + window.pad - t
   local shifted = shift == 0 and var or string.format("%s %s %d", var, shift > 0 and "+" or "-", math.abs(shift))
   local test = string.format("(unsigned)(%s) < %du", shifted, s * n_out)
   if s > 1 then test = test .. string.format(" && (%s) %% %d == 0", shifted, s) end
@@ -51,7 +51,7 @@ end
 
 -- What the store of writer kernel k (described by d, after direct.layout)
 -- sums for SPConv reader (described by l: representative, stats_floats,
--- stride, h, w, ho, wo): { P, index, partials, reader (l), rows, cols }, or
+-- conv, h, w, ho, wo): { P, index, partials, reader (l), rows, cols }, or
 -- nil when its blocks straddle samples or would leave too many partials.
 local function sums(k, d, reader, l, batch)
   local t = d.tile
@@ -62,9 +62,9 @@ local function sums(k, d, reader, l, batch)
   assert(l.h * l.w == d.pixels, "statistics of another shape")
   local f = { P = "L" .. reader.index, index = reader.index, partials = partials, reader = l, rows = {}, cols = {} }
   for kt = 0, 2 do
-    f.rows[kt] = reads(l.stride, kt, l.ho, l.h, "oy")
+    f.rows[kt] = reads(l.conv.window, kt, l.ho, l.h, "oy")
     f.cols[kt] = {}
-    for p = 0, t.pixels - 1 do f.cols[kt][p] = reads(l.stride, kt, l.wo, l.w, "ox", p) end
+    for p = 0, t.pixels - 1 do f.cols[kt][p] = reads(l.conv.window, kt, l.wo, l.w, "ox", p) end
   end
   return f
 end
@@ -191,7 +191,7 @@ function M.place(buffers, symbol)
   return bytes, table.concat(t, "\n") .. "\n"
 end
 
--- The statistics kernel of SPConv layer P (d: layer_fn, stride, h, w, ho, wo).
+-- The statistics kernel of SPConv layer P (d: layer_fn, conv, h, w, ho, wo).
 function M.kernel(w, d)
   local P = d.P
   w.line("/* Window sums T[ci][ky][kx] of the representative channels (the inputs each 3x3 tap")
@@ -207,8 +207,8 @@ function M.kernel(w, d)
   w.line("/* does kernel row ky (column kx) read this input row (column) for some output? */")
   local rows, cols = {}, {}
   for t = 0, 2 do
-    rows[#rows + 1] = string.format("r%d = %s", t, reads(d.stride, t, d.ho, d.h, "iy"))
-    cols[#cols + 1] = string.format("k%d = %s", t, reads(d.stride, t, d.wo, d.w, "ix"))
+    rows[#rows + 1] = string.format("r%d = %s", t, reads(d.conv.window, t, d.ho, d.h, "iy"))
+    cols[#cols + 1] = string.format("k%d = %s", t, reads(d.conv.window, t, d.wo, d.w, "ix"))
   end
   w.line("const bool %s;", table.concat(rows, ", "))
   w.line("const bool %s;", table.concat(cols, ", "))
