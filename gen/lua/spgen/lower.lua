@@ -10,7 +10,9 @@
 -- conv = M.conv(k):
 --   kind       "conv2d" or "spconv"
 --   sizes      in_channels, out_channels, group_inputs (the input channels
---              of one group), and an SPConv's representative channels
+--              a group part reads: an SPConv's representative channels of
+--              one group, a conv2d's input channels of one group), and an
+--              SPConv's representative channels
 --   macros     the macro of each size: C, CO, RG (SPConv) or CIG, R
 --   groups     output channel o is in group o // (out_channels / groups)
 --   stride     of the window, and of the point parts
@@ -20,10 +22,10 @@
 --   parts      in the order they accumulate; each part:
 --     branch   the one of conv.branches it adds into
 --     taps     { kind = "window" | "point", taps = { { ky, kx }, ... }, pad,
---              stride, size (window: k), pooled }: a window's k x k taps; a
---              point part reads the output pixel's input, or pooled (stride
---              2) the sum of its 2x2 window, with one weight for the window
---              (the 1/4 is folded in)
+--              stride, size (a window's k), pooled }: a window's k x k taps,
+--              each with its own weight; a point part's tap reads the output
+--              pixel's input, or when pooled (stride 2) its 4 taps the 2x2
+--              window, whose sum meets one weight (the 1/4 is folded in)
 --     inputs   the input channels read for an output channel of group g:
 --              { kind = "group" }: g * n .. (g + 1) * n - 1, n the
 --              group_inputs
@@ -78,6 +80,7 @@ local function spconv(a)
   return conv
 end
 
+-- One window part over the group's input channels.
 local function conv2d(a)
   local conv = {
     kind = "conv2d", groups = a.groups, stride = a.stride, branches = { "a" },
@@ -123,8 +126,7 @@ end
 -- { { first =, stop = }, ... } in order, empty ones left out.
 function M.ranges(conv, part, g)
   local s, i = conv.sizes, part.inputs
-  local list
-  local n = s.group_inputs
+  local n, list = s.group_inputs, nil
   if i.kind == "group" then list = { { g * n, (g + 1) * n } }
   elseif i.kind == "outside_group" then list = { { 0, g * n }, { (g + 1) * n, s[i.stop] } }
   else list = { { s[i.start], s[i.stop] } } end

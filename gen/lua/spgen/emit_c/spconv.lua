@@ -241,9 +241,9 @@ local function vector_out(w, d, k)
         { a3 = "s3[c]", a1 = "s1[c]", be = "be[c]" })
       wr.close()
     end
-    local parts = vtile.steps(P, d.conv, grp, plane)
-    if vtile.positions(vt) == 1 then parts.before_store = softmax else softmax(w) end
-    vtile.plane(w, vt, parts, function(wr, c, p, idx, skip)
+    local steps = vtile.steps(P, d.conv, grp, plane)
+    if vtile.positions(vt) == 1 then steps.before_store = softmax else softmax(w) end
+    vtile.plane(w, vt, steps, function(wr, c, p, idx, skip)
       layer.store_at(wr, k, string.format("s3[%d] * h_%d_%d + s1[%d] * a_%d_%d + be[%d]", c, c, p, c, c, p, c),
         c, idx, vec, skip)
     end)
