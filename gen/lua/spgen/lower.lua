@@ -96,9 +96,11 @@ local function conv2d(a)
   return conv
 end
 
+local LOWER = { spconv = spconv, conv2d = conv2d }
+
 -- The parts of convolution kernel k (kind spconv or conv2d).
 function M.conv(k)
-  local lower = k.kind == "spconv" and spconv or conv2d
+  local lower = assert(LOWER[k.kind], "not a convolution")
   return lower(k.node.attrs)
 end
 
