@@ -25,7 +25,8 @@ local function layer_comment(g, k, e)
   if e.tile then
     local t = e.tile
     text = text .. string.format(" *   tile: %d channels x %d pixels per thread, %d input-channel slices,%s %d threads per block\n",
-      t.nc, t.np, t.ks, t.tc > 1 and string.format(" %d channel tiles,", t.tc) or "", t.threads)
+      t.channels, t.pixels, t.slices,
+      t.channel_tiles > 1 and string.format(" %d channel tiles,", t.channel_tiles) or "", t.threads)
   end
   return text
 end

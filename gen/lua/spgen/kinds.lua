@@ -22,10 +22,11 @@
 --                tile, note } (emit_cuda/); cuda_describe for a direct
 --                convolution on CUDA, its tile and grid before any code is
 --                emitted (emit_cuda/direct.lua), found in ctx.direct[k.index]
---   vector_taps  function(attrs, tiling) -> the tap sets of the --simd vector
---                tiles (tiling.lua; attrs has stride, out and groups; the C
---                emitter then writes k.vt's tiles with emit_c/vtile.lua); nil:
---                the portable kernels only
+--   lower        a convolution's lowering into parts, function(attrs) -> conv
+--                (lower.lua: window taps, 1x1 and pooled 1x1 parts, branches),
+--                which every convolution emitter walks; the --simd vector
+--                tiling (tiling.lua) takes the kinds that have one (attrs has
+--                stride, out and groups); nil: not a convolution
 --   comment      the layer comment's parts (comment.lua): options(attrs) -> a
 --                line of the layer's options; folded: what the fold merged;
 --                batchnorm: where a batchnorm it applies goes

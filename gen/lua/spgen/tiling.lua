@@ -1,10 +1,11 @@
 -- Vector tiling for --simd, a pass before folding: per convolution (a kind
--- with vector_taps, kinds/*.lua) it picks the vector width L, how vectors of
+-- with a lowering, kinds/*.lua) it picks the vector width L, how vectors of
 -- L output pixels cover the output plane (NCHW is kept), and the register
 -- tile of np vectors x nc output channels. A layer it cannot tile keeps the
 -- portable kernels. The lane maps here say, for every vector and kernel tap,
 -- which input pixels the lanes read; emit_c/vtile.lua turns them into code.
 local kinds = require("spgen.kinds")
+local lower = require("spgen.lower")
 
 local M = {}
 
@@ -98,7 +99,7 @@ local function feasible(g, tapsets)
   for _, t in ipairs(M.tiles(g, 1)) do
     for _, ts in ipairs(tapsets) do
       for _, tap in ipairs(ts.taps) do
-        if M.access(g, M.lane_map(g, t.q0, tap[1], tap[2], ts.pad, ts.s)) == false then return false end
+        if M.access(g, M.lane_map(g, t.q0, tap[1], tap[2], ts.pad, ts.stride)) == false then return false end
       end
     end
   end
@@ -128,36 +129,21 @@ local function register_tile(vectors, cg)
   return best.np, best.nc
 end
 
--- The taps of a k x k window with padding pad at stride s.
-function M.window(k, pad, s)
-  local taps = {}
-  for ky = 0, k - 1 do
-    for kx = 0, k - 1 do taps[#taps + 1] = { ky, kx } end
-  end
-  return { taps = taps, pad = pad, s = s }
-end
-
--- The 1x1 part of an SPConv: the output pixel, or the 2x2 pool window.
-function M.point(s)
-  if s == 1 then return { taps = { { 0, 0 } }, pad = 0, s = 1 } end
-  return { taps = { { 0, 0 }, { 0, 1 }, { 1, 0 }, { 1, 1 } }, pad = 0, s = 2, sum = true }
-end
-
--- k.vt = { g, np, nc, tapsets } for each kernel the vector path takes: of
--- the kinds with vector_taps (kinds/*.lua), those at stride 1 or 2.
+-- k.vt = { g, np, nc } for each kernel the vector path takes: of the
+-- convolutions (kinds with a lowering, kinds/*.lua), those at stride 1 or 2.
 function M.run(kernels, simd)
   for _, k in ipairs(kernels) do
-    local a, vector_taps = k.node.attrs, kinds[k.kind].vector_taps
-    if simd > 0 and vector_taps and a.stride <= 2 then
+    local a = k.node.attrs
+    if simd > 0 and kinds[k.kind].lower and a.stride <= 2 then
       local ins, outs = k.in_shape, k.node.shape
       local cg = a.out // a.groups
-      local tapsets = vector_taps(a, M)
+      local tapsets = lower.tap_sets(k)
       local L = simd
       while L >= 4 do
         local geo = geometry(L, ins[2], ins[3], outs[2], outs[3], a.stride)
         if geo and feasible(geo, tapsets) then
           local np, nc = register_tile(geo.vectors, cg)
-          k.vt = { g = geo, np = np, nc = nc, tapsets = tapsets }
+          k.vt = { g = geo, np = np, nc = nc }
           break
         end
         L = L // 2

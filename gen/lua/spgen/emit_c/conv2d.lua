@@ -3,6 +3,7 @@
 local tile = require("spgen.emit_c.tile")
 local layer = require("spgen.emit_c.layer")
 local vtile = require("spgen.emit_c.vtile")
+local lower = require("spgen.lower")
 
 local M = {}
 
@@ -16,23 +17,17 @@ end
 
 -- The output pass in vector tiles (k.vt): channel tiles of nc never
 -- straddle a group; weights broadcast straight from WT[o][ci][ky][kx].
-local function vector_out(w, k, P, bias, per_tile)
+local function vector_out(w, k, d, bias)
   local a, vt = k.node.attrs, k.vt
-  local cig, kk = a.cin // a.groups, a.k * a.k
   local plane = k.in_shape[2] * k.in_shape[3]
   local vec = vtile.vec(vt)
   w.line("const %s z = {0};", vec.t)
   w.line("int c0, oy, ox, j;")
   vtile.parallel(w, "oy, ox, j")
   w.open("for (c0 = 0; c0 < %d; c0 += %d) {", a.out, vt.nc)
-  if per_tile then per_tile(w) end
-  local parts = {
-    { lo = 0, hi = cig, taps = vt.tapsets[1],
-      xchan = a.groups > 1 and string.format("(gb + j) * %d", plane) or "j * " .. plane,
-      wbase = string.format("%s_WT + (c0 * %d + j) * %d", P, cig, kk),
-      widx = function(c, ti) return c * cig * kk + ti - 1 end },
-  }
-  vtile.plane(w, vt, parts, function(wr, c, p, idx, skip)
+  if d.per_tile then d.per_tile(w) end
+  local steps = vtile.steps(d.P, d.conv, d.group, plane)
+  vtile.plane(w, vt, steps, function(wr, c, p, idx, skip)
     layer.store_at(wr, k, string.format("a_%d_%d%s", c, p, bias(c)), c, idx, vec, skip)
   end)
   w.close()
@@ -43,10 +38,8 @@ function M.emit(k, ctx)
   local P, fn = layer.names(k, ctx)
   local cig, cog = a.cin // a.groups, a.out // a.groups
   local d = {
-    P = P, k = a.k, pad = a.pad, s = a.stride, accs = { "a" },
+    P = P, conv = lower.conv(k), group = a.groups == 1 and 0 or nil,
     h = k.in_shape[2], w = k.in_shape[3], ho = node.shape[2], wo = node.shape[3],
-    parts = { { kind = "window", acc = "a", count = P .. "_CIG", xbase = a.groups > 1 and "gb" or "0",
-                w = P .. "_WT", wchan = string.format("%s_CIG * %d", P, a.k * a.k) } },
   }
   local bias = k.w.B and function(c) return string.format(" + %s_B[c0 + %d]", P, c) end or function() return "" end
   d.store = function(w, c, p)
@@ -64,7 +57,7 @@ function M.emit(k, ctx)
   w.line("static void %s_out(const float *x, %sfloat *y)", fn, k.residual and "const float *r, " or "")
   w.open("{")
   if k.vt then
-    vector_out(w, k, P, bias, d.per_tile)
+    vector_out(w, k, d, bias)
   else
     w.line("int c0, oy, ox, j;")
     tile.channels(w, d, 0, a.out, channel_tile(cog, a.groups))

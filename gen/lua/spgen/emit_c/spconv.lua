@@ -6,6 +6,7 @@ local tile = require("spgen.emit_c.tile")
 local layer = require("spgen.emit_c.layer")
 local attention = require("spgen.attention")
 local vtile = require("spgen.emit_c.vtile")
+local lower = require("spgen.lower")
 
 local M = {}
 
@@ -18,7 +19,7 @@ local function stats(w, d)
   w.line("int c, i, j;")
   w.open("for (c = 0; c < %s_C; ++c) {", P)
   w.line("const float *p = x + c * %s_H * %s_W;", P, P)
-  if d.s == 1 then
+  if d.stride == 1 then
     -- c0/c2: a row's sum without its last/first column; rows likewise
     w.line("float all0 = 0.0f, all1 = 0.0f, all2 = 0.0f, f0 = 0.0f, f1 = 0.0f, f2 = 0.0f, c0 = 0.0f, c1 = 0.0f, c2 = 0.0f;")
     w.open("for (i = 0; i < %s_H; ++i) {", P)
@@ -89,7 +90,7 @@ local function stats_vec(w, d, L)
   w.open("for (c = 0; c < %s_C; ++c) {", P)
   w.line("const float *p = x + c * %s_H * %s_W;", P, P)
   w.line("spgen_f%d e[%d], o[%d]; /* even rows, odd rows */", L, nv, nv)
-  local part = d.s == 1 and "first" or "ev" -- the other column class the taps need
+  local part = d.stride == 1 and "first" or "ev" -- the other column class the taps need
   w.line("float col[3][%d], tot[3], %s[3], last[3];", W, part)
   w.open("for (k = 0; k < %d; ++k) {", nv)
   w.line("e[k] = spgen_ld%d(p + k * %d);", L, L)
@@ -105,7 +106,7 @@ local function stats_vec(w, d, L)
     w.line("for (k = 0; k < %d; ++k)", nv)
     w.line("    e[k] += spgen_ld%d(p + %d + k * %d);", L, (H - 1) * W, L)
   end
-  if d.s == 1 then
+  if d.stride == 1 then
     w.line("for (k = 0; k < %d; ++k)", nv)
     w.line("    e[k] += o[k];")
     w.line("memcpy(col[0], e, sizeof col[0]); /* all rows */")
@@ -120,14 +121,14 @@ local function stats_vec(w, d, L)
   w.open("for (i = 0; i < %d; i += 2) {", W)
   w.line("s0 += col[v][i]; s1 += col[v][i + 1];")
   w.close()
-  w.line("tot[v] = s0 + s1; %s[v] = %s; last[v] = col[v][%d];", part, d.s == 1 and "col[v][0]" or "s0", W - 1)
+  w.line("tot[v] = s0 + s1; %s[v] = %s; last[v] = col[v][%d];", part, d.stride == 1 and "col[v][0]" or "s0", W - 1)
   w.close()
-  w.line("sum[c] = %s;", d.s == 1 and "tot[0]" or "tot[0] + tot[1]")
+  w.line("sum[c] = %s;", d.stride == 1 and "tot[0]" or "tot[0] + tot[1]")
   w.open("if (c < %s_R) {", P)
   w.line("float *tc = t + c * 9;")
   for ky = 1, 3 do
-    local function r(name) return string.format(ROWS[d.s][ky], name, name) end
-    if d.s == 1 then -- columns: all but the last, all, all but the first
+    local function r(name) return string.format(ROWS[d.stride][ky], name, name) end
+    if d.stride == 1 then -- columns: all but the last, all, all but the first
       w.line("tc[%d] = %s - %s; tc[%d] = %s; tc[%d] = %s - %s;", 3 * ky - 3, r("tot"), r("last"),
         3 * ky - 2, r("tot"), 3 * ky - 1, r("tot"), r("first"))
     else -- columns: odd but the last, even, odd
@@ -168,12 +169,13 @@ end
 -- the map of the sums), the softmax over the two branches, and the store's
 -- scales and shift, assigned to the lvalues o.a3, o.a1, o.be.
 local function coefficients(w, d, c, tg, o)
-  local P = d.P
-  w.line("const float *g = %s_G + %s * %d, *tg = %s, *q = %s_Q + %s * %d;", P, c, d.rg * 9, tg, P, c, d.c)
+  local P, size = d.P, d.conv.sizes
+  local rg9, r = size.group_inputs * 9, size.representative
+  w.line("const float *g = %s_G + %s * %d, *tg = %s, *q = %s_Q + %s * %d;", P, c, rg9, tg, P, c, size.in_channels)
   w.line("float m3 = 0.0f, m1 = 0.0f;")
-  dot(w, d, "m3", "g", "tg", d.rg * 9, "j")
-  dot(w, d, "m3", "q", "sum", d.r, "j")
-  dot(w, d, "m1", "(q + " .. d.r .. ")", "(sum + " .. d.r .. ")", d.c - d.r, "j")
+  dot(w, d, "m3", "g", "tg", rg9, "j")
+  dot(w, d, "m3", "q", "sum", r, "j")
+  dot(w, d, "m1", "(q + " .. r .. ")", "(sum + " .. r .. ")", size.in_channels - r, "j")
   attention.emit(w, P, d.post, function(name) return string.format("%s_%s[%s]", P, name, c) end, o)
 end
 
@@ -188,6 +190,12 @@ local function attend(w, d)
   w.close()
 end
 
+local function group_comment(w, d, grp)
+  local cg, rg = d.conv.sizes.out_channels // d.conv.groups, d.conv.sizes.group_inputs
+  w.line("/* group %d: output channels %d..%d, representative inputs %d..%d */",
+    grp, grp * cg, (grp + 1) * cg - 1, grp * rg, (grp + 1) * rg - 1)
+end
+
 local function output_pass(w, d, k)
   local P = d.P
   w.line("/* The one pass over the output: both branches accumulate in registers. */")
@@ -195,18 +203,10 @@ local function output_pass(w, d, k)
     d.fn, k.residual and "const float *r, " or "")
   w.open("{")
   w.line("int c0, oy, ox, j, ci;")
-  local cg = d.co // d.groups
-  for grp = 0, d.groups - 1 do
-    w.line("/* group %d: output channels %d..%d, representative inputs %d..%d */",
-      grp, grp * cg, (grp + 1) * cg - 1, grp * d.rg, (grp + 1) * d.rg - 1)
-    -- GWC with the PWC merged into its taps over the group's channels; the
-    -- PWC of the other representative channels into a3, CONV1x1 into a1
-    d.parts = {
-      { kind = "window", acc = "a3", count = P .. "_RG", xbase = tostring(grp * d.rg), w = P .. "_G", wchan = P .. "_RG * 9" },
-      { kind = "point", acc = "a3", lo = 0, hi = grp * d.rg, w = P .. "_Q", wchan = P .. "_C", pool = d.s == 2 },
-      { kind = "point", acc = "a3", lo = (grp + 1) * d.rg, hi = d.r, w = P .. "_Q", wchan = P .. "_C", pool = d.s == 2 },
-      { kind = "point", acc = "a1", lo = d.r, hi = d.c, w = P .. "_Q", wchan = P .. "_C", pool = d.s == 2 },
-    }
+  local cg = d.conv.sizes.out_channels // d.conv.groups
+  for grp = 0, d.conv.groups - 1 do
+    group_comment(w, d, grp)
+    d.group = grp
     tile.channels(w, d, grp * cg, (grp + 1) * cg, math.min(tile.CT, cg))
   end
   w.close()
@@ -220,7 +220,7 @@ end
 -- which has just brought the rows into cache.
 local function vector_out(w, d, k)
   local P, vt = d.P, k.vt
-  local rg9, plane = d.rg * 9, d.h * d.w
+  local rg9, plane = d.conv.sizes.group_inputs * 9, d.h * d.w
   local vec = vtile.vec(vt)
   w.line("/* The softmax and the one pass over the output, in vector tiles of %d x %d pixels x %d channels. */",
     vt.np, vt.g.L, vt.nc)
@@ -229,14 +229,9 @@ local function vector_out(w, d, k)
   w.open("{")
   w.line("const %s z = {0};", vec.t)
   w.line("int c0, oy, ox, j, c;")
-  local cg = d.co // d.groups
-  local function point(lo, hi)
-    return { lo = lo, hi = hi, taps = vt.tapsets[2], xchan = "j * " .. plane,
-             wbase = string.format("%s_Q + c0 * %d + j", P, d.c), widx = function(c) return c * d.c end }
-  end
-  for grp = 0, d.groups - 1 do
-    w.line("/* group %d: output channels %d..%d, representative inputs %d..%d */",
-      grp, grp * cg, (grp + 1) * cg - 1, grp * d.rg, (grp + 1) * d.rg - 1)
+  local cg = d.conv.sizes.out_channels // d.conv.groups
+  for grp = 0, d.conv.groups - 1 do
+    group_comment(w, d, grp)
     vtile.parallel(w, "oy, ox, j, c")
     w.open("for (c0 = %d; c0 < %d; c0 += %d) {", grp * cg, (grp + 1) * cg, vt.nc)
     w.line("float s3[%d], s1[%d], be[%d];", vt.nc, vt.nc, vt.nc)
@@ -246,17 +241,9 @@ local function vector_out(w, d, k)
         { a3 = "s3[c]", a1 = "s1[c]", be = "be[c]" })
       wr.close()
     end
-    local parts = {
-      { lo = 0, hi = d.rg, taps = vt.tapsets[1],
-        xchan = grp == 0 and "j * " .. plane or string.format("(%d + j) * %d", grp * d.rg, plane),
-        wbase = string.format("%s_G + (c0 * %d + j) * 9", P, d.rg), widx = function(c, ti) return c * rg9 + ti - 1 end },
-      point(0, grp * d.rg),
-      point((grp + 1) * d.rg, d.r),
-      { save = true },
-      point(d.r, d.c),
-    }
-    if vtile.positions(vt) == 1 then parts.before_store = softmax else softmax(w) end
-    vtile.plane(w, vt, parts, function(wr, c, p, idx, skip)
+    local steps = vtile.steps(P, d.conv, grp, plane)
+    if vtile.positions(vt) == 1 then steps.before_store = softmax else softmax(w) end
+    vtile.plane(w, vt, steps, function(wr, c, p, idx, skip)
       layer.store_at(wr, k, string.format("s3[%d] * h_%d_%d + s1[%d] * a_%d_%d + be[%d]", c, c, p, c, c, p, c),
         c, idx, vec, skip)
     end)
@@ -270,8 +257,7 @@ function M.emit(k, ctx)
   local a, node = k.node.attrs, k.node
   local P, fn = layer.names(k, ctx)
   local d = {
-    P = P, fn = fn, c = a.cin, r = a.r, co = a.out, groups = a.groups, rg = a.r // a.groups,
-    s = a.stride, post = k.bn ~= nil, k = 3, pad = 1, accs = { "a3", "a1" },
+    P = P, fn = fn, conv = lower.conv(k), stride = a.stride, post = k.bn ~= nil,
     h = k.in_shape[2], w = k.in_shape[3], ho = node.shape[2], wo = node.shape[3],
     vlanes = k.vt and ctx.simd,
   }
@@ -281,8 +267,8 @@ function M.emit(k, ctx)
   end
   local w = layer.new_writer()
   layer.macros(w, P, {
-    { "C", d.c }, { "R", d.r }, { "H", d.h }, { "W", d.w }, { "S", d.s }, { "CO", d.co },
-    { "HO", d.ho }, { "WO", d.wo }, { "RG", d.rg }, { "CG", d.co // d.groups },
+    { "C", a.cin }, { "R", a.r }, { "H", d.h }, { "W", d.w }, { "S", d.stride }, { "CO", a.out },
+    { "HO", d.ho }, { "WO", d.wo }, { "RG", d.conv.sizes.group_inputs }, { "CG", a.out // a.groups },
   }, k, ctx)
   w.line("")
   local sl = lanes_for(d, d.w)
@@ -297,7 +283,7 @@ function M.emit(k, ctx)
   end
   w.line("")
   local call = layer.wrapper(w, fn, P, k, ctx,
-    { input = d.c * d.h * d.w, output = d.co * d.ho * d.wo, channels = d.co }, function()
+    { input = a.cin * d.h * d.w, output = a.out * d.ho * d.wo, channels = a.out }, function()
       w.line("float *t = scratch, *sum = t + %s_R * 9;", P)
       w.line("%s_stats(xn, t, sum);", fn)
       if k.vt then

@@ -6,6 +6,7 @@
 -- weights. Tiles whose loads are the same relative to their base share a loop.
 local tiling = require("spgen.tiling")
 local tile = require("spgen.emit_c.tile")
+local lower = require("spgen.lower")
 
 local M = {}
 
@@ -37,24 +38,58 @@ local function expr(vt, a, ib)
   return a.zero and shuffle(v, "z", keep, L) or v
 end
 
--- The taps of an accumulation step (none for a save step).
-local function taps_of(part)
-  return part.save and {} or part.taps.taps
+-- The accumulation steps of conv's parts for the output channels of group
+-- g (nil: at run time, its first input channel gb) over input planes of
+-- `plane` floats, in order: one per part and range of input channels j,
+-- { first, stop, taps, xchan (the offset of j's plane), wbase (j's weights
+-- for tile channel 0), widx(c, ti) (the offset of tile channel c, tap ti)
+-- }; and { save = true } where the branch changes: the accumulators a_c_p
+-- move to h_c_p and restart. steps.stride: the window's.
+function M.steps(P, conv, g, plane)
+  local steps, branch = { stride = conv.stride }, conv.parts[1].branch
+  for _, part in ipairs(conv.parts) do
+    if part.branch ~= branch then
+      steps[#steps + 1] = { save = true }
+      branch = part.branch
+    end
+    local weights, row = part.weights, lower.row_floats(conv, part)
+    if part.inputs.kind == "group" then -- j: the place in the group
+      local n = conv.sizes.group_inputs
+      local first = g and tostring(g * n) or "gb"
+      steps[#steps + 1] = { first = 0, stop = n, taps = part.taps,
+        xchan = first == "0" and "j * " .. plane or string.format("(%s + j) * %d", first, plane),
+        wbase = string.format("%s_%s + (c0 * %d + j) * %d", P, weights.array, n, weights.taps),
+        widx = function(c, ti) return c * row + ti - 1 end }
+    else
+      assert(not weights.taps, "a weight per input channel")
+      for _, r in ipairs(lower.ranges(conv, part, g)) do
+        steps[#steps + 1] = { first = r.first, stop = r.stop, taps = part.taps, xchan = "j * " .. plane,
+          wbase = string.format("%s_%s + c0 * %d + j", P, weights.array, row),
+          widx = function(c) return c * row end }
+      end
+    end
+  end
+  return steps
 end
 
--- Per part and tap, the expression of each of the tile's vectors (false
+-- The taps of an accumulation step (none for a save step).
+local function taps_of(step)
+  return step.save and {} or step.taps.taps
+end
+
+-- Per step and tap, the expression of each of the tile's vectors (false
 -- where all its lanes read padding), for the tile at output pixel q0.
-local function tile_exprs(vt, parts, q0)
+local function tile_exprs(vt, steps, q0)
   local g = vt.g
   local oy, ox = q0 // g.wo, q0 % g.wo
-  local ib = vt.tapsets[1].s * (oy * g.w + ox)
+  local ib = steps.stride * (oy * g.w + ox)
   local out, sig = {}, {}
-  for pi, part in ipairs(parts) do
+  for pi, step in ipairs(steps) do
     out[pi] = {}
-    for ti, t in ipairs(taps_of(part)) do
+    for ti, t in ipairs(taps_of(step)) do
       out[pi][ti] = {}
       for p = 0, vt.np - 1 do
-        local a = tiling.access(g, tiling.lane_map(g, q0 + p * g.L, t[1], t[2], part.taps.pad, part.taps.s))
+        local a = tiling.access(g, tiling.lane_map(g, q0 + p * g.L, t[1], t[2], step.taps.pad, step.taps.stride))
         local e = a and expr(vt, a, ib) or false
         out[pi][ti][p] = e
         sig[#sig + 1] = e or "-"
@@ -68,13 +103,13 @@ end
 local function tap_groups(ts)
   local groups = {}
   for ti = 1, #ts.taps do
-    if ts.sum and groups[1] then table.insert(groups[1], ti) else groups[#groups + 1] = { ti } end
+    if ts.pooled and groups[1] then table.insert(groups[1], ti) else groups[#groups + 1] = { ti } end
   end
   return groups
 end
 
-local function body(w, vt, parts, exprs, store, conds, skip)
-  local L, np, nc, s = vt.g.L, vt.np, vt.nc, vt.tapsets[1].s
+local function body(w, vt, steps, exprs, store, conds, skip)
+  local L, np, nc, s = vt.g.L, vt.np, vt.nc, steps.stride
   local VT = M.vec(vt).t
   w.open("{")
   w.line("const int ib = %d * oy + %sox, ob = %d * oy + ox; /* first input and output pixel */",
@@ -86,8 +121,8 @@ local function body(w, vt, parts, exprs, store, conds, skip)
   for p = 0, np - 1 do vs[#vs + 1] = "v" .. p end
   w.line("%s %s;", VT, table.concat(decl, ", "))
   w.line("%s %s;", VT, table.concat(vs, ", "))
-  for pi, part in ipairs(parts) do
-    if part.save then
+  for pi, step in ipairs(steps) do
+    if step.save then
       local saved, restart = {}, {}
       for c = 0, nc - 1 do
         for p = 0, np - 1 do
@@ -97,12 +132,12 @@ local function body(w, vt, parts, exprs, store, conds, skip)
       end
       w.line("%s %s;", VT, table.concat(saved, ", "))
       w.line(table.concat(restart, " "))
-    elseif part.lo < part.hi then
-      w.open("for (j = %d; j < %d; ++j) {", part.lo, part.hi)
-      w.line("const float *xc = x + %s;", part.xchan)
-      w.line("const float *wc = %s;", part.wbase)
+    else
+      w.open("for (j = %d; j < %d; ++j) {", step.first, step.stop)
+      w.line("const float *xc = x + %s;", step.xchan)
+      w.line("const float *wc = %s;", step.wbase)
       local open = "" -- the row condition of the open block: taps of one kernel row share it
-      for _, grp in ipairs(tap_groups(part.taps)) do
+      for _, grp in ipairs(tap_groups(step.taps)) do
         local cond = conds and conds[pi][grp[1]] or ""
         if cond ~= open then
           if open ~= "" then w.close() end
@@ -123,7 +158,7 @@ local function body(w, vt, parts, exprs, store, conds, skip)
         local f = {}
         for c = 0, nc - 1 do
           for _, p in ipairs(live) do
-            f[#f + 1] = string.format("a_%d_%d += v%d * wc[%d];", c, p, p, part.widx(c, grp[1]))
+            f[#f + 1] = string.format("a_%d_%d += v%d * wc[%d];", c, p, p, step.widx(c, grp[1]))
           end
         end
         if #f > 0 then w.line(table.concat(f, " ")) end
@@ -132,7 +167,7 @@ local function body(w, vt, parts, exprs, store, conds, skip)
       w.close()
     end
   end
-  if parts.before_store then parts.before_store(w) end
+  if steps.before_store then steps.before_store(w) end
   for c = 0, nc - 1 do
     for p = 0, np - 1 do
       store(w, c, p, string.format("(c0 + %d) * %d + ob + %d", c, vt.g.ho * vt.g.wo, p * L), skip)
@@ -158,7 +193,7 @@ function M.positions(vt)
 end
 
 -- The tiles of one row: runs of equal code share a loop over ox.
-local function columns(w, vt, parts, tiles, store, conds)
+local function columns(w, vt, steps, tiles, store, conds)
   for _, cr in ipairs(runs(tiles, function(t) return t.sig end)) do
     local t = tiles[cr.first]
     if cr.last > cr.first then
@@ -167,29 +202,29 @@ local function columns(w, vt, parts, tiles, store, conds)
       w.open("{")
       w.line("ox = %d;", t.ox)
     end
-    body(w, vt, parts, t.exprs, store, conds, t.skip)
+    body(w, vt, steps, t.exprs, store, conds, t.skip)
     w.close()
   end
 end
 
 -- A tile of tiling.tiles with the code it needs: its column, expressions and
 -- signature (equal signatures, equal code).
-local function tile_record(vt, parts, t)
-  local exprs, sig = tile_exprs(vt, parts, t.q0)
+local function tile_record(vt, steps, t)
+  local exprs, sig = tile_exprs(vt, steps, t.q0)
   return { ox = t.q0 % vt.g.wo, exprs = exprs, sig = sig .. "\nskip " .. t.skip, skip = t.skip }
 end
 
 -- Row tiles: one loop over the rows, the tiles of a row where every tap
 -- reads inside, and each kernel row under its literal row condition. Returns
 -- false when no row reads inside for every tap.
-local function merged_rows(w, vt, parts, store)
+local function merged_rows(w, vt, steps, store)
   local g = vt.g
   local ref
   for oy = 0, g.ho - 1 do
     local inside = true
-    for _, part in ipairs(parts) do
-      for _, t in ipairs(taps_of(part)) do
-        local iy = part.taps.s * oy + t[1] - part.taps.pad
+    for _, step in ipairs(steps) do
+      for _, t in ipairs(taps_of(step)) do
+        local iy = step.taps.stride * oy + t[1] - step.taps.pad
         if iy < 0 or iy >= g.h then inside = false end
       end
     end
@@ -198,29 +233,29 @@ local function merged_rows(w, vt, parts, store)
   if not ref then return false end
   -- every tap reads inside in row ref, so no condition is nil (never)
   local conds, tiles = {}, {}
-  for pi, part in ipairs(parts) do
+  for pi, step in ipairs(steps) do
     conds[pi] = {}
-    for ti, t in ipairs(taps_of(part)) do conds[pi][ti] = tile.row_condition(g.ho, g.h, part.taps.s, part.taps.pad, t[1]) end
+    for ti, t in ipairs(taps_of(step)) do
+      conds[pi][ti] = tile.row_condition(g.ho, g.h, step.taps.stride, step.taps.pad, t[1])
+    end
   end
   for _, t in ipairs(tiling.tiles(g, vt.np)) do
-    if t.q0 // g.wo == ref then tiles[#tiles + 1] = tile_record(vt, parts, t) end
+    if t.q0 // g.wo == ref then tiles[#tiles + 1] = tile_record(vt, steps, t) end
   end
   w.open("for (oy = 0; oy < %d; ++oy) {", g.ho)
-  columns(w, vt, parts, tiles, store, conds)
+  columns(w, vt, steps, tiles, store, conds)
   w.close()
   return true
 end
 
--- All tiles of the output plane for the channel tile at c0. parts: the
--- accumulation steps in order, each { lo, hi, taps, xchan, wbase, widx }
--- (input channels [lo, hi) of a tap set), or { save = true } (accumulators
--- a_c_p move to h_c_p and restart); parts.before_store(w) emits code
--- between the accumulation and the stores.
+-- All tiles of the output plane for the channel tile at c0. steps: the
+-- accumulation steps (M.steps); steps.before_store(w) emits code between
+-- the accumulation and the stores.
 -- store(w, c, p, idx, skip) emits the store of tile output (c, p) at index
 -- idx, leaving its first skip lanes as they are (written by an earlier tile).
-function M.plane(w, vt, parts, store)
+function M.plane(w, vt, steps, store)
   local g = vt.g
-  if g.row and merged_rows(w, vt, parts, store) then return end
+  if g.row and merged_rows(w, vt, steps, store) then return end
   local rows, by_oy = {}, {}
   for _, t in ipairs(tiling.tiles(g, vt.np)) do
     local oy = t.q0 // g.wo
@@ -229,7 +264,7 @@ function M.plane(w, vt, parts, store)
       rows[#rows + 1] = by_oy[oy]
     end
     local tiles = by_oy[oy].tiles
-    tiles[#tiles + 1] = tile_record(vt, parts, t)
+    tiles[#tiles + 1] = tile_record(vt, steps, t)
   end
   for _, row in ipairs(rows) do
     local sigs = {}
@@ -245,7 +280,7 @@ function M.plane(w, vt, parts, store)
       w.open("{")
       w.line("oy = %d;", first.oy)
     end
-    columns(w, vt, parts, first.tiles, store)
+    columns(w, vt, steps, first.tiles, store)
     w.close()
   end
 end

@@ -120,6 +120,27 @@ function M.range(n, step)
   return t
 end
 
+-- The C expression of input channel j (an expression) of a part of conv
+-- (lower.lua), for the output channels of group grp: with has_grp false,
+-- the kernel has no grp (one group) and a group part starts at 0.
+function M.input_channel(P, conv, part, j, has_grp)
+  local i = part.inputs
+  local n = P .. "_" .. conv.macros.group_inputs
+  if i.kind == "group" then return string.format("%s + %s", has_grp and "grp * " .. n or "0", j) end
+  if i.kind == "outside_group" then
+    return string.format("%s + (%s >= grp * %s ? %s : 0)", j, j, n, n)
+  end
+  return string.format("%s_%s + %s", P, conv.macros[i.start], j)
+end
+
+-- The number of input channels of a part of conv (lower.count) in macros.
+function M.input_count(P, conv, part)
+  local i, m = part.inputs, conv.macros
+  if i.kind == "group" then return P .. "_" .. m.group_inputs end
+  local start = i.kind == "outside_group" and m.group_inputs or m[i.start]
+  return string.format("%s_%s - %s_%s", P, m[i.stop], P, start)
+end
+
 -- "a && b" of the non-empty conditions, "" when none, false when one is
 -- false (never).
 function M.all(...)
@@ -169,7 +190,7 @@ function M.tile_totals(w, P, t, part, vals, rows, var)
   local seg, per = tiling.segments(t)
   local nseg = string.format("%s_NT / %d", P, seg)
   M.warp_partials(w, part, vals, nseg, seg)
-  if t.tc == 1 then
+  if t.channel_tiles == 1 then
     w.open("for (int %s = tid; %s < %s; %s += %s_NT) {", var, var, rows, var, P)
     M.partial_total(w, part, nseg, var)
   else

@@ -4,6 +4,7 @@
 -- kernel (direct.lua).
 local common = require("spgen.emit_cuda.common")
 local direct = require("spgen.emit_cuda.direct")
+local lower = require("spgen.lower")
 
 local M = {}
 
@@ -11,13 +12,11 @@ local M = {}
 function M.describe(k, ctx)
   local a, node = k.node.attrs, k.node
   local P, fn = common.names(k, ctx)
-  local cig, cog = a.cin // a.groups, a.out // a.groups
+  local cog = a.out // a.groups
   return direct.layout {
-    P = P, tiling = ctx.tiling, fn = fn, k = k, n = ctx.batch, h = k.in_shape[2], w = k.in_shape[3], co = a.out,
-    ho = node.shape[2], wo = node.shape[3], k_size = a.k, s = a.stride, pad = a.pad,
-    cg = cog, grp_size = P .. "_COG", uses_grp = a.groups > 1, red = cig * a.k * a.k, accs = { "a" },
-    parts = { { kind = "window", acc = "a", count = cig, base = a.groups > 1 and ("grp * " .. P .. "_CIG") or "0",
-                w = P .. "_WT", wstride = cig * a.k * a.k } },
+    P = P, tiling = ctx.tiling, fn = fn, k = k, batch = ctx.batch, h = k.in_shape[2], w = k.in_shape[3],
+    out_channels = a.out, ho = node.shape[2], wo = node.shape[3], conv = lower.conv(k),
+    group_outputs = cog, group_size_macro = P .. "_COG", uses_group = a.groups > 1,
     combine = function(c, p) return string.format("a_%d_%d", c, p) end,
     bias = k.w.B and function(c) return string.format("__ldg(%s_B + c0 + %d)", P, c) end or nil,
   }
@@ -31,7 +30,7 @@ function M.emit(k, ctx)
   local out = direct.emit(w, d)
   local list = {
     { "C", a.cin }, { "H", d.h }, { "W", d.w }, { "CO", a.out }, { "HO", d.ho }, { "WO", d.wo },
-    { "S", a.stride }, { "PAD", a.pad }, { "CIG", a.cin // a.groups }, { "COG", d.cg },
+    { "S", a.stride }, { "PAD", a.pad }, { "CIG", a.cin // a.groups }, { "COG", d.group_outputs },
   }
   for _, m in ipairs(out.macros) do list[#list + 1] = m end
   common.macros(w, P, list, k, ctx)

@@ -20,6 +20,7 @@
 local common = require("spgen.emit_cuda.common")
 local tiling = require("spgen.emit_cuda.tiling")
 local stats = require("spgen.emit_cuda.stats")
+local lower = require("spgen.lower")
 
 local M = {}
 
@@ -42,7 +43,7 @@ end
 -- The slice loop header over `count` input channels (j: the channel).
 local function slices(w, d, count, var)
   var = var or "j"
-  if d.t.ks == 1 then w.open("for (int %s = 0; %s < %s; ++%s) {", var, var, count, var)
+  if d.tile.slices == 1 then w.open("for (int %s = 0; %s < %s; ++%s) {", var, var, count, var)
   else w.open("for (int %s = ks; %s < %s; %s += %s_KS) {", var, var, count, var, d.P) end
 end
 
@@ -54,9 +55,9 @@ end
 -- channel tiles). STAGE_FLOATS bounds sw.
 M.STAGE_FLOATS = 2304
 
--- The taps of a part per input channel.
-local function part_taps(d, part)
-  return part.kind == "window" and d.k_size * d.k_size or 1
+-- The weights of a part per input channel.
+local function part_taps(part)
+  return part.weights.taps or 1
 end
 
 -- Chunk size: the whole part when it fits, else the largest power of two
@@ -79,35 +80,37 @@ end
 --   bodies between the barriers (sp_resnet20_cifar at batch 256, layer 8,
 --   chunks of 4, 4 and 8: 20 bytes at 128 registers).
 local function unroll(d, taps, iters)
-  if d.stage then return (d.minb and iters <= 8) and 2 or 4 end
-  if taps == 1 and d.minb and tiling.budget(d.t, d.minb) < tiling.MAX_REGS and iters > 32 then return 4 end
+  if d.stage then return (d.min_blocks and iters <= 8) and 2 or 4 end
+  if taps == 1 and d.min_blocks and tiling.budget(d.tile, d.min_blocks) < tiling.MAX_REGS and iters > 32 then
+    return 4
+  end
   return nil
 end
 
--- Opens the loops over a part's `count` input channels, j the channel; with
+-- Opens the loops over a part's input channels, j the channel; with
 -- staging, the chunk loop, its copy into sw and the slice loop within the
 -- chunk (jj). src is the address of the weight of the block's channel c at chunk
 -- offset r (jj * taps + tap) in the part's layout, after the statement pre
 -- (or nil). Returns the number of blocks opened.
 local function channel_loops(w, d, part, src, pre)
-  local taps = part_taps(d, part)
+  local taps, count = part_taps(part), lower.count(d.conv, part)
   if not d.stage then
-    local u = unroll(d, taps, common.ceil_div(part.count, d.t.ks))
+    local u = unroll(d, taps, common.ceil_div(count, d.tile.slices))
     if u then w.line("#pragma unroll %d", u) end
-    slices(w, d, part.count)
+    slices(w, d, count)
     return 1
   end
-  local P, nc = d.P, d.t.ncb
-  local ch = chunk(part.count, taps, nc)
-  w.open("for (int j0 = 0; j0 < %d; j0 += %d) {", part.count, ch)
+  local P, nc = d.P, d.tile.block_channels
+  local ch = chunk(count, taps, nc)
+  w.open("for (int j0 = 0; j0 < %d; j0 += %d) {", count, ch)
   w.line("__syncthreads(); /* every thread is done with the last chunk */")
   w.open("for (int e = tid; e < %d; e += %s_NT) {", ch * taps * nc, P)
   w.line("const int c = e / %d, r = e %% %d; /* consecutive e read consecutive weights */", ch * taps, ch * taps)
   if pre then w.line(pre) end
-  w.line("sw[r * %s + c] = __ldg(%s);", d.NCB, src)
+  w.line("sw[r * %s + c] = __ldg(%s);", d.block_channels_macro, src)
   w.close()
   w.line("__syncthreads();")
-  w.line("#pragma unroll %d", unroll(d, taps, common.ceil_div(ch, d.t.ks)))
+  w.line("#pragma unroll %d", unroll(d, taps, common.ceil_div(ch, d.tile.slices)))
   slices(w, d, ch, "jj")
   w.line("const int j = j0 + jj;")
   return 2
@@ -116,38 +119,40 @@ end
 -- wc: the thread's staged weights of input channel jj of the chunk (stride:
 -- the floats of one input channel in sw).
 local function staged_weights(w, d, stride)
-  w.line("const float *wc = sw + jj * %s%s;", stride, d.t.tc > 1 and " + cl" or "")
+  w.line("const float *wc = sw + jj * %s%s;", stride, d.tile.channel_tiles > 1 and " + cl" or "")
 end
 
--- The NC weights w0 .. of one tap: loads at wc + c * wstride + off, or
--- (staged) float4s at wc + off * NCB.
+-- The NC weights w0 .. of one tap: loads at wc + c * (the part's weight
+-- row) + off, or (staged) float4s at wc + off * NCB.
 local function tap_weights(w, d, part, off)
-  local nc, ws = d.t.nc, {}
+  local nc, ws = d.tile.channels, {}
   if d.stage then
     local vs = {}
     for v = 0, nc // 4 - 1 do
-      vs[#vs + 1] = string.format("v%d = *(const float4 *)(wc + %d)", v, off * d.t.ncb + 4 * v)
+      vs[#vs + 1] = string.format("v%d = *(const float4 *)(wc + %d)", v, off * d.tile.block_channels + 4 * v)
       for i, f in ipairs({ "x", "y", "z", "w" }) do ws[#ws + 1] = string.format("w%d = v%d.%s", 4 * v + i - 1, v, f) end
     end
     w.line("const float4 %s;", table.concat(vs, ", "))
   else
-    for c = 0, nc - 1 do ws[#ws + 1] = string.format("w%d = __ldg(wc + %d)", c, c * part.wstride + off) end
+    local row = lower.row_floats(d.conv, part)
+    for c = 0, nc - 1 do ws[#ws + 1] = string.format("w%d = __ldg(wc + %d)", c, c * row + off) end
   end
   w.line("const float %s;", table.concat(ws, ", "))
 end
 
--- A KxK window over `count` input channels from `base`: for each kernel row,
+-- A KxK window over the group's input channels: for each kernel row,
 -- the S*(NP-1)+K inputs that the NP pixels' taps read, loaded once (zero
 -- outside the input: the padding), then K taps x NC channels x NP pixels.
 -- Rows, inputs and taps that only ever read padding have no code.
 local function window_part(w, d, part)
-  local P, t, k, s = d.P, d.t, d.k_size, d.s
-  local span = s * (t.np - 1) + k
+  local P, t, k, s = d.P, d.tile, part.taps.size, part.taps.stride
+  local span = s * (t.pixels - 1) + k
+  local array, row = P .. "_" .. part.weights.array, lower.row_floats(d.conv, part)
   local opened = channel_loops(w, d, part,
-    string.format("%s + (%s + c) * %d + j0 * %d + r", part.w, d.cb, part.wstride, k * k))
-  w.line("const float *xc = xn + (%s + j) * (%s_H * %s_W);", part.base, P, P)
-  if d.stage then staged_weights(w, d, k * k * t.ncb)
-  else w.line("const float *wc = %s + c0 * %d + j * %d;", part.w, part.wstride, k * k) end
+    string.format("%s + (%s + c) * %d + j0 * %d + r", array, d.block_first, row, k * k))
+  w.line("const float *xc = xn + (%s) * (%s_H * %s_W);", common.input_channel(P, d.conv, part, "j", d.uses_group), P, P)
+  if d.stage then staged_weights(w, d, k * k * t.block_channels)
+  else w.line("const float *wc = %s + c0 * %d + j * %d;", array, row, k * k) end
   for ky = 0, k - 1 do
     if d.row_ok[ky] ~= false then
       w.open("{ /* kernel row %d */", ky)
@@ -162,13 +167,13 @@ local function window_part(w, d, part)
       end
       for kx = 0, k - 1 do
         local ps = {}
-        for p = 0, t.np - 1 do
+        for p = 0, t.pixels - 1 do
           if not zero[s * p + kx] then ps[#ps + 1] = p end
         end
         if #ps > 0 then
           w.open("{")
           tap_weights(w, d, part, ky * k + kx)
-          fmas(w, part.acc, t.nc, ps, function(p) return "x" .. (s * p + kx) end)
+          fmas(w, part.branch, t.channels, ps, function(p) return "x" .. (s * p + kx) end)
           w.close()
         end
       end
@@ -178,49 +183,51 @@ local function window_part(w, d, part)
   for _ = 1, opened do w.close() end
 end
 
--- 1x1 taps over `count` input channels (channel index part.chan), or at
--- stride 2 the sum of the 2x2 average-pool window (its 1/4 is in the weights).
+-- 1x1 taps over the part's input channels (ci), or pooled the sum of the
+-- 2x2 average-pool window (its 1/4 is in the weights).
 local function point_part(w, d, part)
-  local P, t = d.P, d.t
-  local opened = channel_loops(w, d, part, string.format("%s + (%s + c) * %d + ci", part.w, d.cb, part.wstride),
-    string.format("const int j = j0 + r, ci = %s;", part.chan))
-  w.line("const int ci = %s;", part.chan)
+  local P, t = d.P, d.tile
+  local array, row = P .. "_" .. part.weights.array, lower.row_floats(d.conv, part)
+  local chan = common.input_channel(P, d.conv, part, "j", d.uses_group)
+  local opened = channel_loops(w, d, part, string.format("%s + (%s + c) * %d + ci", array, d.block_first, row),
+    string.format("const int j = j0 + r, ci = %s;", chan))
+  w.line("const int ci = %s;", chan)
   w.line("const float *xc = xn + ci * (%s_H * %s_W) + %s_S * (oy * %s_W + ox);", P, P, P, P)
-  if d.stage then staged_weights(w, d, d.NCB)
-  else w.line("const float *wc = %s + c0 * %d + ci;", part.w, part.wstride) end
+  if d.stage then staged_weights(w, d, d.block_channels_macro)
+  else w.line("const float *wc = %s + c0 * %d + ci;", array, row) end
   local xs = {}
-  for p = 0, t.np - 1 do
-    if part.pool then
-      xs[#xs + 1] = string.format("x%d = __ldg(xc + %d) + __ldg(xc + %d) + __ldg(xc + %s_W + %d) + __ldg(xc + %s_W + %d)",
-        p, 2 * p, 2 * p + 1, P, 2 * p, P, 2 * p + 1)
-    else
-      xs[#xs + 1] = string.format("x%d = __ldg(xc + %d)", p, d.s * p)
+  for p = 0, t.pixels - 1 do
+    local terms = {}
+    for _, at in ipairs(lower.point_reads(part.taps, p)) do
+      local off = at.row == 0 and tostring(at.col) or string.format("%s_W + %d", P, at.col)
+      terms[#terms + 1] = "__ldg(xc + " .. off .. ")"
     end
+    xs[#xs + 1] = string.format("x%d = %s", p, table.concat(terms, " + "))
   end
   w.line("const float %s;", table.concat(xs, ", "))
   tap_weights(w, d, part, 0)
-  fmas(w, part.acc, t.nc, all_pixels(t.np), function(p) return "x" .. p end)
+  fmas(w, part.branch, t.channels, all_pixels(t.pixels), function(p) return "x" .. p end)
   for _ = 1, opened do w.close() end
 end
 
 -- The accumulation over all parts for this thread's tile.
 local function compute(w, d)
-  local P, t = d.P, d.t
+  local P, t = d.P, d.tile
   w.line("const float *xn = x + n * (%s_C * %s_H * %s_W);", P, P, P)
   w.line("const int iy = %s_S * oy - %s_PAD, ix = %s_S * ox - %s_PAD; /* first tap of pixel 0 */", P, P, P, P)
   local decl = {}
-  for _, acc in ipairs(d.accs) do
-    for c = 0, t.nc - 1 do
-      for p = 0, t.np - 1 do decl[#decl + 1] = string.format("%s_%d_%d = 0.0f", acc, c, p) end
+  for _, acc in ipairs(d.conv.branches) do
+    for c = 0, t.channels - 1 do
+      for p = 0, t.pixels - 1 do decl[#decl + 1] = string.format("%s_%d_%d = 0.0f", acc, c, p) end
     end
   end
   w.line("float %s;", table.concat(decl, ", "))
   -- staged, every thread takes part in the copies and meets the barriers
   -- (an idle one computes its block's first group, and stores nothing)
   w.open(d.stage and "{" or "if (on) {")
-  for _, part in ipairs(d.parts) do
-    if part.count > 0 then
-      if part.kind == "window" then window_part(w, d, part) else point_part(w, d, part) end
+  for _, part in ipairs(d.conv.parts) do
+    if lower.count(d.conv, part) > 0 then
+      if part.taps.kind == "window" then window_part(w, d, part) else point_part(w, d, part) end
     end
   end
   w.close()
@@ -233,7 +240,7 @@ end
 
 -- Channel c of the thread's tile among the block's channels.
 local function column(d, c)
-  return d.t.tc > 1 and ("cl + " .. c) or tostring(c)
+  return d.tile.channel_tiles > 1 and ("cl + " .. c) or tostring(c)
 end
 
 -- One output's epilogue: v holds the reduced value; bias, residual, relu,
@@ -252,24 +259,24 @@ end
 -- (c * NP + p) % KS, so the epilogue is spread over the slices), or with one
 -- slice finishes straight from the registers.
 local function reduce_and_finish(w, d)
-  local P, t = d.P, d.t
-  if t.ks == 1 then
+  local P, t = d.P, d.tile
+  if t.slices == 1 then
     w.open("if (on) {")
-    for c = 0, t.nc - 1 do
-      for p = 0, t.np - 1 do finish(w, d, c, p, d.combine(c, p, column(d, c))) end
+    for c = 0, t.channels - 1 do
+      for p = 0, t.pixels - 1 do finish(w, d, c, p, d.combine(c, p, column(d, c))) end
     end
     w.close()
     return
   end
-  for c = 0, t.nc - 1 do
-    for p = 0, t.np - 1 do w.line("red[ks][%d][tx] = %s;", c * t.np + p, d.combine(c, p, column(d, c))) end
+  for c = 0, t.channels - 1 do
+    for p = 0, t.pixels - 1 do w.line("red[ks][%d][tx] = %s;", c * t.pixels + p, d.combine(c, p, column(d, c))) end
   end
   w.line("__syncthreads();")
   w.open("if (on) {")
-  for owner = 0, math.min(t.ks, t.nc * t.np) - 1 do
+  for owner = 0, math.min(t.slices, t.channels * t.pixels) - 1 do
     w.open("if (ks == %d) {", owner)
-    for slot = owner, t.nc * t.np - 1, t.ks do
-      local c, p = slot // t.np, slot % t.np
+    for slot = owner, t.channels * t.pixels - 1, t.slices do
+      local c, p = slot // t.pixels, slot % t.pixels
       w.open("{")
       w.line("float s = 0.0f;")
       w.line("for (int i = 0; i < %s_KS; ++i) /* the slices, in order */", P)
@@ -285,10 +292,10 @@ end
 -- The pooled sums of the tile's NC channels over its threads, in a fixed
 -- order (common.tile_totals).
 local function gap_reduce(w, d)
-  local P, t = d.P, d.t
+  local P, t = d.P, d.tile
   w.line("/* the fused global average pool: this block holds every pixel of sample n */")
   local gs = {}
-  for c = 0, t.nc - 1 do gs[#gs + 1] = "gs" .. c end
+  for c = 0, t.channels - 1 do gs[#gs + 1] = "gs" .. c end
   common.tile_totals(w, P, t, "gsum", gs, P .. "_NC", "c")
   w.line("y[n * %s_CO + c0 + c] = v * (1.0f / (float)%s_HOWO);", P, P)
   w.close()
@@ -296,7 +303,7 @@ end
 
 -- The most samples one block's pixel range [b*BP, (b+1)*BP) touches.
 local function samples_per_block(d, blocks, bp)
-  local most, total = 1, d.n * d.ho * d.wo
+  local most, total = 1, d.batch * d.ho * d.wo
   for b = 0, blocks - 1 do
     local first = b * bp // (d.ho * d.wo)
     local last = (math.min((b + 1) * bp, total) - 1) // (d.ho * d.wo)
@@ -305,77 +312,83 @@ local function samples_per_block(d, blocks, bp)
   return most
 end
 
--- The kernel's tiling (tiling.conv) and grid, into d: t (the tile), stage,
--- howo, groups (pixel groups per block's domain), npb (pixel blocks; with
--- gap, rounds of one block), grid, nspan (most samples one block touches).
--- d: fn, k (the kernel: residual, relu, gap), n, co, ho, wo, k_size, cg
--- (group size in output channels), red (multiply-adds per output), tiling
--- (the options of tiling.conv).
+-- The kernel's tiling (tiling.conv) and grid, into d: tile, stage, pixels
+-- (of one output map), pixel_groups (per block's domain), pixel_blocks
+-- (with gap, rounds of one block), grid, block_samples (the most samples
+-- one block touches), block_first and block_channels_macro (the C names of
+-- the block's first channel and of its channel count).
+-- d: fn, k (the kernel: residual, relu, gap), conv (lower.conv), batch,
+-- out_channels, ho, wo, group_outputs (the output channels of a group),
+-- tiling (the options of tiling.conv).
 function M.layout(d)
   local gap = d.k.gap
-  d.howo = d.ho * d.wo
-  local t = tiling.conv({ n = d.n, co = d.co, cg = d.cg, howo = d.howo, wo = d.wo, k = d.k_size, red = d.red, gap = gap },
-                        d.tiling)
-  d.t, d.stage = t, t.stage
-  d.groups = d.howo // t.np * (gap and 1 or d.n)
-  d.npb = common.ceil_div(d.groups, t.tx)
-  d.grid = { gap and d.n or d.npb, d.co // t.ncb }
+  d.pixels = d.ho * d.wo
+  local t = tiling.conv({ batch = d.batch, out_channels = d.out_channels, group_outputs = d.group_outputs,
+                          pixels = d.pixels, wo = d.wo, window = d.conv.window.size,
+                          macs = lower.macs_per_output(d.conv), gap = gap }, d.tiling)
+  d.tile, d.stage = t, t.stage
+  d.pixel_groups = d.pixels // t.pixels * (gap and 1 or d.batch)
+  d.pixel_blocks = common.ceil_div(d.pixel_groups, t.block_groups)
+  d.grid = { gap and d.batch or d.pixel_blocks, d.out_channels // t.block_channels }
   -- coverage: NP | WO keeps a group in one row; a block's channel tiles
   -- split CO within groups; pixel blocks cover the groups, no block idle
-  assert(d.wo % t.np == 0 and d.cg % t.ncb == 0 and d.grid[2] * t.ncb == d.co, d.fn .. ": channel tiling")
-  -- the block's first channel, and the macro of its channel count
-  d.cb, d.NCB = t.tc > 1 and "cb" or "c0", d.P .. (t.tc > 1 and "_NCB" or "_NC")
-  common.assert_cover(d.fn .. " pixel groups", d.npb, t.tx, d.groups)
-  d.nspan = gap and 1 or samples_per_block(d, d.npb, t.tx * t.np)
+  assert(d.wo % t.pixels == 0 and d.group_outputs % t.block_channels == 0
+    and d.grid[2] * t.block_channels == d.out_channels, d.fn .. ": channel tiling")
+  local tiled = t.channel_tiles > 1
+  d.block_first, d.block_channels_macro = tiled and "cb" or "c0", d.P .. (tiled and "_NCB" or "_NC")
+  common.assert_cover(d.fn .. " pixel groups", d.pixel_blocks, t.block_groups, d.pixel_groups)
+  d.block_samples = gap and 1 or samples_per_block(d, d.pixel_blocks, t.block_groups * t.pixels)
   return d
 end
 
--- After M.layout, d also: P, h, w, s, pad, accs, parts, combine(c, p, col)
+-- After M.layout, d also: P, h, w, combine(c, p, col)
 -- (the value of slot c, p before the slice sum; may use sal3/sal1 of sample
--- sn, column col of the block's channels), bias(c, col) or nil, uses_grp,
--- grp_size (the macro of cg),
--- prologue(w, first_sample_expr) or nil, sums (the statistics its store
--- sums for the next SPConv, stats.plan) or nil.
+-- sn, column col of the block's channels), bias(c, col) or nil,
+-- uses_group (the kernel has grp, its channels' group), group_size_macro
+-- (of group_outputs), prologue(w, first_sample_expr) or nil, sums (the
+-- statistics its store sums for the next SPConv, stats.plan) or nil.
 -- Returns { macros (for common.macros), body = fn() writing the kernel to w,
 -- grid, block, tile }.
 function M.emit(w, d)
-  local P, t = d.P, d.t
+  local P, t = d.P, d.tile
   local gap = d.k.gap
-  local howo, groups, npb, grid, nspan = d.howo, d.groups, d.npb, d.grid, d.nspan
+  local howo, groups, npb, grid, nspan = d.pixels, d.pixel_groups, d.pixel_blocks, d.grid, d.block_samples
   local staged = 0
   if d.stage then
-    for _, part in ipairs(d.parts) do
-      local taps = part_taps(d, part)
-      if part.count > 0 then staged = math.max(staged, chunk(part.count, taps, t.ncb) * taps * t.ncb) end
+    for _, part in ipairs(d.conv.parts) do
+      local taps, count = part_taps(part), lower.count(d.conv, part)
+      if count > 0 then staged = math.max(staged, chunk(count, taps, t.block_channels) * taps * t.block_channels) end
     end
   end
   -- static shared memory: the slice sums, the attention and its warps'
   -- parts, the pooled sums, the statistics' segment sums, the staged weights
   local seg = tiling.segments(t)
   local nseg = t.threads // seg
-  local shared = 4 * ((t.ks > 1 and t.ks * t.nc * t.np * t.tx or 0)
-    + (d.prologue and 3 * nspan * t.ncb + 2 * t.threads // 32 or 0)
-    + (gap and t.nc * nseg or 0) + (d.sums and 10 * t.nc * nseg or 0) + staged)
+  local shared = 4 * ((t.slices > 1 and t.slices * t.channels * t.pixels * t.block_groups or 0)
+    + (d.prologue and 3 * nspan * t.block_channels + 2 * t.threads // 32 or 0)
+    + (gap and t.channels * nseg or 0) + (d.sums and 10 * t.channels * nseg or 0) + staged)
   assert(shared <= 48 * 1024, d.fn .. ": " .. shared .. " bytes of shared memory")
 
+  local win = d.conv.window
   d.row_ok, d.col_ok = {}, {}
-  for ky = 0, d.k_size - 1 do
-    d.row_ok[ky] = common.inside(common.range(d.ho), d.s, d.pad, ky, d.h, "iy + " .. ky)
+  for ky = 0, win.size - 1 do
+    d.row_ok[ky] = common.inside(common.range(d.ho), win.stride, win.pad, ky, d.h, "iy + " .. ky)
   end
-  for i = 0, d.s * (t.np - 1) + d.k_size - 1 do
-    d.col_ok[i] = common.inside(common.range(d.wo, t.np), d.s, d.pad, i, d.w, "ix + " .. i)
+  for i = 0, win.stride * (t.pixels - 1) + win.size - 1 do
+    d.col_ok[i] = common.inside(common.range(d.wo, t.pixels), win.stride, win.pad, i, d.w, "ix + " .. i)
   end
   local macros = {
-    { "NC", t.nc, "output channels per thread" },
-    { "NP", t.np, "pixels per thread, consecutive in a row" },
-    { "TX", t.tx, "pixel groups per block (threadIdx.x)" },
-    { "KS", t.ks, "input-channel slices per block (threadIdx.y), summed in shared memory" },
+    { "NC", t.channels, "output channels per thread" },
+    { "NP", t.pixels, "pixels per thread, consecutive in a row" },
+    { "TX", t.block_groups, "pixel groups per block (threadIdx.x)" },
+    { "KS", t.slices, "input-channel slices per block (threadIdx.y), summed in shared memory" },
     { "NT", t.threads, "threads per block" },
     { "HOWO", howo },
   }
-  if t.tc > 1 then
-    table.insert(macros, 5, { "TC", t.tc, "channel tiles per block (threadIdx.z), sharing their input loads" })
-    table.insert(macros, 6, { "NCB", t.ncb, "output channels per block" })
+  if t.channel_tiles > 1 then
+    table.insert(macros, 5,
+      { "TC", t.channel_tiles, "channel tiles per block (threadIdx.z), sharing their input loads" })
+    table.insert(macros, 6, { "NCB", t.block_channels, "output channels per block" })
   end
   if gap then
     macros[#macros + 1] = { "PG", groups, "pixel groups of one sample" }
@@ -385,32 +398,33 @@ function M.emit(w, d)
   end
   macros[#macros + 1] = { "NSPAN", nspan, "most samples one block's pixels touch" }
   local why
-  d.minb, why = tiling.min_blocks(t, { blocks = grid[1] * grid[2], accs = #d.accs, span = d.s * (t.np - 1) + d.k_size,
-                                       extra = d.sums and 10 * t.nc })
-  if d.minb then macros[#macros + 1] = { "MINB", d.minb, why } end
+  d.min_blocks, why = tiling.min_blocks(t, { blocks = grid[1] * grid[2], accumulator_sets = #d.conv.branches,
+                                       span = win.stride * (t.pixels - 1) + win.size,
+                                       extra = d.sums and 10 * t.channels })
+  if d.min_blocks then macros[#macros + 1] = { "MINB", d.min_blocks, why } end
   if d.sums then
     for _, m in ipairs(stats.macros(d.sums)) do macros[#macros + 1] = m end
   end
 
   local body = function()
-    common.kernel_head(w, P .. "_NT" .. (d.minb and (", " .. P .. "_MINB") or ""), d.fn, common.params(d.k))
-    w.line("const int tx = threadIdx.x%s;", t.ks > 1 and ", ks = threadIdx.y" or "")
+    common.kernel_head(w, P .. "_NT" .. (d.min_blocks and (", " .. P .. "_MINB") or ""), d.fn, common.params(d.k))
+    w.line("const int tx = threadIdx.x%s;", t.slices > 1 and ", ks = threadIdx.y" or "")
     if gap or d.prologue or d.sums or d.stage then
-      w.line("const int tid = threadIdx.%s * %s_TX + tx;", t.tc > 1 and "z" or "y", P)
+      w.line("const int tid = threadIdx.%s * %s_TX + tx;", t.channel_tiles > 1 and "z" or "y", P)
     end
-    if t.tc > 1 then
+    if t.channel_tiles > 1 then
       w.line("const int cl = threadIdx.z * %s_NC; /* the tile's place among the block's channels */", P)
       w.line("const int cb = blockIdx.y * %s_NCB, c0 = cb + cl; /* first output channel of the block, of the tile */", P)
     else
       w.line("const int c0 = blockIdx.y * %s_NC; /* first output channel of the tile */", P)
     end
-    if d.uses_grp then w.line("const int grp = c0 / %s; /* its group */", d.grp_size) end
-    if t.ks > 1 then w.line("__shared__ float red[%s_KS][%s_NC * %s_NP][%s_TX];", P, P, P, P) end
+    if d.uses_group then w.line("const int grp = c0 / %s; /* its group */", d.group_size_macro) end
+    if t.slices > 1 then w.line("__shared__ float red[%s_KS][%s_NC * %s_NP][%s_TX];", P, P, P, P) end
     if d.stage then w.line("__shared__ __align__(16) float sw[%d]; /* the staged weights of a chunk */", staged) end
     if gap then
       w.line("const int n = blockIdx.x;")
       local gs = {}
-      for c = 0, t.nc - 1 do gs[#gs + 1] = string.format("gs%d = 0.0f", c) end
+      for c = 0, t.channels - 1 do gs[#gs + 1] = string.format("gs%d = 0.0f", c) end
       w.line("float %s; /* this thread's part of the pooled sums */", table.concat(gs, ", "))
       if d.prologue then d.prologue(w, "n") end
       w.open("for (int pb = 0; pb < %s_NPB; ++pb) {", P)
@@ -430,17 +444,17 @@ function M.emit(w, d)
       end
     end
     compute(w, d)
-    if d.sums then stats.declare(w, d.sums, t.nc) end
+    if d.sums then stats.declare(w, d.sums, t.channels) end
     reduce_and_finish(w, d)
     if d.sums then stats.store(w, d.sums, d) end
     if gap then
-      if t.ks > 1 then w.line("__syncthreads(); /* red is refilled next round */") end
+      if t.slices > 1 then w.line("__syncthreads(); /* red is refilled next round */") end
       w.close()
       gap_reduce(w, d)
     end
     w.close()
   end
-  return { macros = macros, body = body, grid = grid, block = { t.tx, t.ks, t.tc }, tile = t }
+  return { macros = macros, body = body, grid = grid, block = { t.block_groups, t.slices, t.channel_tiles }, tile = t }
 end
 
 return M

@@ -21,6 +21,7 @@ local attention_text = require("spgen.attention")
 local common = require("spgen.emit_cuda.common")
 local tiling = require("spgen.emit_cuda.tiling")
 local taps = require("spgen.emit_cuda.taps")
+local lower = require("spgen.lower")
 
 local M = {}
 
@@ -49,37 +50,40 @@ end
 -- gives each lane a channel and the block stays within MAX_THREADS.
 function M.describe(k, ctx, P, fn)
   local a, node = k.node.attrs, k.node
-  local c, r, co = a.cin, a.r, a.out
-  local rg = r // a.groups
+  local conv = lower.conv(k)
+  local co = a.out
   local ho, wo = node.shape[2], node.shape[3]
-  local howo = ho * wo
-  local pg = math.max(1, howo // M.GROUP)
+  local pixels = ho * wo
+  local pixel_groups = math.max(1, pixels // M.GROUP)
   local target = ctx.tiling.threads or tiling.TARGET_THREADS
-  local most = math.max(rg, r - rg, c - r)
-  local kw = 1
-  while kw < M.MAX_WARPS and co * ctx.batch * pg * 64 * kw <= target and 64 * kw <= most
-    and 64 * kw * pg <= M.MAX_THREADS do
-    kw = kw * 2
+  local most = 0 -- the longest part's channels
+  for _, part in ipairs(conv.parts) do most = math.max(most, lower.count(conv, part)) end
+  local slices = 1
+  while slices < M.MAX_WARPS and co * ctx.batch * pixel_groups * 64 * slices <= target and 64 * slices <= most
+    and 64 * slices * pixel_groups <= M.MAX_THREADS do
+    slices = slices * 2
   end
-  local gp = howo // pg
-  local half = 1
-  while half < gp do half = half * 2 end
+  local group_pixels = pixels // pixel_groups
+  local padded = 1 -- the group's pixels rounded up to a power of two
+  while padded < group_pixels do padded = padded * 2 end
   local h, wd = k.in_shape[2], k.in_shape[3]
   local d = {
-    map = true, P = P, fn = fn .. "_out", k = k, kw = kw, pg = pg, gp = gp, rpg = ho // pg, howo = howo, half = half,
-    c = c, r = r, rg = rg, co = co, cg = co // a.groups, s = a.stride,
+    map = true, P = P, fn = fn .. "_out", k = k, conv = conv, slices = slices, pixel_groups = pixel_groups,
+    group_pixels = group_pixels, group_rows = ho // pixel_groups, pixels = pixels, padded_pixels = padded,
+    stride = a.stride,
     h = h, w = wd, ho = ho, wo = wo, post = k.bn ~= nil,
     -- float4 loads: of a whole map of a multiple of 4 floats, or of rows of
     -- one, in the arena (64-byte aligned buffers); the caller's input may be
     -- anywhere
-    vec = k.refs.inputs[1] ~= "input" and (pg == 1 and (h * wd) % 4 == 0 or wd % 4 == 0),
+    vec = k.refs.inputs[1] ~= "input" and (pixel_groups == 1 and (h * wd) % 4 == 0 or wd % 4 == 0),
     -- staged: each channel's map padded to an odd number of float4, so
     -- that a quarter warp's float4 reads (a channel apart) fall in
     -- different banks
-    hwp = h * wd + ((h * wd // 4) % 2 == 0 and 4 or 0), ns = h * wd // (4 * pg),
+    staged_map_floats = h * wd + ((h * wd // 4) % 2 == 0 and 4 or 0),
+    staged_float4s = h * wd // (4 * pixel_groups),
   }
-  d.stage = ctx.spconv == "map-staged" and d.vec and (h * wd) % (4 * pg) == 0 and d.ns <= M.MAX_SHARE
-    and 32 * kw * d.hwp * 4 <= M.STAGE_BYTES
+  d.stage = ctx.spconv == "map-staged" and d.vec and (h * wd) % (4 * pixel_groups) == 0
+    and d.staged_float4s <= M.MAX_SHARE and 32 * slices * d.staged_map_floats * 4 <= M.STAGE_BYTES
   return d
 end
 
@@ -88,11 +92,11 @@ end
 -- every group (""), for none (false) or for some (the run-time test).
 local function row_inside(d, r)
   local ins = 0
-  for z = 0, d.pg - 1 do
-    local iy = d.s * d.rpg * z - 1 + r
+  for z = 0, d.pixel_groups - 1 do
+    local iy = d.stride * d.group_rows * z - 1 + r
     if iy >= 0 and iy < d.h then ins = ins + 1 end
   end
-  if ins == d.pg then return "" end
+  if ins == d.pixel_groups then return "" end
   if ins == 0 then return false end
   return string.format("(unsigned)(iy0 + %d) < %du", r, d.h)
 end
@@ -118,7 +122,7 @@ end
 -- with several, from xc + iy0 * W (W a multiple of 4 where in float4).
 local function load_cells(w, d, cells)
   local base, first = "xc", 1
-  if d.pg > 1 then base, first = string.format("xc + iy0 * %s_W", d.P), 0 end
+  if d.pixel_groups > 1 then base, first = string.format("xc + iy0 * %s_W", d.P), 0 end
   local function at(r, ix) return (r - first) * d.w + ix end
   local es = {}
   for r, cols in pairs(cells) do
@@ -160,7 +164,7 @@ end
 -- s<i>, at channel sc<i>, float4 sk<i> of its map; loaded for the chunk
 -- from channel j0 of the part (chan(j): a part's channel j), or stored.
 local function share_load(w, d, count, chan, j0)
-  for i = 0, d.ns - 1 do
+  for i = 0, d.staged_float4s - 1 do
     local j = j0 and string.format("%s + sc%d", j0, i) or "sc" .. i
     w.line("s%d = %s < %s ? __ldg((const float4 *)(xn + (%s) * (%s_H * %s_W)) + sk%d) : %s;",
       i, j, count, chan(j), d.P, d.P, i, ZERO4)
@@ -168,7 +172,7 @@ local function share_load(w, d, count, chan, j0)
 end
 
 local function share_store(w, d)
-  for i = 0, d.ns - 1 do w.line("*(float4 *)(sx + sc%d * %s_HWP + 4 * sk%d) = s%d;", i, d.P, i, i) end
+  for i = 0, d.staged_float4s - 1 do w.line("*(float4 *)(sx + sc%d * %s_HWP + 4 * sk%d) = s%d;", i, d.P, i, i) end
 end
 
 -- The loop of a part over `count` input channels (chan(j): channel j of
@@ -218,61 +222,77 @@ local function weight(live, load)
   return live and string.format("%s ? %s : 0.0f", live, load) or load
 end
 
--- The 3x3 taps over the group's RG representative channels (the GWC with
--- the PWC of the group's channels merged in), into a3; taps that read only
--- padding are left out. The weights come from G's tap-major copy
--- (taps.lua), where a tap's lanes read consecutive floats.
-local function window_part(w, d)
-  local P = d.P
+-- What a part's loop is over, for its comment.
+local function about(part)
+  local k = part.taps.size or 1
+  return string.format("%dx%d taps over %s", k, k, part.inputs.about)
+end
+
+-- The window taps over the group's representative channels (the GWC with
+-- the PWC of the group's channels merged in); taps that read only padding
+-- are left out. The weights come from G's tap-major copy (taps.lua), where
+-- a tap's lanes read consecutive floats.
+local function window_part(w, d, part)
+  local P, taps = d.P, part.taps
+  local n = P .. "_" .. d.conv.macros.group_inputs
   local fm, cells = {}, {}
-  for t = 0, 8 do
-    local ky, kx = t // 3, t % 3
-    for dy = 0, d.rpg - 1 do
+  for t, tap in ipairs(taps.taps) do
+    for dy = 0, d.group_rows - 1 do
       for ox = 0, d.wo - 1 do
-        local r, ix = d.s * dy + ky, d.s * ox + kx - 1
-        if use(d, cells, r, ix) then fm[#fm + 1] = { t = t, p = dy * d.wo + ox, r = r, ix = ix } end
+        local r, ix = taps.stride * dy + tap[1], taps.stride * ox + tap[2] - taps.pad
+        if use(d, cells, r, ix) then fm[#fm + 1] = { t = t - 1, p = dy * d.wo + ox, r = r, ix = ix } end
       end
     end
   end
-  channel_loop(w, d, P .. "_RG", function(j) return string.format("grp * %s_RG + %s", P, j) end,
-    "3x3 taps over the group's representative channels", 1, cells, false, function(live)
-      w.line("const float *g = %s_GT + co * (%s_RG * 9) + j; /* tap-major: the warp's lanes read consecutive floats */", P, P)
+  channel_loop(w, d, common.input_count(P, d.conv, part),
+    function(j) return common.input_channel(P, d.conv, part, j, true) end,
+    about(part), 1, cells, false, function(live)
+      w.line("const float *g = %s_GT + co * (%s * %d) + j; /* tap-major: the warp's lanes read consecutive floats */",
+        P, n, part.weights.taps)
       local gs = {}
-      for t = 0, 8 do
-        gs[#gs + 1] = string.format("g%d = %s", t, weight(live, string.format("__ldg(g + %d * %s_RG)", t, P)))
+      for t = 0, #taps.taps - 1 do
+        gs[#gs + 1] = string.format("g%d = %s", t, weight(live, string.format("__ldg(g + %d * %s)", t, n)))
       end
       w.rows(gs, 3, ", ", "const float %s;")
     end, function(xe)
       local t = {}
-      for _, f in ipairs(fm) do t[#t + 1] = string.format("a3_%d += g%d * %s;", f.p, f.t, xe(f.r, f.ix)) end
+      for _, f in ipairs(fm) do
+        t[#t + 1] = string.format("%s_%d += g%d * %s;", part.branch, f.p, f.t, xe(f.r, f.ix))
+      end
       w.rows(t, 8, " ")
     end)
 end
 
--- 1x1 taps over `count` channels (chan(j): channel j), into acc; at stride
--- 2 over the sums of the 2x2 average-pool windows (the 1/4 is in Q).
-local function point_part(w, d, acc, count, chan, what)
-  local P = d.P
+-- 1x1 taps over the part's channels; pooled, over the sums of the 2x2
+-- average-pool windows (the 1/4 is in the weights).
+local function point_part(w, d, part)
+  local P, taps = d.P, part.taps
   local cells, src = {}, {}
-  for dy = 0, d.rpg - 1 do
+  for dy = 0, d.group_rows - 1 do
     for ox = 0, d.wo - 1 do
-      local p, r, ix = dy * d.wo + ox, d.s * dy + 1, d.s * ox
-      src[p] = d.s == 2 and { { r, ix }, { r, ix + 1 }, { r + 1, ix }, { r + 1, ix + 1 } } or { { r, ix } }
+      -- rows count from the first row the window reads, pad rows above
+      local p, r, ix = dy * d.wo + ox, taps.stride * dy + d.conv.window.pad, taps.stride * ox
+      src[p] = {}
+      for _, tap in ipairs(taps.taps) do src[p][#src[p] + 1] = { r + tap[1] - taps.pad, ix + tap[2] - taps.pad } end
       for _, c in ipairs(src[p]) do assert(use(d, cells, c[1], c[2]), "a 1x1 tap inside the map") end
     end
   end
-  channel_loop(w, d, count, chan, what, 2, cells, true, function(live)
-    w.line("const float q = %s;", weight(live, string.format("__ldg(%s_Q + co * %s_C + ci)", P, P)))
-  end, function(xe)
-    local t = {}
-    for p = 0, d.gp - 1 do
-      local terms = {}
-      for _, c in ipairs(src[p]) do terms[#terms + 1] = xe(c[1], c[2]) end
-      local x = #terms == 1 and terms[1] or "(" .. table.concat(terms, " + ") .. ")"
-      t[#t + 1] = string.format("%s_%d += q * %s;", acc, p, x)
-    end
-    w.rows(t, 8, " ")
-  end)
+  local row = P .. "_" .. d.conv.macros[part.weights.row]
+  channel_loop(w, d, common.input_count(P, d.conv, part),
+    function(j) return common.input_channel(P, d.conv, part, j, true) end, about(part), 2, cells, true,
+    function(live)
+      local q = string.format("__ldg(%s_%s + co * %s + ci)", P, part.weights.array, row)
+      w.line("const float q = %s;", weight(live, q))
+    end, function(xe)
+      local t = {}
+      for p = 0, d.group_pixels - 1 do
+        local terms = {}
+        for _, c in ipairs(src[p]) do terms[#terms + 1] = xe(c[1], c[2]) end
+        local x = #terms == 1 and terms[1] or "(" .. table.concat(terms, " + ") .. ")"
+        t[#t + 1] = string.format("%s_%d += q * %s;", part.branch, p, x)
+      end
+      w.rows(t, 8, " ")
+    end)
 end
 
 -- The reduce-scatter of the NV values `v` over the warp: at each lane
@@ -324,11 +344,11 @@ local function store(w, d, L)
   local P, k = d.P, d.k
   w.line("const float o1 = __shfl_xor_sync(%s, t, 16); /* the same pixel's 1x1 branch */", FULL)
   local pix = L > 1 and string.format("lane / %d", L) or "lane"
-  if d.pg > 1 then pix = string.format("z * %d + %s", d.gp, pix) end
+  if d.pixel_groups > 1 then pix = string.format("z * %d + %s", d.group_pixels, pix) end
   local own = { "lane < 16" }
   if L > 1 then own[#own + 1] = string.format("lane %% %d == 0", L) end
-  if d.gp < d.half then own[#own + 1] = string.format("lane < %d", d.gp * L) end
-  local first = d.kw > 1 and "threadIdx.y == 0" or nil
+  if d.group_pixels < d.padded_pixels then own[#own + 1] = string.format("lane < %d", d.group_pixels * L) end
+  local first = d.slices > 1 and "threadIdx.y == 0" or nil
   local idx = string.format("(n * %s_CO + co) * %s_HOWO + %s", P, P, pix)
   local mid = common.epilogue(k, idx)
   local v = "al3 * t + al1 * o1 + be" .. (mid ~= "" and "; " .. mid or ";")
@@ -341,7 +361,7 @@ local function store(w, d, L)
   w.line("if (%s) { v = %s }", table.concat(own, " && "), v)
   w.line("v = lanes_sum(v, 16); /* the fused global average pool: the group's sum */")
   local one = { "lane == 0" }
-  if d.pg > 1 then
+  if d.pixel_groups > 1 then
     group_sums(w, d, "gpool", { "v" })
     table.insert(one, 1, "z == 0")
   end
@@ -358,7 +378,7 @@ local function stage_setup(w, d)
   w.line("__shared__ __align__(16) float sx[%s_KW * 32 * %s_HWP]; /* a chunk of KW * 32 input channels' maps */", P, P)
   w.line("const int ft = (threadIdx.z * %s_KW + threadIdx.y) * 32 + lane; /* the thread's place in the block */", P)
   local t, s = {}, {}
-  for i = 0, d.ns - 1 do
+  for i = 0, d.staged_float4s - 1 do
     local e = i == 0 and "ft" or string.format("(ft + %d * %s_NT)", i, P)
     t[#t + 1] = string.format("sc%d = %s / %d, sk%d = %s %% %d", i, e, q, i, e, q)
     s[#s + 1] = "s" .. i
@@ -370,53 +390,47 @@ end
 -- Emits the layer described by M.describe: { text, launch, note }.
 function M.emit(k, ctx, d)
   local node = k.node
-  local P = d.P
-  local L = 32 // (2 * d.half)
+  local P, sizes = d.P, d.conv.sizes
+  local L = 32 // (2 * d.padded_pixels)
   local w = common.new_writer()
   local list = {
-    { "N", ctx.batch }, { "C", d.c }, { "R", d.r }, { "H", d.h }, { "W", d.w }, { "S", d.s },
-    { "CO", d.co }, { "HO", d.ho }, { "WO", d.wo }, { "HOWO", d.howo }, { "RG", d.rg }, { "CG", d.cg },
-    { "KW", d.kw, "warps per pixel group, splitting the input channels (threadIdx.y)" },
-    { "PG", d.pg, "pixel groups (threadIdx.z)" },
+    { "N", ctx.batch }, { "C", sizes.in_channels }, { "R", sizes.representative }, { "H", d.h }, { "W", d.w },
+    { "S", d.stride }, { "CO", sizes.out_channels }, { "HO", d.ho }, { "WO", d.wo }, { "HOWO", d.pixels },
+    { "RG", sizes.group_inputs }, { "CG", sizes.out_channels // d.conv.groups },
+    { "KW", d.slices, "warps per pixel group, splitting the input channels (threadIdx.y)" },
+    { "PG", d.pixel_groups, "pixel groups (threadIdx.z)" },
   }
-  if d.pg > 1 then list[#list + 1] = { "RPG", d.rpg, "output rows per pixel group" } end
-  list[#list + 1] = { "NT", 32 * d.kw * d.pg, "threads per block" }
-  if d.stage then list[#list + 1] = { "HWP", d.hwp, "floats a channel in the staged chunk: an odd number of float4" } end
+  if d.pixel_groups > 1 then list[#list + 1] = { "RPG", d.group_rows, "output rows per pixel group" } end
+  list[#list + 1] = { "NT", 32 * d.slices * d.pixel_groups, "threads per block" }
+  if d.stage then list[#list + 1] = { "HWP", d.staged_map_floats, "floats a channel in the staged chunk: an odd number of float4" } end
   common.macros(w, P, list, k, ctx)
-  if d.rg > 0 then
-    w.line("#define %s_GT (%s_dtaps + %d) /* G tap-major, made at init */", P, ctx.prefix, taps.add(ctx.taps, k))
-  end
+  w.line("#define %s_GT (%s_dtaps + %d) /* G tap-major, made at init */", P, ctx.prefix, taps.add(ctx.taps, k))
   w.line("")
   common.kernel_head(w, P .. "_NT", d.fn, common.params(k))
   w.line("const int lane = threadIdx.x, tid = threadIdx.y * 32 + lane; /* tid: the first input channel */")
   w.line("const int co = blockIdx.x, n = blockIdx.y, grp = co / %s_CG; /* output channel, sample, group */", P)
-  if d.pg > 1 then
+  if d.pixel_groups > 1 then
     w.line("const int z = threadIdx.z, iy0 = %s_S * %s_RPG * z - 1; /* pixel group; the first input row its window reads */", P, P)
   end
   w.line("const float *xn = x + n * (%s_C * %s_H * %s_W);", P, P, P)
   local v, decl = {}, {}
-  for _, acc in ipairs({ "a3", "a1" }) do
-    for p = 0, d.half - 1 do
+  for _, acc in ipairs(d.conv.branches) do
+    for p = 0, d.padded_pixels - 1 do
       v[#v + 1] = string.format("%s_%d", acc, p)
       decl[#decl + 1] = v[#v] .. " = 0.0f"
     end
   end
   w.line("float %s;", table.concat(decl, ", "))
   if d.stage then stage_setup(w, d) end
-  if d.rg > 0 then window_part(w, d) end
-  if d.r - d.rg > 0 then
-    point_part(w, d, "a3", P .. "_R - " .. P .. "_RG", function(j)
-      return string.format("%s + (%s >= grp * %s_RG ? %s_RG : 0)", j, j, P, P)
-    end, "1x1 taps over the other representative channels")
-  end
-  if d.c - d.r > 0 then
-    point_part(w, d, "a1", P .. "_C - " .. P .. "_R", function(j) return string.format("%s_R + %s", P, j) end,
-      "1x1 taps over the redundant channels")
+  for _, part in ipairs(d.conv.parts) do
+    if lower.count(d.conv, part) > 0 then
+      if part.taps.kind == "window" then window_part(w, d, part) else point_part(w, d, part) end
+    end
   end
   reduce_scatter(w, v)
   w.line("float t = %s; /* this lane's value, the warp's total */", v[1])
-  local zi = d.pg > 1 and "z" or "0" -- the warp's group
-  if d.kw > 1 then
+  local zi = d.pixel_groups > 1 and "z" or "0" -- the warp's group
+  if d.slices > 1 then
     w.line("__shared__ float part[%s_PG][%s_KW][32];", P, P)
     w.line("part[%s][threadIdx.y][lane] = t;", zi)
     w.line("__syncthreads();")
@@ -428,22 +442,22 @@ function M.emit(k, ctx, d)
   w.line("const float m = lanes_sum(%s, 16), other = __shfl_xor_sync(%s, m, 16);",
     L > 1 and string.format("lane %% %d == 0 ? t : 0.0f", L) or "t", FULL)
   w.line("float m3 = lane < 16 ? m : other, m1 = lane < 16 ? other : m, al3, al1, be;")
-  if d.pg > 1 then group_sums(w, d, "gsum", { "m3", "m1" }) end
+  if d.pixel_groups > 1 then group_sums(w, d, "gsum", { "m3", "m1" }) end
   attention_text.emit(w, P, d.post, function(name) return string.format("__ldg(%s_%s + co)", P, name) end,
     { a3 = "al3", a1 = "al1", be = "be" })
   store(w, d, L)
   w.close()
-  local grid, block = { d.co, ctx.batch }, { 32, d.kw, d.pg }
+  local grid, block = { sizes.out_channels, ctx.batch }, { 32, d.slices, d.pixel_groups }
   common.check_grid(k, grid, block)
   local label = string.format("layer %d (spconv '%s')", k.index, node.name or "")
   local map = d.ho .. "x" .. d.wo
-  local groups = d.pg > 1 and string.format(", %d warps of %d row%s each", d.pg, d.rpg, d.rpg > 1 and "s" or "") or ""
-  local staged = d.stage and string.format(" (staged in shared memory, %d a chunk)", 32 * d.kw) or ""
+  local groups = d.pixel_groups > 1 and string.format(", %d warps of %d row%s each", d.pixel_groups, d.group_rows, d.group_rows > 1 and "s" or "") or ""
+  local staged = d.stage and string.format(" (staged in shared memory, %d a chunk)", 32 * d.slices) or ""
   return {
     text = w.text(),
     note = string.format("map: a block per (channel, sample) holds its whole %s map%s; %s split the input channels%s;"
       .. " the attention from the map's own sums", map, groups,
-      d.kw > 1 and d.kw .. " warps" .. (d.pg > 1 and " per group" or "") or "the 32 lanes", staged),
+      d.slices > 1 and d.slices .. " warps" .. (d.pixel_groups > 1 and " per group" or "") or "the 32 lanes", staged),
     launch = function(ptrs)
       return common.launch(d.fn, grid, block, common.args(k, ptrs), label .. " output")
     end,

@@ -15,6 +15,7 @@ local common = require("spgen.emit_cuda.common")
 local direct = require("spgen.emit_cuda.direct")
 local mapconv = require("spgen.emit_cuda.mapconv")
 local stats = require("spgen.emit_cuda.stats")
+local lower = require("spgen.lower")
 
 local M = {}
 
@@ -27,18 +28,18 @@ local M = {}
 -- pair's dot products are split over `per` warps, whose parts one thread
 -- adds in order.
 local function attention(w, d, first)
-  local P, warps, NCB = d.P, d.t.threads // 32, d.NCB
-  local pairs = d.nspan * d.t.ncb
+  local P, warps, NCB = d.P, d.tile.threads // 32, d.block_channels_macro
+  local pairs = d.block_samples * d.tile.block_channels
   local per = math.max(1, warps // pairs)
   local group = warps // per -- pairs per round
   w.line("__shared__ float sal3[%s_NSPAN][%s], sal1[%s_NSPAN][%s], sbe[%s_NSPAN][%s];", P, NCB, P, NCB, P, NCB)
   w.open("{ /* the attention of this %s's %d (sample, channel) pairs, %d warps per pair */",
-    d.t.tc > 1 and "block" or "tile", pairs, per)
+    d.tile.channel_tiles > 1 and "block" or "tile", pairs, per)
   w.line("__shared__ float sm[2][%s_NT / 32]; /* the warps' parts of m3, m1 */", P)
   w.line("const int first = %s, warp = tid / 32, part = warp %% %d * 32 + tid %% 32;", first, per)
   w.open("for (int i0 = 0; i0 < %d; i0 += %d) {", pairs, group)
   w.open("{")
-  w.line("const int i = i0 + warp / %d, sn = i / %s, co = %s + i %% %s;", per, NCB, d.cb, NCB)
+  w.line("const int i = i0 + warp / %d, sn = i / %s, co = %s + i %% %s;", per, NCB, d.block_first, NCB)
   w.line("float m3 = 0.0f, m1 = 0.0f;")
   w.open("if (i < %d && first + sn < %s_N) {", pairs, P)
   w.line("const float *st = %s_STATS + (first + sn) * (%s_NB * %s_SST); /* the sample's partials */", P, P, P)
@@ -65,7 +66,7 @@ local function attention(w, d, first)
   w.close()
   w.close()
   w.line("__syncthreads();")
-  w.line("const int i = i0 + tid, sn = i / %s, c = i %% %s, co = %s + c;", NCB, NCB, d.cb)
+  w.line("const int i = i0 + tid, sn = i / %s, c = i %% %s, co = %s + c;", NCB, NCB, d.block_first)
   w.open("if (tid < %d && i < %d && first + sn < %s_N) { /* pair i: its warps' parts, in order */", group, pairs, P)
   w.line("float m3 = 0.0f, m1 = 0.0f;")
   w.open("for (int k = tid * %d; k < tid * %d + %d; ++k) {", per, per, per)
@@ -86,22 +87,14 @@ function M.describe(k, ctx)
   local a, node = k.node.attrs, k.node
   local P, fn = common.names(k, ctx)
   if ctx.spconv ~= "tile" and mapconv.fits(k) then return mapconv.describe(k, ctx, P, fn) end
-  local c, r, co, g = a.cin, a.r, a.out, a.groups
-  local rg, cg = r // g, co // g
+  local c, r, co = a.cin, a.r, a.out
   local d = {
-    P = P, tiling = ctx.tiling, fn = fn .. "_out", layer_fn = fn, k = k, n = ctx.batch,
-    r = r, sst = r * 9 + c, -- the statistics: representative channels, floats per partial
-    h = k.in_shape[2], w = k.in_shape[3], co = co, ho = node.shape[2], wo = node.shape[3],
-    k_size = 3, s = a.stride, pad = 1, cg = cg, grp_size = P .. "_CG", uses_grp = true, post = k.bn ~= nil,
-    red = rg * 9 + (r - rg) + (c - r), accs = { "a3", "a1" },
-    -- GWC with the PWC merged into its taps over the group's channels; the
-    -- PWC of the other representative channels into a3, CONV1x1 into a1
-    parts = {
-      { kind = "window", acc = "a3", count = rg, base = "grp * " .. P .. "_RG", w = P .. "_G", wstride = rg * 9 },
-      { kind = "point", acc = "a3", count = r - rg, chan = string.format("j + (j >= grp * %s_RG ? %s_RG : 0)", P, P),
-        w = P .. "_Q", wstride = c, pool = a.stride == 2 },
-      { kind = "point", acc = "a1", count = c - r, chan = P .. "_R + j", w = P .. "_Q", wstride = c, pool = a.stride == 2 },
-    },
+    P = P, tiling = ctx.tiling, fn = fn .. "_out", layer_fn = fn, k = k, batch = ctx.batch, conv = lower.conv(k),
+    -- the statistics: T of the representative channels, then S of all
+    representative = r, stats_floats = r * 9 + c,
+    h = k.in_shape[2], w = k.in_shape[3], out_channels = co, ho = node.shape[2], wo = node.shape[3],
+    group_outputs = co // a.groups, group_size_macro = P .. "_CG", uses_group = true,
+    post = k.bn ~= nil,
     -- col: the channel's column among the block's (its tile's place added)
     combine = function(ch, p, col)
       return string.format("sal3[sn][%s] * a3_%d_%d + sal1[sn][%s] * a1_%d_%d", col, ch, p, col, ch, p)
@@ -125,9 +118,9 @@ function M.emit(k, ctx)
   local stn = own_stats and stats.kernel_threads(h, wd)
   local list = {
     { "N", ctx.batch }, { "C", c }, { "R", r }, { "H", h }, { "W", wd }, { "S", a.stride }, { "PAD", 1 },
-    { "CO", a.out }, { "HO", ho }, { "WO", wo }, { "RG", r // a.groups }, { "CG", d.cg },
-    { "SST", d.sst, "statistics floats per partial" },
-    { "NB", d.nb, own_stats and "statistics partials per sample" or
+    { "CO", a.out }, { "HO", ho }, { "WO", wo }, { "RG", r // a.groups }, { "CG", d.group_outputs },
+    { "SST", d.stats_floats, "statistics floats per partial" },
+    { "NB", d.partials, own_stats and "statistics partials per sample" or
       string.format("statistics partials per sample, summed by layer %d's store", d.stats_writer) },
   }
   if own_stats then list[#list + 1] = { "STN", stn, "threads of the statistics kernel" } end

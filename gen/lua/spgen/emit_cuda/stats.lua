@@ -23,17 +23,17 @@ M.STATS_THREADS = 256
 -- this many per sample, the statistics kernel's one read of the map is cheaper
 M.MAX_PARTIALS = 8
 
--- Kernel row (or column) t reads input row i for some output o < n_out iff
--- i = s * o + t - 1: the literal test of i = var + at, or "true" when every
--- row is.
-local function reads(s, t, n_out, n_in, var, at)
-  local all = true
+-- Row (or column) t of the window (lower.lua: stride s, pad) reads input
+-- row i for some output o < n_out iff i = s * o + t - pad: the literal test
+-- of i = var + at, or "true" when every row is.
+local function reads(window, t, n_out, n_in, var, at)
+  local s, all = window.stride, true
   for i = 0, n_in - 1 do
-    local d = i + 1 - t
+    local d = i + window.pad - t
     if not (d >= 0 and d < s * n_out and d % s == 0) then all = false end
   end
   if all then return "true" end
-  local shift = (at or 0) + 1 - t
+  local shift = (at or 0) + window.pad - t
   local shifted = shift == 0 and var or string.format("%s %s %d", var, shift > 0 and "+" or "-", math.abs(shift))
   local test = string.format("(unsigned)(%s) < %du", shifted, s * n_out)
   if s > 1 then test = test .. string.format(" && (%s) %% %d == 0", shifted, s) end
@@ -50,21 +50,21 @@ local function put(w, r, ch, i)
 end
 
 -- What the store of writer kernel k (described by d, after direct.layout)
--- sums for SPConv reader (described by l: r, sst, s, h, w, ho, wo):
--- { P, index, nb, l, rows, cols }, or nil when its blocks straddle samples
--- or would leave too many partials.
+-- sums for SPConv reader (described by l: representative, stats_floats,
+-- conv, h, w, ho, wo): { P, index, partials, reader (l), rows, cols }, or
+-- nil when its blocks straddle samples or would leave too many partials.
 local function sums(k, d, reader, l, batch)
-  local t = d.t
-  if k.gap or not (batch == 1 or d.howo % (t.tx * t.np) == 0) then return nil end
-  local nb = d.npb // batch
-  assert(nb * batch == d.npb, "statistics partials")
-  if nb > M.MAX_PARTIALS then return nil end
-  assert(l.h * l.w == d.howo, "statistics of another shape")
-  local f = { P = "L" .. reader.index, index = reader.index, nb = nb, l = l, rows = {}, cols = {} }
+  local t = d.tile
+  if k.gap or not (batch == 1 or d.pixels % (t.block_groups * t.pixels) == 0) then return nil end
+  local partials = d.pixel_blocks // batch
+  assert(partials * batch == d.pixel_blocks, "statistics partials")
+  if partials > M.MAX_PARTIALS then return nil end
+  assert(l.h * l.w == d.pixels, "statistics of another shape")
+  local f = { P = "L" .. reader.index, index = reader.index, partials = partials, reader = l, rows = {}, cols = {} }
   for kt = 0, 2 do
-    f.rows[kt] = reads(l.s, kt, l.ho, l.h, "oy")
+    f.rows[kt] = reads(l.conv.window, kt, l.ho, l.h, "oy")
     f.cols[kt] = {}
-    for p = 0, t.np - 1 do f.cols[kt][p] = reads(l.s, kt, l.wo, l.w, "ox", p) end
+    for p = 0, t.pixels - 1 do f.cols[kt][p] = reads(l.conv.window, kt, l.wo, l.w, "ox", p) end
   end
   return f
 end
@@ -72,9 +72,9 @@ end
 -- Where each SPConv's statistics are summed, given the direct convolutions'
 -- descriptions (kernel index -> d, after direct.layout): sets d.sums on
 -- each writer that sums them in its store (in_store: not spgen --cuda-stats
--- kernel) and d.nb, d.own_stats, d.stats_writer on each SPConv. Returns the
--- buffers to place (M.place): one per SPConv, live from the kernel that
--- writes it to the SPConv. An SPConv emitted by mapconv.lua (d.map) needs
+-- kernel) and d.partials, d.own_stats, d.stats_writer on each SPConv.
+-- Returns the buffers to place (M.place): one per SPConv, live from the
+-- kernel that writes it to the SPConv. An SPConv emitted by mapconv.lua (d.map) needs
 -- none, and its store sums none.
 function M.plan(kernels, descs, batch, in_store)
   local writer, readers = {}, {}
@@ -94,8 +94,8 @@ function M.plan(kernels, descs, batch, in_store)
       local f = in_store and wd and not wd.map and #readers[k.inputs[1]] == 1 and
         sums(w, wd, k, d, batch) or nil
       if f then descs[w.index].sums = f end
-      d.nb, d.own_stats, d.stats_writer = f and f.nb or 1, f == nil, f and w.index
-      buffers[#buffers + 1] = { bytes = 4 * batch * d.nb * d.sst, first = f and w.index or k.index,
+      d.partials, d.own_stats, d.stats_writer = f and f.partials or 1, f == nil, f and w.index
+      buffers[#buffers + 1] = { bytes = 4 * batch * d.partials * d.stats_floats, first = f and w.index or k.index,
                                 last = k.index, index = #buffers + 1, reader = k.index }
     end
   end
@@ -137,7 +137,7 @@ end
 -- block's sample, its place in it) of the reader's buffer. d: the writer's
 -- direct-convolution description.
 function M.store(w, f, d)
-  local P, nc = d.P, d.t.nc
+  local P, nc = d.P, d.tile.channels
   w.open("{ /* layer %d's input statistics: this block's part of T[c][9], S[c] of its channels */", f.index)
   local rows = {}
   for ky = 0, 2 do
@@ -158,7 +158,7 @@ function M.store(w, f, d)
     names[#names + 1] = "u" .. c
   end
   w.rows(decl, 3, ", ", "float %s;")
-  common.tile_totals(w, P, d.t, "spart", names, 10 * nc, "e")
+  common.tile_totals(w, P, d.tile, "spart", names, 10 * nc, "e")
   w.line("const int ch = c0 + e / 10, i = e % 10;")
   w.line("float *st = %s_STATS + blockIdx.x * %s_TSST;", f.P, P)
   put(w, P .. "_TR", "ch", "i")
@@ -169,9 +169,10 @@ end
 -- The writer's macros for the reader's buffer layout.
 function M.macros(f)
   return {
-    { "TR", f.l.r, string.format("representative channels of layer %d, which reads this output", f.index) },
-    { "TSST", f.l.sst, "its statistics floats per partial" },
-    { "TNB", f.nb, "partials per sample: this kernel's blocks of one sample" },
+    { "TR", f.reader.representative,
+      string.format("representative channels of layer %d, which reads this output", f.index) },
+    { "TSST", f.reader.stats_floats, "its statistics floats per partial" },
+    { "TNB", f.partials, "partials per sample: this kernel's blocks of one sample" },
   }
 end
 
@@ -190,7 +191,7 @@ function M.place(buffers, symbol)
   return bytes, table.concat(t, "\n") .. "\n"
 end
 
--- The statistics kernel of SPConv layer P (d: layer_fn, s, h, w, ho, wo).
+-- The statistics kernel of SPConv layer P (d: layer_fn, conv, h, w, ho, wo).
 function M.kernel(w, d)
   local P = d.P
   w.line("/* Window sums T[ci][ky][kx] of the representative channels (the inputs each 3x3 tap")
@@ -206,8 +207,8 @@ function M.kernel(w, d)
   w.line("/* does kernel row ky (column kx) read this input row (column) for some output? */")
   local rows, cols = {}, {}
   for t = 0, 2 do
-    rows[#rows + 1] = string.format("r%d = %s", t, reads(d.s, t, d.ho, d.h, "iy"))
-    cols[#cols + 1] = string.format("k%d = %s", t, reads(d.s, t, d.wo, d.w, "ix"))
+    rows[#rows + 1] = string.format("r%d = %s", t, reads(d.conv.window, t, d.ho, d.h, "iy"))
+    cols[#cols + 1] = string.format("k%d = %s", t, reads(d.conv.window, t, d.wo, d.w, "ix"))
   end
   w.line("const bool %s;", table.concat(rows, ", "))
   w.line("const bool %s;", table.concat(cols, ", "))

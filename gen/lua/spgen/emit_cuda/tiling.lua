@@ -45,21 +45,24 @@ local function largest_divisor(choices, n)
   return 1
 end
 
--- d: n (batch), co (output channels), cg (channels a tile may not straddle:
--- the group size), howo, wo, k (window), red (multiply-adds per output),
--- gap (the block owns all pixels of one sample). opts (spgen's options, each
+-- d: batch, out_channels, group_outputs (channels a tile may not straddle:
+-- the output channels of a group), pixels (of one output map), wo, window
+-- (its size), macs (multiply-adds per output), gap (the block owns all
+-- pixels of one sample). opts (spgen's options, each
 -- nil for its default): threads (wanted, default TARGET_THREADS:
 -- --cuda-threads), tiles (the most channel tiles a block may hold, default
 -- 1: --cuda-channel-tiles), channels (the fewest channels a tile keeps while
 -- threads are short, default 1: --cuda-tile-channels).
--- Returns { nc, np, ks, tc, ncb (channels per block), tx, threads (per
--- block), stage (weights staged in shared memory, direct.lua) }.
+-- Returns the tile, its fields named after the macros of direct.lua:
+-- { channels (NC), pixels (NP), slices (KS), channel_tiles (TC),
+-- block_channels (NCB), block_groups (TX: pixel groups per block), threads
+-- (NT: per block), stage (weights staged in shared memory) }.
 function M.conv(d, opts)
   local target = opts.threads or M.TARGET_THREADS
-  local nc = largest_divisor({ 8, 4, 2, 1 }, d.cg)
+  local nc = largest_divisor({ 8, 4, 2, 1 }, d.group_outputs)
   -- wide windows keep their whole row of inputs live: one pixel per thread
-  local np = d.k > 3 and 1 or largest_divisor({ 4, 2, 1 }, d.wo)
-  local function threads(c, p) return d.n * (d.howo // p) * (d.co // c) end
+  local np = d.window > 3 and 1 or largest_divisor({ 4, 2, 1 }, d.wo)
+  local function threads(c, p) return d.batch * (d.pixels // p) * (d.out_channels // c) end
   -- no narrower than the channel floor: past it, input-channel slices (next)
   -- supply the threads
   local floor = math.min(opts.channels or 1, nc)
@@ -69,28 +72,32 @@ function M.conv(d, opts)
   end
   local ks = 1
   while ks < M.MAX_KS and threads(nc, np) * ks * 2 <= target
-    and d.red // (ks * 2) >= M.MIN_SLICE do
+    and d.macs // (ks * 2) >= M.MIN_SLICE do
     ks = ks * 2
   end
   -- weights staged in shared memory: tiles of 4 or 8 channels, but not the
   -- wide windows (a 7x7 stem): under launch bounds ptxas hoists their staged
   -- rows past its budget and spills (sp_resnet50 at 224x224, batch 1: 12
   -- bytes at 85 and at 128 registers), where the loads through L1 fit in 56
-  local stage = nc % 4 == 0 and d.k <= 3
+  local stage = nc % 4 == 0 and d.window <= 3
   -- channel tiles per block: not the wide windows either (the 7x7 stem
   -- spills even at 168 registers: sp_resnet18 at 224x224, batch 8, 8 tiles,
   -- 24 bytes), without slices (the slice sums would need a row per tile)
   -- and within one group (a block's channels share its inputs)
   local tc = 1
-  while d.k <= 3 and ks == 1 and tc * 2 <= (opts.tiles or 1) and d.cg % (nc * tc * 2) == 0 do tc = tc * 2 end
+  while d.window <= 3 and ks == 1 and tc * 2 <= (opts.tiles or 1) and d.group_outputs % (nc * tc * 2) == 0 do
+    tc = tc * 2
+  end
   -- pixel groups one block can take: one sample's with gap, else the batch's
-  local groups = d.howo // np * (d.gap and 1 or d.n)
+  local groups = d.pixels // np * (d.gap and 1 or d.batch)
   local tx = M.BLOCK_THREADS // (ks * tc)
   -- no wholly idle warps: shrink the block to the groups there are, but keep
   -- whole warps (the reductions shuffle across all 32 lanes)
   while tx // 2 >= groups and (tx // 2) * ks * tc >= 32 do tx = tx // 2 end
-  local t = { nc = nc, np = np, ks = ks, tc = tc, ncb = nc * tc, tx = tx, threads = tx * ks * tc, stage = stage }
-  assert(d.cg % (nc * tc) == 0 and d.co % nc == 0 and d.wo % np == 0, "tile does not divide the layer")
+  local t = { channels = nc, pixels = np, slices = ks, channel_tiles = tc, block_channels = nc * tc, block_groups = tx,
+              threads = tx * ks * tc, stage = stage }
+  assert(d.group_outputs % (nc * tc) == 0 and d.out_channels % nc == 0 and d.wo % np == 0,
+    "tile does not divide the layer")
   assert(t.threads % 32 == 0 and t.threads <= 1024, "block is not whole warps")
   return t
 end
@@ -100,8 +107,8 @@ end
 -- them its; with several, a warp holds one tile's lanes, or (TX < 32) whole
 -- tiles of TX lanes each.
 function M.segments(t)
-  local seg = t.tc > 1 and math.min(t.tx, 32) or 32
-  return seg, t.threads // seg // t.tc
+  local seg = t.channel_tiles > 1 and math.min(t.block_groups, 32) or 32
+  return seg, t.threads // seg // t.channel_tiles
 end
 
 M.MAX_REGS = 255 -- a thread's registers at most
@@ -132,17 +139,18 @@ M.TILED_REGS = 168
 -- what the tile needs, or the hardware cannot keep that many blocks, the
 -- grid is large enough for ptxas's own choice, except for staged channel
 -- tiles, which then get the most blocks that leave them what they need.
--- d: blocks (the grid's), accs (accumulator sets), span (inputs of one
+-- d: blocks (the grid's), accumulator_sets, span (inputs of one
 -- kernel row), extra (floats live at once outside the tile, e.g. the
 -- statistics' sums).
 function M.min_blocks(t, d)
-  local need = math.max(d.accs * t.nc * t.np + d.span + t.nc, d.extra or 0) + M.OVERHEAD_REGS
-  if t.stage then need = math.max(need, t.tc > 1 and M.TILED_REGS or M.STAGED_MIN_REGS) end
+  local tile_regs = d.accumulator_sets * t.channels * t.pixels + d.span + t.channels
+  local need = math.max(tile_regs, d.extra or 0) + M.OVERHEAD_REGS
+  if t.stage then need = math.max(need, t.channel_tiles > 1 and M.TILED_REGS or M.STAGED_MIN_REGS) end
   local most = math.min(M.REGS_PER_SM // (t.threads * ((need + 7) // 8 * 8)), M.BLOCKS_PER_SM,
     M.THREADS_PER_SM // t.threads)
   local want = (d.blocks + M.SMS - 1) // M.SMS
   if want <= most then return want, "blocks per SM its grid keeps resident: the register budget" end
-  if t.tc > 1 and t.stage then
+  if t.channel_tiles > 1 and t.stage then
     assert(most >= 1, "a block of channel tiles too large for their registers")
     return most, string.format("blocks per SM that leave staged channel tiles %d registers", need)
   end

@@ -11,6 +11,6 @@ return {
     cuda = "spgen.emit_cuda.conv2d.emit",
     cuda_describe = "spgen.emit_cuda.conv2d.describe",
   },
-  vector_taps = function(a, tiling) return { tiling.window(a.k, a.pad, a.stride) } end,
+  lower = require("spgen.lower").conv2d,
   comment = { batchnorm = "folded into the weights" },
 }

@@ -12,8 +12,7 @@ return {
     cuda = "spgen.emit_cuda.spconv.emit",
     cuda_describe = "spgen.emit_cuda.spconv.describe",
   },
-  -- the 3x3 window, and the 1x1 parts: the pixel, or its 2x2 pool window
-  vector_taps = function(a, tiling) return { tiling.window(3, 1, a.stride), tiling.point(a.stride) } end,
+  lower = require("spgen.lower").spconv,
   comment = {
     options = function(a)
       return string.format("stride %d, ratio %s (%d representative, %d redundant channels), groups %d, bias %s",
