@@ -6,6 +6,8 @@
 #ifndef SPGEN_SPGEN_H
 #define SPGEN_SPGEN_H
 
+#define SPGEN_VERSION "0.1.0"
+
 int spgen_main(int argc, char **argv);
 
 #endif

@@ -64,3 +64,28 @@ else fail "cli/batch_and_set" "$(grep IN_SIZE "$work/n/spconv_layer.h")"; fi
 # default output directory is out/<name>, relative to where spgen runs
 (cd "$work" && "$OLDPWD/$SPGEN" "$OLDPWD/$L" >/dev/null 2>&1)
 if [ -f "$work/out/spconv_layer/spconv_layer.c" ]; then pass "cli/default_outdir"; else fail "cli/default_outdir" "no out/spconv_layer"; fi
+
+# --help, --version: exit 0, on stdout; --help has a line for every option of the usage line
+help=$($SPGEN --help 2>/dev/null); rc=$?
+missing=""
+for o in $(grep -o '\[-[-a-z]*' <<<"$help" | tr -d '['); do
+  grep -Eq "^  (-h, )?$o( |$)" <<<"$help" || missing="$missing $o"
+done
+if [ $rc -eq 0 ] && [ -z "$missing" ] && grep -q '^usage: spgen SPEC.lua' <<<"$help"; then pass "cli/help"
+else fail "cli/help" "exit $rc, no line for:$missing"; fi
+version=$($SPGEN --version 2>/dev/null); rc=$?
+if [ $rc -eq 0 ] && [[ $version =~ ^spgen\ [0-9]+\.[0-9]+\.[0-9]+$ ]]; then pass "cli/version"
+else fail "cli/version" "exit $rc: '$version'"; fi
+# the defaults --help names are the ones the pipeline gets: spelled out, they change nothing
+defaults="target=c simd=0 cuda-threads=32768 cuda-channel-tiles=1 cuda-tile-channels=1 cuda-stats=store cuda-spconv=tile"
+args=() unnamed=""
+flat=$(tr -s ' \n' '  ' <<<"$help")
+for d in $defaults; do
+  args+=("--${d%%=*}" "${d#*=}")
+  grep -Eq -- "--${d%%=*} [^(]*\(default: ${d#*=}\)" <<<"$flat" || unnamed="$unnamed $d"
+done
+$SPGEN $L -o "$work/implicit" --target all --set size=8 >/dev/null
+$SPGEN $L -o "$work/explicit" --set size=8 "${args[@]}" --target all >/dev/null
+if [ -z "$unnamed" ] && diff -r "$work/implicit" "$work/explicit" >/dev/null; then pass "cli/defaults"
+else fail "cli/defaults" "not in --help:$unnamed; $(diff -rq "$work/implicit" "$work/explicit" | head -2)"; fi
+
