@@ -51,6 +51,8 @@ static const struct option {
      .otherwise = "none", .help = "write the weights used (from a file or the seed) as safetensors"},
     {.name = "--plan", .field = "plan", .kind = OPT_TEXT, .value = "FILE", .otherwise = "none",
      .help = "write the memory plan as text: each kernel's reads, write and scratch as arena byte ranges"},
+    {.name = "--plan-svg", .field = "plan_svg", .kind = OPT_TEXT, .value = "FILE", .otherwise = "none",
+     .help = "draw the memory plan as SVG: one rectangle per buffer, arena offset against kernel"},
     {.name = "--strict", .field = "strict", .kind = OPT_FLAG,
      .help = "make weights that the spec does not use an error, not a warning"},
     {.name = "--simd", .field = "simd", .kind = OPT_WORD, .words = {"0", "4", "8", "16"}, .numeric = 1,

@@ -89,3 +89,52 @@ $SPGEN $L -o "$work/explicit" --set size=8 "${args[@]}" --target all >/dev/null
 if [ -z "$unnamed" ] && diff -r "$work/implicit" "$work/explicit" >/dev/null; then pass "cli/defaults"
 else fail "cli/defaults" "not in --help:$unnamed; $(diff -rq "$work/implicit" "$work/explicit" | head -2)"; fi
 
+# Every destination is checked before the first write: on failure the output
+# directory and the files --plan, --plan-svg and --dump-weights name are as
+# they were (the old files of another --set size, so any rewrite shows).
+# state DIR...: every path under each DIR with its inode, every file's checksum
+state() { local d; for d in "$@"; do (cd "$d" && find . -printf '%y %i %p\n' | sort && find . -type f -exec sha256sum {} + | sort); done; }
+old=(-o "$work/old/out" --set size=8 --plan "$work/old/extra/plan.txt" --plan-svg "$work/old/extra/plan.svg"
+  --dump-weights "$work/old/extra/w.safetensors")
+mkdir -p "$work/old/extra"
+$SPGEN $L "${old[@]}" >/dev/null
+# untouched NAME MESSAGE ARGS...: a copy of the old outputs in $work/t, then
+# spgen ARGS exits 1 with MESSAGE ($work/t for the copy) and changes nothing
+untouched() {
+  local name=$1 want=${2//@/$work/t}; shift 2
+  rm -rf "$work/t"; cp -a "$work/old" "$work/t"
+  [ "$name" = makefile_is_a_directory ] && rm "$work/t/out/Makefile" && mkdir "$work/t/out/Makefile"
+  local before; before=$(state "$work/t")
+  local err; err=$($SPGEN $L --set size=10 --set seed=2 "${@//@/$work/t}" 2>&1 >/dev/null); local rc=$?
+  local after; after=$(state "$work/t")
+  if [ "$before" != "$after" ]; then fail "outputs/$name" "changed: $(diff <(echo "$before") <(echo "$after") | head -3)"
+  elif [ $rc -ne 1 ] || [ "$err" != "$want" ]; then fail "outputs/$name" "exit $rc: '$err', want '$want'"
+  else pass "outputs/$name"; fi
+}
+all=(-o @/out --plan @/extra/plan.txt --plan-svg @/extra/plan.svg --dump-weights @/extra/w.safetensors)
+untouched plan_in_missing_directory "/nonexistent/plan.txt: cannot write: /nonexistent: No such file or directory" \
+  "${all[@]}" --plan /nonexistent/plan.txt
+untouched plan_svg_in_missing_directory "@/none/plan.svg: cannot write: @/none: No such file or directory" \
+  "${all[@]}" --plan-svg @/none/plan.svg
+untouched plan_under_a_file "@/extra/plan.txt/p: cannot write: @/extra/plan.txt: not a directory" \
+  "${all[@]}" --plan @/extra/plan.txt/p
+untouched dump_weights_is_a_directory "@/extra: is a directory" "${all[@]}" --dump-weights @/extra
+untouched plan_svg_is_a_directory "@/out: is a directory" "${all[@]}" --plan-svg @/out
+untouched plan_names_a_directory "@/extra/: bad file name or path too long" "${all[@]}" --plan @/extra/
+untouched same_file_twice "@/extra/plan.txt: named for two outputs" "${all[@]}" --plan-svg @/extra/plan.txt
+untouched makefile_is_a_directory "@/out/Makefile: is a directory" "${all[@]}"
+untouched outdir_under_a_file "@/extra/plan.txt/out: cannot write: @/extra/plan.txt: not a directory" \
+  "${all[@]}" -o @/extra/plan.txt/out
+# nothing created either: not the output directory nor its parents
+rm -rf "$work/t"; mkdir "$work/t"
+err=$($SPGEN $L -o "$work/t/a/b" --plan /nonexistent/plan.txt 2>&1); rc=$?
+if [ $rc -eq 1 ] && [ -z "$(ls -A "$work/t")" ]; then pass "outputs/no_directory_created"
+else fail "outputs/no_directory_created" "exit $rc: $err; $(ls -A "$work/t")"; fi
+# on success every file is replaced, as a fresh run writes it, and no temporary file is left
+rm -rf "$work/t" "$work/fresh"; cp -a "$work/old" "$work/t"; mkdir -p "$work/fresh/extra"
+$SPGEN $L --set size=10 --set seed=2 "${all[@]//@/$work/t}" >/dev/null 2>&1; rc=$?
+$SPGEN $L --set size=10 --set seed=2 "${all[@]//@/$work/fresh}" >/dev/null 2>&1
+left=$(find "$work/t" -name '*tmp*')
+if [ $rc -eq 0 ] && [ -z "$left" ] && diff -r "$work/fresh" "$work/t" >/dev/null &&
+  ! cmp -s "$work/t/extra/w.safetensors" "$work/old/extra/w.safetensors"; then pass "outputs/all_replaced"
+else fail "outputs/all_replaced" "exit $rc; left: $left; $(diff -rq "$work/fresh" "$work/t" | head -2)"; fi

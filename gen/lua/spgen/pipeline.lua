@@ -8,6 +8,7 @@ local fuse = require("spgen.fuse")
 local fold = require("spgen.fold")
 local tiling = require("spgen.tiling")
 local plan = require("spgen.plan")
+local plan_svg = require("spgen.plan_svg")
 local emit_c = require("spgen.emit_c")
 local emit_cuda = require("spgen.emit_cuda")
 local summary = require("spgen.summary")
@@ -57,7 +58,7 @@ end
 
 -- opts: the command line as gen/spgen.c's option table reads it, its
 -- defaults filled in: spec, outdir, target, weights, batch, set, summary,
--- dump_weights, plan, strict, simd, cuda_threads, cuda_tiles,
+-- dump_weights, plan, plan_svg, strict, simd, cuda_threads, cuda_tiles,
 -- cuda_tile_channels, cuda_stats, cuda_spconv
 function M.run(opts)
   local target = opts.target
@@ -76,13 +77,19 @@ function M.run(opts)
   local files = backends(target, g, kernels, p, blob, source, opts.simd,
     { tiling = { threads = opts.cuda_threads, tiles = opts.cuda_tiles, channels = opts.cuda_tile_channels },
       stats = opts.cuda_stats, spconv = opts.cuda_spconv })
-  local ok, err = native.write_outputs(opts.outdir or ("out/" .. g.net.name), files)
+  local outdir = opts.outdir or ("out/" .. g.net.name)
+  -- The weights are written under their staging name by weights.dump,
+  -- the other extra files by write_outputs from their text.
+  local extras = {}
+  if opts.plan then extras[#extras + 1] = { path = opts.plan, data = plan.text(p, kernels) } end
+  if opts.plan_svg then extras[#extras + 1] = { path = opts.plan_svg, data = plan_svg.draw(g, kernels, p) } end
+  if opts.dump_weights then extras[#extras + 1] = { path = opts.dump_weights } end
+  -- Every destination is checked before the first write, and nothing is
+  -- renamed into place before everything is written.
+  local ok, err = native.check_outputs(outdir, files, extras)
+  if ok and opts.dump_weights then weights.dump(native.staging_path(opts.dump_weights), w, need) end
+  if ok then ok, err = native.write_outputs(outdir, files, extras) end
   if not ok then fail.raise(nil, "%s", err) end
-  if opts.dump_weights then weights.dump(opts.dump_weights, w, need) end
-  if opts.plan then
-    local ok2, err2 = native.write_file(opts.plan, plan.text(p, kernels))
-    if not ok2 then fail.raise(nil, "%s", err2) end
-  end
   if opts.summary then native.stdout(summary.text(g, p, blob, files)) end
 end
 
