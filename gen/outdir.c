@@ -244,38 +244,38 @@ undo_extras:
     return -1;
 }
 
-/* The files and extras lists at stack slots 2 and 3, as arrays in userdata
-   pushed on the stack; the strings stay referenced by the lists. */
-static void lua_outputs(lua_State *L, outdir_file **files, size_t *n, outdir_extra **extras, size_t *m)
+typedef int outputs_fn(const char *dir, const outdir_file *files, size_t n, const outdir_extra *extras, size_t m,
+                       char *err, size_t errlen);
+
+/* fn(dir, files, extras) from the Lua arguments, its result as true or
+   nil, message. The arrays live in userdata on the stack; their strings
+   stay referenced by the argument lists. */
+static int call_with_outputs(lua_State *L, outputs_fn *fn)
 {
+    char err[512];
+    const char *dir = luaL_checkstring(L, 1);
     luaL_checktype(L, 2, LUA_TTABLE);
     luaL_checktype(L, 3, LUA_TTABLE);
-    *n = (size_t)luaL_len(L, 2);
-    *files = lua_newuserdatauv(L, (*n ? *n : 1) * sizeof **files, 0);
-    for (size_t i = 0; i < *n; i++) {
+    size_t n = (size_t)luaL_len(L, 2), m = (size_t)luaL_len(L, 3);
+    outdir_file *files = lua_newuserdatauv(L, (n ? n : 1) * sizeof *files, 0);
+    outdir_extra *extras = lua_newuserdatauv(L, (m ? m : 1) * sizeof *extras, 0);
+    for (size_t i = 0; i < n; i++) {
         lua_geti(L, 2, (lua_Integer)i + 1);
         lua_getfield(L, -1, "name");
-        (*files)[i].name = luaL_checkstring(L, -1);
+        files[i].name = luaL_checkstring(L, -1);
         lua_getfield(L, -2, "data");
-        (*files)[i].data = luaL_checklstring(L, -1, &(*files)[i].size);
+        files[i].data = luaL_checklstring(L, -1, &files[i].size);
         lua_pop(L, 3);
     }
-    *m = (size_t)luaL_len(L, 3);
-    *extras = lua_newuserdatauv(L, (*m ? *m : 1) * sizeof **extras, 0);
-    for (size_t i = 0; i < *m; i++) {
-        outdir_extra *e = &(*extras)[i];
+    for (size_t i = 0; i < m; i++) {
         lua_geti(L, 3, (lua_Integer)i + 1);
         lua_getfield(L, -1, "path");
-        e->path = luaL_checkstring(L, -1);
+        extras[i].path = luaL_checkstring(L, -1);
         lua_getfield(L, -2, "data");
-        e->data = lua_isnil(L, -1) ? NULL : luaL_checklstring(L, -1, &e->size);
+        extras[i].data = lua_isnil(L, -1) ? NULL : luaL_checklstring(L, -1, &extras[i].size);
         lua_pop(L, 3);
     }
-}
-
-static int lua_result(lua_State *L, int rc, const char *err)
-{
-    if (rc != 0) {
+    if (fn(dir, files, n, extras, m, err, sizeof err) != 0) {
         lua_pushnil(L);
         lua_pushstring(L, err);
         return 2;
@@ -286,13 +286,7 @@ static int lua_result(lua_State *L, int rc, const char *err)
 
 int outdir_check_lua(lua_State *L)
 {
-    outdir_file *files;
-    outdir_extra *extras;
-    size_t n, m;
-    char err[512];
-    const char *dir = luaL_checkstring(L, 1);
-    lua_outputs(L, &files, &n, &extras, &m);
-    return lua_result(L, outdir_check(dir, files, n, extras, m, err, sizeof err), err);
+    return call_with_outputs(L, outdir_check);
 }
 
 int outdir_staging_path_lua(lua_State *L)
@@ -306,11 +300,5 @@ int outdir_staging_path_lua(lua_State *L)
 
 int outdir_write_lua(lua_State *L)
 {
-    outdir_file *files;
-    outdir_extra *extras;
-    size_t n, m;
-    char err[512];
-    const char *dir = luaL_checkstring(L, 1);
-    lua_outputs(L, &files, &n, &extras, &m);
-    return lua_result(L, outdir_write(dir, files, n, extras, m, err, sizeof err), err);
+    return call_with_outputs(L, outdir_write);
 }
