@@ -279,8 +279,6 @@ static int open_native(lua_State *L)
         {"read_file", read_file},
         {"read_safetensors", read_safetensors},
         {"write_safetensors", write_safetensors},
-        {"check_outputs", outdir_check_lua},
-        {"staging_path", outdir_staging_path_lua},
         {"write_outputs", outdir_write_lua},
         {"run_sandboxed", run_sandboxed},
         {"sandbox_pcall", sandbox_pcall},

@@ -48,10 +48,11 @@ static int join(char *out, const char *dir, const char *name)
     return n < 0 || n >= PATH_CAP ? -1 : 0;
 }
 
-int outdir_staging_path(char *out, size_t cap, const char *path)
+/* The name an extra file is written under before its rename. */
+static int staging_path(char *out, const char *path)
 {
-    int n = snprintf(out, cap, "%s.spgen-tmp-%ld", path, (long)getpid());
-    return n < 0 || (size_t)n >= cap ? -1 : 0;
+    int n = snprintf(out, PATH_CAP, "%s.spgen-tmp-%ld", path, (long)getpid());
+    return n < 0 || n >= PATH_CAP ? -1 : 0;
 }
 
 static int write_one(const char *path, const char *data, size_t size)
@@ -119,10 +120,21 @@ static int check_dir(const char *dir, char *err, size_t errlen)
     return writable_dir(path, dir, err, errlen);
 }
 
-int outdir_check(const char *dir, const outdir_file *files, size_t n, const outdir_extra *extras,
-                 size_t m, char *err, size_t errlen)
+/* Whether the directory parent is dir or one of its ancestors, as written. */
+static int created_with(const char *parent, const char *dir)
+{
+    size_t len = strlen(parent);
+    return strncmp(dir, parent, len) == 0 && (dir[len] == '\0' || dir[len] == '/');
+}
+
+/* 0 when dir (or the nearest directory that will hold it) and every extra's
+   directory are writable, no destination is a directory and no two outputs
+   are one file; else fills err. */
+static int check_outputs(const char *dir, const outdir_file *files, size_t n, const outdir_extra *extras,
+                         size_t m, char *err, size_t errlen)
 {
     char path[PATH_CAP];
+    struct stat st;
     if (check_dir(dir, err, errlen) != 0)
         return -1;
     for (size_t i = 0; i < n; i++) {
@@ -137,12 +149,13 @@ int outdir_check(const char *dir, const outdir_file *files, size_t n, const outd
     for (size_t i = 0; i < m; i++) {
         const char *p = extras[i].path, *slash = strrchr(p, '/');
         size_t len = strlen(p);
-        if (len == 0 || p[len - 1] == '/' || outdir_staging_path(path, sizeof path, p) != 0) {
+        if (len == 0 || p[len - 1] == '/' || staging_path(path, p) != 0) {
             snprintf(err, errlen, "%s: bad file name or path too long", p);
             return -1;
         }
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(p, extras[j].path) == 0) {
+        for (size_t j = 0; j < i + n; j++)
+            if (j < i ? strcmp(p, extras[j].path) == 0
+                      : join(path, dir, files[j - i].name) == 0 && strcmp(p, path) == 0) {
                 snprintf(err, errlen, "%s: named for two outputs", p);
                 return -1;
             }
@@ -150,7 +163,11 @@ int outdir_check(const char *dir, const outdir_file *files, size_t n, const outd
             strcpy(path, ".");
         else
             snprintf(path, sizeof path, "%.*s", slash == p ? 1 : (int)(slash - p), p);
-        if (writable_dir(path, p, err, errlen) != 0 || not_a_directory(p, err, errlen) != 0)
+        /* a directory still to be created for dir passed check_dir */
+        if (!(stat(path, &st) != 0 && errno == ENOENT && created_with(path, dir)) &&
+            writable_dir(path, p, err, errlen) != 0)
+            return -1;
+        if (not_a_directory(p, err, errlen) != 0)
             return -1;
     }
     return 0;
@@ -171,27 +188,29 @@ static void remove_staged(const outdir_extra *extras, size_t from, size_t m)
 {
     char path[PATH_CAP];
     for (size_t i = from; i < m; i++)
-        if (outdir_staging_path(path, sizeof path, extras[i].path) == 0)
+        if (staging_path(path, extras[i].path) == 0)
             remove(path);
 }
 
 int outdir_write(const char *dir, const outdir_file *files, size_t n, const outdir_extra *extras,
-                 size_t m, char *err, size_t errlen)
+                 size_t m, outdir_stage_fn *stage, void *ctx, char *err, size_t errlen)
 {
     char created[PATH_CAP] = "";
     char tmp[PATH_CAP], src[PATH_CAP], dst[PATH_CAP];
     size_t i;
-    if (outdir_check(dir, files, n, extras, m, err, errlen) != 0)
-        goto undo_extras;
-    for (i = 0; i < m; i++) {
-        if (extras[i].data && (outdir_staging_path(src, sizeof src, extras[i].path) != 0 ||
-                               write_one(src, extras[i].data, extras[i].size) != 0)) {
-            snprintf(err, errlen, "%s: cannot write: %s", src, strerror(errno));
-            goto undo_extras;
-        }
-    }
+    if (check_outputs(dir, files, n, extras, m, err, errlen) != 0)
+        return -1;
     if (make_dirs(dir, created, err, errlen) != 0)
         goto undo_dirs;
+    for (i = 0; i < m; i++) {
+        staging_path(src, extras[i].path); /* fits: check_outputs tried */
+        if (extras[i].data ? write_one(src, extras[i].data, extras[i].size) != 0
+                           : stage(ctx, i, src, err, errlen) != 0) {
+            if (extras[i].data)
+                snprintf(err, errlen, "%s: cannot write: %s", src, strerror(errno));
+            goto undo_dirs;
+        }
+    }
     if (snprintf(tmp, sizeof tmp, "%s/.spgen-tmp-%ld", dir, (long)getpid()) >= (int)sizeof tmp ||
         mkdir(tmp, 0777) != 0) {
         snprintf(err, errlen, "%s: cannot create temporary directory: %s", dir, strerror(errno));
@@ -217,7 +236,7 @@ int outdir_write(const char *dir, const outdir_file *files, size_t n, const outd
     }
     rmdir(tmp);
     for (i = 0; i < m; i++) {
-        if (outdir_staging_path(src, sizeof src, extras[i].path) != 0 || rename(src, extras[i].path) != 0) {
+        if (staging_path(src, extras[i].path) != 0 || rename(src, extras[i].path) != 0) {
             snprintf(err, errlen, "%s: cannot rename into place: %s", extras[i].path, strerror(errno));
             remove_staged(extras, i, m);
             return -1;
@@ -226,6 +245,7 @@ int outdir_write(const char *dir, const outdir_file *files, size_t n, const outd
     return 0;
 
 undo_dirs:
+    remove_staged(extras, 0, m);
     /* Remove only what this call created, deepest first. */
     if (created[0]) {
         char path[PATH_CAP];
@@ -239,24 +259,40 @@ undo_dirs:
             *slash = '\0';
         }
     }
-undo_extras:
-    remove_staged(extras, 0, m);
     return -1;
 }
 
-typedef int outputs_fn(const char *dir, const outdir_file *files, size_t n, const outdir_extra *extras, size_t m,
-                       char *err, size_t errlen);
+/* The Lua side of a stage: extras[i].write(path) in a protected call; an
+   error it raises stays on the stack for write_outputs to raise again. */
+struct lua_stage {
+    lua_State *L;
+    int raised;
+};
 
-/* fn(dir, files, extras) from the Lua arguments, its result as true or
-   nil, message. The arrays live in userdata on the stack; their strings
-   stay referenced by the argument lists. */
-static int call_with_outputs(lua_State *L, outputs_fn *fn)
+static int stage_lua(void *ctx, size_t i, const char *path, char *err, size_t errlen)
+{
+    struct lua_stage *s = ctx;
+    lua_geti(s->L, 3, (lua_Integer)i + 1);
+    lua_getfield(s->L, -1, "write");
+    lua_remove(s->L, -2);
+    lua_pushstring(s->L, path);
+    if (lua_pcall(s->L, 1, 0, 0) != LUA_OK) {
+        s->raised = 1;
+        snprintf(err, errlen, "%s: not written", path);
+        return -1;
+    }
+    return 0;
+}
+
+int outdir_write_lua(lua_State *L)
 {
     char err[512];
     const char *dir = luaL_checkstring(L, 1);
     luaL_checktype(L, 2, LUA_TTABLE);
     luaL_checktype(L, 3, LUA_TTABLE);
     size_t n = (size_t)luaL_len(L, 2), m = (size_t)luaL_len(L, 3);
+    /* the arrays live in userdata on the stack; their strings stay
+       referenced by the argument lists */
     outdir_file *files = lua_newuserdatauv(L, (n ? n : 1) * sizeof *files, 0);
     outdir_extra *extras = lua_newuserdatauv(L, (m ? m : 1) * sizeof *extras, 0);
     for (size_t i = 0; i < n; i++) {
@@ -275,30 +311,14 @@ static int call_with_outputs(lua_State *L, outputs_fn *fn)
         extras[i].data = lua_isnil(L, -1) ? NULL : luaL_checklstring(L, -1, &extras[i].size);
         lua_pop(L, 3);
     }
-    if (fn(dir, files, n, extras, m, err, sizeof err) != 0) {
+    struct lua_stage stage = {L, 0};
+    if (outdir_write(dir, files, n, extras, m, stage_lua, &stage, err, sizeof err) != 0) {
+        if (stage.raised)
+            return lua_error(L);
         lua_pushnil(L);
         lua_pushstring(L, err);
         return 2;
     }
     lua_pushboolean(L, 1);
     return 1;
-}
-
-int outdir_check_lua(lua_State *L)
-{
-    return call_with_outputs(L, outdir_check);
-}
-
-int outdir_staging_path_lua(lua_State *L)
-{
-    char path[PATH_CAP];
-    if (outdir_staging_path(path, sizeof path, luaL_checkstring(L, 1)) != 0)
-        return luaL_error(L, "path too long");
-    lua_pushstring(L, path);
-    return 1;
-}
-
-int outdir_write_lua(lua_State *L)
-{
-    return call_with_outputs(L, outdir_write);
 }

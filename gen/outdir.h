@@ -17,34 +17,27 @@ typedef struct {
 } outdir_file;
 
 typedef struct {
-    const char *path; /* anywhere: relative to the working directory or absolute */
-    const char *data; /* NULL: the caller has already written outdir_staging_path(path) */
+    const char *path; /* relative to the working directory or absolute; its
+                         directory exists or is the output directory or one
+                         of the directories created for it */
+    const char *data; /* NULL: written by the caller's stage function */
     size_t size;
 } outdir_extra;
 
-/* 0 when dir (or the directory that will hold it) and every extra's
-   directory are writable and no destination is a directory; else fills err. */
-int outdir_check(const char *dir, const outdir_file *files, size_t n, const outdir_extra *extras,
-                 size_t m, char *err, size_t errlen);
-
-/* The name an extra file is written under before its rename; -1 when it does
-   not fit in cap. */
-int outdir_staging_path(char *out, size_t cap, const char *path);
+/* Writes extras[i] (data NULL) to path; 0, or -1 with err filled. */
+typedef int outdir_stage_fn(void *ctx, size_t i, const char *path, char *err, size_t errlen);
 
 /* Creates dir (and its parents) when missing and writes the files and the
-   extras. 0 on success, else fills err and removes what it wrote, the
-   staged extras included. */
+   extras, calling stage for those without data. 0 on success, else fills
+   err and leaves no file or directory it wrote. */
 int outdir_write(const char *dir, const outdir_file *files, size_t n, const outdir_extra *extras,
-                 size_t m, char *err, size_t errlen);
+                 size_t m, outdir_stage_fn *stage, void *ctx, char *err, size_t errlen);
 
-/* The pipeline's side, native functions of spgen.native:
-   check_outputs(dir, files, extras) -> true | nil, msg
-   staging_path(path) -> the name to write an extra with staged = true under
-   write_outputs(dir, files, extras) -> true | nil, msg
-   where files = { {name=, data=}, ... } and extras = { {path=, data=} or
-   {path=, staged=true}, ... }. */
-int outdir_check_lua(lua_State *L);
-int outdir_staging_path_lua(lua_State *L);
+/* The pipeline's side, spgen.native's write_outputs(dir, files, extras) ->
+   true | nil, msg, where files = { {name=, data=}, ... } and extras =
+   { {path=, data=} or {path=, write=function(path)}, ... }: write(path)
+   writes the extra under the temporary name path; an error it raises is
+   raised again once everything is undone. */
 int outdir_write_lua(lua_State *L);
 
 #endif

@@ -122,6 +122,7 @@ untouched dump_weights_is_a_directory "@/extra: is a directory" "${all[@]}" --du
 untouched plan_svg_is_a_directory "@/out: is a directory" "${all[@]}" --plan-svg @/out
 untouched plan_names_a_directory "@/extra/: bad file name or path too long" "${all[@]}" --plan @/extra/
 untouched same_file_twice "@/extra/plan.txt: named for two outputs" "${all[@]}" --plan-svg @/extra/plan.txt
+untouched plan_is_an_output "@/out/Makefile: named for two outputs" "${all[@]}" --plan @/out/Makefile
 untouched makefile_is_a_directory "@/out/Makefile: is a directory" "${all[@]}"
 untouched outdir_under_a_file "@/extra/plan.txt/out: cannot write: @/extra/plan.txt: not a directory" \
   "${all[@]}" -o @/extra/plan.txt/out
@@ -130,6 +131,28 @@ rm -rf "$work/t"; mkdir "$work/t"
 err=$($SPGEN $L -o "$work/t/a/b" --plan /nonexistent/plan.txt 2>&1); rc=$?
 if [ $rc -eq 1 ] && [ -z "$(ls -A "$work/t")" ]; then pass "outputs/no_directory_created"
 else fail "outputs/no_directory_created" "exit $rc: $err; $(ls -A "$work/t")"; fi
+# a failure after some files were written undoes them all: here the weights'
+# own temporary name (beside their temporary name) is past PATH_MAX
+rm -rf "$work/t"; cp -a "$work/old" "$work/t"
+long="$work/t/deep" segment=$(printf 'd%.0s' {1..200})
+while [ $((${#long} + 201)) -lt 4060 ]; do long="$long/$segment"; done
+mkdir -p "$long"
+weights_file="$long/$(printf 'w%.0s' $(seq $((4073 - ${#long}))))"
+before=$(state "$work/t")
+err=$($SPGEN $L --set size=10 --set seed=2 -o "$work/t/new/out" --plan "$work/t/extra/plan.txt" \
+  --dump-weights "$weights_file" 2>&1); rc=$?
+after=$(state "$work/t")
+if [ "$before" != "$after" ]; then fail "outputs/undone_after_a_late_failure" "changed: $(diff <(echo "$before") <(echo "$after") | head -3)"
+elif [ $rc -ne 1 ] || [[ $err != "${weights_file:0:400}"* ]]; then # the message names it, cut at 511 bytes
+  fail "outputs/undone_after_a_late_failure" "exit $rc: ${err:0:80}...${err: -80}"
+else pass "outputs/undone_after_a_late_failure"; fi
+# the extra files may go into the output directory, or a directory created for it
+rm -rf "$work/t"; mkdir "$work/t"
+err=$($SPGEN $L -o "$work/t/a/out" --plan "$work/t/a/out/plan.txt" --plan-svg "$work/t/a/plan.svg" \
+  --dump-weights "$work/t/a/w.safetensors" 2>&1); rc=$?
+if [ $rc -eq 0 ] && [ -s "$work/t/a/out/plan.txt" ] && [ -s "$work/t/a/plan.svg" ] && [ -s "$work/t/a/w.safetensors" ] &&
+  [ -z "$(find "$work/t" -name '*tmp*')" ]; then pass "outputs/extras_in_new_directories"
+else fail "outputs/extras_in_new_directories" "exit $rc: $err; $(find "$work/t" | head -5)"; fi
 # on success every file is replaced, as a fresh run writes it, and no temporary file is left
 rm -rf "$work/t" "$work/fresh"; cp -a "$work/old" "$work/t"; mkdir -p "$work/fresh/extra"
 $SPGEN $L --set size=10 --set seed=2 "${all[@]//@/$work/t}" >/dev/null 2>&1; rc=$?

@@ -77,18 +77,15 @@ function M.run(opts)
   local files = backends(target, g, kernels, p, blob, source, opts.simd,
     { tiling = { threads = opts.cuda_threads, tiles = opts.cuda_tiles, channels = opts.cuda_tile_channels },
       stats = opts.cuda_stats, spconv = opts.cuda_spconv })
-  local outdir = opts.outdir or ("out/" .. g.net.name)
-  -- The weights are written under their staging name by weights.dump,
-  -- the other extra files by write_outputs from their text.
   local extras = {}
   if opts.plan then extras[#extras + 1] = { path = opts.plan, data = plan.text(p, kernels) } end
   if opts.plan_svg then extras[#extras + 1] = { path = opts.plan_svg, data = plan_svg.draw(g, kernels, p) } end
-  if opts.dump_weights then extras[#extras + 1] = { path = opts.dump_weights } end
-  -- Every destination is checked before the first write, and nothing is
-  -- renamed into place before everything is written.
-  local ok, err = native.check_outputs(outdir, files, extras)
-  if ok and opts.dump_weights then weights.dump(native.staging_path(opts.dump_weights), w, need) end
-  if ok then ok, err = native.write_outputs(outdir, files, extras) end
+  if opts.dump_weights then
+    extras[#extras + 1] = { path = opts.dump_weights, write = function(path) weights.dump(path, w, need) end }
+  end
+  -- every destination is checked before the first write, and nothing is
+  -- renamed into place before everything is written
+  local ok, err = native.write_outputs(opts.outdir or ("out/" .. g.net.name), files, extras)
   if not ok then fail.raise(nil, "%s", err) end
   if opts.summary then native.stdout(summary.text(g, p, blob, files)) end
 end
