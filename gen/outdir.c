@@ -127,6 +127,19 @@ static int created_with(const char *parent, const char *dir)
     return strncmp(dir, parent, len) == 0 && (dir[len] == '\0' || dir[len] == '/');
 }
 
+/* Whether extras[i] is an earlier extra or a file of dir, as written. */
+static int named_twice(const char *dir, const outdir_file *files, size_t n, const outdir_extra *extras, size_t i)
+{
+    char path[PATH_CAP];
+    for (size_t j = 0; j < i; j++)
+        if (strcmp(extras[i].path, extras[j].path) == 0)
+            return 1;
+    for (size_t j = 0; j < n; j++)
+        if (join(path, dir, files[j].name) == 0 && strcmp(extras[i].path, path) == 0)
+            return 1;
+    return 0;
+}
+
 /* 0 when dir (or the nearest directory that will hold it) and every extra's
    directory are writable, no destination is a directory and no two outputs
    are one file; else fills err. */
@@ -153,12 +166,10 @@ static int check_outputs(const char *dir, const outdir_file *files, size_t n, co
             snprintf(err, errlen, "%s: bad file name or path too long", p);
             return -1;
         }
-        for (size_t j = 0; j < i + n; j++)
-            if (j < i ? strcmp(p, extras[j].path) == 0
-                      : join(path, dir, files[j - i].name) == 0 && strcmp(p, path) == 0) {
-                snprintf(err, errlen, "%s: named for two outputs", p);
-                return -1;
-            }
+        if (named_twice(dir, files, n, extras, i)) {
+            snprintf(err, errlen, "%s: named for two outputs", p);
+            return -1;
+        }
         if (!slash)
             strcpy(path, ".");
         else
