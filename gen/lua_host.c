@@ -236,47 +236,6 @@ static int write_safetensors(lua_State *L)
     return 1;
 }
 
-/* write_file(path, data) -> true | nil, msg */
-static int write_file(lua_State *L)
-{
-    size_t n;
-    const char *path = luaL_checkstring(L, 1);
-    const char *data = luaL_checklstring(L, 2, &n);
-    char err[512];
-    if (outdir_write_file(path, data, n, err, sizeof err) != 0) {
-        lua_pushnil(L);
-        lua_pushstring(L, err);
-        return 2;
-    }
-    lua_pushboolean(L, 1);
-    return 1;
-}
-
-/* write_outputs(dir, { {name=, data=string}, ... }) -> true | nil, msg */
-static int write_outputs(lua_State *L)
-{
-    const char *dir = luaL_checkstring(L, 1);
-    luaL_checktype(L, 2, LUA_TTABLE);
-    size_t n = (size_t)luaL_len(L, 2);
-    outdir_file *files = lua_newuserdatauv(L, (n ? n : 1) * sizeof *files, 0);
-    for (size_t i = 0; i < n; i++) {
-        lua_geti(L, 2, (lua_Integer)i + 1);
-        lua_getfield(L, -1, "name");
-        files[i].name = luaL_checkstring(L, -1);
-        lua_getfield(L, -2, "data");
-        files[i].data = luaL_checklstring(L, -1, &files[i].size);
-        lua_pop(L, 3);
-    }
-    char err[512];
-    if (outdir_write(dir, files, n, err, sizeof err) != 0) {
-        lua_pushnil(L);
-        lua_pushstring(L, err);
-        return 2;
-    }
-    lua_pushboolean(L, 1);
-    return 1;
-}
-
 static int write_to(FILE *f, lua_State *L)
 {
     size_t n;
@@ -320,8 +279,7 @@ static int open_native(lua_State *L)
         {"read_file", read_file},
         {"read_safetensors", read_safetensors},
         {"write_safetensors", write_safetensors},
-        {"write_outputs", write_outputs},
-        {"write_file", write_file},
+        {"write_outputs", outdir_write_lua},
         {"run_sandboxed", run_sandboxed},
         {"sandbox_pcall", sandbox_pcall},
         {"warn", warn_user},

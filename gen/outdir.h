@@ -1,8 +1,13 @@
-/* Writes a set of generated files so that a failure leaves the output
-   directory as it was: everything goes to a private temporary directory first
-   and is renamed into place only when all of it was written. */
+/* Writes the generated files so that a failure leaves every destination as it
+   was: the output directory and the extra files (--plan, --plan-svg,
+   --dump-weights). All destinations are checked before the first write;
+   everything is then written beside its destination (the output directory's
+   files in a private temporary directory inside it, each extra file under
+   its own name plus a temporary suffix) and renamed into place only when all
+   of it was written. */
 #ifndef SPGEN_OUTDIR_H
 #define SPGEN_OUTDIR_H
+#include <lua.h>
 #include <stddef.h>
 
 typedef struct {
@@ -11,10 +16,28 @@ typedef struct {
     size_t size;
 } outdir_file;
 
-/* Creates dir (and its parents) when missing. 0 on success, else fills err. */
-int outdir_write(const char *dir, const outdir_file *files, size_t n, char *err, size_t errlen);
+typedef struct {
+    const char *path; /* relative to the working directory or absolute; its
+                         directory exists or is the output directory or one
+                         of the directories created for it */
+    const char *data; /* NULL: written by the caller's stage function */
+    size_t size;
+} outdir_extra;
 
-/* One file, written beside its target and renamed into place. */
-int outdir_write_file(const char *path, const char *data, size_t size, char *err, size_t errlen);
+/* Writes extras[i] (data NULL) to path; 0, or -1 with err filled. */
+typedef int outdir_stage_fn(void *ctx, size_t i, const char *path, char *err, size_t errlen);
+
+/* Creates dir (and its parents) when missing and writes the files and the
+   extras, calling stage for those without data. 0 on success, else fills
+   err and leaves no file or directory it wrote. */
+int outdir_write(const char *dir, const outdir_file *files, size_t n, const outdir_extra *extras,
+                 size_t m, outdir_stage_fn *stage, void *ctx, char *err, size_t errlen);
+
+/* The pipeline's side, spgen.native's write_outputs(dir, files, extras) ->
+   true | nil, msg, where files = { {name=, data=}, ... } and extras =
+   { {path=, data=} or {path=, write=function(path)}, ... }: write(path)
+   writes the extra under the temporary name path; an error it raises is
+   raised again once everything is undone. */
+int outdir_write_lua(lua_State *L);
 
 #endif

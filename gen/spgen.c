@@ -9,165 +9,265 @@
 #include "lua_host.h"
 #include "spgen.h"
 
-static const char usage_text[] =
-    "usage: spgen SPEC.lua [-o OUTDIR] [--target c|cuda|all] [--weights FILE]\n"
-    "             [--batch N] [--set KEY=VALUE]... [--summary] [--dump-weights FILE]\n"
-    "             [--plan FILE] [--strict] [--simd 0|4|8|16] [--cuda-threads N]\n"
-    "             [--cuda-channel-tiles 1|2|4|8|16] [--cuda-tile-channels 1|2|4|8]\n"
-    "             [--cuda-stats store|kernel] [--cuda-spconv tile|map|map-staged]\n";
+enum option_kind {
+    OPT_FLAG,    /* no value: the field is true */
+    OPT_TEXT,    /* any text but the empty one */
+    OPT_PAIR,    /* KEY=VALUE, into the table in the field; may repeat */
+    OPT_INTEGER, /* a whole number from low to high */
+    OPT_WORD,    /* one of words, written as listed */
+    OPT_HELP,
+    OPT_VERSION,
+};
+
+/* The command line. Parsing, its checks and messages, the usage line, --help
+   and the pipeline's defaults all come from this table. */
+static const struct option {
+    const char *name;
+    const char *alias;     /* a second spelling, or NULL */
+    const char *field;     /* the field of the options table pipeline.run reads */
+    enum option_kind kind;
+    const char *value;     /* the value's name in the usage line (OPT_WORD: none, the words are shown) */
+    long low, high;        /* OPT_INTEGER */
+    const char *words[6];  /* OPT_WORD, NULL-terminated */
+    int numeric;           /* OPT_WORD: the words are numbers, passed as integers */
+    const char *fallback;  /* the value when the option is absent, as typed; the pipeline gets it */
+    const char *otherwise; /* what happens when it is absent, where no fixed value says it */
+    const char *help;
+} options[] = {
+    {.name = "-o", .field = "outdir", .kind = OPT_TEXT, .value = "OUTDIR",
+     .otherwise = "out/NAME, NAME the network's name", .help = "the directory to write the generated files to"},
+    {.name = "--target", .field = "target", .kind = OPT_WORD, .words = {"c", "cuda", "all"}, .fallback = "c",
+     .help = "the backends to emit: portable C, CUDA, or both with one Makefile"},
+    {.name = "--weights", .field = "weights", .kind = OPT_TEXT, .value = "FILE",
+     .otherwise = "the spec's weights file, else weights drawn from the spec's seed",
+     .help = "the safetensors file to read the weights from, in place of the spec's"},
+    {.name = "--batch", .field = "batch", .kind = OPT_INTEGER, .value = "N", .low = 1, .high = 65536,
+     .otherwise = "the spec's", .help = "the batch size compiled in"},
+    {.name = "--set", .field = "set", .kind = OPT_PAIR, .value = "KEY=VALUE",
+     .help = "pass KEY=VALUE to the spec, which reads it as args.KEY; may be repeated"},
+    {.name = "--summary", .field = "summary", .kind = OPT_FLAG,
+     .help = "print a per-layer table (shapes, parameters, MACs, memory) and a total line"},
+    {.name = "--dump-weights", .field = "dump_weights", .kind = OPT_TEXT, .value = "FILE",
+     .otherwise = "none", .help = "write the weights used (from a file or the seed) as safetensors"},
+    {.name = "--plan", .field = "plan", .kind = OPT_TEXT, .value = "FILE", .otherwise = "none",
+     .help = "write the memory plan as text: each kernel's reads, write and scratch as arena byte ranges"},
+    {.name = "--plan-svg", .field = "plan_svg", .kind = OPT_TEXT, .value = "FILE", .otherwise = "none",
+     .help = "draw the memory plan as SVG: one rectangle per buffer, arena offset against kernel"},
+    {.name = "--strict", .field = "strict", .kind = OPT_FLAG,
+     .help = "make weights that the spec does not use an error, not a warning"},
+    {.name = "--simd", .field = "simd", .kind = OPT_WORD, .words = {"0", "4", "8", "16"}, .numeric = 1,
+     .fallback = "0", .help = "emit vector code of at most this many floats per vector; 0: portable C99"},
+    {.name = "--cuda-threads", .field = "cuda_threads", .kind = OPT_INTEGER, .value = "N", .low = 1,
+     .high = 1L << 24, .fallback = "32768", .help = "the threads each CUDA convolution aims for"},
+    {.name = "--cuda-channel-tiles", .field = "cuda_tiles", .kind = OPT_WORD, .words = {"1", "2", "4", "8", "16"},
+     .numeric = 1, .fallback = "1", .help = "the most channel tiles of the same pixels a CUDA convolution's block holds"},
+    {.name = "--cuda-tile-channels", .field = "cuda_tile_channels", .kind = OPT_WORD, .words = {"1", "2", "4", "8"},
+     .numeric = 1, .fallback = "1",
+     .help = "the fewest output channels a CUDA thread's tile keeps while the layer is short of threads"},
+    {.name = "--cuda-stats", .field = "cuda_stats", .kind = OPT_WORD, .words = {"store", "kernel"}, .fallback = "store",
+     .help = "where each CUDA SPConv's input statistics are summed: in the store of the layer writing its input, "
+             "or in a kernel of their own"},
+    {.name = "--cuda-spconv", .field = "cuda_spconv", .kind = OPT_WORD, .words = {"tile", "map", "map-staged"},
+     .fallback = "tile",
+     .help = "how CUDA SPConvs of small maps are emitted: tiled like the others, as one block per output "
+             "channel and sample holding the map, or that with its inputs staged in shared memory"},
+    {.name = "--help", .alias = "-h", .kind = OPT_HELP, .help = "print this help and exit"},
+    {.name = "--version", .kind = OPT_VERSION, .help = "print the version and exit"},
+};
+#define OPTION_COUNT (sizeof options / sizeof options[0])
+#define LINE_WIDTH 79
+
+/* The option's value as the usage line names it ("" for none) into buf. */
+static const char *value_text(const struct option *o, char *buf, size_t cap)
+{
+    if (o->kind != OPT_WORD)
+        return o->value ? o->value : "";
+    buf[0] = '\0';
+    for (const char *const *w = o->words; *w; w++)
+        snprintf(buf + strlen(buf), cap - strlen(buf), "%s%s", w == o->words ? "" : "|", *w);
+    return buf;
+}
+
+/* Writes len characters of word at column *col, or at column indent of a
+   new line when they would reach past LINE_WIDTH; updates *col. */
+static void put_word(FILE *f, const char *word, int len, int indent, int *col)
+{
+    if (*col > indent && *col + 1 + len > LINE_WIDTH) {
+        fprintf(f, "\n%*s", indent, "");
+        *col = indent;
+    } else if (*col > indent) {
+        fputc(' ', f);
+        (*col)++;
+    }
+    fprintf(f, "%.*s", len, word);
+    *col += len;
+}
+
+/* put_word for each word of text. */
+static void put_wrapped(FILE *f, const char *text, int indent, int *col)
+{
+    for (text += strspn(text, " "); *text; text += strspn(text, " ")) {
+        int len = (int)strcspn(text, " ");
+        put_word(f, text, len, indent, col);
+        text += len;
+    }
+}
+
+static void put_usage(FILE *f)
+{
+    static const char head[] = "usage: spgen SPEC.lua";
+    int col = (int)strlen(head), indent = (int)strlen("usage: spgen ");
+    fputs(head, f);
+    for (size_t i = 0; i < OPTION_COUNT; i++) {
+        const struct option *o = &options[i];
+        char value[64], item[128];
+        if (o->kind == OPT_HELP || o->kind == OPT_VERSION)
+            continue;
+        const char *v = value_text(o, value, sizeof value);
+        int len = snprintf(item, sizeof item, "[%s%s%s]%s", o->name, v[0] ? " " : "", v,
+                           o->kind == OPT_PAIR ? "..." : "");
+        put_word(f, item, len, indent, &col);
+    }
+    /* then the options that need no spec */
+    fputs("\n       spgen", f);
+    for (size_t i = 0, n = 0; i < OPTION_COUNT; i++)
+        if (options[i].kind == OPT_HELP || options[i].kind == OPT_VERSION)
+            fprintf(f, "%s%s", n++ ? " | " : " ", options[i].name);
+    fputc('\n', f);
+}
+
+static void put_help(FILE *f)
+{
+    enum { COLUMN = 26 };
+    put_usage(f);
+    fputs("\nCompiles the network spec SPEC.lua into shape-specialized C (and CUDA) source.\n\noptions:\n", f);
+    for (size_t i = 0; i < OPTION_COUNT; i++) {
+        const struct option *o = &options[i];
+        char value[64], text[512];
+        const char *v = value_text(o, value, sizeof value);
+        int col = fprintf(f, "  %s%s%s%s%s", o->alias ? o->alias : "", o->alias ? ", " : "", o->name,
+                          v[0] ? " " : "", v);
+        const char *dflt = o->fallback ? o->fallback : o->otherwise ? o->otherwise : o->kind == OPT_FLAG ? "off" : NULL;
+        snprintf(text, sizeof text, "%s%s%s%s", o->help, dflt ? " (default: " : "", dflt ? dflt : "", dflt ? ")" : "");
+        if (col + 2 > COLUMN) {
+            fputc('\n', f);
+            col = 0;
+        }
+        fprintf(f, "%*s", COLUMN - col, "");
+        col = COLUMN;
+        put_wrapped(f, text, COLUMN, &col);
+        fputc('\n', f);
+    }
+    fputs("\nexit status: 0 success, 1 a spec, weights or output error, 2 a usage error\n", f);
+}
 
 static int usage(const char *msg, const char *arg)
 {
-    fprintf(stderr, "spgen: %s%s%s\n%s", msg, arg ? ": " : "", arg ? arg : "", usage_text);
+    fprintf(stderr, "spgen: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
+    put_usage(stderr);
     return 2;
 }
 
-/* Sets option key of the options table (below the --set table) to v, a
-   whole number in [lo, hi]; 0, or -1 when v is not one. */
-static int set_int(lua_State *L, const char *key, const char *v, long lo, long hi)
+/* Sets the option's field of the options table (at the top of the stack)
+   from the text v; 0, or -1 with the message in msg when v is not allowed. */
+static int set_value(lua_State *L, const struct option *o, const char *v, char *msg, size_t cap)
 {
-    char *end;
-    long n = strtol(v, &end, 10);
-    if (*end != '\0' || n < lo || n > hi)
-        return -1;
-    lua_pushinteger(L, n);
-    lua_setfield(L, -3, key);
+    switch (o->kind) {
+    case OPT_PAIR: {
+        const char *eq = strchr(v, '=');
+        if (!eq || eq == v) {
+            snprintf(msg, cap, "%s needs KEY=VALUE", o->name);
+            return -1;
+        }
+        lua_getfield(L, -1, o->field);
+        lua_pushlstring(L, v, (size_t)(eq - v));
+        lua_pushstring(L, eq + 1);
+        lua_settable(L, -3);
+        lua_pop(L, 1);
+        return 0;
+    }
+    case OPT_INTEGER: {
+        char *end;
+        long n = strtol(v, &end, 10);
+        if (*end != '\0' || n < o->low || n > o->high) {
+            snprintf(msg, cap, "%s needs an integer from %ld to %ld", o->name, o->low, o->high);
+            return -1;
+        }
+        lua_pushinteger(L, n);
+        break;
+    }
+    case OPT_WORD: {
+        const char *const *w = o->words;
+        while (*w && strcmp(v, *w) != 0)
+            w++;
+        if (!*w) {
+            int len = snprintf(msg, cap, "%s must be ", o->name);
+            for (w = o->words; *w && len >= 0 && (size_t)len < cap; w++)
+                len += snprintf(msg + len, cap - (size_t)len, "%s%s", *w,
+                                !w[1] ? "" : !w[2] ? " or " : ", ");
+            return -1;
+        }
+        if (o->numeric)
+            lua_pushinteger(L, strtol(v, NULL, 10));
+        else
+            lua_pushstring(L, v);
+        break;
+    }
+    default:
+        lua_pushstring(L, v);
+    }
+    lua_setfield(L, -2, o->field);
     return 0;
 }
 
-/* Sets option key of the options table (below the --set table) to v, one
-   of lo, 2 lo, 4 lo, ... up to hi (lo > 0, hi far below LONG_MAX) written
-   plainly (no sign, no leading zero); 0, or -1 when v is not one. */
-static int set_choice(lua_State *L, const char *key, const char *v, long lo, long hi)
-{
-    for (long n = lo; n <= hi; n *= 2) {
-        char text[24];
-        snprintf(text, sizeof text, "%ld", n);
-        if (strcmp(v, text) == 0) {
-            lua_pushinteger(L, n);
-            lua_setfield(L, -3, key);
-            return 0;
-        }
-    }
-    return -1;
-}
-
-/* The options whose value is one of a few words, and the message when it is not. */
-static const struct {
-    const char *key;
-    const char *words[4]; /* NULL-terminated */
-    const char *message;
-} word_options[] = {
-    {"target", {"c", "cuda", "all", NULL}, "--target must be c, cuda or all"},
-    {"cuda_stats", {"store", "kernel", NULL}, "--cuda-stats must be store or kernel"},
-    {"cuda_spconv", {"tile", "map", "map-staged", NULL}, "--cuda-spconv must be tile, map or map-staged"},
-};
-
-/* The message when v is not a word option key allows, else NULL. */
-static const char *bad_word(const char *key, const char *v)
-{
-    for (size_t i = 0; i < sizeof word_options / sizeof word_options[0]; i++) {
-        if (strcmp(key, word_options[i].key) != 0)
-            continue;
-        for (const char *const *w = word_options[i].words; *w; w++)
-            if (strcmp(v, *w) == 0)
-                return NULL;
-        return word_options[i].message;
-    }
-    return NULL;
-}
-
-/* Fills the options table at the top of the stack; returns 0 or an exit code. */
+/* Fills the options table at the top of the stack; returns 0, -1 when
+   --help or --version said all there was to say, or an exit code. */
 static int parse_args(lua_State *L, int argc, char **argv)
 {
-    int i, have_spec = 0;
-    lua_newtable(L); /* set */
-    for (i = 1; i < argc; i++) {
+    char msg[256];
+    int have_spec = 0;
+    lua_newtable(L);
+    lua_setfield(L, -2, "set");
+    for (size_t i = 0; i < OPTION_COUNT; i++)
+        if (options[i].fallback)
+            set_value(L, &options[i], options[i].fallback, msg, sizeof msg);
+    for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        const char *key = NULL;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            fputs(usage_text, stdout);
-            return -1;
-        }
-        if (strcmp(a, "--summary") == 0 || strcmp(a, "--strict") == 0) {
-            lua_pushboolean(L, 1);
-            lua_setfield(L, -3, a + 2);
-            continue;
-        }
-        if (strcmp(a, "-o") == 0)
-            key = "outdir";
-        else if (strcmp(a, "--target") == 0)
-            key = "target";
-        else if (strcmp(a, "--weights") == 0)
-            key = "weights";
-        else if (strcmp(a, "--batch") == 0)
-            key = "batch";
-        else if (strcmp(a, "--dump-weights") == 0)
-            key = "dump_weights";
-        else if (strcmp(a, "--plan") == 0)
-            key = "plan";
-        else if (strcmp(a, "--simd") == 0)
-            key = "simd";
-        else if (strcmp(a, "--cuda-threads") == 0)
-            key = "cuda_threads";
-        else if (strcmp(a, "--cuda-channel-tiles") == 0)
-            key = "cuda_tiles";
-        else if (strcmp(a, "--cuda-tile-channels") == 0)
-            key = "cuda_tile_channels";
-        else if (strcmp(a, "--cuda-stats") == 0)
-            key = "cuda_stats";
-        else if (strcmp(a, "--cuda-spconv") == 0)
-            key = "cuda_spconv";
-        else if (strcmp(a, "--set") == 0)
-            key = "set";
-        else if (a[0] == '-' && a[1] != '\0')
-            return usage("unknown option", a);
-        if (!key) {
+        const struct option *o = NULL;
+        for (size_t j = 0; j < OPTION_COUNT && !o; j++)
+            if (strcmp(a, options[j].name) == 0 || (options[j].alias && strcmp(a, options[j].alias) == 0))
+                o = &options[j];
+        if (!o) {
+            if (a[0] == '-' && a[1] != '\0')
+                return usage("unknown option", a);
             if (have_spec)
                 return usage("more than one spec given", a);
             have_spec = 1;
             lua_pushstring(L, a);
-            lua_setfield(L, -3, "spec");
+            lua_setfield(L, -2, "spec");
+            continue;
+        }
+        if (o->kind == OPT_HELP) {
+            put_help(stdout);
+            return -1;
+        }
+        if (o->kind == OPT_VERSION) {
+            puts("spgen " SPGEN_VERSION);
+            return -1;
+        }
+        if (o->kind == OPT_FLAG) {
+            lua_pushboolean(L, 1);
+            lua_setfield(L, -2, o->field);
             continue;
         }
         if (i + 1 >= argc || argv[i + 1][0] == '\0')
             return usage("option needs a value", a);
         const char *v = argv[++i];
-        if (strcmp(key, "set") == 0) {
-            const char *eq = strchr(v, '=');
-            if (!eq || eq == v)
-                return usage("--set needs KEY=VALUE", v);
-            lua_pushlstring(L, v, (size_t)(eq - v));
-            lua_pushstring(L, eq + 1);
-            lua_settable(L, -3);
-        } else if (strcmp(key, "batch") == 0) {
-            if (set_int(L, key, v, 1, 65536) != 0)
-                return usage("--batch needs an integer from 1 to 65536", v);
-        } else if (strcmp(key, "cuda_threads") == 0) {
-            if (set_int(L, key, v, 1, 1L << 24) != 0)
-                return usage("--cuda-threads needs an integer from 1 to 16777216", v);
-        } else if (strcmp(key, "cuda_tiles") == 0) {
-            if (set_choice(L, key, v, 1, 16) != 0)
-                return usage("--cuda-channel-tiles must be 1, 2, 4, 8 or 16", v);
-        } else if (strcmp(key, "cuda_tile_channels") == 0) {
-            if (set_choice(L, key, v, 1, 8) != 0)
-                return usage("--cuda-tile-channels must be 1, 2, 4 or 8", v);
-        } else if (strcmp(key, "simd") == 0) {
-            if (strcmp(v, "0") == 0) /* the portable code; else floats per vector */
-                set_int(L, key, v, 0, 0);
-            else if (set_choice(L, key, v, 4, 16) != 0)
-                return usage("--simd must be 0, 4, 8 or 16 (floats per vector)", v);
-        } else {
-            const char *bad = bad_word(key, v);
-            if (bad)
-                return usage(bad, v);
-            lua_pushstring(L, v);
-            lua_setfield(L, -3, key);
-        }
+        if (set_value(L, o, v, msg, sizeof msg) != 0)
+            return usage(msg, v);
     }
     if (!have_spec)
         return usage("no spec given", NULL);
-    lua_setfield(L, -2, "set");
     return 0;
 }
 

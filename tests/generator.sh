@@ -64,3 +64,100 @@ else fail "cli/batch_and_set" "$(grep IN_SIZE "$work/n/spconv_layer.h")"; fi
 # default output directory is out/<name>, relative to where spgen runs
 (cd "$work" && "$OLDPWD/$SPGEN" "$OLDPWD/$L" >/dev/null 2>&1)
 if [ -f "$work/out/spconv_layer/spconv_layer.c" ]; then pass "cli/default_outdir"; else fail "cli/default_outdir" "no out/spconv_layer"; fi
+
+# --help, --version: exit 0, on stdout; --help has a line for every option of the usage line
+help=$($SPGEN --help 2>/dev/null); rc=$?
+missing=""
+for o in $(grep -o '\[-[-a-z]*' <<<"$help" | tr -d '['); do
+  grep -Eq "^  (-h, )?$o( |$)" <<<"$help" || missing="$missing $o"
+done
+if [ $rc -eq 0 ] && [ -z "$missing" ] && grep -q '^usage: spgen SPEC.lua' <<<"$help"; then pass "cli/help"
+else fail "cli/help" "exit $rc, no line for:$missing"; fi
+version=$($SPGEN --version 2>/dev/null); rc=$?
+if [ $rc -eq 0 ] && [[ $version =~ ^spgen\ [0-9]+\.[0-9]+\.[0-9]+$ ]]; then pass "cli/version"
+else fail "cli/version" "exit $rc: '$version'"; fi
+# the defaults --help names are the ones the pipeline gets: spelled out, they change nothing
+defaults="target=c simd=0 cuda-threads=32768 cuda-channel-tiles=1 cuda-tile-channels=1 cuda-stats=store cuda-spconv=tile"
+args=() unnamed=""
+flat=$(tr -s ' \n' '  ' <<<"$help")
+for d in $defaults; do
+  args+=("--${d%%=*}" "${d#*=}")
+  grep -Eq -- "--${d%%=*} [^(]*\(default: ${d#*=}\)" <<<"$flat" || unnamed="$unnamed $d"
+done
+$SPGEN $L -o "$work/implicit" --target all --set size=8 >/dev/null
+$SPGEN $L -o "$work/explicit" --set size=8 "${args[@]}" --target all >/dev/null
+if [ -z "$unnamed" ] && diff -r "$work/implicit" "$work/explicit" >/dev/null; then pass "cli/defaults"
+else fail "cli/defaults" "not in --help:$unnamed; $(diff -rq "$work/implicit" "$work/explicit" | head -2)"; fi
+
+# Every destination is checked before the first write: on failure the output
+# directory and the files --plan, --plan-svg and --dump-weights name are as
+# they were (the old files of another --set size, so any rewrite shows).
+# state DIR...: every path under each DIR with its inode, every file's checksum
+state() { local d; for d in "$@"; do (cd "$d" && find . -printf '%y %i %p\n' | sort && find . -type f -exec sha256sum {} + | sort); done; }
+old=(-o "$work/old/out" --set size=8 --plan "$work/old/extra/plan.txt" --plan-svg "$work/old/extra/plan.svg"
+  --dump-weights "$work/old/extra/w.safetensors")
+mkdir -p "$work/old/extra"
+$SPGEN $L "${old[@]}" >/dev/null
+# untouched NAME MESSAGE ARGS...: a copy of the old outputs in $work/t, then
+# spgen ARGS exits 1 with MESSAGE ($work/t for the copy) and changes nothing
+untouched() {
+  local name=$1 want=${2//@/$work/t}; shift 2
+  rm -rf "$work/t"; cp -a "$work/old" "$work/t"
+  [ "$name" = makefile_is_a_directory ] && rm "$work/t/out/Makefile" && mkdir "$work/t/out/Makefile"
+  local before; before=$(state "$work/t")
+  local err; err=$($SPGEN $L --set size=10 --set seed=2 "${@//@/$work/t}" 2>&1 >/dev/null); local rc=$?
+  local after; after=$(state "$work/t")
+  if [ "$before" != "$after" ]; then fail "outputs/$name" "changed: $(diff <(echo "$before") <(echo "$after") | head -3)"
+  elif [ $rc -ne 1 ] || [ "$err" != "$want" ]; then fail "outputs/$name" "exit $rc: '$err', want '$want'"
+  else pass "outputs/$name"; fi
+}
+all=(-o @/out --plan @/extra/plan.txt --plan-svg @/extra/plan.svg --dump-weights @/extra/w.safetensors)
+untouched plan_in_missing_directory "/nonexistent/plan.txt: cannot write: /nonexistent: No such file or directory" \
+  "${all[@]}" --plan /nonexistent/plan.txt
+untouched plan_svg_in_missing_directory "@/none/plan.svg: cannot write: @/none: No such file or directory" \
+  "${all[@]}" --plan-svg @/none/plan.svg
+untouched plan_under_a_file "@/extra/plan.txt/p: cannot write: @/extra/plan.txt: not a directory" \
+  "${all[@]}" --plan @/extra/plan.txt/p
+untouched dump_weights_is_a_directory "@/extra: is a directory" "${all[@]}" --dump-weights @/extra
+untouched plan_svg_is_a_directory "@/out: is a directory" "${all[@]}" --plan-svg @/out
+untouched plan_names_a_directory "@/extra/: bad file name or path too long" "${all[@]}" --plan @/extra/
+untouched same_file_twice "@/extra/plan.txt: named for two outputs" "${all[@]}" --plan-svg @/extra/plan.txt
+untouched plan_is_an_output "@/out/Makefile: named for two outputs" "${all[@]}" --plan @/out/Makefile
+untouched makefile_is_a_directory "@/out/Makefile: is a directory" "${all[@]}"
+untouched outdir_under_a_file "@/extra/plan.txt/out: cannot write: @/extra/plan.txt: not a directory" \
+  "${all[@]}" -o @/extra/plan.txt/out
+# nothing created either: not the output directory nor its parents
+rm -rf "$work/t"; mkdir "$work/t"
+err=$($SPGEN $L -o "$work/t/a/b" --plan /nonexistent/plan.txt 2>&1); rc=$?
+if [ $rc -eq 1 ] && [ -z "$(ls -A "$work/t")" ]; then pass "outputs/no_directory_created"
+else fail "outputs/no_directory_created" "exit $rc: $err; $(ls -A "$work/t")"; fi
+# a failure after some files were written undoes them all: here the weights'
+# own temporary name (beside their temporary name) is past PATH_MAX
+rm -rf "$work/t"; cp -a "$work/old" "$work/t"
+long="$work/t/deep" segment=$(printf 'd%.0s' {1..200})
+while [ $((${#long} + 201)) -lt 4060 ]; do long="$long/$segment"; done
+mkdir -p "$long"
+weights_file="$long/$(printf 'w%.0s' $(seq $((4073 - ${#long}))))"
+before=$(state "$work/t")
+err=$($SPGEN $L --set size=10 --set seed=2 -o "$work/t/new/out" --plan "$work/t/extra/plan.txt" \
+  --dump-weights "$weights_file" 2>&1); rc=$?
+after=$(state "$work/t")
+if [ "$before" != "$after" ]; then fail "outputs/undone_after_a_late_failure" "changed: $(diff <(echo "$before") <(echo "$after") | head -3)"
+elif [ $rc -ne 1 ] || [[ $err != "${weights_file:0:400}"* ]]; then # the message names it, cut at 511 bytes
+  fail "outputs/undone_after_a_late_failure" "exit $rc: ${err:0:80}...${err: -80}"
+else pass "outputs/undone_after_a_late_failure"; fi
+# the extra files may go into the output directory, or a directory created for it
+rm -rf "$work/t"; mkdir "$work/t"
+err=$($SPGEN $L -o "$work/t/a/out" --plan "$work/t/a/out/plan.txt" --plan-svg "$work/t/a/plan.svg" \
+  --dump-weights "$work/t/a/w.safetensors" 2>&1); rc=$?
+if [ $rc -eq 0 ] && [ -s "$work/t/a/out/plan.txt" ] && [ -s "$work/t/a/plan.svg" ] && [ -s "$work/t/a/w.safetensors" ] &&
+  [ -z "$(find "$work/t" -name '*tmp*')" ]; then pass "outputs/extras_in_new_directories"
+else fail "outputs/extras_in_new_directories" "exit $rc: $err; $(find "$work/t" | head -5)"; fi
+# on success every file is replaced, as a fresh run writes it, and no temporary file is left
+rm -rf "$work/t" "$work/fresh"; cp -a "$work/old" "$work/t"; mkdir -p "$work/fresh/extra"
+$SPGEN $L --set size=10 --set seed=2 "${all[@]//@/$work/t}" >/dev/null 2>&1; rc=$?
+$SPGEN $L --set size=10 --set seed=2 "${all[@]//@/$work/fresh}" >/dev/null 2>&1
+left=$(find "$work/t" -name '*tmp*')
+if [ $rc -eq 0 ] && [ -z "$left" ] && diff -r "$work/fresh" "$work/t" >/dev/null &&
+  ! cmp -s "$work/t/extra/w.safetensors" "$work/old/extra/w.safetensors"; then pass "outputs/all_replaced"
+else fail "outputs/all_replaced" "exit $rc; left: $left; $(diff -rq "$work/fresh" "$work/t" | head -2)"; fi

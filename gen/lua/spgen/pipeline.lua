@@ -9,6 +9,7 @@ local fuse = require("spgen.fuse")
 local fold = require("spgen.fold")
 local tiling = require("spgen.tiling")
 local plan = require("spgen.plan")
+local plan_svg = require("spgen.plan_svg")
 local emit_c = require("spgen.emit_c")
 local emit_cuda = require("spgen.emit_cuda")
 local summary = require("spgen.summary")
@@ -56,10 +57,12 @@ local function backends(target, g, kernels, p, blob, source, simd, cuda)
   return kept
 end
 
--- opts: spec, outdir, target, weights, batch, set, summary, dump_weights, plan, strict, simd,
--- cuda_threads, cuda_tiles, cuda_tile_channels, cuda_stats, cuda_spconv
+-- opts: the command line as gen/spgen.c's option table reads it, its
+-- defaults filled in: spec, outdir, target, weights, batch, set, summary,
+-- dump_weights, plan, plan_svg, strict, simd, cuda_threads, cuda_tiles,
+-- cuda_tile_channels, cuda_stats, cuda_spconv
 function M.run(opts)
-  local target = opts.target or "c"
+  local target = opts.target
   local g = spec.load(opts.spec, opts.set)
   g.spec_name = opts.spec:match("[^/]*$")
   if opts.batch then g.net.batch = opts.batch end
@@ -68,20 +71,23 @@ function M.run(opts)
   local kernels, views = fuse.run(g)
   if #kernels == 0 then fail.raise(g.output.where, "the network has no operations") end
   for i, k in ipairs(kernels) do k.index, k.in_shape = i, g.nodes[k.inputs[1]].shape end
-  tiling.run(kernels, opts.simd or 0)
+  tiling.run(kernels, opts.simd)
   local blob = fold.run(g, kernels, w)
   local p = plan.run(g, kernels, views)
   check_limits(g, p, blob)
-  local files = backends(target, g, kernels, p, blob, source, opts.simd or 0,
+  local files = backends(target, g, kernels, p, blob, source, opts.simd,
     { tiling = { threads = opts.cuda_threads, tiles = opts.cuda_tiles, channels = opts.cuda_tile_channels },
-      stats = opts.cuda_stats or "store", spconv = opts.cuda_spconv or "tile" })
-  local ok, err = native.write_outputs(opts.outdir or ("out/" .. g.net.name), files)
-  if not ok then fail.raise(nil, "%s", err) end
-  if opts.dump_weights then weights.dump(opts.dump_weights, w, need) end
-  if opts.plan then
-    local ok2, err2 = native.write_file(opts.plan, plan.text(p, kernels))
-    if not ok2 then fail.raise(nil, "%s", err2) end
+      stats = opts.cuda_stats, spconv = opts.cuda_spconv })
+  local extras = {}
+  if opts.plan then extras[#extras + 1] = { path = opts.plan, data = plan.text(p, kernels) } end
+  if opts.plan_svg then extras[#extras + 1] = { path = opts.plan_svg, data = plan_svg.draw(g, kernels, p) } end
+  if opts.dump_weights then
+    extras[#extras + 1] = { path = opts.dump_weights, write = function(path) weights.dump(path, w, need) end }
   end
+  -- every destination is checked before the first write, and nothing is
+  -- renamed into place before everything is written
+  local ok, err = native.write_outputs(opts.outdir or ("out/" .. g.net.name), files, extras)
+  if not ok then fail.raise(nil, "%s", err) end
   if opts.summary then native.stdout(summary.text(g, p, blob, files)) end
 end
 
