@@ -1,6 +1,7 @@
 /* spgen: compiles a network spec into shape-specialized C.
    The C side owns the process, the command line and file I/O; the pipeline
-   itself (spec -> shapes -> fold -> plan -> emit) is Lua, in gen/lua/spgen. */
+   itself (load spec -> bind weights -> fuse -> tile -> fold -> plan -> emit:
+   pipeline.lua) is Lua, in gen/lua/spgen. */
 #include <lauxlib.h>
 #include <stdio.h>
 #include <stdlib.h>

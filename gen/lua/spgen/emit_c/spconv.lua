@@ -1,4 +1,4 @@
--- C for one SPConv layer in the one-pass form (DESIGN.md section 1):
+-- C for one SPConv layer in the one-pass form (docs/design.md, "The one-pass form"):
 -- per sample, (1) window and channel sums of the input, (2) the branch means
 -- and softmax from those sums, (3) one pass over the output in register tiles
 -- with the epilogue fused. Neither branch map is ever stored.

@@ -150,7 +150,6 @@ local function tile(w, d, nc, np, kx_ok)
   w.close()
 end
 
--- All output rows and columns for the channel tile at c0 (nc channels).
 -- Pixels [start, stop) of one column run, PT at a time plus the rest.
 local function scalar_tiles(w, d, nc, start, stop, valid)
   local n = stop - start

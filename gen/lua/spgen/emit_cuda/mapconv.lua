@@ -55,7 +55,7 @@ function M.describe(k, ctx, P, fn)
   local ho, wo = node.shape[2], node.shape[3]
   local pixels = ho * wo
   local pixel_groups = math.max(1, pixels // M.GROUP)
-  local target = ctx.tiling.threads or tiling.TARGET_THREADS
+  local target = ctx.tiling.threads
   local most = 0 -- the longest part's channels
   for _, part in ipairs(conv.parts) do most = math.max(most, lower.count(conv, part)) end
   local slices = 1

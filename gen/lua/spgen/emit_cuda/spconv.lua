@@ -1,4 +1,4 @@
--- CUDA for one SPConv layer in the one-pass form (DESIGN.md section 1), from
+-- CUDA for one SPConv layer in the one-pass form (docs/design.md, "The one-pass form"), from
 -- the same folded arrays as the C backend (fold/spconv.lua: G, Q, B3, B1,
 -- PA, PB). One or two kernels:
 --   _stats  block (input channel, sample): the window sums T[ci][9] of the

@@ -1,4 +1,4 @@
--- The input statistics of each SPConv on CUDA (DESIGN.md section 1): the
+-- The input statistics of each SPConv on CUDA (docs/design.md, "The one-pass form"): the
 -- window sums T[ci][9] of the representative channels and the channel sums
 -- S[ci], per sample, which the attention turns into the branch means.
 --

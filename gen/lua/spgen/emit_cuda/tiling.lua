@@ -15,13 +15,10 @@
 -- threads are still short and each slice keeps enough work.
 local M = {}
 
--- About 2 resident warps per scheduler on 132 SMs. Timed on an H200,
--- sp_resnet18_cifar at batch 1 (make bench-cuda's threadsN variants): 2^14
--- threads 0.320 ms, 2^15 0.240, 2^16 0.222, 2^17 0.227, 2^18 0.227 in one
--- run (with programmatic dependent launch, since removed); 2^15 0.204,
--- 2^16 0.175 in another. 2^16 builds without spills since the unroll and
--- register rules below, but no GPU has compared its outputs with the C
--- build's yet: until one has, it is `--cuda-threads 65536`, not the default.
+-- About 2 resident warps per scheduler on 132 SMs. 2^16 was faster at batch
+-- 1 (bench/CUDA_NOTES.md) and builds without spills, but stays an option
+-- (--cuda-threads 65536) until a GPU has compared its outputs with the C
+-- build's. The host's option table passes this default (gen/spgen.c).
 M.TARGET_THREADS = 1 << 15
 M.BLOCK_THREADS = 128
 M.MIN_SLICE = 64 -- multiply-adds per output a slice must keep
@@ -48,24 +45,24 @@ end
 -- d: batch, out_channels, group_outputs (channels a tile may not straddle:
 -- the output channels of a group), pixels (of one output map), wo, window
 -- (its size), macs (multiply-adds per output), gap (the block owns all
--- pixels of one sample). opts (spgen's options, each
--- nil for its default): threads (wanted, default TARGET_THREADS:
--- --cuda-threads), tiles (the most channel tiles a block may hold, default
--- 1: --cuda-channel-tiles), channels (the fewest channels a tile keeps while
--- threads are short, default 1: --cuda-tile-channels).
+-- pixels of one sample). opts (spgen's options,
+-- their defaults from the host's option table): threads (wanted:
+-- --cuda-threads), tiles (the most channel tiles a block may hold:
+-- --cuda-channel-tiles), channels (the fewest channels a tile keeps while
+-- threads are short: --cuda-tile-channels).
 -- Returns the tile, its fields named after the macros of direct.lua:
 -- { channels (NC), pixels (NP), slices (KS), channel_tiles (TC),
 -- block_channels (NCB), block_groups (TX: pixel groups per block), threads
 -- (NT: per block), stage (weights staged in shared memory) }.
 function M.conv(d, opts)
-  local target = opts.threads or M.TARGET_THREADS
+  local target = opts.threads
   local nc = largest_divisor({ 8, 4, 2, 1 }, d.group_outputs)
   -- wide windows keep their whole row of inputs live: one pixel per thread
   local np = d.window > 3 and 1 or largest_divisor({ 4, 2, 1 }, d.wo)
   local function threads(c, p) return d.batch * (d.pixels // p) * (d.out_channels // c) end
   -- no narrower than the channel floor: past it, input-channel slices (next)
   -- supply the threads
-  local floor = math.min(opts.channels or 1, nc)
+  local floor = math.min(opts.channels, nc)
   while threads(nc, np) < target and (nc > floor or np > 1) do
     -- halve the larger side (channels when equal: a pixel shares its loads)
     if nc >= np and nc > floor then nc = nc // 2 else np = np // 2 end
@@ -85,7 +82,7 @@ function M.conv(d, opts)
   -- 24 bytes), without slices (the slice sums would need a row per tile)
   -- and within one group (a block's channels share its inputs)
   local tc = 1
-  while d.window <= 3 and ks == 1 and tc * 2 <= (opts.tiles or 1) and d.group_outputs % (nc * tc * 2) == 0 do
+  while d.window <= 3 and ks == 1 and tc * 2 <= opts.tiles and d.group_outputs % (nc * tc * 2) == 0 do
     tc = tc * 2
   end
   -- pixel groups one block can take: one sample's with gap, else the batch's
