@@ -12,7 +12,8 @@ typedef struct {
     size_t len, pos;
     char *err;
     size_t errlen, err_pos;
-    int failed, oom;
+    size_t values, max_values;
+    int failed, oom, too_many;
 } parser;
 
 /* Lets gcc/clang check the format strings of the printf-like helpers. */
@@ -128,7 +129,7 @@ static int parse_string(parser *p, char **out, size_t *out_len)
         uint32_t cp, lo;
         size_t k;
         if (c < 0x20)
-            return fail(p, p->pos, "unescaped control character 0x%02x in string", c);
+            return fail(p, p->pos, "unescaped control character in string");
         if (c >= 0x80) {
             if (!(k = utf8_seq(p->s + p->pos, end - p->pos)))
                 return fail(p, p->pos, "invalid UTF-8 in string");
@@ -149,23 +150,23 @@ static int parse_string(parser *p, char **out, size_t *out_len)
             for (k = 0; esc[k] && esc[k] != (char)c; k += 2)
                 ;
             if (!esc[k] || !c)
-                return fail(p, p->pos - 2, "invalid escape '\\%c'", c);
+                return fail(p, p->pos - 2, "invalid escape");
             o[n++] = (unsigned char)esc[k + 1];
             continue;
         }
         if (hex4(p, &cp))
             return -1;
         if (cp >= 0xdc00 && cp <= 0xdfff)
-            return fail(p, p->pos - 6, "unpaired low surrogate \\u%04x", (unsigned)cp);
+            return fail(p, p->pos - 6, "unpaired low surrogate");
         if (cp >= 0xd800 && cp <= 0xdbff) {
             /* A high surrogate is only valid as the first half of a pair. */
             if (end - p->pos < 6 || p->s[p->pos] != '\\' || p->s[p->pos + 1] != 'u')
-                return fail(p, p->pos - 6, "unpaired high surrogate \\u%04x", (unsigned)cp);
+                return fail(p, p->pos - 6, "unpaired high surrogate");
             p->pos += 2;
             if (hex4(p, &lo))
                 return -1;
             if (lo < 0xdc00 || lo > 0xdfff)
-                return fail(p, p->pos - 12, "unpaired high surrogate \\u%04x", (unsigned)cp);
+                return fail(p, p->pos - 12, "unpaired high surrogate");
             cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
         }
         n += utf8_put(o + n, cp);
@@ -304,6 +305,10 @@ static int parse_value(parser *p, json_value *v, int depth)
     if (p->pos >= p->len)
         return fail(p, p->pos, "unexpected end of input, expected a value");
     c = p->s[p->pos];
+    if (++p->values > p->max_values) {
+        p->too_many = !p->failed;
+        return fail(p, p->pos, "more than %zu values", p->max_values);
+    }
     if ((c == '[' || c == '{') && depth >= JSON_MAX_DEPTH)
         return fail(p, p->pos, "nesting deeper than %d levels", JSON_MAX_DEPTH);
     switch (c) {
@@ -315,19 +320,18 @@ static int parse_value(parser *p, json_value *v, int depth)
     default:
         if (c == '-' || (c >= '0' && c <= '9'))
             return parse_number(p, v);
-        if (c >= 0x20 && c < 0x7f)
-            return fail(p, p->pos, "unexpected character '%c', expected a value", c);
-        return fail(p, p->pos, "unexpected byte 0x%02x, expected a value", c);
+        return fail(p, p->pos, "unexpected character, expected a value");
     }
 }
 
-int json_parse(const char *text, size_t len, json_value *out,
+int json_parse(const char *text, size_t len, size_t max_values, json_value *out,
                size_t *err_pos, char *err, size_t errlen)
 {
     parser p;
     memset(&p, 0, sizeof p);
     p.s = (const unsigned char *)text;
     p.len = len;
+    p.max_values = max_values;
     p.err = err;
     p.errlen = errlen;
     memset(out, 0, sizeof *out);
@@ -340,7 +344,7 @@ int json_parse(const char *text, size_t len, json_value *out,
     json_free(out);
     if (err_pos)
         *err_pos = p.err_pos;
-    return p.oom ? -2 : -1;
+    return p.oom ? -2 : p.too_many ? -3 : -1;
 }
 
 void json_free(json_value *v)

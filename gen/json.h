@@ -43,11 +43,14 @@ struct json_member {
     json_value value;
 };
 
-/* Parses text[0..len) (need not be NUL-terminated). 0 on success. On failure
-   returns -1 (bad JSON) or -2 (out of memory, so callers need not blame the
-   input), sets *err_pos (if not NULL) to the byte offset of the problem and
-   err to a message without position, and leaves *out as JSON_NULL. */
-int json_parse(const char *text, size_t len, json_value *out,
+/* Parses text[0..len) (need not be NUL-terminated), of at most max_values
+   values (each scalar, array and object counts one; a key does not), which
+   bounds the tree's memory whatever the input. 0 on success. On failure
+   returns -1 (bad JSON), -2 (out of memory, so callers need not blame the
+   input) or -3 (more than max_values values), sets *err_pos (if not NULL) to
+   the byte offset of the problem and err to a message without position, and
+   leaves *out as JSON_NULL. No message quotes the input's bytes. */
+int json_parse(const char *text, size_t len, size_t max_values, json_value *out,
                size_t *err_pos, char *err, size_t errlen);
 
 /* Frees everything under v and resets it to JSON_NULL; safe to call twice. */

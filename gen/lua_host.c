@@ -1,6 +1,6 @@
 #include "lua_host.h"
 
-#include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <sys/time.h>
 #include <lauxlib.h>
@@ -12,6 +12,7 @@
 
 #include "embedded.h"
 #include "farray.h"
+#include "infile.h"
 #include "outdir.h"
 #include "safetensors.h"
 
@@ -144,13 +145,24 @@ static int embedded(lua_State *L)
     return 1;
 }
 
+/* read_file(path, within, max_bytes) -> text | nil, msg: a regular file
+   (inside the directory within unless that is nil), of at most max_bytes */
 static int read_file(lua_State *L)
 {
-    const char *path = luaL_checkstring(L, 1);
-    FILE *f = fopen(path, "rb");
+    const char *path = luaL_checkstring(L, 1), *within = luaL_optstring(L, 2, NULL);
+    lua_Integer max_bytes = luaL_checkinteger(L, 3);
+    char err[512];
+    uint64_t size;
+    FILE *f = infile_open(path, within, &size, err, sizeof err);
+    if (f && size > (uint64_t)max_bytes) {
+        snprintf(err, sizeof err, "%.400s: %" PRIu64 " bytes, past the limit of %d MiB for a spec file",
+                 path, size, (int)(max_bytes >> 20));
+        fclose(f);
+        f = NULL;
+    }
     if (!f) {
         lua_pushnil(L);
-        lua_pushfstring(L, "%s: cannot open: %s", path, strerror(errno));
+        lua_pushstring(L, err);
         return 2;
     }
     luaL_Buffer b;
@@ -170,13 +182,14 @@ static int read_file(lua_State *L)
     return 1;
 }
 
-/* read_safetensors(path) -> { name = { shape = {...}, data = farray } } | nil, msg */
+/* read_safetensors(path, within) -> { name = { shape = {...}, data = farray } } | nil, msg
+   (within: the directory the file must lie in, or nil) */
 static int read_safetensors(lua_State *L)
 {
-    const char *path = luaL_checkstring(L, 1);
+    const char *path = luaL_checkstring(L, 1), *within = luaL_optstring(L, 2, NULL);
     st_file f;
     char err[512];
-    if (st_read(path, &f, err, sizeof err) != 0) {
+    if (st_read(path, within, &f, err, sizeof err) != 0) {
         lua_pushnil(L);
         lua_pushstring(L, err);
         return 2;

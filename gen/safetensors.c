@@ -2,11 +2,13 @@
    untrusted: each field is checked before it sizes an allocation or a read. */
 #include "safetensors.h"
 
+#include "infile.h"
 #include "json.h"
 
 #include <errno.h>
 #include <float.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +18,10 @@
 _Static_assert(sizeof(float) == 4 && FLT_MANT_DIG == 24 && FLT_MAX_EXP == 128,
                "float must be IEEE-754 binary32");
 
-/* A header this big is garbage or hostile, not a model: refuse before malloc. */
-#define ST_HEADER_CAP ((uint64_t)100 << 20)
+/* A tensor's entry is at most 14 JSON values (the entry, dtype, shape and
+   ST_MAX_DIMS dims, data_offsets and its 2 offsets): this bounds the parse
+   of a header that lists too many before they are counted. */
+#define ST_MAX_JSON_VALUES (16 * (size_t)ST_MAX_TENSORS)
 
 enum { DT_F32, DT_F16, DT_BF16 };
 
@@ -233,14 +237,13 @@ static int is_metadata(const json_member *m)
     return m->key_len == 12 && memcmp(m->key, "__metadata__", 12) == 0;
 }
 
-int st_read(const char *path, st_file *out, char *err, size_t errlen)
+int st_read(const char *path, const char *within, st_file *out, char *err, size_t errlen)
 {
     ctx c;
     FILE *f;
     unsigned char lenbuf[8];
-    uint64_t hlen = 0, datalen;
-    long fsize;
-    size_t got, i, n = 0, ntensors;
+    uint64_t hlen = 0, datalen, fsize, elements = 0;
+    size_t i, n = 0, ntensors;
     char *hdr = NULL, jerr[128];
     size_t jpos = 0;
     json_value root;
@@ -254,47 +257,49 @@ int st_read(const char *path, st_file *out, char *err, size_t errlen)
     out->n = 0;
     memset(&root, 0, sizeof root);
 
-    if (!(f = fopen(path, "rb")))
-        return fail(&c, "cannot open: %s", strerror(errno));
-    got = fread(lenbuf, 1, 8, f);
-    if (got < 8) {
-        e = errno;
-        if (ferror(f))
-            fail(&c, "cannot read: %s", strerror(e));
-        else
-            fail(&c, "file is %zu bytes, shorter than the 8-byte header length field", got);
+    if (!(f = infile_open(path, within, &fsize, err, errlen)))
+        return -1;
+    if (fsize > LONG_MAX) {
+        fail(&c, "file of %" PRIu64 " bytes is too large to read", fsize);
+        goto done;
+    }
+    if (fsize < 8) {
+        fail(&c, "file is %" PRIu64 " bytes, shorter than the 8-byte header length field", fsize);
+        goto done;
+    }
+    if (fread(lenbuf, 1, 8, f) != 8) {
+        fail(&c, "cannot read: %s", ferror(f) ? strerror(errno) : "file shrank");
         goto done;
     }
     for (i = 8; i-- > 0;)
         hlen = hlen << 8 | lenbuf[i];
-    if (hlen > ST_HEADER_CAP) {
-        fail(&c, "header length %" PRIu64 " exceeds the %" PRIu64 " MiB limit", hlen,
-             ST_HEADER_CAP >> 20);
+    /* The length field is the file's own bytes: say how it is wrong, never its value. */
+    if (hlen > fsize - 8) {
+        fail(&c, "not a safetensors file: the header length field exceeds the file size (%" PRIu64
+             " bytes)", fsize);
         goto done;
     }
-    if (fseek(f, 0, SEEK_END) != 0 || (fsize = ftell(f)) < 8) {
-        fail(&c, "cannot determine file size: %s", strerror(errno));
+    if (hlen > ST_MAX_HEADER_BYTES) {
+        fail(&c, "the header is longer than the limit of %" PRIu64 " MiB", ST_MAX_HEADER_BYTES >> 20);
         goto done;
     }
-    if (hlen > (uint64_t)fsize - 8) {
-        fail(&c, "header length %" PRIu64 " is larger than the file (%ld bytes, %ld after "
-             "the length field)", hlen, fsize, fsize - 8);
-        goto done;
-    }
-    datalen = (uint64_t)fsize - 8 - hlen;
+    datalen = fsize - 8 - hlen;
     if (!(hdr = malloc((size_t)hlen + 1))) {
         fail(&c, "out of memory for a %" PRIu64 "-byte header", hlen);
         goto done;
     }
-    if (fseek(f, 8, SEEK_SET) != 0 || fread(hdr, 1, (size_t)hlen, f) != hlen) {
+    if (fread(hdr, 1, (size_t)hlen, f) != hlen) {
         fail(&c, "cannot read header: %s", ferror(f) ? strerror(errno) : "file shrank");
         goto done;
     }
-    if ((e = json_parse(hdr, (size_t)hlen, &root, &jpos, jerr, sizeof jerr)) != 0) {
+    if ((e = json_parse(hdr, (size_t)hlen, ST_MAX_JSON_VALUES, &root, &jpos, jerr, sizeof jerr)) != 0) {
         if (e == -2)
             fail(&c, "out of memory parsing the %" PRIu64 "-byte header", hlen);
+        else if (e == -3)
+            fail(&c, "the header holds more than %zu JSON values, more than %d tensors can need",
+                 ST_MAX_JSON_VALUES, ST_MAX_TENSORS);
         else
-            fail(&c, "malformed JSON header at byte %zu: %s", jpos, jerr);
+            fail(&c, "not a safetensors file: malformed JSON header at byte %zu: %s", jpos, jerr);
         goto done;
     }
     if (root.type != JSON_OBJECT) {
@@ -305,6 +310,10 @@ int st_read(const char *path, st_file *out, char *err, size_t errlen)
     ntensors = 0;
     for (i = 0; i < root.n; i++)
         ntensors += !is_metadata(&root.members[i]);
+    if (ntensors > ST_MAX_TENSORS) {
+        fail(&c, "the header lists %zu tensors, past the limit of %d", ntensors, ST_MAX_TENSORS);
+        goto done;
+    }
     if (ntensors && !(es = calloc(ntensors, sizeof *es))) {
         fail(&c, "out of memory");
         goto done;
@@ -331,6 +340,13 @@ int st_read(const char *path, st_file *out, char *err, size_t errlen)
         memcpy(es[n].t.name, m->key, m->key_len + 1);
         if (parse_entry(&c, &m->value, &es[n++], datalen))
             goto done;
+        /* below 2^28 before, a count below 2^62 added: no wrap */
+        if ((elements += es[n - 1].t.count) > ST_MAX_ELEMENTS) {
+            fail(&c, "the tensors up to '%s' hold %" PRIu64 " elements, past the limit of %" PRIu64
+                 " (%" PRIu64 " MiB as float32)", es[n - 1].t.name, elements, ST_MAX_ELEMENTS,
+                 ST_MAX_ELEMENTS * 4 >> 20);
+            goto done;
+        }
     }
 
     if (n > 1) /* qsort's array may not be NULL, even when empty */
@@ -369,7 +385,7 @@ int st_read(const char *path, st_file *out, char *err, size_t errlen)
     }
 
     /* Read in file order so the reads sweep forward through the file. Offsets
-       are below fsize, which came from ftell, so they fit in a long. */
+       are below fsize, checked to fit fseek's long. */
     for (i = 0; i < n; i++) {
         entry *x = byoff[i];
         size_t nbytes = (size_t)(x->end - x->begin);
@@ -410,10 +426,17 @@ done:
 
 const st_tensor *st_find(const st_file *f, const char *name)
 {
-    size_t i;
-    for (i = 0; f && i < f->n; i++)
-        if (strcmp(f->tensors[i].name, name) == 0)
-            return &f->tensors[i];
+    size_t lo = 0, hi = f ? f->n : 0;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int d = strcmp(f->tensors[mid].name, name);
+        if (d == 0)
+            return &f->tensors[mid];
+        if (d < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return NULL;
 }
 
@@ -506,7 +529,7 @@ static int name_ok(const char *name)
     memset(&v, 0, sizeof v); /* json_free below is then safe on every path */
     sb_json_str(&s, name);
     if (!s.oom)
-        rc = json_parse(s.p, s.len, &v, NULL, NULL, 0);
+        rc = json_parse(s.p, s.len, 1, &v, NULL, NULL, 0);
     json_free(&v);
     free(s.p);
     return rc == 0 ? 1 : rc == -1 ? 0 : -1;

@@ -95,7 +95,7 @@ printf 'local net = network { name = "t", input = { 4, 2, 2 }, batch = 65536 }\n
 expect cuda_grid_limit 1 "cuda_grid.lua:2: --target cuda: spconv needs a grid dimension of 65536 blocks, past CUDA's 65535" \
   "$work/cuda_grid.lua" -o "$work/out" --target cuda
 printf 'local net = network { name = "big", input = { 16384, 1, 1 } }\nreturn output(linear(net.input, { out = 65536 }))\n' | spec huge_weights
-expect huge_weights 1 "huge_weights.lua:1: the network has 1073807360 weights .* past what a 32-bit target can address" "$work/huge_weights.lua" -o "$work/out"
+expect huge_weights 1 "huge_weights.lua:2: linear 'linear1': its 1073807360 weights take the network to 1073807360, past the limit of" "$work/huge_weights.lua" -o "$work/out"
 printf '%s\nlocal lib = import("../etc/passwd")\n' "$HEAD" | spec import_path
 expect import_path 1 "import_path.lua:2: import: the name must be a plain identifier" "$work/import_path.lua" -o "$work/out"
 printf '%s\nlocal lib = import("nowhere")\n' "$HEAD" | spec import_missing
@@ -148,3 +148,153 @@ else fail "errors/success_keeps_other_files" "$(ls -A "$work/out" | tr '\n' ' ')
 if $SPGEN "$work/bad_ratio.lua" -o "$work/fresh/sub" >/dev/null 2>&1 || [ -e "$work/fresh" ]; then
   fail "errors/failure_creates_no_directory" "$work/fresh exists"
 else pass "errors/failure_creates_no_directory"; fi
+
+# ---- limits, and the files spgen reads (issue 20: items 5, 6 and --weights of 8) ----
+# Each case: exit 1 within a bound (a hang fails), stderr exactly the one line
+# given, the output directory untouched. The limits are in
+# gen/lua/spgen/limits.lua and gen/safetensors.h.
+lim=$work/lim
+mkdir -p "$lim/sub" "$lim/elsewhere"
+# limit_expect NAME SECONDS MESSAGE SPGEN-ARGS...
+limit_expect() {
+  local name=$1 seconds=$2 message=$3; shift 3
+  rm -rf "$work/out"; mkdir -p "$work/out"; echo keep > "$work/out/sentinel"
+  timeout "$seconds" $SPGEN "$@" -o "$work/out" >"$work/stdout" 2>"$work/stderr" </dev/null
+  local rc=$? err; err=$(head -c 400 "$work/stderr")
+  if [ $rc -eq 124 ]; then fail "errors/$name" "no answer within $seconds s"
+  elif [ $rc -ne 1 ]; then fail "errors/$name" "exit $rc, expected 1: $err"
+  elif [ "$(cat "$work/stderr")" != "$message" ]; then fail "errors/$name" "message '$err', expected '$message'"
+  elif [ "$(ls -A "$work/out")" != sentinel ]; then fail "errors/$name" "output directory changed: $(ls -A "$work/out" | tr '\n' ' ')"
+  else pass "errors/$name"; fi
+}
+# limit_ok NAME SECONDS SPGEN-ARGS...: generates, within the bound
+limit_ok() {
+  local name=$1 seconds=$2; shift 2
+  rm -rf "$work/ok"
+  timeout "$seconds" $SPGEN "$@" -o "$work/ok" >/dev/null 2>"$work/stderr" </dev/null
+  local rc=$?
+  if [ $rc -eq 124 ]; then fail "errors/$name" "no answer within $seconds s"
+  elif [ $rc -ne 0 ] || [ ! -f "$work/ok/t.c" ]; then fail "errors/$name" "exit $rc: $(head -c 300 "$work/stderr")"
+  else pass "errors/$name"; fi
+}
+# st_header PATH: a safetensors file whose header is stdin (its length field
+# written little-endian) and whose data section is empty
+st_header() {
+  local header; header=$(cat)
+  local n=${#header} len="" i
+  for i in 0 1 2 3 4 5 6 7; do len+=$(printf '\\%03o' $(( (n >> (8 * i)) & 255 ))); done
+  { printf "$len"; printf '%s' "$header"; } > "$1"
+}
+
+# Layers: a chain, and a fan of branches summed (the memory planner's worst
+# case), at the limit of 2048 operations generate in seconds; one more is
+# refused at the line that declares it, before any pass runs.
+printf '%s\n' 'local net = network { name = "t", input = { 1, 4, 4 } }' 'local x = net.input' \
+  'for i = 1, args.n do x = conv2d(x, { out = 1 }) end' 'return output(x)' > "$lim/chain.lua"
+printf '%s\n' 'local net = network { name = "t", input = { 1, 4, 4 } }' 'local branch = {}' \
+  'for i = 1, args.n do branch[i] = conv2d(net.input, { out = 1 }) end' 'local x = branch[1]' \
+  'for i = 2, args.n do x = add(x, branch[i]) end' 'return output(relu(x))' > "$lim/fan.lua"
+limit_ok limit_chain_at_limit 60 "$lim/chain.lua" --set n=2048
+limit_ok limit_fan_at_limit 60 "$lim/fan.lua" --set n=1024
+limit_expect limit_chain_past 30 "$lim/chain.lua:3: conv2d: the spec declares more than 2048 operations (the limit)" \
+  "$lim/chain.lua" --set n=2049
+limit_expect limit_chain_far_past 30 "$lim/chain.lua:3: conv2d: the spec declares more than 2048 operations (the limit)" \
+  "$lim/chain.lua" --set n=100000
+limit_expect limit_fan_past 30 "$lim/fan.lua:5: add: the spec declares more than 2048 operations (the limit)" \
+  "$lim/fan.lua" --set n=1025
+
+# Weights: counted as each layer is declared, so a layer asking for 128M
+# seeded weights is refused at once, alone or as the one that passes the sum.
+printf '%s\n' 'local net = network { name = "t", input = { 128, 1, 1 } }' \
+  'return output(linear(net.input, { out = 1 << 20 }))' > "$lim/wide.lua"
+limit_expect limit_weights_one_layer 10 \
+  "$lim/wide.lua:2: linear 'linear1': its 135266304 weights take the network to 135266304, past the limit of 67108864 (256 MiB as float32)" \
+  "$lim/wide.lua"
+printf '%s\n' 'local net = network { name = "t", input = { 4096, 1, 1 } }' 'local x = net.input' \
+  'for i = 1, 5 do x = linear(x, { out = 4096, bias = false, name = "fc" .. i }) end' 'return output(x)' > "$lim/deep.lua"
+limit_expect limit_weights_sum 10 \
+  "$lim/deep.lua:3: linear 'fc5': its 16777216 weights take the network to 83886080, past the limit of 67108864 (256 MiB as float32)" \
+  "$lim/deep.lua"
+printf '%s\n' 'local net = network { name = "t", input = { 4096, 8, 8 } }' \
+  'return output(conv2d(net.input, { out = 2048, k = 3 }))' > "$lim/conv.lua"
+limit_expect limit_weights_conv 10 \
+  "$lim/conv.lua:2: conv2d 'conv2d1': its 75497472 weights take the network to 75497472, past the limit of 67108864 (256 MiB as float32)" \
+  "$lim/conv.lua"
+
+# Spec files: at most 4 MiB, the spec and each import.
+{ echo "$HEAD"; head -c 4194304 /dev/zero | tr '\0' ' '; } > "$lim/long.lua"
+limit_expect limit_spec_bytes 10 "$lim/long.lua: 4194360 bytes, past the limit of 4 MiB for a spec file" "$lim/long.lua"
+head -c 4194305 /dev/zero | tr '\0' ' ' > "$lim/longlib.lua"
+printf '%s\nlocal lib = import("longlib")\n' "$HEAD" > "$lim/import_long.lua"
+limit_expect limit_import_bytes 10 \
+  "$lim/import_long.lua:2: import: $lim/longlib.lua: 4194305 bytes, past the limit of 4 MiB for a spec file" "$lim/import_long.lua"
+
+# Weights headers: too many tensors, too many JSON values (refused while
+# parsing), too long (refused before reading it).
+{ printf '{'; seq 0 65536 | awk '{ printf "%s\"t%d\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}", (NR > 1 ? "," : ""), $1 }'
+  printf '}'; } | st_header "$lim/many.safetensors"
+limit_expect limit_header_tensors 30 "$lim/many.safetensors: the header lists 65537 tensors, past the limit of 65536" \
+  "$work/good.lua" --weights "$lim/many.safetensors"
+{ printf '{"a":{"dtype":"F32","data_offsets":[0,0],"shape":[0'; yes ,0 | head -n 1100000 | tr -d '\n'; printf ']}}'; } \
+  | st_header "$lim/values.safetensors"
+limit_expect limit_header_values 30 \
+  "$lim/values.safetensors: the header holds more than 1048576 JSON values, more than 65536 tensors can need" \
+  "$work/good.lua" --weights "$lim/values.safetensors"
+printf '\010\000\000\001\000\000\000\000{}' > "$lim/long_header.safetensors" # a header of 16 MiB + 8 bytes
+truncate -s $(( 8 + (16 << 20) + 8 )) "$lim/long_header.safetensors"
+limit_expect limit_header_bytes 10 "$lim/long_header.safetensors: the header is longer than the limit of 16 MiB" \
+  "$work/good.lua" --weights "$lim/long_header.safetensors"
+
+# Files a spec names: relative to its directory and inside its tree, symlinks
+# resolved. Every file read (spec, import, weights from the spec or from
+# --weights) must be a regular file, and is never waited on. A file that is
+# not a safetensors file is refused without quoting its bytes.
+weights_spec() { # NAME WEIGHTS: $lim/NAME.lua, naming that weights file
+  printf 'local net = network { name = "t", input = { 8, 6, 6 }, weights = "%s" }\nreturn output(spconv(net.input, { out = 8, name = "sp" }))\n' \
+    "$2" > "$lim/$1.lua"
+}
+for case in "absolute /etc/passwd" "stdin /dev/stdin" "parent ../good.safetensors" "inner_parent sub/../w.safetensors" \
+            "parent_only .."; do
+  read -r name path <<< "$case"
+  weights_spec "$name" "$path"
+  limit_expect "files_weights_$name" 10 \
+    "$lim/$name.lua:1: network: weights '$path' must be a path inside the spec's directory (relative, without '..')" "$lim/$name.lua"
+done
+ln -s /etc/passwd "$lim/passwd.safetensors"
+weights_spec link_out passwd.safetensors
+limit_expect files_weights_symlink_out 10 "$lim/passwd.safetensors: outside the spec's directory (symlinks resolved)" "$lim/link_out.lua"
+ln -s ../../good.safetensors "$lim/sub/up.safetensors"
+weights_spec link_up sub/up.safetensors
+limit_expect files_weights_symlink_up 10 "$lim/sub/up.safetensors: outside the spec's directory (symlinks resolved)" "$lim/link_up.lua"
+cp "$work/good.safetensors" "$lim/sub/w.safetensors"
+ln -s w.safetensors "$lim/sub/alias.safetensors"
+weights_spec inside sub/alias.safetensors
+limit_ok files_weights_symlink_inside 30 "$lim/inside.lua"
+weights_spec directory sub
+limit_expect files_weights_directory 10 "$lim/sub: not a regular file (it is a directory)" "$lim/directory.lua"
+mkfifo "$lim/pipe.safetensors" "$lim/pipe.lua" "$lim/elsewhere/pipe.safetensors"
+weights_spec fifo pipe.safetensors
+limit_expect files_weights_fifo 10 "$lim/pipe.safetensors: not a regular file (it is a FIFO)" "$lim/fifo.lua"
+printf '%s\nlocal lib = import("pipe")\n' "$HEAD" > "$lim/import_fifo.lua"
+limit_expect files_import_fifo 10 "$lim/import_fifo.lua:2: import: $lim/pipe.lua: not a regular file (it is a FIFO)" "$lim/import_fifo.lua"
+ln -s /etc/passwd "$lim/escape.lua"
+printf '%s\nlocal lib = import("escape")\n' "$HEAD" > "$lim/import_escape.lua"
+limit_expect files_import_symlink_out 10 \
+  "$lim/import_escape.lua:2: import: $lim/escape.lua: outside the spec's directory (symlinks resolved)" "$lim/import_escape.lua"
+limit_expect files_spec_fifo 10 "$lim/pipe.lua: not a regular file (it is a FIFO)" "$lim/pipe.lua"
+limit_expect files_spec_directory 10 "$lim/sub: not a regular file (it is a directory)" "$lim/sub"
+# --weights is the user's own choice: anywhere, but a regular file all the same
+limit_expect files_cmdline_fifo 10 "$lim/elsewhere/pipe.safetensors: not a regular file (it is a FIFO)" \
+  "$work/good.lua" --weights "$lim/elsewhere/pipe.safetensors"
+limit_expect files_cmdline_dev_zero 10 "/dev/zero: not a regular file (it is a character device)" \
+  "$work/good.lua" --weights /dev/zero
+cp "$work/good.safetensors" "$lim/elsewhere/w.safetensors"
+limit_ok files_cmdline_elsewhere 30 "$lim/inside.lua" --weights "$lim/elsewhere/w.safetensors"
+printf 'root:x:0:0:root:/root:/bin/bash\n' > "$lim/text.safetensors" # its first 8 bytes read as 3475222254926655346
+limit_expect files_cmdline_text 10 \
+  "$lim/text.safetensors: not a safetensors file: the header length field exceeds the file size (32 bytes)" \
+  "$work/good.lua" --weights "$lim/text.safetensors"
+weights_spec text text.safetensors
+limit_expect files_weights_text 10 \
+  "$lim/text.safetensors: not a safetensors file: the header length field exceeds the file size (32 bytes)" "$lim/text.lua"
+# ---- end of limits and files ----

@@ -25,9 +25,9 @@ FUZZ_LUA_LIBS := $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
 # The generator without its main(); HOST_SRC comes from the top Makefile.
 FUZZ_HOST_SRC := $(filter-out gen/main.c,$(or $(HOST_SRC),$(wildcard gen/*.c)))
 
-build/fuzz_safetensors: tests/fuzz/fuzz_safetensors.c tests/fuzz/fuzz_tmp.h gen/safetensors.c gen/json.c gen/safetensors.h gen/json.h
+build/fuzz_safetensors: tests/fuzz/fuzz_safetensors.c tests/fuzz/fuzz_tmp.h gen/safetensors.c gen/json.c gen/infile.c gen/safetensors.h gen/json.h gen/infile.h
 	@mkdir -p build
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -Igen -o $@ tests/fuzz/fuzz_safetensors.c gen/safetensors.c gen/json.c
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Igen -o $@ tests/fuzz/fuzz_safetensors.c gen/safetensors.c gen/json.c gen/infile.c
 
 # --wrap: the harness keeps a Lua line hook on spgen's Lua state, so that
 # libFuzzer also sees coverage of the generator's Lua modules, scales the

@@ -8,7 +8,9 @@
  *   - success gives tensors sorted by strcmp with no duplicate names, at most
  *     ST_MAX_DIMS dims, count == product of the shape, data never NULL;
  *   - st_find finds each tensor by its name; st_free leaves the file empty
- *     and is safe to call twice.
+ *     and is safe to call twice;
+ *   - confined to the directory the file is in (st_read's within), the
+ *     verdict is the same.
  * Every float is read once so that ASan sees data that is shorter than count.
  */
 #include <stddef.h>
@@ -93,14 +95,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     write_input(data, size);
     memset(&f, 0xa5, sizeof f); /* st_read must set both fields itself */
     err[0] = '\0';
-    int rc = st_read(path, &f, err, sizeof err);
+    int rc = st_read(path, NULL, &f, err, sizeof err);
+    st_file confined;
+    check((st_read(path, tmp_base(), &confined, NULL, 0) == 0) == (rc == 0),
+          "confined to the file's directory: a different verdict");
+    st_free(&confined);
     if (rc != 0) {
         check(f.tensors == NULL && f.n == 0, "failure left *out non-empty");
         check(strncmp(err, path, strlen(path)) == 0 && err[strlen(path)] == ':',
               "failure message does not start with \"PATH:\"");
         check(memchr(err, '\0', sizeof err) != NULL, "err not terminated");
         /* errlen 0 and err NULL are allowed */
-        check(st_read(path, &f, NULL, 0) != 0, "same file read twice: different result");
+        check(st_read(path, NULL, &f, NULL, 0) != 0, "same file read twice: different result");
         return 0;
     }
     check(f.n == 0 || f.tensors != NULL, "n > 0 but tensors NULL");

@@ -3,10 +3,11 @@
  * every malformed case, round-trips st_write, and removes what it wrote.
  * Prints PASS/FAIL st/<case> per case; exit 0 iff all pass. -v also prints
  * each expected error message, to review their wording. */
-#define _XOPEN_SOURCE 700 /* mkdtemp, setrlimit */
+#define _XOPEN_SOURCE 700 /* mkdtemp, setrlimit, mkfifo, symlink */
 
 #include "../../gen/safetensors.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -15,6 +16,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char tmpdir[] = "/tmp/spgen_st_XXXXXX";
@@ -119,13 +121,15 @@ static int lacks(const char *err, const char *words, char *prob, size_t problen)
     return 0;
 }
 
-/* Reads path and expects failure whose message holds every word of the
-   '|'-separated list, with *out left empty. */
-static void expect_fail_path(const char *cname, const char *path, const char *words)
+/* Reads path (confined to within unless NULL) and expects failure whose
+   message holds every word of the '|'-separated list and none of absent's
+   (NULL: no such list), with *out left empty. */
+static void expect_refused(const char *cname, const char *path, const char *within,
+                           const char *words, const char *absent)
 {
     st_file f = {(st_tensor *)&f, 99}; /* garbage, so "left empty" is tested */
     char err[512], prob[700];
-    int rc = st_read(path, &f, err, sizeof err);
+    int rc = st_read(path, within, &f, err, sizeof err);
     if (rc == 0) {
         st_free(&f);
         report(cname, "st_read succeeded, expected failure");
@@ -144,8 +148,15 @@ static void expect_fail_path(const char *cname, const char *path, const char *wo
     }
     if (lacks(err, words, prob, sizeof prob))
         report(cname, prob);
+    else if (absent && !lacks(err, absent, prob, sizeof prob))
+        report(cname, "message quotes what it must not");
     else
         report(cname, NULL);
+}
+
+static void expect_fail_path(const char *cname, const char *path, const char *words)
+{
+    expect_refused(cname, path, NULL, words, NULL);
 }
 
 static void expect_fail(const char *cname, const char *words)
@@ -191,7 +202,7 @@ static void test_valid_f32(void)
     for (i = 0; i < 6; i++)
         put_f32(d + 8 + 4 * i, (float)(i + 1) * -0.25f);
     write_st("valid_f32", hdr, d, sizeof d);
-    if (st_read(path_of("valid_f32"), &f, err, sizeof err) != 0) {
+    if (st_read(path_of("valid_f32"), NULL, &f, err, sizeof err) != 0) {
         report("valid_f32", err);
         return;
     }
@@ -229,7 +240,7 @@ static void test_half(const char *cname, const char *dtype, const uint16_t *in,
         d[2 * i + 1] = (unsigned char)(in[i] >> 8);
     }
     write_st(cname, hdr, d, (size_t)(2 * n));
-    if (st_read(path_of(cname), &f, err, sizeof err) != 0) {
+    if (st_read(path_of(cname), NULL, &f, err, sizeof err) != 0) {
         report(cname, err);
         return;
     }
@@ -285,17 +296,21 @@ static void test_file_level(void)
     unsigned char hdr4[16];
 
     expect_fail_path("unreadable_missing", path_of("does_not_exist"), "cannot open|No such");
-    expect_fail_path("unreadable_directory", tmpdir, "cannot read");
+    expect_fail_path("unreadable_directory", tmpdir, "not a regular file (it is a directory)");
     write_bytes("short_file", "\x10\0\0\0\0", 5);
     expect_fail("short_file", "5 bytes|shorter than");
     write_bytes("empty_file", "", 0);
     expect_fail("empty_file", "0 bytes|shorter than");
+    /* The length field is the file's bytes: a message never quotes it. */
     write_st_len("header_longer_than_file", 1000, "{}", "", 0);
-    expect_fail("header_longer_than_file", "1000|10 bytes|larger than the file");
-    write_st_len("header_over_cap", (uint64_t)200 << 20, "{}", "", 0);
-    expect_fail("header_over_cap", "209715200|100 MiB");
+    expect_refused("header_longer_than_file", path_of("header_longer_than_file"), NULL,
+                   "not a safetensors file|length field exceeds the file size (10 bytes)", "1000");
     write_st_len("header_len_max_u64", UINT64_MAX, "{}", "", 0);
-    expect_fail("header_len_max_u64", "18446744073709551615|100 MiB");
+    expect_refused("header_len_max_u64", path_of("header_len_max_u64"), NULL,
+                   "not a safetensors file|exceeds the file size", "18446744073709551615");
+    write_bytes("text_file", "root:x:0:0:root:/root:/bin/bash\n", 32);
+    expect_refused("text_file", path_of("text_file"), NULL,
+                   "not a safetensors file|length field exceeds the file size (32 bytes)", "root|3475222254926655346");
 
     /* The JSON parser's own cases, seen through st_read. */
     bad_header("json_missing_colon", "{\"a\" 1}", "malformed JSON|byte 5|':'");
@@ -318,7 +333,11 @@ static void test_file_level(void)
     bad_header("json_bad_fraction", "{\"a\":1.}", "byte 7|digit");
     memset(hdr4, 0, sizeof hdr4); /* header of NUL bytes */
     write_st_len("json_nul_header", 8, "", hdr4, 8);
-    expect_fail("json_nul_header", "byte 0|0x00");
+    expect_refused("json_nul_header", path_of("json_nul_header"), NULL,
+                   "not a safetensors file|byte 0|unexpected character", "0x00");
+    write_st("json_bad_character", "{\"a\":@}", "", 0);
+    expect_refused("json_bad_character", path_of("json_bad_character"), NULL,
+                   "byte 5|unexpected character", "@");
     write_st_len("json_empty_header", 0, "", "", 0);
     expect_fail("json_empty_header", "byte 0|end of input");
     strcpy(deep, "{\"a\":");
@@ -421,7 +440,7 @@ static void test_round_trip(void)
         report("round_trip", err);
         return;
     }
-    CHECK(st_read(path, &f, err, sizeof err) == 0);
+    CHECK(st_read(path, NULL, &f, err, sizeof err) == 0);
     CHECK(f.n == 4);
     for (i = 0; i < 4; i++) {
         const st_tensor *t = st_find(&f, names[i]);
@@ -565,7 +584,7 @@ static void test_write_midway(void)
             snprintf(prob, sizeof prob, "temp file left behind");
         else if (!phase && access(path, F_OK) == 0)
             snprintf(prob, sizeof prob, "partial file left behind");
-        else if (phase && (st_read(path, &f, err, sizeof err) != 0 || f.n != 1 ||
+        else if (phase && (st_read(path, NULL, &f, err, sizeof err) != 0 || f.n != 1 ||
                            f.tensors[0].count != 2))
             snprintf(prob, sizeof prob, "old file damaged: %s", err);
         st_free(&f);
@@ -574,13 +593,145 @@ static void test_write_midway(void)
     }
 }
 
+/* A header of n entries, each fmt with its index (a printf format of one
+   %d), in a buffer the caller frees. */
+static char *entries(int n, const char *open, const char *fmt, const char *close)
+{
+    size_t cap = strlen(open) + strlen(close) + (size_t)n * (strlen(fmt) + 12) + 1, len;
+    char *h = malloc(cap);
+    int i;
+    if (!h)
+        exit(2);
+    len = (size_t)sprintf(h, "%s", open);
+    for (i = 0; i < n; i++) {
+        if (i)
+            h[len++] = ',';
+        len += (size_t)sprintf(h + len, fmt, i);
+    }
+    sprintf(h + len, "%s", close);
+    return h;
+}
+
+/* A file of hlen header bytes, of which the first few are hdr, and dlen data
+   bytes: the rest a hole, so a file past a size limit costs no disk. */
+static void write_sparse(const char *name, uint64_t hlen, const char *hdr, uint64_t dlen)
+{
+    FILE *f;
+    write_st_len(name, hlen, hdr, "", 0);
+    if (!(f = fopen(path_of(name), "r+b")) || ftruncate(fileno(f), (off_t)(8 + hlen + dlen)) != 0 ||
+        fclose(f) != 0) {
+        fprintf(stderr, "cannot size fixture %s\n", name);
+        exit(2);
+    }
+}
+
+/* The documented limits (safetensors.h), each at and past its value; no
+   message quotes the file's bytes. */
+static void test_limits(void)
+{
+    char *h, name[64];
+    st_file f = {NULL, 0};
+    char err[512];
+    int ok;
+
+    write_sparse("header_over_limit", ST_MAX_HEADER_BYTES + 8, "{}", 0);
+    expect_refused("header_over_limit", path_of("header_over_limit"), NULL,
+                   "the header is longer than the limit of 16 MiB", "16777224");
+
+    h = entries(ST_MAX_TENSORS, "{", "\"%d\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}", "}");
+    write_st("tensors_at_limit", h, "", 0);
+    free(h);
+    ok = st_read(path_of("tensors_at_limit"), NULL, &f, err, sizeof err) == 0 && f.n == ST_MAX_TENSORS;
+    st_free(&f);
+    report("tensors_at_limit", ok ? NULL : err);
+    h = entries(ST_MAX_TENSORS + 1, "{", "\"%d\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}", "}");
+    write_st("tensors_over_limit", h, "", 0);
+    free(h);
+    expect_fail("tensors_over_limit", "the header lists 65537 tensors, past the limit of 65536");
+
+    /* Values counted while parsing: one tensor's shape of a million dims is
+       refused before it builds a million-node tree. */
+    h = entries(16 * ST_MAX_TENSORS, "{\"a\":{\"dtype\":\"F32\",\"data_offsets\":[0,0],\"shape\":[", "%d", "]}}");
+    write_st("json_values_over_limit", h, "", 0);
+    free(h);
+    expect_fail("json_values_over_limit", "the header holds more than 1048576 JSON values, more than 65536 tensors can need");
+
+    /* F16: the data section is half the elements' float32 bytes. */
+    snprintf(name, sizeof name, "%s", "elements_over_limit");
+    h = malloc(256);
+    if (!h)
+        exit(2);
+    sprintf(h, "{\"a\":{\"dtype\":\"F16\",\"shape\":[%" PRIu64 "],\"data_offsets\":[0,%" PRIu64 "]},"
+               "\"b\":{\"dtype\":\"F16\",\"shape\":[1],\"data_offsets\":[%" PRIu64 ",%" PRIu64 "]}}",
+            ST_MAX_ELEMENTS, 2 * ST_MAX_ELEMENTS, 2 * ST_MAX_ELEMENTS, 2 * ST_MAX_ELEMENTS + 2);
+    write_sparse(name, strlen(h), h, 2 * ST_MAX_ELEMENTS + 2);
+    free(h);
+    expect_fail(name, "the tensors up to 'b' hold 268435457 elements, past the limit of 268435456 (1024 MiB as float32)");
+}
+
+/* Only regular files are read, none waited on; confined to a directory, what
+   resolves outside it is refused. */
+static void test_file_kinds(void)
+{
+    char sub[300], link_out[300], link_in[300], fifo[300], copy[300];
+    st_file f = {NULL, 0};
+    char err[512];
+    int ok;
+
+    snprintf(fifo, sizeof fifo, "%s", path_of("fifo"));
+    if (mkfifo(fifo, 0600) != 0) {
+        report("fifo", "cannot make a FIFO");
+    } else {
+        track(fifo);
+        alarm(10); /* a read that waits on the FIFO ends the test here */
+        expect_fail_path("fifo", fifo, "not a regular file (it is a FIFO)");
+        alarm(0);
+    }
+    expect_fail_path("char_device", "/dev/zero", "/dev/zero: not a regular file (it is a character device)");
+
+    /* tmpdir/sub holds a copy of valid_f32, a link to it, and a link out */
+    snprintf(sub, sizeof sub, "%s", path_of("sub"));
+    snprintf(copy, sizeof copy, "%s", path_of("sub/copy"));
+    snprintf(link_in, sizeof link_in, "%s", path_of("sub/link_in"));
+    snprintf(link_out, sizeof link_out, "%s", path_of("sub/link_out"));
+    if (mkdir(sub, 0700) != 0 || (track(sub), symlink("../valid_f32", link_out) != 0) ||
+        (track(link_out), symlink("copy", link_in) != 0)) {
+        report("confined", "cannot make the fixtures");
+        return;
+    }
+    track(link_in);
+    {
+        FILE *in = fopen(path_of("valid_f32"), "rb"), *out = fopen(copy, "wb");
+        char buf[4096];
+        size_t n;
+        while (in && out && (n = fread(buf, 1, sizeof buf, in)) > 0)
+            fwrite(buf, 1, n, out);
+        if (in)
+            fclose(in);
+        if (out)
+            fclose(out);
+        track(copy);
+    }
+    ok = st_read(copy, sub, &f, err, sizeof err) == 0 && f.n == 4;
+    st_free(&f);
+    report("confined_inside", ok ? NULL : err);
+    ok = st_read(link_in, sub, &f, err, sizeof err) == 0 && f.n == 4;
+    st_free(&f);
+    report("confined_link_inside", ok ? NULL : err);
+    ok = st_read(link_out, NULL, &f, err, sizeof err) == 0 && f.n == 4;
+    st_free(&f);
+    report("unconfined_link_outside", ok ? NULL : err);
+    expect_refused("confined_link_outside", link_out, sub, "link_out: outside the spec's directory (symlinks resolved)", NULL);
+    expect_refused("confined_parent", path_of("valid_f32"), sub, "valid_f32: outside the spec's directory", NULL);
+}
+
 static void test_err_buffers(void)
 {
     st_file f = {NULL, 0};
     char tiny[6];
     /* A small or absent err buffer must truncate, not overflow. */
-    int a = st_read(path_of("does_not_exist"), &f, tiny, sizeof tiny);
-    int b = st_read(path_of("does_not_exist"), &f, NULL, 0);
+    int a = st_read(path_of("does_not_exist"), NULL, &f, tiny, sizeof tiny);
+    int b = st_read(path_of("does_not_exist"), NULL, &f, NULL, 0);
     report("err_buffer_small", a != 0 && b != 0 && strlen(tiny) == sizeof tiny - 1
                                    ? NULL : "bad truncation");
 }
@@ -601,7 +752,9 @@ int main(int argc, char **argv)
     test_write_errors();
     test_write_midway();
     test_err_buffers();
-    for (i = 0; i < ncreated; i++)
+    test_limits();
+    test_file_kinds();
+    for (i = ncreated; i-- > 0;) /* a directory after what it holds */
         remove(created[i]);
     if (rmdir(tmpdir) != 0) {
         perror(tmpdir);

@@ -4,6 +4,6 @@
 
 UNIT_CFLAGS := -std=c11 -Wall -Wextra -Werror -pedantic -O1 -g
 
-build/test_safetensors: tests/unit/test_safetensors.c gen/safetensors.c gen/json.c gen/safetensors.h gen/json.h
+build/test_safetensors: tests/unit/test_safetensors.c gen/safetensors.c gen/json.c gen/infile.c gen/safetensors.h gen/json.h gen/infile.h
 	@mkdir -p build
-	$(CC) $(UNIT_CFLAGS) -o $@ tests/unit/test_safetensors.c gen/safetensors.c gen/json.c
+	$(CC) $(UNIT_CFLAGS) -o $@ tests/unit/test_safetensors.c gen/safetensors.c gen/json.c gen/infile.c

@@ -20,27 +20,79 @@ local function align(n) return (n + ALIGN - 1) // ALIGN * ALIGN end
 -- first and last kernel steps it is live) at the lowest offset free over its
 -- lifetime; sets b.offset, returns the arena's bytes. The CUDA backend
 -- places its statistics buffers with it too.
+--
+-- The placed buffers are found by lifetime, not by scanning them all: those
+-- live at a step through a segment tree over the steps (each buffer kept in
+-- the O(log steps) nodes that tile its lifetime), those that begin within a
+-- span through a list per step. Their offsets are walked sorted: few are
+-- sorted on their own, many in the order of a kept sorted list of every
+-- offset used. Placing a buffer then costs its lifetime and about the
+-- buffers live beside it, so a chain of layers is placed in linear time.
 function M.place(buffers)
-  local order = {}
-  for i, b in ipairs(buffers) do order[i] = b end
+  local order, steps = {}, 0
+  for i, b in ipairs(buffers) do order[i], steps = b, math.max(steps, b.last) end
   table.sort(order, function(x, y)
     if x.bytes ~= y.bytes then return x.bytes > y.bytes end
     return x.index < y.index
   end)
-  local placed, arena = {}, 0
+  local leaves = 1
+  while leaves < steps do leaves = 2 * leaves end
+  local tree, starting, offsets, used, arena = {}, {}, {}, {}, 0
+  local function keep(list, key, b)
+    local t = list[key]
+    if not t then t = {} list[key] = t end
+    t[#t + 1] = b
+  end
   for _, b in ipairs(order) do
-    local live = {}
-    for _, p in ipairs(placed) do
-      if p.first <= b.last and b.first <= p.last then live[#live + 1] = p end
+    -- First fit below the live buffers in offset order; of those at one
+    -- offset only the furthest end matters.
+    local ends, live_offsets = {}, {}
+    local function see(live)
+      for _, p in ipairs(live) do
+        local offset, e = p.offset, align(p.offset + p.bytes)
+        local known = ends[offset]
+        if not known then live_offsets[#live_offsets + 1], ends[offset] = offset, e
+        elseif e > known then ends[offset] = e end
+      end
     end
-    table.sort(live, function(x, y) return x.offset < y.offset end)
+    local node = leaves + b.first - 1 -- live at b.first: its leaf and the nodes above
+    while node >= 1 do
+      if tree[node] then see(tree[node]) end
+      node = node // 2
+    end
+    for step = b.first + 1, b.last do -- or beginning later in b's lifetime
+      if starting[step] then see(starting[step]) end
+    end
+    -- the live offsets sorted, or all offsets when there are few more of those
+    local walk = offsets
+    if 8 * #live_offsets < #offsets then
+      table.sort(live_offsets)
+      walk = live_offsets
+    end
     local at = 0
-    for _, p in ipairs(live) do
-      if at + b.bytes <= p.offset then break end
-      at = math.max(at, align(p.offset + p.bytes))
+    for _, offset in ipairs(walk) do
+      if at + b.bytes <= offset then break end
+      local e = ends[offset]
+      if e and e > at then at = e end
     end
-    b.offset, placed[#placed + 1] = at, b
+    b.offset = at
     arena = math.max(arena, at + b.bytes)
+    if not used[at] then
+      local lo, hi = 1, #offsets + 1 -- insert at the first offset above at
+      while lo < hi do
+        local mid = (lo + hi) // 2
+        if offsets[mid] < at then lo = mid + 1 else hi = mid end
+      end
+      table.insert(offsets, lo, at)
+      used[at] = true
+    end
+    local lo, hi = leaves + b.first - 1, leaves + b.last -- the tree nodes tiling [lo, hi)
+    while lo < hi do
+      if lo % 2 == 1 then keep(tree, lo, b) lo = lo + 1 end
+      if hi % 2 == 1 then hi = hi - 1 keep(tree, hi, b) end
+      lo, hi = lo // 2, hi // 2
+    end
+    keep(starting, b.first, b)
   end
   return align(arena)
 end
@@ -87,11 +139,15 @@ function M.run(g, kernels, views)
 
   local sum, lower = 0, 0
   for _, b in ipairs(buffers) do sum = sum + b.bytes end
+  -- the live bytes at each step, from what starts and ends there
+  local change = {}
+  for _, b in ipairs(buffers) do
+    change[b.first] = (change[b.first] or 0) + b.bytes
+    change[b.last + 1] = (change[b.last + 1] or 0) - b.bytes
+  end
+  local live = 0
   for step = 1, #kernels do
-    local live = 0
-    for _, b in ipairs(buffers) do
-      if b.first <= step and step <= b.last then live = live + b.bytes end
-    end
+    live = live + (change[step] or 0)
     lower = math.max(lower, live)
   end
 

@@ -2,6 +2,7 @@
 -- the graph-building DSL, and returns the graph it built.
 local native = require("spgen.native")
 local fail = require("spgen.fail")
+local limits = require("spgen.limits")
 local options = require("spgen.options")
 local ops = require("spgen.ops")
 
@@ -89,6 +90,7 @@ local function op_function(g, op)
   return function(...)
     local raise, where = raiser(g)
     if not g.net then raise("%s: call network{...} first", op) end
+    limits.declare_operation(g, op, raise)
     local args, inputs, shapes = table.pack(...), {}, {}
     for i = 1, arity do
       local src = tensor_arg(g, args[i], op, i, raise)
@@ -104,7 +106,10 @@ local function op_function(g, op)
     local node = g.node_of[handle]
     -- flatten and linear make [N, C] tensors; elementwise ops keep the rank
     node.flat = impl.flattens or g.nodes[inputs[1]].flat
-    if impl.weights then claim_name(g, node, raise) end
+    if impl.weights then
+      claim_name(g, node, raise)
+      limits.declare_weights(g, node, impl.weights(node, g.net.naming), raise)
+    end
     return handle
   end
 end
@@ -159,7 +164,7 @@ local function import_function(g, env)
     if loading[name] then raise("import: '%s' imports itself", name) end
     local dir = g.path:match("^(.*)/[^/]*$")
     local path = (dir and dir .. "/" or "") .. name .. ".lua"
-    local src, err = native.read_file(path)
+    local src, err = native.read_file(path, dir or ".", limits.spec_bytes)
     if not src then raise("import: %s", err) end
     g.chunks["@" .. path] = path
     local fn, perr = load(src, "@" .. path, "t", env)
@@ -225,7 +230,7 @@ end
 
 -- Returns the graph: { path, net = {...}, nodes = { ... }, output = node }.
 function M.load(path, set)
-  local src, err = native.read_file(path)
+  local src, err = native.read_file(path, nil, limits.spec_bytes)
   if not src then fail.raise(nil, "%s", err) end
   local g = { path = path, chunk = "@" .. path, chunks = { ["@" .. path] = path }, nodes = {},
               node_of = setmetatable({}, { __mode = "k" }), names = {}, counts = {} }

@@ -59,8 +59,8 @@ local function check_values(path, t, a)
   end
 end
 
-local function from_file(path, need, strict)
-  local file, err = native.read_safetensors(path)
+local function from_file(path, within, need, strict)
+  local file, err = native.read_safetensors(path, within)
   if not file then fail.raise(nil, "%s", err) end
   local out, used = {}, {}
   for _, t in ipairs(need) do
@@ -86,25 +86,24 @@ local function from_file(path, need, strict)
   return out
 end
 
+-- A file the spec names: relative to the spec's directory and inside its
+-- tree (symlinks are resolved when it is opened). Returns the path and the
+-- directory.
 local function spec_relative(g, path)
-  if path:sub(1, 1) == "/" then return path end
+  if path:sub(1, 1) == "/" or ("/" .. path .. "/"):find("/../", 1, true) then
+    fail.raise(g.net.where, "network: weights '%s' must be a path inside the spec's directory (relative, without '..')", path)
+  end
   local dir = g.path:match("^(.*)/[^/]*$")
-  return dir and (dir .. "/" .. path) or path
+  return dir and (dir .. "/" .. path) or path, dir or "."
 end
 
 -- Returns { key -> farray }, the list of required tensors, and where the
 -- values came from (the file's base name or "seed N") for the emitted comments.
 function M.bind(g, override, strict)
   local need = M.required(g)
-  -- refuse before allocating: the folded blob is at least this big
-  local floats = 0
-  for _, t in ipairs(need) do floats = floats + count(t.shape) end
-  if 4 * floats >= 1 << 31 then
-    fail.raise(g.net.where, "the network has %d weights (%d bytes), past what a 32-bit target can address",
-      floats, 4 * floats)
-  end
-  local path = override or (g.net.weights and spec_relative(g, g.net.weights))
-  if path then return from_file(path, need, strict), need, path:match("[^/]*$") end
+  local path, within = override, nil -- the command line's file may lie anywhere
+  if not path and g.net.weights then path, within = spec_relative(g, g.net.weights) end
+  if path then return from_file(path, within, need, strict), need, path:match("[^/]*$") end
   local out = {}
   for _, t in ipairs(need) do out[t.key] = random_tensor(g.net.seed, t) end
   return out, need, "seed " .. g.net.seed
