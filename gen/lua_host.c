@@ -168,6 +168,26 @@ static int run_sandboxed(lua_State *L)
     return 2;
 }
 
+/* Calls its upvalue with its arguments. Lua runs a C function called in tail
+   position above its caller's frame (a Lua function would replace it), so a
+   DSL function wrapped in one still finds the spec's line in `return f(x)`. */
+static int call_upvalue(lua_State *L)
+{
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+/* keep_caller(f) -> a C function that calls f */
+static int keep_caller(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    lua_settop(L, 1);
+    lua_pushcclosure(L, call_upvalue, 1);
+    return 1;
+}
+
 static int embedded(lua_State *L)
 {
     const struct embedded_file *f = embedded_find(luaL_checkstring(L, 1));
@@ -357,6 +377,7 @@ static int open_native(lua_State *L)
         {"write_file", write_file},
         {"run_sandboxed", run_sandboxed},
         {"sandbox_pcall", sandbox_pcall},
+        {"keep_caller", keep_caller},
         {"warn", warn_user},
         {"stdout", print_stdout},
         {NULL, NULL}};

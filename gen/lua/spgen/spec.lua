@@ -244,7 +244,8 @@ local function make_env(g, args)
     string = copy(string), table = copy(table), utf8 = copy(utf8),
     args = args,
     network = network_function(g),
-    output = output_function(g),
+    -- `return output(x)`, a tail call, must still show the spec's line
+    output = native.keep_caller(output_function(g)),
   }
   -- Checked here, so that a refusal names the spec's line. A finalizer
   -- would run later, outside the sandbox's limits.
