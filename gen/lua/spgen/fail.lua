@@ -8,13 +8,6 @@ function M.raise(where, fmt, ...)
   error("@@" .. msg, 0)
 end
 
--- Re-raises a message that came from somewhere already formatted.
-function M.pass(msg)
-  msg = tostring(msg)
-  if msg:sub(1, 2) == "@@" then error(msg, 0) end
-  error("@@" .. msg, 0)
-end
-
 -- A value as a message shows it, without running any of its metamethods
 -- (a spec's __tostring or __name is spec code): strings and numbers as
 -- themselves, anything else by its type.
