@@ -161,8 +161,6 @@ static int run_sandboxed(lua_State *L)
         lua_pushfstring(L, "@@%s: spec exceeded the memory limit of %d MiB", path, (int)(SPEC_MEMORY >> 20));
     else if (tripped == TRIP_BUDGET)
         lua_pushfstring(L, "@@%s", h->trip_message);
-    else if (status == LUA_ERRERR)
-        lua_pushfstring(L, "@@%s: the spec's error could not be reported (error in error handling)", path);
     else
         lua_pushvalue(L, 4);
     return 2;
