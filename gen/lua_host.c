@@ -88,7 +88,7 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
                (or the DSL call it made). */
             char where[520];
             if (spec_frame(L, &d))
-                snprintf(where, sizeof where, "%s:%d", d.short_src, d.currentline);
+                snprintf(where, sizeof where, "%.500s:%d", d.source + 1, d.currentline);
             else
                 snprintf(where, sizeof where, "%.500s", h->spec_path);
             snprintf(h->trip_message, sizeof h->trip_message,

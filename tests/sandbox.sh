@@ -156,4 +156,12 @@ hostile memory_in_pcall "memory_in_pcall.lua: spec exceeded the memory limit of 
   'local ok = pcall(string.rep, "x", 1 << 30)' 'error("went on")'
 hostile output_tail_call "output_tail_call.lua:3: output: the input is already the network output" \
   'local y = output(relu(net.input))' 'return output(y)'
+# a path Lua would shorten ("...") is named in full
+long=long_path_that_lua_shortens
+mkdir -p "$work/$long"
+hostile "$long/runtime" "$long/runtime.lua:2: attempt to perform arithmetic on a nil value" 'local x = nil + 1'
+hostile "$long/budget" "$long/budget.lua:2: spec exceeded the instruction budget (50 million Lua instructions)" \
+  'while true do end'
+printf 'local net = network { name = "t", input = { 8, 6, 6 } }\nlocal x = = 1\n' > "$work/$long/syntax.lua"
+exact "$long/syntax" "$long/syntax.lua:2: unexpected symbol near '='"
 # ---- end of hardening, issue 20
