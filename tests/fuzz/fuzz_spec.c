@@ -5,7 +5,10 @@
  *
  *     spgen WORK/spec.lua -o WORK/out
  *
- * through spgen_main (gen/spgen.h). The harness aborts (a crash for libFuzzer)
+ * through spgen_main (gen/spgen.h). An input may also carry a file for the
+ * spec to import: the text after its first line "-- lib.lua" is written to
+ * WORK/lib.lua (`import("lib")`), the text before it is the spec; without
+ * that line there is no WORK/lib.lua. The harness aborts (a crash for libFuzzer)
  * when a contract of the command line is broken:
  *   - the exit code is not 0 (generated) or 1 (spec or weights error);
  *   - exit 1 left anything in WORK/out ("nothing half-written left in OUTDIR");
@@ -18,7 +21,7 @@
  *   - exit 0 wrote anything but the generated set: NAME.h, NAME.c,
  *     NAME_weights.c, NAME_weights.bin, NAME_main.c, Makefile for one C
  *     identifier NAME;
- *   - any file or directory appeared in WORK besides spec.lua, out/,
+ *   - any file or directory appeared in WORK besides spec.lua, lib.lua, out/,
  *     messages and the two weights files below, or in the current directory (the spec sandbox
  *     has no file-system access).
  * WORK also holds two weights files a spec can name (weights = "w.safetensors"):
@@ -189,7 +192,7 @@ void __wrap_luaL_traceback(lua_State *L, lua_State *L1, const char *msg, int lev
 
 static void write_weights(const char *name, int bad);
 
-static char work[256], spec[300], outdir[300], messages[300];
+static char work[256], spec[300], lib[300], outdir[300], messages[300];
 static char **cwd_names;
 static size_t cwd_n;
 
@@ -290,6 +293,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         abort();
     }
     snprintf(spec, sizeof spec, "%s/spec.lua", work);
+    snprintf(lib, sizeof lib, "%s/lib.lua", work);
     snprintf(outdir, sizeof outdir, "%s/out", work);
     snprintf(messages, sizeof messages, "%s/messages", work);
     if (mkdir(outdir, 0777) != 0) {
@@ -392,7 +396,7 @@ static void check_work_and_cwd(void)
     size_t n;
     char **v = list_dir(work, &n);
     for (size_t i = 0; i < n; i++)
-        if (strcmp(v[i], "spec.lua") != 0 && strcmp(v[i], "out") != 0 &&
+        if (strcmp(v[i], "spec.lua") != 0 && strcmp(v[i], "lib.lua") != 0 && strcmp(v[i], "out") != 0 &&
             strcmp(v[i], "messages") != 0 && strcmp(v[i], "w.safetensors") != 0 &&
             strcmp(v[i], "w_bad.safetensors") != 0)
             die("file appeared outside the output directory: %s/%s", work, v[i]);
@@ -415,13 +419,29 @@ static const char *read_messages(char *text, size_t cap)
     return text;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void write_input(const char *path, const uint8_t *data, size_t size)
 {
-    FILE *f = fopen(spec, "wb");
+    FILE *f = fopen(path, "wb");
     if (!f || fwrite(data, 1, size, f) != size || fclose(f) != 0) {
-        perror("fuzz_spec: writing the spec");
+        perror("fuzz_spec: writing the input");
         abort();
     }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static const char mark[] = "\n-- lib.lua\n";
+    size_t spec_size = size, m = sizeof mark - 1;
+    for (size_t i = 0; i + m <= size; i++)
+        if (memcmp(data + i, mark, m) == 0) {
+            spec_size = i + 1;
+            break;
+        }
+    write_input(spec, data, spec_size);
+    if (spec_size < size)
+        write_input(lib, data + spec_size + m - 1, size - spec_size - (m - 1));
+    else
+        unlink(lib);
     char *argv[] = {"spgen", spec, "-o", outdir, NULL};
     /* fd 2 is WORK/messages while spgen_main runs (closed before, with
        -close_fd_mask=2: then it is closed again after) */
