@@ -31,8 +31,14 @@ struct lua_host {
     size_t used;     /* bytes allocated by the Lua state */
     size_t limit;    /* allocation cap; lifted outside the sandbox */
     long steps;      /* instruction count / SPEC_HOOK_STEP inside the sandbox */
-    int tripped;     /* the sandbox hit a limit: its pcall must not swallow that */
+    int tripped;     /* the limit the sandbox hit (enum trip): its pcall must not swallow that */
+    /* The budget's message, kept here: Lua code that runs after the trip (the
+       message handler) may be cut short by the hook again. */
+    char trip_message[600];
+    const char *spec_path; /* the spec run_sandboxed runs, for messages without a line */
 };
+
+enum trip { TRIP_NONE, TRIP_MEMORY, TRIP_BUDGET };
 
 static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
@@ -45,7 +51,8 @@ static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         return NULL;
     }
     if (nsize > osize && h->used - osize + nsize > h->limit) {
-        h->tripped = 1;
+        if (h->tripped == TRIP_NONE)
+            h->tripped = TRIP_MEMORY;
         return NULL;
     }
     void *p = realloc(ptr, nsize);
@@ -61,21 +68,36 @@ static lua_host *host_of(lua_State *L)
     return ud;
 }
 
+/* Spec files are loaded as "@PATH", the generator's own modules as "=gen/..."
+   (load_module): a frame whose source starts with '@' runs spec code. */
+static int spec_frame(lua_State *L, lua_Debug *d)
+{
+    for (int level = 0; lua_getstack(L, level, d); level++)
+        if (lua_getinfo(L, "Sl", d) && d->source[0] == '@' && d->currentline > 0)
+            return 1;
+    return 0;
+}
+
 static void budget_hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
     lua_host *h = host_of(L);
     if (++h->steps > SPEC_INSTRUCTIONS / SPEC_HOOK_STEP) {
         lua_Debug d;
-        h->tripped = 1;
-        /* Name the line that was running: that is where the loop is. */
-        if (lua_getstack(L, 0, &d) && lua_getinfo(L, "Sl", &d) && d.currentline > 0)
-            lua_pushfstring(L, "%s:%d: ", d.short_src, d.currentline);
-        else
-            lua_pushliteral(L, "");
-        lua_pushfstring(L, "spec exceeded the instruction budget (%d million Lua instructions)",
-                        (int)(SPEC_INSTRUCTIONS / 1000000));
-        lua_concat(L, 2);
+        if (h->tripped == TRIP_NONE) {
+            /* Name the spec's line that was running: that is where the loop is
+               (or the DSL call it made). */
+            char where[520];
+            if (spec_frame(L, &d))
+                snprintf(where, sizeof where, "%.500s:%d", d.source + 1, d.currentline);
+            else
+                snprintf(where, sizeof where, "%.500s", h->spec_path);
+            snprintf(h->trip_message, sizeof h->trip_message,
+                     "%s: spec exceeded the instruction budget (%d million Lua instructions)", where,
+                     (int)(SPEC_INSTRUCTIONS / 1000000));
+            h->tripped = TRIP_BUDGET;
+        }
+        lua_pushstring(L, h->trip_message);
         lua_error(L);
     }
 }
@@ -104,36 +126,65 @@ static void spec_timeout(int sig)
     _exit(1);
 }
 
-/* run_sandboxed(fn, arg, path): calls fn(arg) under the instruction, memory
-   and time caps. Returns true, result or false, message. */
+/* run_sandboxed(fn, path, handler): calls fn() under the instruction, memory
+   and time caps, with handler(error value) as the message handler (it runs
+   under the caps too). Returns true, result or false, message. A limit's
+   message is "@@PATH[:LINE]: ...", a user message (gen/lua/spgen/fail.lua). */
 static int run_sandboxed(lua_State *L)
 {
     lua_host *h = host_of(L);
     luaL_checktype(L, 1, LUA_TFUNCTION);
+    const char *path = luaL_checkstring(L, 2);
+    luaL_checktype(L, 3, LUA_TFUNCTION);
     snprintf(timeout_msg, sizeof timeout_msg, "%.500s: spec ran past its limit of %d s of CPU time (a runaway string pattern?)\n",
-             luaL_checkstring(L, 3), SPEC_SECONDS);
-    lua_settop(L, 2);
+             path, SPEC_SECONDS);
+    lua_settop(L, 3);
+    lua_pushvalue(L, 1);
     h->steps = 0;
-    h->tripped = 0;
+    h->tripped = TRIP_NONE;
+    h->spec_path = path;
     h->limit = h->used + SPEC_MEMORY;
     lua_sethook(L, budget_hook, LUA_MASKCOUNT, SPEC_HOOK_STEP);
     struct itimerval limit = {{0, 0}, {SPEC_SECONDS, 0}}, off = {{0, 0}, {0, 0}};
     void (*previous)(int) = signal(SIGVTALRM, spec_timeout);
     setitimer(ITIMER_VIRTUAL, &limit, NULL);
-    int status = lua_pcall(L, 1, 1, 0);
+    int status = lua_pcall(L, 0, 1, 3);
     setitimer(ITIMER_VIRTUAL, &off, NULL);
     signal(SIGVTALRM, previous);
     lua_sethook(L, NULL, 0, 0);
     h->limit = (size_t)-1;
-    h->tripped = 0;
-    if (status == LUA_ERRMEM) {
-        lua_pushboolean(L, 0);
-        lua_pushfstring(L, "spec exceeded the memory limit of %d MiB", (int)(SPEC_MEMORY >> 20));
-        return 2;
-    }
-    lua_pushboolean(L, status == LUA_OK);
-    lua_insert(L, -2);
+    int tripped = h->tripped;
+    h->tripped = TRIP_NONE;
+    lua_pushboolean(L, status == LUA_OK && tripped == TRIP_NONE);
+    /* A memory error carries no line (the allocator cannot tell where it was
+       called from); every limit ends the spec, whatever caught it. */
+    if (tripped == TRIP_MEMORY)
+        lua_pushfstring(L, "@@%s: spec exceeded the memory limit of %d MiB", path, (int)(SPEC_MEMORY >> 20));
+    else if (tripped == TRIP_BUDGET)
+        lua_pushfstring(L, "@@%s", h->trip_message);
+    else
+        lua_pushvalue(L, 4);
     return 2;
+}
+
+/* Calls its upvalue with its arguments. Lua runs a C function called in tail
+   position above its caller's frame (a Lua function would replace it), so a
+   DSL function wrapped in one still finds the spec's line in `return f(x)`. */
+static int call_upvalue(lua_State *L)
+{
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+/* keep_caller(f) -> a C function that calls f */
+static int keep_caller(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    lua_settop(L, 1);
+    lua_pushcclosure(L, call_upvalue, 1);
+    return 1;
 }
 
 static int embedded(lua_State *L)
@@ -278,7 +329,7 @@ static int load_module(lua_State *L)
         lua_pushfstring(L, "no embedded module '%s'", mod);
         return 1;
     }
-    lua_pushfstring(L, "@gen/%s", lua_tostring(L, -1));
+    lua_pushfstring(L, "=gen/%s", lua_tostring(L, -1));
     if (luaL_loadbufferx(L, f->data, f->size, lua_tostring(L, -1), "t") != LUA_OK)
         return lua_error(L);
     return 1;
@@ -295,6 +346,7 @@ static int open_native(lua_State *L)
         {"write_outputs", outdir_write_lua},
         {"run_sandboxed", run_sandboxed},
         {"sandbox_pcall", sandbox_pcall},
+        {"keep_caller", keep_caller},
         {"warn", warn_user},
         {"stdout", print_stdout},
         {NULL, NULL}};

@@ -298,3 +298,70 @@ weights_spec text text.safetensors
 limit_expect files_weights_text 10 \
   "$lim/text.safetensors: not a safetensors file: the header length field exceeds the file size (32 bytes)" "$lim/text.lua"
 # ---- end of limits and files ----
+# ---- hardening, issue 20 (items 3, 4, 8): sizes checked before they are
+# formed, spec errors where there were internal errors, parse errors placed.
+# fails_exactly NAME MESSAGE [SPGEN-ARGS...]: $work/NAME.lua fails within 20 s with
+# exit 1 and exactly MESSAGE ($work/ in front) on stderr; $work/out untouched.
+fails_exactly() {
+  local name=$1 want="$work/$2"; shift 2
+  rm -rf "$work/out"; mkdir -p "$work/out"; echo keep > "$work/out/sentinel"
+  timeout 20 $SPGEN "$work/$name.lua" -o "$work/out" "$@" >/dev/null 2>"$work/stderr"
+  local rc=$? got; got=$(head -c 600 "$work/stderr")
+  if [ $rc -eq 124 ]; then fail "errors/$name" "no answer in 20 s"
+  elif [ $rc -ne 1 ]; then fail "errors/$name" "exit $rc: $got"
+  elif [ "$got" != "$want" ]; then fail "errors/$name" "'$got', expected '$want'"
+  elif [ "$(ls -A "$work/out")" != sentinel ]; then fail "errors/$name" "output directory changed: $(ls -A "$work/out" | tr '\n' ' ')"
+  else pass "errors/$name"; fi
+}
+# repeat_text TEXT N: TEXT N times
+repeat_text() { local i; for ((i = 0; i < $2; i++)); do printf '%s' "$1"; done; }
+
+# 3. size products that would wrap around 2^64 (to 0 elements, or past the
+# weight total's check) are refused at the spec's line
+printf 'local net = network { name = "t", input = { 1 << 20, 1 << 20, 1 << 20 }, batch = 16 }\nreturn output(relu(net.input))\n' | spec wrap_input
+fails_exactly wrap_input "wrap_input.lua:1: network: input of 16 x 1048576 x 1048576 x 1048576 elements is too large (the limit is 2^31)"
+printf 'local net = network { name = "t", input = { 1 << 20, 1 << 20, 1 << 8 }, batch = 65536 }\nreturn output(relu(net.input))\n' | spec wrap_input_batch
+fails_exactly wrap_input_batch "wrap_input_batch.lua:1: network: input of 65536 x 1048576 x 1048576 x 256 elements is too large (the limit is 2^31)"
+printf 'local net = network { name = "t", input = { 1, 32768, 65535 } }\nreturn output(conv2d(net.input, { out = 65536, k = 1 }))\n' | spec wide_layer
+fails_exactly wide_layer "wide_layer.lua:2: conv2d output of 1 x 65536x32768x65535 elements is past 2^31"
+printf 'local net = network { name = "t", input = { 2048, 1, 1 } }\nreturn output(linear(net.input, { out = 1 << 20 }))\n' | spec wide_weight
+fails_exactly wide_weight "wide_weight.lua:2: linear: weight 'linear1.weight' of shape [1048576, 2048] has 2^31 elements or more"
+# 2^14 layers of 2^50 weights each: their total wraps to 0
+printf 'local net = network { name = "t", input = { 1 << 20, 1 << 10, 1 } }\nlocal flat = flatten(net.input)\nfor i = 1, 1 << 14 do linear(flat, { out = 1 << 20, bias = false }) end\nreturn output(flat)\n' | spec wrap_weights
+fails_exactly wrap_weights "wrap_weights.lua:3: linear: weight 'linear1.weight' of shape [1048576, 1073741824] has 2^31 elements or more"
+
+# 4. two layers whose names make the same weight key: both lines named
+printf '%s\nlocal b = batchnorm(conv2d(net.input, { out = 16 }), "a.bn1")\nreturn output(spconv(b, { out = 8, name = "a" }))\n' "$HEAD" | spec same_key_bn
+fails_exactly same_key_bn "same_key_bn.lua:3: spconv: weight 'a.bn1.weight' is also a weight of batchnorm 'a.bn1' at $work/same_key_bn.lua:2"
+printf '%s\nlocal x = conv2d(net.input, { out = 8, name = "a.gwc" })\nreturn output(spconv(x, { out = 8, name = "a" }))\n' "$HEAD" | spec same_key_conv
+fails_exactly same_key_conv "same_key_conv.lua:3: spconv: weight 'a.gwc.weight' is also a weight of conv2d 'a.gwc' at $work/same_key_conv.lua:2"
+printf '%s\nlocal x = spconv(net.input, { out = 8, name = "a" })\nreturn output(batchnorm(x, { name = "a.bn2" }))\n' "$HEAD" | spec same_key_after
+fails_exactly same_key_after "same_key_after.lua:3: batchnorm: weight 'a.bn2.weight' is also a weight of spconv 'a' at $work/same_key_after.lua:2"
+printf '%s\nlocal x = spconv(net.input, { out = 8, name = "a" })\nreturn output(linear(flatten(x), { out = 8, name = "a.conv1x1" }))\n' "$HEAD" | spec same_key_linear
+fails_exactly same_key_linear "same_key_linear.lua:3: linear: weight 'a.conv1x1.weight' is also a weight of spconv 'a' at $work/same_key_linear.lua:2"
+# the parser's nesting limit: a spec error at the line it had reached
+NESTED="the code nests too deeply for Lua's parser (C stack overflow)"
+printf '%s\nlocal x = %s1%s\nreturn output(relu(net.input))\n' "$HEAD" "$(repeat_text '(' 200)" "$(repeat_text ')' 200)" | spec nested_parens
+fails_exactly nested_parens "nested_parens.lua:2: $NESTED"
+printf '%s\nlocal x = %s\n%s1%s\n' "$HEAD" "$(repeat_text '(' 150)" "$(repeat_text '(' 100)" "$(repeat_text ')' 250)" | spec nested_lines
+fails_exactly nested_lines "nested_lines.lua:3: $NESTED"
+printf '%s\n%s\n%s\n' "$HEAD" "$(repeat_text 'do ' 250)" "$(repeat_text 'end ' 250)" | spec nested_blocks
+fails_exactly nested_blocks "nested_blocks.lua:2: $NESTED"
+printf '%s\nlocal t = %s%s\n' "$HEAD" "$(repeat_text '{' 250)" "$(repeat_text '}' 250)" | spec nested_tables
+fails_exactly nested_tables "nested_tables.lua:2: $NESTED"
+printf '%s\nlocal x = %s"b"\n' "$HEAD" "$(repeat_text '"a" .. ' 300)" | spec nested_concat
+fails_exactly nested_concat "nested_concat.lua:2: $NESTED"
+printf 'local x = 1\nlocal y = %s1%s\n' "$(repeat_text '(' 200)" "$(repeat_text ')' 200)" > "$work/deeplib.lua"
+printf '%s\nlocal lib = import("deeplib")\n' "$HEAD" | spec import_nested
+fails_exactly import_nested "deeplib.lua:2 (from $work/import_nested.lua:2): $NESTED"
+
+# 8. an imported file's parse error: its line, and the spec's, no marker
+printf 'local x = 1\nlocal y = \n' > "$work/brokenlib.lua"
+printf '%s\nlocal lib = import("brokenlib")\n' "$HEAD" | spec import_syntax
+fails_exactly import_syntax "brokenlib.lua:3 (from $work/import_syntax.lua:2): unexpected symbol near <eof>"
+printf 'local x = 1\nlocal y = nil + x\n' > "$work/faultylib.lua"
+printf '%s\nlocal lib = import("faultylib")\n' "$HEAD" | spec import_runtime
+fails_exactly import_runtime "faultylib.lua:2 (from $work/import_runtime.lua:2): attempt to perform arithmetic on a nil value"
+printf '%s\n%s\n' "$HEAD" 'local x = 1 +' | spec spec_syntax_eof
+fails_exactly spec_syntax_eof "spec_syntax_eof.lua:3: unexpected symbol near <eof>"
+# ---- end of hardening, issue 20

@@ -32,11 +32,12 @@ build/fuzz_safetensors: tests/fuzz/fuzz_safetensors.c tests/fuzz/fuzz_tmp.h gen/
 # --wrap: the harness keeps a Lua line hook on spgen's Lua state, so that
 # libFuzzer also sees coverage of the generator's Lua modules, scales the
 # sandbox's CPU-time timer to the instrumented build's speed and reports an
-# _exit from inside spgen_main (see the comment at the top of fuzz_spec.c).
+# _exit from inside spgen_main and an internal error (see the comment at the
+# top of fuzz_spec.c).
 build/fuzz_spec: tests/fuzz/fuzz_spec.c tests/fuzz/fuzz_tmp.h $(FUZZ_HOST_SRC) $(wildcard gen/*.h) build/embedded.c
 	@mkdir -p build
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_LUA_CFLAGS) -Igen -o $@ tests/fuzz/fuzz_spec.c \
-		$(FUZZ_HOST_SRC) build/embedded.c -Wl,--wrap=lua_newstate,--wrap=lua_sethook,--wrap=setitimer,--wrap=_exit \
+		$(FUZZ_HOST_SRC) build/embedded.c -Wl,--wrap=lua_newstate,--wrap=lua_sethook,--wrap=setitimer,--wrap=_exit,--wrap=luaL_traceback \
 		$(FUZZ_LUA_LIBS) -lm
 
 # Per harness: the libFuzzer flags. The spec sandbox caps a spec at ~50M Lua

@@ -5,15 +5,24 @@
  *
  *     spgen WORK/spec.lua -o WORK/out
  *
- * through spgen_main (gen/spgen.h). The harness aborts (a crash for libFuzzer)
+ * through spgen_main (gen/spgen.h). An input may also carry a file for the
+ * spec to import: the text after its first line "-- lib.lua" is written to
+ * WORK/lib.lua (`import("lib")`), the text before it is the spec; without
+ * that line there is no WORK/lib.lua. The harness aborts (a crash for libFuzzer)
  * when a contract of the command line is broken:
  *   - the exit code is not 0 (generated) or 1 (spec or weights error);
  *   - exit 1 left anything in WORK/out ("nothing half-written left in OUTDIR");
+ *   - spgen reported an internal error (a bug of the generator reached from
+ *     a spec): it called luaL_traceback, which spgen.c's message handler does
+ *     for those only (link with -Wl,--wrap=luaL_traceback);
+ *   - exit 1 with messages (spgen_main's stderr, written to WORK/messages
+ *     while it runs) that do not start with "WORK/": every message names the
+ *     spec or weights file;
  *   - exit 0 wrote anything but the generated set: NAME.h, NAME.c,
  *     NAME_weights.c, NAME_weights.bin, NAME_main.c, Makefile for one C
  *     identifier NAME;
- *   - any file or directory appeared in WORK besides spec.lua, out/ and the
- *     two weights files below, or in the current directory (the spec sandbox
+ *   - any file or directory appeared in WORK besides spec.lua, lib.lua, out/,
+ *     messages and the two weights files below, or in the current directory (the spec sandbox
  *     has no file-system access).
  * WORK also holds two weights files a spec can name (weights = "w.safetensors"):
  * w.safetensors, every tensor of the spconv_layer seed (4 channels in and
@@ -27,7 +36,7 @@
  * (not instrumented), so libFuzzer would only see the C host. The harness
  * wraps lua_newstate and lua_sethook (link with -Wl,--wrap=...) and keeps a
  * line hook installed on every state spgen creates; each line executed in an
- * embedded generator module (source "@gen/...") bumps an edge counter
+ * embedded generator module (source "=gen/...") bumps an edge counter
  * (previous line, this line) in libFuzzer's extra-counters section. Lines of
  * the fuzzed spec itself are not counted, so the corpus is not flooded with
  * inputs that merely have more lines. Hooks that lua_host installs itself (the
@@ -51,8 +60,10 @@
  *     report.
  */
 #include <dirent.h>
+#include <fcntl.h>
 #include <lauxlib.h>
 #include <lua.h>
+#include <sanitizer/common_interface_defs.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,7 +102,7 @@ static uint32_t hash_line(const char *src, int line)
 static void mux_hook(lua_State *L, lua_Debug *ar)
 {
     if (ar->event == LUA_HOOKLINE) {
-        if (lua_getinfo(L, "S", ar) && strncmp(ar->source, "@gen/", 5) == 0) {
+        if (lua_getinfo(L, "S", ar) && strncmp(ar->source, "=gen/", 5) == 0) {
             uint32_t loc = hash_line(ar->source, ar->currentline);
             uint8_t *c = &lua_cov[(loc ^ prev_loc) & (LUA_COV_SIZE - 1)];
             if (*c != 255)
@@ -165,11 +176,23 @@ void __wrap__exit(int status)
     __real__exit(status);
 }
 
+/* ---- internal errors ---------------------------------------------------- */
+
+static int internal_errors;
+
+void __real_luaL_traceback(lua_State *L, lua_State *L1, const char *msg, int level);
+
+void __wrap_luaL_traceback(lua_State *L, lua_State *L1, const char *msg, int level)
+{
+    internal_errors++;
+    __real_luaL_traceback(L, L1, msg, level);
+}
+
 /* ---- the harness -------------------------------------------------------- */
 
 static void write_weights(const char *name, int bad);
 
-static char work[256], spec[300], outdir[300];
+static char work[256], spec[300], lib[300], outdir[300], messages[300];
 static char **cwd_names;
 static size_t cwd_n;
 
@@ -255,6 +278,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argv;
     int fd = dup(2);
     report = fd >= 0 ? fdopen(fd, "w") : NULL;
+    /* sanitizer reports to the real stderr, also while fd 2 is WORK/messages */
+    if (fd >= 0)
+        __sanitizer_set_report_fd((void *)(intptr_t)fd);
     const char *cov = getenv("FUZZ_SPEC_LUA_COV");
     lua_cov_on = !(cov && strcmp(cov, "0") == 0);
     const char *scale = getenv("FUZZ_SPEC_CPU_SCALE");
@@ -267,7 +293,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         abort();
     }
     snprintf(spec, sizeof spec, "%s/spec.lua", work);
+    snprintf(lib, sizeof lib, "%s/lib.lua", work);
     snprintf(outdir, sizeof outdir, "%s/out", work);
+    snprintf(messages, sizeof messages, "%s/messages", work);
     if (mkdir(outdir, 0777) != 0) {
         perror("fuzz_spec: mkdir");
         abort();
@@ -368,8 +396,9 @@ static void check_work_and_cwd(void)
     size_t n;
     char **v = list_dir(work, &n);
     for (size_t i = 0; i < n; i++)
-        if (strcmp(v[i], "spec.lua") != 0 && strcmp(v[i], "out") != 0 &&
-            strcmp(v[i], "w.safetensors") != 0 && strcmp(v[i], "w_bad.safetensors") != 0)
+        if (strcmp(v[i], "spec.lua") != 0 && strcmp(v[i], "lib.lua") != 0 && strcmp(v[i], "out") != 0 &&
+            strcmp(v[i], "messages") != 0 && strcmp(v[i], "w.safetensors") != 0 &&
+            strcmp(v[i], "w_bad.safetensors") != 0)
             die("file appeared outside the output directory: %s/%s", work, v[i]);
     free_list(v, n);
     v = list_dir(".", &n);
@@ -379,22 +408,69 @@ static void check_work_and_cwd(void)
     free_list(v, n);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* The first cap - 1 bytes of WORK/messages, as a string. */
+static const char *read_messages(char *text, size_t cap)
 {
-    FILE *f = fopen(spec, "wb");
+    FILE *f = fopen(messages, "rb");
+    size_t n = f ? fread(text, 1, cap - 1, f) : 0;
+    if (f)
+        fclose(f);
+    text[n] = '\0';
+    return text;
+}
+
+static void write_input(const char *path, const uint8_t *data, size_t size)
+{
+    FILE *f = fopen(path, "wb");
     if (!f || fwrite(data, 1, size, f) != size || fclose(f) != 0) {
-        perror("fuzz_spec: writing the spec");
+        perror("fuzz_spec: writing the input");
         abort();
     }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static const char mark[] = "\n-- lib.lua\n";
+    size_t spec_size = size, m = sizeof mark - 1;
+    for (size_t i = 0; i + m <= size; i++)
+        if (memcmp(data + i, mark, m) == 0) {
+            spec_size = i + 1;
+            break;
+        }
+    write_input(spec, data, spec_size);
+    if (spec_size < size)
+        write_input(lib, data + spec_size + m - 1, size - spec_size - (m - 1));
+    else
+        unlink(lib);
     char *argv[] = {"spgen", spec, "-o", outdir, NULL};
+    /* fd 2 is WORK/messages while spgen_main runs (closed before, with
+       -close_fd_mask=2: then it is closed again after) */
+    int saved = dup(2);
+    int fd = open(messages, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+    if (fd < 0 || dup2(fd, 2) < 0) {
+        perror("fuzz_spec: redirecting stderr");
+        abort();
+    }
+    close(fd);
     in_spgen = 1;
+    internal_errors = 0;
     int rc = spgen_main(4, argv);
     in_spgen = 0;
+    fflush(stderr);
+    if (saved >= 0) {
+        dup2(saved, 2);
+        close(saved);
+    } else {
+        close(2);
+    }
     if (rc != 0 && rc != 1) {
         char buf[16];
         snprintf(buf, sizeof buf, "%d", rc);
         die("spgen_main returned %s (want 0 or 1)%s", buf, "");
     }
+    char text[4096];
+    if (internal_errors)
+        die("spgen reported an internal error: %.1000s%s", read_messages(text, sizeof text), "");
     if (rc == 0) {
         check_outputs();
     } else {
@@ -403,6 +479,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (n)
             die("exit 1 but the output directory holds %s%s", v[0], "");
         free_list(v, n);
+        size_t wl = strlen(work);
+        if (strncmp(read_messages(text, sizeof text), work, wl) != 0 || text[wl] != '/')
+            die("exit 1 with a message that names no file: %.300s%s", text, "");
     }
     check_work_and_cwd();
     /* empty WORK/out for the next input */

@@ -8,11 +8,14 @@ function M.raise(where, fmt, ...)
   error("@@" .. msg, 0)
 end
 
--- Re-raises a message that came from somewhere already formatted.
-function M.pass(msg)
-  msg = tostring(msg)
-  if msg:sub(1, 2) == "@@" then error(msg, 0) end
-  error("@@" .. msg, 0)
+-- A value as a message shows it, without running any of its metamethods
+-- (a spec's __tostring or __name is spec code): strings and numbers as
+-- themselves, anything else by its type.
+function M.shown(v)
+  local kind = type(v)
+  if kind == "string" then return v end
+  if kind == "number" or kind == "boolean" or kind == "nil" then return tostring(v) end
+  return "a " .. kind
 end
 
 return M

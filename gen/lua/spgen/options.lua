@@ -1,5 +1,7 @@
 -- Checks an operation's option table against its schema: unknown keys, types,
 -- ranges and defaults, each error naming the operation and the option.
+local fail = require("spgen.fail")
+
 local M = {}
 
 local function conforms(v, rule)
@@ -38,18 +40,20 @@ end
 -- raise(fmt, ...) reports an error at the caller's spec line.
 function M.check(op, opts, schema, raise)
   if type(opts) ~= "table" then raise("%s: options must be a table, got %s", op, type(opts)) end
-  for k in pairs(opts) do
-    if type(k) ~= "string" or not schema[k] then raise("%s: unknown option '%s'", op, tostring(k)) end
+  -- Raw reads, each key once, into a copy: a metamethod of the spec's table
+  -- could answer differently on each read.
+  for k in next, opts do
+    if type(k) ~= "string" or not schema[k] then raise("%s: unknown option '%s'", op, fail.shown(k)) end
   end
   local out = {}
   for key, rule in pairs(schema) do
-    local v = opts[key]
+    local v = rawget(opts, key)
     if v == nil then
       if rule.required then raise("%s: option '%s' is required", op, key) end
       v = rule.default
     else
       if not conforms(v, rule) or not allowed(v, rule) then
-        raise("%s: option '%s' must be %s, got %s", op, key, describe(rule), tostring(v))
+        raise("%s: option '%s' must be %s, got %s", op, key, describe(rule), fail.shown(v))
       end
       if rule.type == "integer" then v = math.tointeger(v) end
       if rule.type ~= "string" and rule.type ~= "boolean" and (v ~= v or not in_range(v, rule)) then
