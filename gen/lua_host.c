@@ -14,6 +14,7 @@
 #include "farray.h"
 #include "infile.h"
 #include "outdir.h"
+#include "rng.h"
 #include "safetensors.h"
 
 /* What a spec may consume: enough for a ResNet-152 spec many times over, little
@@ -339,6 +340,7 @@ static int open_native(lua_State *L)
 {
     static const luaL_Reg fns[] = {
         {"farray", farray_new},
+        {"random_uniform", rng_uniform},
         {"embedded", embedded},
         {"read_file", read_file},
         {"read_safetensors", read_safetensors},

@@ -161,3 +161,26 @@ left=$(find "$work/t" -name '*tmp*')
 if [ $rc -eq 0 ] && [ -z "$left" ] && diff -r "$work/fresh" "$work/t" >/dev/null &&
   ! cmp -s "$work/t/extra/w.safetensors" "$work/old/extra/w.safetensors"; then pass "outputs/all_replaced"
 else fail "outputs/all_replaced" "exit $rc; left: $left; $(diff -rq "$work/fresh" "$work/t" | head -2)"; fi
+
+# A spec at the weights limit (gen/lua/spgen/limits.lua: 2^26 floats, here
+# one 8192 x 8192 linear without bias) is drawn and folded natively: about a
+# second, where the per-weight Lua loops took over 20 s of CPU; always on the
+# optimized build, as the ASan one is several times slower. The seed's
+# weights are pinned by their checksum.
+fast=$BUILD/spgen
+cat > "$work/at_limit.lua" <<'SPEC'
+local net = network { name = "t", input = { 8192, 1, 1 } }
+return output(linear(flatten(net.input), { out = 8192, bias = false, name = "fc" }))
+SPEC
+if [ ! -x "$fast" ]; then skip "limits/weights_at_limit" "no $fast"
+else
+  err=$(timeout 10 "$fast" "$work/at_limit.lua" -o "$work/at_limit" 2>&1); rc=$?
+  size=$(stat -c %s "$work/at_limit/t_weights.bin" 2>/dev/null)
+  sum=$(sha256sum < "$work/at_limit/t_weights.bin" 2>/dev/null | cut -d' ' -f1)
+  if [ $rc -ne 0 ]; then fail "limits/weights_at_limit" "exit $rc (124: over 10 s): $err"
+  elif [ "$size" != $((4 << 26)) ]; then fail "limits/weights_at_limit" "weights file of $size bytes, want $((4 << 26))"
+  elif [ "$sum" != 786aa34c3d4a2532a7e7a43149022d45c5d774bc379c3461edae688b16d32681 ]; then
+    fail "limits/weights_at_limit" "the seed's weights changed: sha256 $sum"
+  else pass "limits/weights_at_limit"; fi
+  rm -rf "$work/at_limit"
+fi

@@ -2,7 +2,6 @@
 -- file (checked against the spec) or drawn from the seed.
 local native = require("spgen.native")
 local fail = require("spgen.fail")
-local rng = require("spgen.rng")
 local ops = require("spgen.ops")
 
 local M = {}
@@ -30,33 +29,29 @@ function M.required(g)
   return list
 end
 
-local RANDOM = {
+-- Each init kind draws uniformly from [lo, hi): its bounds for tensor t.
+local BOUNDS = {
   -- kaiming-uniform-like bounds keep activations O(1) through a layer
-  conv = function(draw, t) local b = 1 / math.sqrt(t.fan_in) return draw(-b, b) end,
-  bn_weight = function(draw) return draw(0.5, 1.5) end,
-  bn_bias = function(draw) return draw(-0.5, 0.5) end,
-  bn_mean = function(draw) return draw(-0.5, 0.5) end,
-  bn_var = function(draw) return draw(0.5, 1.5) end,
+  conv = function(t) local b = 1 / math.sqrt(t.fan_in) return -b, b end,
+  bn_weight = function() return 0.5, 1.5 end,
+  bn_bias = function() return -0.5, 0.5 end,
+  bn_mean = function() return -0.5, 0.5 end,
+  bn_var = function() return 0.5, 1.5 end,
 }
 
+-- Each tensor draws from its own stream for (seed, key) (gen/rng.c).
 local function random_tensor(seed, t)
-  local n = count(t.shape)
-  local a = native.farray(n)
-  local draw, init = rng.stream(seed, t.key), RANDOM[t.init]
-  for i = 0, n - 1 do a[i] = init(draw, t) end
-  return a
+  return native.random_uniform(count(t.shape), seed, t.key, BOUNDS[t.init](t))
 end
 
 local function check_values(path, t, a)
-  for i = 0, #a - 1 do
-    local v = a[i]
-    if v ~= v or v == math.huge or v == -math.huge then
-      fail.raise(path, "tensor '%s' holds a non-finite value (%s) at index %d", t.key, tostring(v), i)
-    end
-    if t.init == "bn_var" and v < 0 then
-      fail.raise(path, "tensor '%s' is a variance but holds %s at index %d", t.key, tostring(v), i)
-    end
+  local i = a:first_invalid(t.init == "bn_var")
+  if not i then return end
+  local v = a[i]
+  if v ~= v or v == math.huge or v == -math.huge then
+    fail.raise(path, "tensor '%s' holds a non-finite value (%s) at index %d", t.key, tostring(v), i)
   end
+  fail.raise(path, "tensor '%s' is a variance but holds %s at index %d", t.key, tostring(v), i)
 end
 
 local function from_file(path, within, need, strict)

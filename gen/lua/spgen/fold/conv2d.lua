@@ -11,7 +11,7 @@ return function(k, naming, weights, blob)
   local W, B = native.farray(a.out * per_out), native.farray(a.out)
   for o = 0, a.out - 1 do
     local s = scale and scale[o + 1] or 1.0
-    for i = o * per_out, (o + 1) * per_out - 1 do W[i] = s * w[i] end
+    W:set_scaled(o * per_out, 1, w, o * per_out, 1, per_out, s)
     B[o] = s * (b and b[o] or 0.0) + (shift and shift[o + 1] or 0.0)
   end
   k.w = { WT = blob.add(W) }

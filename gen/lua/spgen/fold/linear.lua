@@ -11,10 +11,8 @@ return function(k, naming, weights, blob)
   local W, B = native.farray(a.out * a.cin), native.farray(a.out)
   for o = 0, a.out - 1 do
     local s = scale and scale[o + 1] or 1.0
-    for i = 0, a.cin - 1 do
-      local v = naming == "paddle" and w[i * a.out + o] or w[o * a.cin + i]
-      W[o * a.cin + i] = s * v
-    end
+    if naming == "paddle" then W:set_scaled(o * a.cin, 1, w, o, a.out, a.cin, s)
+    else W:set_scaled(o * a.cin, 1, w, o * a.cin, 1, a.cin, s) end
     B[o] = s * (b and b[o] or 0.0) + (shift and shift[o + 1] or 0.0)
   end
   k.w = { WT = blob.add(W) }

@@ -26,23 +26,14 @@ return function(k, naming, weights, blob)
   local B3, B1 = native.farray(co), native.farray(co)
   for oc = 0, co - 1 do
     local s1, s2 = a1[oc + 1], a2[oc + 1]
-    local gbase = oc // cg * rg
-    for j = 0, rg - 1 do
-      local at = (oc * rg + j) * 9
-      for t = 0, 8 do G[at + t] = s1 * wg[at + t] end
-      for _, t in ipairs(pwc_taps) do
-        G[at + t] = G[at + t] + s1 * pool * wp[oc * r + gbase + j]
-      end
-    end
-    for ci = 0, c - 1 do
-      local v = 0.0
-      if ci >= r then
-        v = s2 * pool * w1[oc * (c - r) + ci - r]
-      elseif ci < gbase or ci >= gbase + rg then
-        v = s1 * pool * wp[oc * r + ci]
-      end
-      Q[oc * c + ci] = v
-    end
+    local gbase, g_at, q_at = oc // cg * rg, oc * rg * 9, oc * c
+    -- G[oc][j][tap] = s1 * gwc[oc][j][tap] (+ s1 * pool * pwc[oc][gbase + j] on the PWC taps)
+    G:set_scaled(g_at, 1, wg, g_at, 1, rg * 9, s1)
+    for _, t in ipairs(pwc_taps) do G:add_scaled(g_at + t, 9, wp, oc * r + gbase, 1, rg, s1 * pool) end
+    -- Q[oc][ci]: PWC outside the group [gbase, gbase + rg) (left zero), CONV1x1 from r on
+    Q:set_scaled(q_at, 1, wp, oc * r, 1, gbase, s1 * pool)
+    Q:set_scaled(q_at + gbase + rg, 1, wp, oc * r + gbase + rg, 1, r - gbase - rg, s1 * pool)
+    Q:set_scaled(q_at + r, 1, w1, oc * (c - r), 1, c - r, s2 * pool)
     local bias3 = (bg and bg[oc] or 0) + (bp and bp[oc] or 0)
     B3[oc] = s1 * bias3 + sh1[oc + 1]
     B1[oc] = s2 * b1[oc] + sh2[oc + 1]
