@@ -38,13 +38,17 @@ suites=(
   "bash tests/plan/test_plan.sh $BUILD/plan_check"
   "$BUILD/test_safetensors"
 )
-# Runs suite i into $tmp/out.i; $tmp/done.i marks its end.
-start() { { eval "${suites[$1]}"; } >"$tmp/out.$1" 2>&1 </dev/null; touch "$tmp/done.$1"; }
+# Runs suite i into $tmp/out.i; $tmp/done.i, its wall time, marks its end.
+start() {
+  local t0=$SECONDS
+  { eval "${suites[$1]}"; } >"$tmp/out.$1" 2>&1 </dev/null
+  echo $((SECONDS - t0)) >"$tmp/done.$1"
+}
 # Prints the finished suites that are next in order.
 next=0
 flush() {
   while [ "$next" -lt "${#suites[@]}" ] && [ -e "$tmp/done.$next" ]; do
-    echo "== ${suites[$next]}"
+    echo "== ${suites[$next]} ($(cat "$tmp/done.$next") s)"
     tee -a "$log" <"$tmp/out.$next"
     next=$((next + 1))
   done
