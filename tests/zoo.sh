@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Zoo networks against the reference network, at reduced input sizes where
 # full size would make the suite slow. make test: every network and every
-# option once (batch 2, ratio, Paddle naming with every bias, --simd 8 and
-# 16); --full (make test-full) adds batch 1 of each, the full sizes and the
-# Paddle article's network. Largest first, so the last case is a short one.
+# option once (batch 2, ratio, Paddle naming with a bias on every conv,
+# --simd 8 and 16); --full (make test-full) adds batch 1 of each, the full
+# sizes and the Paddle article's network. Roughly the largest first, so that
+# the last cases are short ones.
 # usage: tests/zoo.sh [--full]
 set -u
 here=$(dirname "$0")
