@@ -1,5 +1,7 @@
 # spgen: `make` builds the generator, `make demo` runs the shipped one-layer
-# network end to end, `make test` runs the whole suite. Missing Debian
+# network end to end, `make test` runs the suite (every kind of case once,
+# about 10 minutes on 2 cores), `make test-full` adds the expensive
+# repetitions, `make snapshots` rewrites tests/snapshots/. Missing Debian
 # packages are installed by scripts/install-deps.sh (as root) first.
 CC = gcc
 CFLAGS = -std=c11 -O2 -g -Wall -Wextra -Werror -pedantic -D_POSIX_C_SOURCE=200809L
@@ -63,6 +65,14 @@ demo: $(TEST_TOOLS)
 test: $(TEST_TOOLS)
 	@tests/run.sh
 
+test-full: $(TEST_TOOLS)
+	@tests/run.sh --full
+
+# after an intended change of the emitted code: rewrite the snapshots, then
+# read and commit their diff with the change
+snapshots: build/spgen
+	@tests/snapshots.sh --update
+
 bench: build/spgen
 	@scripts/bench.sh
 
@@ -76,4 +86,4 @@ firmware-test: build/spgen build/npycmp
 clean:
 	rm -rf build out
 
-.PHONY: all demo test bench bench-cuda gpu-carry firmware-test clean
+.PHONY: all demo test test-full snapshots bench bench-cuda gpu-carry firmware-test clean

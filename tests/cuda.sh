@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
-# The CUDA backend (tests/cuda_one.sh per case): every zoo network, every
-# golden case (each operation and its edge cases), a sample of the random
-# layer grid, and the tiling extremes on tests/specs/cuda_paths.lua. Each
-# case is built with nvcc -Werror where nvcc exists, run on the CPU emulator
+# The CUDA backend (tests/cuda_one.sh per case): zoo networks, every golden
+# case (each operation and its edge cases), a sample of the random layer
+# grid, and the tiling extremes on tests/specs/cuda_paths.lua. Each case is
+# built with nvcc -Werror where nvcc exists, run on the CPU emulator
 # (tests/cudaemu) everywhere, and run on the GPU where there is one; all
-# against the emitted C.
-# usage: tests/cuda.sh [GRID_COUNT]
+# against the emitted C. Without --full (make test) every option and kernel
+# form runs once; --full (make test-full, and the GPU check) adds the
+# repetitions: the other zoo networks, each option again on the whole
+# benchmark network and the other compile-only builds.
+# usage: tests/cuda.sh [--full] [GRID_COUNT]
 # Environment: NVCC (default: nvcc on PATH, else /usr/local/cuda/bin/nvcc),
 # CUDA_TEST_ARCH (default: the GPU's own, -arch=native, with a GPU; sm_80
 # and sm_90 without one), JOBS (default: nproc).
 set -u
 cd "$(dirname "$0")/.."
 . tests/lib.sh
+full=0
+if [ "${1:-}" = --full ]; then full=1; shift; fi
 grid_count=${1:-6}
+# more LINE: a case for --full only
+more() { if [ "$full" = 1 ]; then echo "$1"; fi; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/spgen-cuda.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
@@ -88,13 +95,15 @@ else fail cuda/generator/map_without_statistics "kernels, whole-map layers, thei
 # with staged weights, build without spills, with and without channel tiles;
 # and --cuda-threads 65536 (faster at batch 1) on the layers where its launch
 # bounds once made ptxas spill. They build at once (nvcc is one core each).
-LINTS=("batch256/sp_tiny_cifar sp_tiny_cifar --batch 256"
-       "batch256/sp_resnet18_cifar sp_resnet18_cifar --batch 256"
-       "batch256/sp_resnet18_cifar_tiles8 sp_resnet18_cifar --batch 256 --cuda-channel-tiles 8"
-       "batch256/resnet18_cifar_tiles4 resnet18_cifar --batch 256 --cuda-channel-tiles 4"
-       "threads65536/sp_vgg16_cifar_b2 sp_vgg16_cifar --batch 2 --cuda-threads 65536"
-       "threads65536/sp_resnet18_cifar_b2 sp_resnet18_cifar --batch 2 --cuda-threads 65536"
+LINTS=("batch256/sp_resnet18_cifar sp_resnet18_cifar --batch 256"
        "threads65536/sp_resnet18_b8 sp_resnet18 --batch 8 --cuda-threads 65536")
+if [ "$full" = 1 ]; then
+  LINTS+=("batch256/sp_tiny_cifar sp_tiny_cifar --batch 256"
+          "batch256/sp_resnet18_cifar_tiles8 sp_resnet18_cifar --batch 256 --cuda-channel-tiles 8"
+          "batch256/resnet18_cifar_tiles4 resnet18_cifar --batch 256 --cuda-channel-tiles 4"
+          "threads65536/sp_vgg16_cifar_b2 sp_vgg16_cifar --batch 2 --cuda-threads 65536"
+          "threads65536/sp_resnet18_cifar_b2 sp_resnet18_cifar --batch 2 --cuda-threads 65536")
+fi
 # the build variants (the cases below build the default): plain launches
 # with per-layer events compile clean; the events without plain launches,
 # which a graph capture would never time, stop the build with the reason
@@ -138,13 +147,14 @@ else
 fi
 
 {
-  # the zoo: the two benchmark networks at full size, the others reduced
-  # (emulated without sanitizers: the small cases below cover every kernel form)
+  # the zoo: the benchmark networks at full size, the others reduced
+  # (emulated without sanitizers: the small cases below cover every kernel
+  # form); make test runs the SPConv benchmark network and the bottleneck one
   echo "zoo/sp_resnet18_cifar $work/z1 specs/sp_resnet18_cifar.lua --no-san"
-  echo "zoo/resnet18_cifar_b2 $work/z2 specs/resnet18_cifar.lua --no-san --batch 2"
-  echo "zoo/sp_resnet20_cifar_b3_r4 $work/z3 specs/sp_resnet20_cifar.lua --no-san --batch 3 --set ratio=0.25"
-  echo "zoo/sp_vgg16_cifar_b2_paddle $work/z4 specs/sp_vgg16_cifar.lua --no-san --batch 2 --set naming=paddle --set bias=all"
-  echo "zoo/sp_resnet18_32 $work/z5 specs/sp_resnet18.lua --no-san --set size=32 --set classes=10"
+  more "zoo/resnet18_cifar_b2 $work/z2 specs/resnet18_cifar.lua --no-san --batch 2"
+  more "zoo/sp_resnet20_cifar_b3_r4 $work/z3 specs/sp_resnet20_cifar.lua --no-san --batch 3 --set ratio=0.25"
+  more "zoo/sp_vgg16_cifar_b2_paddle $work/z4 specs/sp_vgg16_cifar.lua --no-san --batch 2 --set naming=paddle --set bias=all"
+  more "zoo/sp_resnet18_32 $work/z5 specs/sp_resnet18.lua --no-san --set size=32 --set classes=10"
   echo "zoo/sp_resnet50_32 $work/z6 specs/sp_resnet50.lua --no-san --set size=32 --set classes=10"
   # --target cuda: its own Makefile
   echo "target_cuda/sp_tiny_cifar $work/t1 specs/sp_tiny_cifar.lua --target cuda"
@@ -165,7 +175,8 @@ fi
   echo "paths/default_b1 $work/p0 tests/specs/cuda_paths.lua"
   echo "paths/stats_kernel_b2 $work/ps tests/specs/cuda_paths.lua --batch 2 --cuda-stats kernel"
   echo "paths/wide_depthwise $work/pw tests/specs/cuda_wide.lua"
-  echo "paths/sp_resnet18_cifar_16_slices $work/p16 specs/sp_resnet18_cifar.lua --set size=8 --cuda-threads 16777216"
+  # (--full: the smallest tiles on the whole benchmark network too)
+  more "paths/sp_resnet18_cifar_16_slices $work/p16 specs/sp_resnet18_cifar.lua --set size=8 --cuda-threads 16777216"
   # the largest tiles everywhere: every layer's weights staged in shared
   # memory, in chunks where a part's do not fit at once
   echo "paths/sp_resnet18_cifar_staged $work/pst specs/sp_resnet18_cifar.lua --set size=8 --batch 2 --cuda-threads 1"
@@ -181,7 +192,7 @@ fi
   # tiles kept 4 or 8 channels wide (--cuda-tile-channels): staged weights
   # read by 2 to 16 input-channel slices, blocks across samples at batch 3
   echo "paths/tile_channels8_slices_b3 $work/pch8 tests/specs/cuda_paths.lua --batch 3 --cuda-tile-channels 8 --cuda-threads 16777216"
-  echo "paths/sp_resnet18_cifar_channels4 $work/pch4 specs/sp_resnet18_cifar.lua --set size=8 --cuda-tile-channels 4"
+  more "paths/sp_resnet18_cifar_channels4 $work/pch4 specs/sp_resnet18_cifar.lua --set size=8 --cuda-tile-channels 4"
   # small maps as whole-map blocks (--cuda-spconv map): 2x2 maps (each
   # value on 4 lanes), 1x1 and pooled maps, residuals (cuda_paths at size 2
   # and, at batch 3, 4); 8x8 and 16x16 maps in 4 and 16 groups of rows,
@@ -202,14 +213,14 @@ fi
   echo "layer/map_s2_groups5_b2 $work/lm2 $l cin=100 --set out=40 --set h=6 --set w=6 --set stride=2 --set groups=5 --set bias=all --set batch=2"
   echo "layer/map_s2_warps8 $work/lm3 $l cin=512 --set out=16 --set h=8 --set w=8 --set stride=2 --set ratio=0.75 --set groups=1 --set relu=1 --cuda-threads 16777216"
   echo "layer/map_8x8_warps4_b2 $work/lm6 $l cin=256 --set out=24 --set h=8 --set w=8 --set relu=1 --set batch=2 --cuda-threads 16777216"
-  echo "zoo/sp_resnet18_cifar_map $work/zm specs/sp_resnet18_cifar.lua --no-san --cuda-spconv map"
+  more "zoo/sp_resnet18_cifar_map $work/zm specs/sp_resnet18_cifar.lua --no-san --cuda-spconv map"
   # map-staged: chunks of input channels in shared memory, the next one's
   # loads in flight (several chunks a part: cuda_paths' sp2 and the
   # benchmark network's 4x4 and 8x8 layers); one chunk of up to 256
   # channels over 2 to 8 warps, and 2 warps a group (size 16)
   echo "paths/map_staged_8x8_b2 $work/ps8 tests/specs/cuda_paths.lua --set size=8 --batch 2 --cuda-spconv map-staged"
   echo "paths/map_staged_sp_resnet18_cifar_16 $work/ps16 specs/sp_resnet18_cifar.lua --set size=16 --cuda-threads 16777216 --cuda-spconv map-staged"
-  echo "zoo/sp_resnet18_cifar_map_staged $work/zms specs/sp_resnet18_cifar.lua --no-san --cuda-spconv map-staged"
+  more "zoo/sp_resnet18_cifar_map_staged $work/zms specs/sp_resnet18_cifar.lua --no-san --cuda-spconv map-staged"
   # a sample of the layer grid, the same generator as tests/layer_grid.sh
   bash tests/layer_grid.sh --list "$grid_count" 20261205 | while read -r gname _ cin out h w batch ratio groups stride bias naming bn relu seed _; do
     echo "$gname $work/${gname//[\/:]/_} tests/specs/layer.lua --set cin=$cin --set out=$out --set h=$h --set w=$w" \

@@ -4,7 +4,7 @@
 # more). docs/cuda.md ("The GPU check runbook") says how to run it and what
 # a good run shows.
 #   1. build the test tools                                   setup.log
-#   2. tests/cuda.sh on the GPU: each network's CUDA output
+#   2. tests/cuda.sh --full on the GPU: each network's CUDA output
 #      against its C output (the cuda/gpu/* cases)             cuda.log
 #   3. spgen's side of make bench-cuda (BENCH_TORCH=0), with
 #      the per-layer times at its end                         bench.log
@@ -73,7 +73,7 @@ if ! make $tools >>"$OUT/setup.log" 2>&1; then
 fi
 stamp "built; generator $SPGEN"
 
-CUDA_EMU=${CUDA_EMU:-0} timeout "$(budget 200 180)" bash tests/cuda.sh >"$OUT/cuda.log" 2>&1
+CUDA_EMU=${CUDA_EMU:-0} timeout "$(budget 200 180)" bash tests/cuda.sh --full >"$OUT/cuda.log" 2>&1
 rc=$?
 stamp "tests/cuda.sh: $(grep -c '^PASS' "$OUT/cuda.log") passed, $(grep -c '^FAIL' "$OUT/cuda.log") failed," \
   "$(grep -c '^SKIP' "$OUT/cuda.log") skipped (exit $rc)"
