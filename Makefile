@@ -32,9 +32,9 @@ link_spgen = $(CC) $(CFLAGS) $(1) $(LUA_CFLAGS) -Igen -o $@ $(HOST_SRC) build/em
 build/spgen: $(HOST_SRC) $(HOST_HDR) build/embedded.c | build/.deps
 	$(call link_spgen,,$(LUA_LIBS))
 
-# For the GPU lease (tests/gpu_check.sh), whose machine has no Lua library:
-# the generator with Lua linked in. `make gpu-carry` here, then carry the
-# three files it builds (all of build/ is over a gigabyte).
+# For a GPU machine without a Lua library (tests/gpu_check.sh, docs/cuda.md):
+# the generator with Lua linked in; `make gpu-carry` builds the three files to
+# copy there (all of build/ is over a gigabyte).
 LUA_STATIC = $(firstword $(wildcard /usr/lib/*/liblua5.4.a /usr/lib/liblua5.4.a))
 build/spgen-static: $(HOST_SRC) $(HOST_HDR) build/embedded.c | build/.deps
 	$(call link_spgen,,$(or $(LUA_STATIC),$(LUA_LIBS)))

@@ -14,6 +14,9 @@ local M = {
   -- in about 1.2 s (0.4 s user, 0.7 s system CPU) and 1.3 GB. A batchnorm's
   -- fold is per channel in Lua: one over 16M channels takes about 8 s.
   weights = 1 << 26,
+  -- elements of every tensor, activation (at the batch) or weight: C int
+  -- indices; with it no size, count or byte total formed later can wrap
+  elements = 1 << 31,
   -- bytes of the spec and of each file it imports: a spec is a few KB
   spec_bytes = 4 << 20,
 }

@@ -22,10 +22,6 @@ for w in ([[auto break case char const continue default do double else enum exte
   if inline int long register restrict return short signed sizeof static struct switch typedef
   union unsigned void volatile while main]]):gmatch("%a+") do C_KEYWORDS[w] = true end
 
--- Every tensor, activation or weight, holds fewer elements than this (C int
--- indices): with it, no size, count or byte total formed later can wrap.
-local ELEMENT_LIMIT = 1 << 31
-
 -- The product of non-negative integers, or nil when it would reach limit:
 -- checked before each multiplication, so it never wraps.
 local function product_below(limit, ...)
@@ -103,7 +99,7 @@ end
 -- no other layer has (names such as "a" and "a.bn1" can make the same key).
 local function claim_tensors(g, node, tensors, raise)
   for _, t in ipairs(tensors) do
-    if not product_below(ELEMENT_LIMIT, table.unpack(t.shape)) then
+    if not product_below(limits.elements, table.unpack(t.shape)) then
       raise("%s: weight '%s' of shape [%s] has 2^31 elements or more", node.op, t.key, table.concat(t.shape, ", "))
     end
     local other = g.weight_owners[t.key]
@@ -132,7 +128,7 @@ local function op_function(g, op)
     local shape = impl.infer(attrs, shapes[1], function(fmt, ...)
       raise(op .. ": " .. fmt, ...)
     end, { table.unpack(shapes, 2) })
-    if not product_below(ELEMENT_LIMIT, g.net.batch, shape[1], shape[2], shape[3]) then
+    if not product_below(limits.elements, g.net.batch, shape[1], shape[2], shape[3]) then
       raise("%s output of %d x %dx%dx%d elements is past 2^31", op, g.net.batch, shape[1], shape[2], shape[3])
     end
     local handle = new_node(g, op, inputs, attrs, shape, where)
@@ -166,7 +162,7 @@ local function network_function(g)
         raise("network: input[%d] must be an integer from 1 to 1048576, got %s", i, fail.shown(dims[i]))
       end
     end
-    if not product_below(ELEMENT_LIMIT, net.batch, dims[1], dims[2], dims[3]) then
+    if not product_below(limits.elements, net.batch, dims[1], dims[2], dims[3]) then
       raise("network: input of %d x %d x %d x %d elements is too large (the limit is 2^31)",
         net.batch, dims[1], dims[2], dims[3])
     end
