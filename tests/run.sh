@@ -38,18 +38,32 @@ suites=(
   "bash tests/plan/test_plan.sh $BUILD/plan_check"
   "$BUILD/test_safetensors"
 )
-# Runs suite i into $tmp/out.i; $tmp/done.i, its wall time, marks its end.
+# A suite that exits non-zero (a crash, a sanitizer abort, a script error)
+# fails even when it printed no FAIL line, and one that runs past
+# SUITE_SECONDS is stopped and fails.
+# Runs suite i into $tmp/out.i; $tmp/done.i, its wall time and exit status,
+# marks its end.
 start() {
-  local t0=$SECONDS
-  { eval "${suites[$1]}"; } >"$tmp/out.$1" 2>&1 </dev/null
-  echo $((SECONDS - t0)) >"$tmp/done.$1"
+  local t0=$SECONDS rc
+  timeout -k 10 "${SUITE_SECONDS:-2400}" bash -c "${suites[$1]}" >"$tmp/out.$1" 2>&1 </dev/null
+  rc=$?
+  echo "$((SECONDS - t0)) $rc" >"$tmp/done.$1"
 }
 # Prints the finished suites that are next in order.
 next=0
 flush() {
+  local secs rc
   while [ "$next" -lt "${#suites[@]}" ] && [ -e "$tmp/done.$next" ]; do
-    echo "== ${suites[$next]} ($(cat "$tmp/done.$next") s)"
-    tee -a "$log" <"$tmp/out.$next"
+    read -r secs rc <"$tmp/done.$next"
+    echo "== ${suites[$next]} ($secs s)"
+    {
+      cat "$tmp/out.$next"
+      if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+        echo "FAIL suite: ${suites[$next]}: still running after ${SUITE_SECONDS:-2400} s, stopped"
+      elif [ "$rc" -ne 0 ]; then
+        echo "FAIL suite: ${suites[$next]}: exited $rc"
+      fi
+    } | tee -a "$log"
     next=$((next + 1))
   done
 }
@@ -57,7 +71,10 @@ for i in "${!suites[@]}"; do
   while [ "$(jobs -rp | wc -l)" -ge "${SUITE_JOBS:-2}" ]; do wait -n; flush; done
   start "$i" &
 done
-while [ "$next" -lt "${#suites[@]}" ]; do wait -n; flush; done
+wait
+# a suite whose runner itself died left no mark: it fails too
+for i in "${!suites[@]}"; do [ -e "$tmp/done.$i" ] || echo "0 255" >"$tmp/done.$i"; done
+flush
 passed=$(grep -c '^PASS ' "$log")
 failed=$(grep -c '^FAIL ' "$log")
 skipped=$(grep -c '^SKIP ' "$log")
