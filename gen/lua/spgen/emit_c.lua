@@ -45,7 +45,7 @@ function M.run(g, kernels, plan, blob, weights_source, simd)
     local e = EMIT[k.kind](k, ctx)
     local text = comment.text(g, k)
     if k.vt then
-      text = text .. string.format(" *   vector tiles: %d x %d pixels x %d output channels\n", k.vt.np, k.vt.g.L, k.vt.nc)
+      text = text .. string.format(" *   vector tiles: %d x %d pixels x %d output channels\n", k.vt.pixel_vectors, k.vt.geometry.lanes, k.vt.channels)
     end
     layers[#layers + 1] = text
     texts[#texts + 1] = "/*\n" .. text .. " */\n" .. e.text

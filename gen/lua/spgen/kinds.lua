@@ -41,9 +41,9 @@
 --                 pools each channel to one value)
 --   pipeline.lua  index (its place in the schedule, from 1: names the layer's
 --                 code), in_shape (the shape of inputs[1])
---   tiling.lua    vt (--simd vector tiles: g, the geometry of vectors over the
---                 output plane; np x nc, vectors x output channels per register
---                 tile; tapsets), nil where the layer keeps the portable code
+--   tiling.lua    vt (--simd vector tiles: geometry, how vectors of `lanes`
+--                 pixels cover the output plane; pixel_vectors x channels, the
+--                 register tile), nil where the layer keeps the portable code
 --   fold.lua      w (weights array name -> offset in the blob, in floats),
 --                 scratch (floats of scratch memory its code needs, 0 for none)
 --   plan.lua      refs (where inputs, output and scratch live: "input",

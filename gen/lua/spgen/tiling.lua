@@ -1,8 +1,8 @@
 -- Vector tiling for --simd, a pass before folding: per convolution (a kind
 -- with a lowering, kinds/*.lua) it picks the vector width L, how vectors of
 -- L output pixels cover the output plane (NCHW is kept), and the register
--- tile of np vectors x nc output channels. A layer it cannot tile keeps the
--- portable kernels. The lane maps here say, for every vector and kernel tap,
+-- tile of pixel_vectors vectors x channels output channels. A layer it
+-- cannot tile keeps the portable kernels. The lane maps here say, for every vector and kernel tap,
 -- which input pixels the lanes read; emit_c/vtile.lua turns them into code.
 local kinds = require("spgen.kinds")
 local lower = require("spgen.lower")
@@ -16,7 +16,7 @@ M.ACC = 24 -- accumulator vectors per tile: AVX-512 has 32 registers
 -- q0 .. q0+L-1 in row-major order.
 function M.lane_map(g, q0, ky, kx, pad, s)
   local f = {}
-  for l = 0, g.L - 1 do
+  for l = 0, g.lanes - 1 do
     local py, px = (q0 + l) // g.wo, (q0 + l) % g.wo
     local iy, ix = s * py + ky - pad, s * px + kx - pad
     f[l] = iy >= 0 and iy < g.h and ix >= 0 and ix < g.w and iy * g.w + ix
@@ -34,7 +34,7 @@ end
 -- the same for every output row that reads inside the input; else within
 -- the plane.
 function M.access(g, f)
-  local L = g.L
+  local L = g.lanes
   local lo, hi, contiguous = nil, nil, f[0] ~= false
   for l = 0, L - 1 do
     if f[l] then lo, hi = lo and math.min(lo, f[l]) or f[l], hi and math.max(hi, f[l]) or f[l] end
@@ -60,7 +60,7 @@ end
 -- row overlaps the one before it); "flat" vectors cover whole
 -- rows (stride 1, wo divides L).
 local function geometry(L, h, w, ho, wo, s)
-  local g = { L = L, h = h, w = w, ho = ho, wo = wo }
+  local g = { lanes = L, h = h, w = w, ho = ho, wo = wo }
   if wo % L == 0 then
     g.vectors = wo // L -- that a tile may group: those of one row
     g.row = true
@@ -78,7 +78,7 @@ end
 -- where q0 is the first output pixel and skip the leading lanes an earlier
 -- tile of the row has already written (the overlapping last vector).
 function M.tiles(g, np)
-  local list, span = {}, np * g.L
+  local list, span = {}, np * g.lanes
   if not g.row then
     for q0 = 0, g.ho * g.wo - 1, span do list[#list + 1] = { q0 = q0, skip = 0 } end
     return list
@@ -89,7 +89,7 @@ function M.tiles(g, np)
       list[#list + 1] = { q0 = oy * g.wo + ox, skip = 0 }
       ox = ox + span
     end
-    if ox < g.wo then list[#list + 1] = { q0 = oy * g.wo + g.wo - g.L, skip = ox - (g.wo - g.L) } end
+    if ox < g.wo then list[#list + 1] = { q0 = oy * g.wo + g.wo - g.lanes, skip = ox - (g.wo - g.lanes) } end
   end
   return list
 end
@@ -129,7 +129,7 @@ local function register_tile(vectors, cg)
   return best.np, best.nc
 end
 
--- k.vt = { g, np, nc } for each kernel the vector path takes: of the
+-- k.vt = { geometry, pixel_vectors, channels } for each kernel the vector path takes: of the
 -- convolutions (kinds with a lowering, kinds/*.lua), those at stride 1 or 2.
 function M.run(kernels, simd)
   for _, k in ipairs(kernels) do
@@ -143,7 +143,7 @@ function M.run(kernels, simd)
         local geo = geometry(L, ins[2], ins[3], outs[2], outs[3], a.stride)
         if geo and feasible(geo, tapsets) then
           local np, nc = register_tile(geo.vectors, cg)
-          k.vt = { g = geo, np = np, nc = nc }
+          k.vt = { geometry = geo, pixel_vectors = np, channels = nc }
           break
         end
         L = L // 2

@@ -24,7 +24,7 @@ local function vector_out(w, k, d, bias)
   w.line("const %s z = {0};", vec.t)
   w.line("int c0, oy, ox, j;")
   vtile.parallel(w, "oy, ox, j")
-  w.open("for (c0 = 0; c0 < %d; c0 += %d) {", a.out, vt.nc)
+  w.open("for (c0 = 0; c0 < %d; c0 += %d) {", a.out, vt.channels)
   if d.per_tile then d.per_tile(w) end
   local steps = vtile.steps(d.P, d.conv, d.group, plane)
   vtile.plane(w, vt, steps, function(wr, c, p, idx, skip)

@@ -223,7 +223,7 @@ local function vector_out(w, d, k)
   local rg9, plane = d.conv.sizes.group_inputs * 9, d.h * d.w
   local vec = vtile.vec(vt)
   w.line("/* The softmax and the one pass over the output, in vector tiles of %d x %d pixels x %d channels. */",
-    vt.np, vt.g.L, vt.nc)
+    vt.pixel_vectors, vt.geometry.lanes, vt.channels)
   w.line("static void %s_out(const float *x, %sconst float *t, const float *sum, float *y)",
     d.fn, k.residual and "const float *r, " or "")
   w.open("{")
@@ -233,10 +233,10 @@ local function vector_out(w, d, k)
   for grp = 0, d.conv.groups - 1 do
     group_comment(w, d, grp)
     vtile.parallel(w, "oy, ox, j, c")
-    w.open("for (c0 = %d; c0 < %d; c0 += %d) {", grp * cg, (grp + 1) * cg, vt.nc)
-    w.line("float s3[%d], s1[%d], be[%d];", vt.nc, vt.nc, vt.nc)
+    w.open("for (c0 = %d; c0 < %d; c0 += %d) {", grp * cg, (grp + 1) * cg, vt.channels)
+    w.line("float s3[%d], s1[%d], be[%d];", vt.channels, vt.channels, vt.channels)
     local function softmax(wr)
-      wr.open("for (c = 0; c < %d; ++c) {", vt.nc)
+      wr.open("for (c = 0; c < %d; ++c) {", vt.channels)
       coefficients(wr, d, "(c0 + c)", grp == 0 and "t" or string.format("t + %d", grp * rg9),
         { a3 = "s3[c]", a1 = "s1[c]", be = "be[c]" })
       wr.close()

@@ -1,9 +1,10 @@
 -- The output pass of a convolution in vector register tiles (--simd; the
--- tiling pass chose k.vt): np vectors of L output pixels x nc output
--- channels accumulate in named locals. Per input channel and tap each pixel
--- vector is built once (one unaligned load, or loads and a shuffle that
--- brings in zeros where the tap reads padding) and meets nc broadcast
--- weights. Tiles whose loads are the same relative to their base share a loop.
+-- tiling pass chose k.vt): pixel_vectors vectors of `lanes` output pixels x
+-- `channels` output channels accumulate in named locals. Per input channel
+-- and tap each pixel vector is built once (one unaligned load, or loads and
+-- a shuffle that brings in zeros where the tap reads padding) and meets one
+-- broadcast weight per channel. Tiles whose loads are the same relative to
+-- their base share a loop.
 local tiling = require("spgen.tiling")
 local tile = require("spgen.emit_c.tile")
 local lower = require("spgen.lower")
@@ -15,7 +16,7 @@ local function signed(n)
 end
 
 local function load(vt, rel)
-  return string.format("spgen_ld%d(xc + ib%s)", vt.g.L, signed(rel))
+  return string.format("spgen_ld%d(xc + ib%s)", vt.geometry.lanes, signed(rel))
 end
 
 local function shuffle(a, b, idx, L)
@@ -26,7 +27,7 @@ end
 
 -- The C expression for one access relative to the tile's input base ib.
 local function expr(vt, a, ib)
-  local L, rel = vt.g.L, a.off - ib
+  local L, rel = vt.geometry.lanes, a.off - ib
   if a.kind == "load" then return load(vt, rel) end
   local idx, keep = {}, {}
   for l = 0, L - 1 do
@@ -80,7 +81,7 @@ end
 -- Per step and tap, the expression of each of the tile's vectors (false
 -- where all its lanes read padding), for the tile at output pixel q0.
 local function tile_exprs(vt, steps, q0)
-  local g = vt.g
+  local g = vt.geometry
   local oy, ox = q0 // g.wo, q0 % g.wo
   local ib = steps.stride * (oy * g.w + ox)
   local out, sig = {}, {}
@@ -88,8 +89,8 @@ local function tile_exprs(vt, steps, q0)
     out[pi] = {}
     for ti, t in ipairs(taps_of(step)) do
       out[pi][ti] = {}
-      for p = 0, vt.np - 1 do
-        local a = tiling.access(g, tiling.lane_map(g, q0 + p * g.L, t[1], t[2], step.taps.pad, step.taps.stride))
+      for p = 0, vt.pixel_vectors - 1 do
+        local a = tiling.access(g, tiling.lane_map(g, q0 + p * g.lanes, t[1], t[2], step.taps.pad, step.taps.stride))
         local e = a and expr(vt, a, ib) or false
         out[pi][ti][p] = e
         sig[#sig + 1] = e or "-"
@@ -109,11 +110,11 @@ local function tap_groups(ts)
 end
 
 local function body(w, vt, steps, exprs, store, conds, skip)
-  local L, np, nc, s = vt.g.L, vt.np, vt.nc, steps.stride
+  local L, np, nc, s = vt.geometry.lanes, vt.pixel_vectors, vt.channels, steps.stride
   local VT = M.vec(vt).t
   w.open("{")
   w.line("const int ib = %d * oy + %sox, ob = %d * oy + ox; /* first input and output pixel */",
-    s * vt.g.w, s == 1 and "" or s .. " * ", vt.g.wo)
+    s * vt.geometry.w, s == 1 and "" or s .. " * ", vt.geometry.wo)
   local decl, vs = {}, {}
   for c = 0, nc - 1 do
     for p = 0, np - 1 do decl[#decl + 1] = string.format("a_%d_%d = z", c, p) end
@@ -170,7 +171,7 @@ local function body(w, vt, steps, exprs, store, conds, skip)
   if steps.before_store then steps.before_store(w) end
   for c = 0, nc - 1 do
     for p = 0, np - 1 do
-      store(w, c, p, string.format("(c0 + %d) * %d + ob + %d", c, vt.g.ho * vt.g.wo, p * L), skip)
+      store(w, c, p, string.format("(c0 + %d) * %d + ob + %d", c, vt.geometry.ho * vt.geometry.wo, p * L), skip)
     end
   end
   w.close()
@@ -189,7 +190,7 @@ end
 
 -- How many tiles cover the output plane.
 function M.positions(vt)
-  return #tiling.tiles(vt.g, vt.np)
+  return #tiling.tiles(vt.geometry, vt.pixel_vectors)
 end
 
 -- The tiles of one row: runs of equal code share a loop over ox.
@@ -197,7 +198,7 @@ local function columns(w, vt, steps, tiles, store, conds)
   for _, cr in ipairs(runs(tiles, function(t) return t.sig end)) do
     local t = tiles[cr.first]
     if cr.last > cr.first then
-      w.open("for (ox = %d; ox <= %d; ox += %d) {", t.ox, tiles[cr.last].ox, vt.np * vt.g.L)
+      w.open("for (ox = %d; ox <= %d; ox += %d) {", t.ox, tiles[cr.last].ox, vt.pixel_vectors * vt.geometry.lanes)
     else
       w.open("{")
       w.line("ox = %d;", t.ox)
@@ -211,14 +212,14 @@ end
 -- signature (equal signatures, equal code).
 local function tile_record(vt, steps, t)
   local exprs, sig = tile_exprs(vt, steps, t.q0)
-  return { ox = t.q0 % vt.g.wo, exprs = exprs, sig = sig .. "\nskip " .. t.skip, skip = t.skip }
+  return { ox = t.q0 % vt.geometry.wo, exprs = exprs, sig = sig .. "\nskip " .. t.skip, skip = t.skip }
 end
 
 -- Row tiles: one loop over the rows, the tiles of a row where every tap
 -- reads inside, and each kernel row under its literal row condition. Returns
 -- false when no row reads inside for every tap.
 local function merged_rows(w, vt, steps, store)
-  local g = vt.g
+  local g = vt.geometry
   local ref
   for oy = 0, g.ho - 1 do
     local inside = true
@@ -239,7 +240,7 @@ local function merged_rows(w, vt, steps, store)
       conds[pi][ti] = tile.row_condition(g.ho, g.h, step.taps.stride, step.taps.pad, t[1])
     end
   end
-  for _, t in ipairs(tiling.tiles(g, vt.np)) do
+  for _, t in ipairs(tiling.tiles(g, vt.pixel_vectors)) do
     if t.q0 // g.wo == ref then tiles[#tiles + 1] = tile_record(vt, steps, t) end
   end
   w.open("for (oy = 0; oy < %d; ++oy) {", g.ho)
@@ -254,10 +255,10 @@ end
 -- store(w, c, p, idx, skip) emits the store of tile output (c, p) at index
 -- idx, leaving its first skip lanes as they are (written by an earlier tile).
 function M.plane(w, vt, steps, store)
-  local g = vt.g
+  local g = vt.geometry
   if g.row and merged_rows(w, vt, steps, store) then return end
   local rows, by_oy = {}, {}
-  for _, t in ipairs(tiling.tiles(g, vt.np)) do
+  for _, t in ipairs(tiling.tiles(g, vt.pixel_vectors)) do
     local oy = t.q0 // g.wo
     if not by_oy[oy] then
       by_oy[oy] = { oy = oy, tiles = {} }
@@ -295,7 +296,7 @@ end
 
 -- The vector type of layer.store_at for this tiling.
 function M.vec(vt)
-  local L = vt.g.L
+  local L = vt.geometry.lanes
   return { t = "spgen_f" .. L, it = "spgen_i" .. L, lanes = L, load = "spgen_ld" .. L }
 end
 
