@@ -25,9 +25,10 @@ static void say(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-static const char *kind(mode_t mode)
+const char *infile_kind(mode_t mode)
 {
     return S_ISDIR(mode)    ? "a directory"
+           : S_ISLNK(mode)  ? "a symbolic link"
            : S_ISFIFO(mode) ? "a FIFO"
            : S_ISCHR(mode)  ? "a character device"
            : S_ISBLK(mode)  ? "a block device"
@@ -72,7 +73,7 @@ FILE *infile_open(const char *path, const char *within, uint64_t *size, char *er
         goto fail;
     }
     if (!S_ISREG(st.st_mode)) {
-        say(err, errlen, "%s: not a regular file (it is %s)", path, kind(st.st_mode));
+        say(err, errlen, "%s: not a regular file (it is %s)", path, infile_kind(st.st_mode));
         goto fail;
     }
     if (within && (in = inside(within, path, &st)) != 1) {

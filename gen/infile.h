@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /* Opens path for reading without blocking, and keeps it only when it is a
    regular file. With within set (a directory), the file must also lie in
@@ -13,5 +14,8 @@
    are confined. Returns a stream at the start of the file and sets *size, or
    NULL with "PATH: message" in err (err may be NULL, errlen 0). */
 FILE *infile_open(const char *path, const char *within, uint64_t *size, char *err, size_t errlen);
+
+/* What a file of this mode is, for "not a regular file (it is ...)". */
+const char *infile_kind(mode_t mode);
 
 #endif

@@ -265,16 +265,18 @@ static int read_safetensors(lua_State *L)
     return 1;
 }
 
-/* write_safetensors(path, { {name=, shape={...}, data=farray}, ... }) -> true | nil, msg
-   (st_write writes beside the target and renames: no partial file on failure) */
+/* write_safetensors(file, path, { {name=, shape={...}, data=farray}, ... }) -> true | nil, msg:
+   file is the stream write_outputs hands an extra's write (the new file path) */
 static int write_safetensors(lua_State *L)
 {
-    const char *path = luaL_checkstring(L, 1);
-    luaL_checktype(L, 2, LUA_TTABLE);
-    size_t n = (size_t)luaL_len(L, 2);
+    luaL_checktype(L, 1, LUA_TLIGHTUSERDATA);
+    FILE *f = lua_touserdata(L, 1);
+    const char *path = luaL_checkstring(L, 2);
+    luaL_checktype(L, 3, LUA_TTABLE);
+    size_t n = (size_t)luaL_len(L, 3);
     st_tensor *ts = lua_newuserdatauv(L, (n ? n : 1) * sizeof *ts, 0);
     for (size_t i = 0; i < n; i++) {
-        lua_geti(L, 2, (lua_Integer)i + 1);
+        lua_geti(L, 3, (lua_Integer)i + 1);
         lua_getfield(L, -1, "name");
         ts[i].name = (char *)luaL_checkstring(L, -1);
         lua_getfield(L, -2, "data");
@@ -283,7 +285,7 @@ static int write_safetensors(lua_State *L)
         ts[i].count = a->n;
         lua_getfield(L, -3, "shape");
         ts[i].ndim = (int)luaL_len(L, -1);
-        luaL_argcheck(L, ts[i].ndim <= ST_MAX_DIMS, 2, "too many dimensions");
+        luaL_argcheck(L, ts[i].ndim <= ST_MAX_DIMS, 3, "too many dimensions");
         for (int d = 0; d < ts[i].ndim; d++) {
             lua_geti(L, -1, d + 1);
             ts[i].shape[d] = (int64_t)luaL_checkinteger(L, -1);
@@ -292,7 +294,7 @@ static int write_safetensors(lua_State *L)
         lua_pop(L, 4); /* the strings and arrays stay referenced by the list */
     }
     char err[512];
-    if (st_write(path, ts, n, err, sizeof err) != 0) {
+    if (st_write(f, path, ts, n, err, sizeof err) != 0) {
         lua_pushnil(L);
         lua_pushstring(L, err);
         return 2;

@@ -1,10 +1,19 @@
+#ifndef _XOPEN_SOURCE
+#define _XOPEN_SOURCE 700 /* realpath, mkdtemp, O_NOFOLLOW */
+#endif
 #include "outdir.h"
 
+#include "infile.h"
+
 #include <errno.h>
+#include <fcntl.h>
 #include <lauxlib.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PATH_CAP 4096
@@ -48,16 +57,55 @@ static int join(char *out, const char *dir, const char *name)
     return n < 0 || n >= PATH_CAP ? -1 : 0;
 }
 
-/* The name an extra file is written under before its rename. */
-static int staging_path(char *out, const char *path)
+/* The staging suffix: ".spgen-" and six random letters. */
+#define STAGING_LEN (sizeof ".spgen-XXXXXX" - 1)
+
+/* Opens a new file for writing. O_EXCL and O_NOFOLLOW: a name that exists,
+   a planted symlink included, is an error, never a write elsewhere. */
+static FILE *create_new(const char *path)
 {
-    int n = snprintf(out, PATH_CAP, "%s.spgen-tmp-%ld", path, (long)getpid());
-    return n < 0 || n >= PATH_CAP ? -1 : 0;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    FILE *fp = fd < 0 ? NULL : fdopen(fd, "wb");
+    if (fd >= 0 && !fp) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+    }
+    return fp;
 }
 
+/* Creates the file an extra is written to before its rename, beside it:
+   dest, ".spgen-" and six random letters, its name in staged. The letters
+   only keep others from taking the name first; create_new is what makes a
+   taken name harmless. NULL with errno when it cannot be created. */
+static FILE *create_staging(const char *dest, char *staged)
+{
+    static const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    static uint64_t state;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    state ^= (uint64_t)now.tv_nsec << 20 ^ (uint64_t)now.tv_sec ^ (uint64_t)getpid() << 40;
+    for (int tries = 0; tries < 100; tries++) {
+        uint64_t x = state += 0x9e3779b97f4a7c15u; /* splitmix64 */
+        x = (x ^ x >> 30) * 0xbf58476d1ce4e5b9u;
+        x = (x ^ x >> 27) * 0x94d049bb133111ebu;
+        x ^= x >> 31;
+        char suffix[7];
+        for (int k = 0; k < 6; k++, x /= 62)
+            suffix[k] = letters[x % 62];
+        suffix[6] = '\0';
+        snprintf(staged, PATH_CAP, "%s.spgen-%s", dest, suffix); /* fits: check_outputs */
+        FILE *fp = create_new(staged);
+        if (fp || errno != EEXIST)
+            return fp;
+    }
+    return NULL;
+}
+
+/* Writes size bytes to the new file path. */
 static int write_one(const char *path, const char *data, size_t size)
 {
-    FILE *fp = fopen(path, "wb");
+    FILE *fp = create_new(path);
     if (!fp)
         return -1;
     size_t put = fwrite(data, 1, size, fp);
@@ -82,12 +130,14 @@ static int writable_dir(const char *dir, const char *path, char *err, size_t err
     return 0;
 }
 
-/* A directory where a file is to go cannot be renamed over. */
-static int not_a_directory(const char *path, char *err, size_t errlen)
+/* A destination that exists must be a regular file: a rename would replace
+   a symlink or a device rather than write through it, and fails on a
+   directory. */
+static int regular_or_missing(const char *path, char *err, size_t errlen)
 {
     struct stat st;
-    if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "%s: is a directory", path);
+    if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s: not a regular file (it is %s)", path, infile_kind(st.st_mode));
         return -1;
     }
     return 0;
@@ -120,54 +170,106 @@ static int check_dir(const char *dir, char *err, size_t errlen)
     return writable_dir(path, dir, err, errlen);
 }
 
-/* Whether the directory parent is dir or one of its ancestors, as written. */
-static int created_with(const char *parent, const char *dir)
+/* path's longest leading part that exists, symlinks and ".." resolved
+   (realpath), then the rest less "." and empty names, ".." dropping the name
+   before it: two paths name one file, now or once the missing directories
+   are created, when their canonical names are equal. -1: too long or not
+   even "." resolves. */
+static int canonical(const char *path, char *out)
 {
-    size_t len = strlen(parent);
-    return strncmp(dir, parent, len) == 0 && (dir[len] == '\0' || dir[len] == '/');
+    char head[PATH_CAP];
+    char *real = NULL;
+    size_t len = strlen(path), cut = len;
+    if (len >= PATH_CAP)
+        return -1;
+    for (;;) { /* drop trailing names until the rest resolves */
+        snprintf(head, sizeof head, "%.*s", (int)cut, path);
+        if ((real = realpath(cut ? head : path[0] == '/' ? "/" : ".", NULL)) || cut == 0)
+            break;
+        while (cut > 0 && path[cut - 1] == '/')
+            cut--;
+        while (cut > 0 && path[cut - 1] != '/')
+            cut--;
+    }
+    if (!real || strlen(real) >= PATH_CAP) {
+        free(real);
+        return -1;
+    }
+    strcpy(out, real);
+    free(real);
+    for (const char *p = path + cut; *p;) {
+        size_t n = strcspn(p, "/"), used = strlen(out);
+        if (n == 2 && p[0] == '.' && p[1] == '.') {
+            char *slash = strrchr(out, '/');
+            slash[slash == out] = '\0'; /* "/a" -> "/" */
+        } else if (n > 0 && !(n == 1 && p[0] == '.')) {
+            if (used > 1)
+                out[used++] = '/';
+            if (used + n >= PATH_CAP)
+                return -1;
+            memcpy(out + used, p, n);
+            out[used + n] = '\0';
+        }
+        p += n + (p[n] == '/');
+    }
+    return 0;
 }
 
-/* Whether extras[i] is an earlier extra or a file of dir, as written. */
-static int named_twice(const char *dir, const outdir_file *files, size_t n, const outdir_extra *extras, size_t i)
+/* What follows "dir/" in path (canonical names both), or NULL when path is
+   not inside dir. */
+static const char *inside(const char *path, const char *dir)
 {
-    char path[PATH_CAP];
+    size_t len = strcmp(dir, "/") == 0 ? 0 : strlen(dir);
+    return strncmp(path, dir, len) == 0 && path[len] == '/' ? path + len + 1 : NULL;
+}
+
+/* Whether extras[i] (canonical name name) is an earlier extra or a file of
+   the output directory (canonical name dir). */
+static int named_twice(const char *name, const char *dir, const outdir_file *files, size_t n,
+                       const outdir_extra *extras, size_t i)
+{
+    char other[PATH_CAP];
+    const char *in_dir = inside(name, dir);
     for (size_t j = 0; j < i; j++)
-        if (strcmp(extras[i].path, extras[j].path) == 0)
+        if (canonical(extras[j].path, other) == 0 && strcmp(name, other) == 0)
             return 1;
-    for (size_t j = 0; j < n; j++)
-        if (join(path, dir, files[j].name) == 0 && strcmp(extras[i].path, path) == 0)
+    for (size_t j = 0; in_dir && j < n; j++)
+        if (strcmp(in_dir, files[j].name) == 0)
             return 1;
     return 0;
 }
 
 /* 0 when dir (or the nearest directory that will hold it) and every extra's
-   directory are writable, no destination is a directory and no two outputs
-   are one file; else fills err. */
+   directory are writable, every destination is missing or a regular file,
+   no extra is dir or a directory above it and no two outputs are one file;
+   else fills err. */
 static int check_outputs(const char *dir, const outdir_file *files, size_t n, const outdir_extra *extras,
                          size_t m, char *err, size_t errlen)
 {
-    char path[PATH_CAP];
+    char path[PATH_CAP], real_dir[PATH_CAP], name[PATH_CAP], parent[PATH_CAP];
     struct stat st;
     if (check_dir(dir, err, errlen) != 0)
         return -1;
+    if (canonical(dir, real_dir) != 0) {
+        snprintf(err, errlen, "%s: bad output directory name", dir);
+        return -1;
+    }
     for (size_t i = 0; i < n; i++) {
         if (strchr(files[i].name, '/') || files[i].name[0] == '.' || files[i].name[0] == '\0' ||
             join(path, dir, files[i].name) != 0 || strlen(path) + 32 >= PATH_CAP) {
             snprintf(err, errlen, "%s: bad output file name or path too long", files[i].name);
             return -1;
         }
-        if (not_a_directory(path, err, errlen) != 0)
+        if (regular_or_missing(path, err, errlen) != 0)
             return -1;
     }
     for (size_t i = 0; i < m; i++) {
         const char *p = extras[i].path, *slash = strrchr(p, '/');
+        const char *base = slash ? slash + 1 : p;
         size_t len = strlen(p);
-        if (len == 0 || p[len - 1] == '/' || staging_path(path, p) != 0) {
+        if (base[0] == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0 ||
+            len + STAGING_LEN >= PATH_CAP || canonical(p, name) != 0) {
             snprintf(err, errlen, "%s: bad file name or path too long", p);
-            return -1;
-        }
-        if (named_twice(dir, files, n, extras, i)) {
-            snprintf(err, errlen, "%s: named for two outputs", p);
             return -1;
         }
         if (!slash)
@@ -175,11 +277,20 @@ static int check_outputs(const char *dir, const outdir_file *files, size_t n, co
         else
             snprintf(path, sizeof path, "%.*s", slash == p ? 1 : (int)(slash - p), p);
         /* a directory still to be created for dir passed check_dir */
-        if (!(stat(path, &st) != 0 && errno == ENOENT && created_with(path, dir)) &&
+        if (!(stat(path, &st) != 0 && errno == ENOENT && canonical(path, parent) == 0 &&
+              (strcmp(parent, real_dir) == 0 || inside(real_dir, parent))) &&
             writable_dir(path, p, err, errlen) != 0)
             return -1;
-        if (not_a_directory(p, err, errlen) != 0)
+        if (regular_or_missing(p, err, errlen) != 0)
             return -1;
+        if (strcmp(name, real_dir) == 0 || inside(real_dir, name)) {
+            snprintf(err, errlen, "%s: is the output directory or a directory above it", p);
+            return -1;
+        }
+        if (named_twice(name, real_dir, files, n, extras, i)) {
+            snprintf(err, errlen, "%s: named for two outputs", p);
+            return -1;
+        }
     }
     return 0;
 }
@@ -194,13 +305,35 @@ static void remove_files(const char *tmp, const outdir_file *files, size_t n)
     rmdir(tmp);
 }
 
-/* Removes the staged copies of extras[from..m). */
-static void remove_staged(const outdir_extra *extras, size_t from, size_t m)
+/* Removes the staged copies of extras[from..m): the names this call created. */
+static void remove_staged(char (*staged)[PATH_CAP], size_t from, size_t m)
 {
-    char path[PATH_CAP];
     for (size_t i = from; i < m; i++)
-        if (staging_path(path, extras[i].path) == 0)
-            remove(path);
+        if (staged[i][0])
+            remove(staged[i]);
+}
+
+/* Writes extras[i] to a new staging file, its name in staged. */
+static int stage_extra(const outdir_extra *extra, size_t i, char *staged, outdir_stage_fn *stage,
+                       void *ctx, char *err, size_t errlen)
+{
+    FILE *fp = create_staging(extra->path, staged);
+    if (!fp) {
+        snprintf(err, errlen, "%s: cannot write: %s", staged, strerror(errno));
+        staged[0] = '\0';
+        return -1;
+    }
+    int rc = extra->data ? -(fwrite(extra->data, 1, extra->size, fp) != extra->size)
+                         : stage(ctx, i, fp, staged, err, errlen);
+    int ours = extra->data && rc != 0, saved = errno; /* stage fills err itself */
+    if (fclose(fp) != 0 && rc == 0) {
+        rc = -1;
+        ours = 1;
+        saved = errno;
+    }
+    if (ours)
+        snprintf(err, errlen, "%s: cannot write: %s", staged, strerror(saved));
+    return rc;
 }
 
 int outdir_write(const char *dir, const outdir_file *files, size_t n, const outdir_extra *extras,
@@ -209,21 +342,21 @@ int outdir_write(const char *dir, const outdir_file *files, size_t n, const outd
     char created[PATH_CAP] = "";
     char tmp[PATH_CAP], src[PATH_CAP], dst[PATH_CAP];
     size_t i;
+    int rc = -1;
     if (check_outputs(dir, files, n, extras, m, err, errlen) != 0)
         return -1;
+    char(*staged)[PATH_CAP] = calloc(m ? m : 1, PATH_CAP);
+    if (!staged) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     if (make_dirs(dir, created, err, errlen) != 0)
         goto undo_dirs;
-    for (i = 0; i < m; i++) {
-        staging_path(src, extras[i].path); /* fits: check_outputs tried */
-        if (extras[i].data ? write_one(src, extras[i].data, extras[i].size) != 0
-                           : stage(ctx, i, src, err, errlen) != 0) {
-            if (extras[i].data)
-                snprintf(err, errlen, "%s: cannot write: %s", src, strerror(errno));
+    for (i = 0; i < m; i++)
+        if (stage_extra(&extras[i], i, staged[i], stage, ctx, err, errlen) != 0)
             goto undo_dirs;
-        }
-    }
-    if (snprintf(tmp, sizeof tmp, "%s/.spgen-tmp-%ld", dir, (long)getpid()) >= (int)sizeof tmp ||
-        mkdir(tmp, 0777) != 0) {
+    /* private (mkdtemp's mode 0700), so the names inside are this call's */
+    if (snprintf(tmp, sizeof tmp, "%s/.spgen-XXXXXX", dir) >= (int)sizeof tmp || !mkdtemp(tmp)) {
         snprintf(err, errlen, "%s: cannot create temporary directory: %s", dir, strerror(errno));
         goto undo_dirs;
     }
@@ -241,22 +374,23 @@ int outdir_write(const char *dir, const outdir_file *files, size_t n, const outd
             rename(src, dst) != 0) {
             snprintf(err, errlen, "%s: cannot rename into place: %s", dst, strerror(errno));
             remove_files(tmp, files, n);
-            remove_staged(extras, 0, m);
-            return -1;
+            remove_staged(staged, 0, m);
+            goto done;
         }
     }
     rmdir(tmp);
     for (i = 0; i < m; i++) {
-        if (staging_path(src, extras[i].path) != 0 || rename(src, extras[i].path) != 0) {
+        if (rename(staged[i], extras[i].path) != 0) {
             snprintf(err, errlen, "%s: cannot rename into place: %s", extras[i].path, strerror(errno));
-            remove_staged(extras, i, m);
-            return -1;
+            remove_staged(staged, i, m);
+            goto done;
         }
     }
-    return 0;
+    rc = 0;
+    goto done;
 
 undo_dirs:
-    remove_staged(extras, 0, m);
+    remove_staged(staged, 0, m);
     /* Remove only what this call created, deepest first. */
     if (created[0]) {
         char path[PATH_CAP];
@@ -270,24 +404,28 @@ undo_dirs:
             *slash = '\0';
         }
     }
-    return -1;
+done:
+    free(staged);
+    return rc;
 }
 
-/* The Lua side of a stage: extras[i].write(path) in a protected call; an
-   error it raises stays on the stack for write_outputs to raise again. */
+/* The Lua side of a stage: extras[i].write(file, path) in a protected call,
+   file the open stream as a light userdata; an error it raises stays on the
+   stack for write_outputs to raise again. */
 struct lua_stage {
     lua_State *L;
     int raised;
 };
 
-static int stage_lua(void *ctx, size_t i, const char *path, char *err, size_t errlen)
+static int stage_lua(void *ctx, size_t i, FILE *fp, const char *path, char *err, size_t errlen)
 {
     struct lua_stage *s = ctx;
     lua_geti(s->L, 3, (lua_Integer)i + 1);
     lua_getfield(s->L, -1, "write");
     lua_remove(s->L, -2);
+    lua_pushlightuserdata(s->L, fp);
     lua_pushstring(s->L, path);
-    if (lua_pcall(s->L, 1, 0, 0) != LUA_OK) {
+    if (lua_pcall(s->L, 2, 0, 0) != LUA_OK) {
         s->raised = 1;
         snprintf(err, errlen, "%s: not written", path);
         return -1;

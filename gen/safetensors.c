@@ -545,14 +545,12 @@ static int write_all(FILE *f, const void *p, size_t n)
     return fwrite(p, 1, n, f) == n ? 0 : -1;
 }
 
-int st_write(const char *path, const st_tensor *ts, size_t n, char *err, size_t errlen)
+int st_write(FILE *f, const char *path, const st_tensor *ts, size_t n, char *err, size_t errlen)
 {
     ctx c;
     sbuf h = {NULL, 0, 0, 0};
     const char **names = NULL;
-    char *tmp = NULL;
     uint64_t offset = 0;
-    FILE *f = NULL;
     size_t i, j;
     int rc = -1, d;
     unsigned char buf[4096];
@@ -622,19 +620,6 @@ int st_write(const char *path, const st_tensor *ts, size_t n, char *err, size_t 
         fail(&c, "out of memory building the header");
         goto done;
     }
-    /* Write a sibling temp file and rename it over path (atomic on POSIX):
-       a failed write then leaves no torn file and any old one intact, and
-       cleanup only ever removes a file this call created. */
-    if (!(tmp = malloc(strlen(path) + sizeof ".st_write.tmp"))) {
-        fail(&c, "out of memory");
-        goto done;
-    }
-    strcpy(tmp, path);
-    strcat(tmp, ".st_write.tmp");
-    if (!(f = fopen(tmp, "wb"))) {
-        fail(&c, "cannot create: %s", strerror(errno));
-        goto done;
-    }
     for (i = 0; i < 8; i++)
         buf[i] = (unsigned char)((uint64_t)h.len >> (8 * i));
     if (write_all(f, buf, 8) || write_all(f, h.p, h.len))
@@ -655,24 +640,13 @@ int st_write(const char *path, const st_tensor *ts, size_t n, char *err, size_t 
                 goto write_error;
         }
     }
-    d = fclose(f);
-    f = NULL;
-    if (d != 0)
+    if (fflush(f) != 0)
         goto write_error;
-    if (rename(tmp, path) != 0) {
-        fail(&c, "cannot rename %s into place: %s", tmp, strerror(errno));
-        remove(tmp);
-        goto done;
-    }
     rc = 0;
     goto done;
 write_error:
     fail(&c, "write failed: %s", strerror(errno));
-    if (f)
-        fclose(f);
-    remove(tmp);
 done:
-    free(tmp);
     free(names);
     free(h.p);
     return rc;

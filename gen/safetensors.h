@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define ST_MAX_DIMS 8
 
@@ -51,8 +52,9 @@ void st_free(st_file *f);
    follow back to back in the order given, with no gaps, as the reference
    implementation requires. Rejects bad shapes, count != product of shape,
    NULL data, duplicate names, names that are not valid UTF-8 and the
-   reserved name "__metadata__". Writes PATH.st_write.tmp and renames it to
-   PATH, so on failure PATH is untouched and no partial file is left. */
-int st_write(const char *path, const st_tensor *ts, size_t n, char *err, size_t errlen);
+   reserved name "__metadata__" before writing anything. Writes to the open
+   stream f, which the caller closes (and removes on failure: outdir stages
+   it); path names it in messages. */
+int st_write(FILE *f, const char *path, const st_tensor *ts, size_t n, char *err, size_t errlen);
 
 #endif

@@ -143,7 +143,7 @@ expect extra_tensors_strict 1 "two.safetensors: 12 tensor\(s\) not used by the s
 # the output directory is replaced only on success, and only our files change
 rm -rf "$work/out"; mkdir -p "$work/out"; echo keep > "$work/out/sentinel"
 if $SPGEN "$work/good.lua" -o "$work/out" >/dev/null 2>&1 && [ -f "$work/out/sentinel" ] && [ -f "$work/out/t.c" ] \
-   && [ -z "$(ls -A "$work/out" | grep spgen-tmp)" ]; then pass "errors/success_keeps_other_files"
+   && [ -z "$(ls -A "$work/out" | grep -F .spgen-)" ]; then pass "errors/success_keeps_other_files"
 else fail "errors/success_keeps_other_files" "$(ls -A "$work/out" | tr '\n' ' ')"; fi
 if $SPGEN "$work/bad_ratio.lua" -o "$work/fresh/sub" >/dev/null 2>&1 || [ -e "$work/fresh" ]; then
   fail "errors/failure_creates_no_directory" "$work/fresh exists"

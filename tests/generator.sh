@@ -103,7 +103,14 @@ $SPGEN $L "${old[@]}" >/dev/null
 untouched() {
   local name=$1 want=${2//@/$work/t}; shift 2
   rm -rf "$work/t"; cp -a "$work/old" "$work/t"
-  [ "$name" = makefile_is_a_directory ] && rm "$work/t/out/Makefile" && mkdir "$work/t/out/Makefile"
+  case $name in # destinations that are not regular files, made here only
+    makefile_is_a_directory) rm "$work/t/out/Makefile" && mkdir "$work/t/out/Makefile" ;;
+    makefile_is_a_symlink) rm "$work/t/out/Makefile" && ln -s ../extra/plan.txt "$work/t/out/Makefile" ;;
+    plan_is_a_fifo) mkfifo "$work/t/extra/fifo" ;;
+    plan_is_a_symlink) ln -s plan.txt "$work/t/extra/link" ;;
+    plan_is_a_dangling_symlink) ln -s nowhere "$work/t/extra/link" ;;
+    plan_is_an_output_through_a_symlink) ln -s out "$work/t/alias" ;;
+  esac
   local before; before=$(state "$work/t")
   local err; err=$($SPGEN $L --set size=10 --set seed=2 "${@//@/$work/t}" 2>&1 >/dev/null); local rc=$?
   local after; after=$(state "$work/t")
@@ -118,12 +125,27 @@ untouched plan_svg_in_missing_directory "@/none/plan.svg: cannot write: @/none: 
   "${all[@]}" --plan-svg @/none/plan.svg
 untouched plan_under_a_file "@/extra/plan.txt/p: cannot write: @/extra/plan.txt: not a directory" \
   "${all[@]}" --plan @/extra/plan.txt/p
-untouched dump_weights_is_a_directory "@/extra: is a directory" "${all[@]}" --dump-weights @/extra
-untouched plan_svg_is_a_directory "@/out: is a directory" "${all[@]}" --plan-svg @/out
+untouched dump_weights_is_a_directory "@/extra: not a regular file (it is a directory)" "${all[@]}" --dump-weights @/extra
+untouched plan_svg_is_a_directory "@/out: not a regular file (it is a directory)" "${all[@]}" --plan-svg @/out
+untouched plan_is_a_fifo "@/extra/fifo: not a regular file (it is a FIFO)" "${all[@]}" --plan @/extra/fifo
+untouched plan_is_a_symlink "@/extra/link: not a regular file (it is a symbolic link)" "${all[@]}" --plan @/extra/link
+untouched plan_is_a_dangling_symlink "@/extra/link: not a regular file (it is a symbolic link)" \
+  "${all[@]}" --plan-svg @/extra/link
+untouched makefile_is_a_symlink "@/out/Makefile: not a regular file (it is a symbolic link)" "${all[@]}"
+untouched plan_names_the_new_output_directory "@/new/out: is the output directory or a directory above it" \
+  "${all[@]}" -o @/new/out --dump-weights @/new/out
+untouched plan_names_a_new_parent "@/new: is the output directory or a directory above it" \
+  "${all[@]}" -o @/new/out --plan @/new
+untouched plan_names_the_new_directory_otherwise "@/extra/../new/./out: is the output directory or a directory above it" \
+  "${all[@]}" -o @/new/out --plan-svg @/extra/../new/./out
+untouched plan_spelled_otherwise_is_an_output "@/out/./Makefile: named for two outputs" "${all[@]}" --plan @/out/./Makefile
+untouched plan_is_an_output_through_a_symlink "@/alias/Makefile: named for two outputs" "${all[@]}" --plan @/alias/Makefile
+untouched same_file_spelled_twice "@/extra//../extra/plan.txt: named for two outputs" \
+  "${all[@]}" --plan-svg @/extra//../extra/plan.txt
 untouched plan_names_a_directory "@/extra/: bad file name or path too long" "${all[@]}" --plan @/extra/
 untouched same_file_twice "@/extra/plan.txt: named for two outputs" "${all[@]}" --plan-svg @/extra/plan.txt
 untouched plan_is_an_output "@/out/Makefile: named for two outputs" "${all[@]}" --plan @/out/Makefile
-untouched makefile_is_a_directory "@/out/Makefile: is a directory" "${all[@]}"
+untouched makefile_is_a_directory "@/out/Makefile: not a regular file (it is a directory)" "${all[@]}"
 untouched outdir_under_a_file "@/extra/plan.txt/out: cannot write: @/extra/plan.txt: not a directory" \
   "${all[@]}" -o @/extra/plan.txt/out
 # nothing created either: not the output directory nor its parents
@@ -132,32 +154,41 @@ err=$($SPGEN $L -o "$work/t/a/b" --plan /nonexistent/plan.txt 2>&1); rc=$?
 if [ $rc -eq 1 ] && [ -z "$(ls -A "$work/t")" ]; then pass "outputs/no_directory_created"
 else fail "outputs/no_directory_created" "exit $rc: $err; $(ls -A "$work/t")"; fi
 # a failure after some files were written undoes them all: here the weights'
-# own temporary name (beside their temporary name) is past PATH_MAX
+# staging name (.spgen- and six letters added) is a file name past NAME_MAX
 rm -rf "$work/t"; cp -a "$work/old" "$work/t"
-long="$work/t/deep" segment=$(printf 'd%.0s' {1..200})
-while [ $((${#long} + 201)) -lt 4060 ]; do long="$long/$segment"; done
-mkdir -p "$long"
-weights_file="$long/$(printf 'w%.0s' $(seq $((4073 - ${#long}))))"
+weights_file="$work/t/extra/$(printf 'w%.0s' {1..250})"
 before=$(state "$work/t")
 err=$($SPGEN $L --set size=10 --set seed=2 -o "$work/t/new/out" --plan "$work/t/extra/plan.txt" \
   --dump-weights "$weights_file" 2>&1); rc=$?
 after=$(state "$work/t")
 if [ "$before" != "$after" ]; then fail "outputs/undone_after_a_late_failure" "changed: $(diff <(echo "$before") <(echo "$after") | head -3)"
-elif [ $rc -ne 1 ] || [[ $err != "${weights_file:0:400}"* ]]; then # the message names it, cut at 511 bytes
+elif [ $rc -ne 1 ] || [[ $err != "$weights_file.spgen-"??????": cannot write: File name too long" ]]; then
   fail "outputs/undone_after_a_late_failure" "exit $rc: ${err:0:80}...${err: -80}"
 else pass "outputs/undone_after_a_late_failure"; fi
+# the staging names are new files: symlinks planted where they might go (the
+# names of spgen before, the process id being bash's, which execs spgen) are
+# neither followed nor replaced
+rm -rf "$work/t"; mkdir -p "$work/t/o"; echo precious > "$work/t/victim"
+err=$(bash -c 'for f in p.txt.spgen-tmp-$$ w.st.spgen-tmp-$$ w.st.spgen-tmp-$$.st_write.tmp o/.spgen-tmp-$$; do
+    ln -s "$1/victim" "$1/$f"; done; exec '"$SPGEN"' "$2" -o "$1/o" --plan "$1/p.txt" --dump-weights "$1/w.st"' \
+  _ "$work/t" "$L" 2>&1); rc=$?
+links=$(find "$work/t" -type l | wc -l)
+if [ $rc -eq 0 ] && [ "$(cat "$work/t/victim")" = precious ] && [ "$links" = 4 ] && [ -f "$work/t/p.txt" ] &&
+  [ ! -L "$work/t/p.txt" ] && [ -f "$work/t/w.st" ] && [ ! -L "$work/t/w.st" ] && [ -f "$work/t/o/Makefile" ]; then
+  pass "outputs/planted_symlinks_not_followed"
+else fail "outputs/planted_symlinks_not_followed" "exit $rc: $err; victim: $(head -c 40 "$work/t/victim"); $links links"; fi
 # the extra files may go into the output directory, or a directory created for it
 rm -rf "$work/t"; mkdir "$work/t"
 err=$($SPGEN $L -o "$work/t/a/out" --plan "$work/t/a/out/plan.txt" --plan-svg "$work/t/a/plan.svg" \
   --dump-weights "$work/t/a/w.safetensors" 2>&1); rc=$?
 if [ $rc -eq 0 ] && [ -s "$work/t/a/out/plan.txt" ] && [ -s "$work/t/a/plan.svg" ] && [ -s "$work/t/a/w.safetensors" ] &&
-  [ -z "$(find "$work/t" -name '*tmp*')" ]; then pass "outputs/extras_in_new_directories"
+  [ -z "$(find "$work/t" -name '*.spgen-*')" ]; then pass "outputs/extras_in_new_directories"
 else fail "outputs/extras_in_new_directories" "exit $rc: $err; $(find "$work/t" | head -5)"; fi
 # on success every file is replaced, as a fresh run writes it, and no temporary file is left
 rm -rf "$work/t" "$work/fresh"; cp -a "$work/old" "$work/t"; mkdir -p "$work/fresh/extra"
 $SPGEN $L --set size=10 --set seed=2 "${all[@]//@/$work/t}" >/dev/null 2>&1; rc=$?
 $SPGEN $L --set size=10 --set seed=2 "${all[@]//@/$work/fresh}" >/dev/null 2>&1
-left=$(find "$work/t" -name '*tmp*')
+left=$(find "$work/t" -name '*.spgen-*')
 if [ $rc -eq 0 ] && [ -z "$left" ] && diff -r "$work/fresh" "$work/t" >/dev/null &&
   ! cmp -s "$work/t/extra/w.safetensors" "$work/old/extra/w.safetensors"; then pass "outputs/all_replaced"
 else fail "outputs/all_replaced" "exit $rc; left: $left; $(diff -rq "$work/fresh" "$work/t" | head -2)"; fi

@@ -21,4 +21,9 @@ leak success 0 specs/spconv_layer.lua -o "$work/out" --summary --dump-weights "$
 leak reload 0 specs/spconv_layer.lua -o "$work/out" --weights "$work/w.safetensors" --set size=8
 leak spec_error 1 "$work/loop.lua" -o "$work/out2"
 leak weights_error 1 specs/spconv_layer.lua -o "$work/out2" --weights "$work/junk.safetensors"
+# an output refused by the checks, and one undone after the plan was staged
+# (the weights' staging name is past NAME_MAX)
+leak output_refused 1 specs/spconv_layer.lua -o "$work/new/out3" --set size=8 --plan "$work/new"
+leak output_undone 1 specs/spconv_layer.lua -o "$work/out3" --set size=8 --plan "$work/p.txt" \
+  --dump-weights "$work/$(printf 'w%.0s' {1..250})"
 leak usage_error 2 specs/spconv_layer.lua --target

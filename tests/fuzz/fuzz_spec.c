@@ -60,6 +60,7 @@
  *     report.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <lauxlib.h>
 #include <lua.h>
@@ -339,8 +340,9 @@ static void write_weights(const char *name, int bad)
         data[15][3] = __builtin_nanf("");  /* conv.pwc.weight */
     }
     snprintf(path, sizeof path, "%s/%s", work, name);
-    if (st_write(path, ts, NT, err, sizeof err) != 0)
-        die("cannot write %s: %s", path, err);
+    FILE *f = fopen(path, "wb");
+    if (!f || st_write(f, path, ts, NT, err, sizeof err) != 0 || fclose(f) != 0)
+        die("cannot write %s: %s", path, f ? err : strerror(errno));
 }
 
 static const char *const SUFFIXES[] = {".h", ".c", "_weights.c", "_weights.bin", "_main.c"};

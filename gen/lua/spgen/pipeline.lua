@@ -82,7 +82,7 @@ function M.run(opts)
   if opts.plan then extras[#extras + 1] = { path = opts.plan, data = plan.text(p, kernels) } end
   if opts.plan_svg then extras[#extras + 1] = { path = opts.plan_svg, data = plan_svg.draw(g, kernels, p) } end
   if opts.dump_weights then
-    extras[#extras + 1] = { path = opts.dump_weights, write = function(path) weights.dump(path, w, need) end }
+    extras[#extras + 1] = { path = opts.dump_weights, write = function(file, path) weights.dump(file, path, w, need) end }
   end
   -- every destination is checked before the first write, and nothing is
   -- renamed into place before everything is written

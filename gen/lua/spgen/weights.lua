@@ -104,12 +104,13 @@ function M.bind(g, override, strict)
   return out, need, "seed " .. g.net.seed
 end
 
--- Writes the weights used, under their spec key names, sorted.
-function M.dump(path, weights, need)
+-- Writes the weights used, under their spec key names, sorted, to file (the
+-- stream write_outputs opened for the new file path).
+function M.dump(file, path, weights, need)
   local list = {}
   for _, t in ipairs(need) do list[#list + 1] = { name = t.key, shape = t.shape, data = weights[t.key] } end
   table.sort(list, function(x, y) return x.name < y.name end)
-  local ok, err = native.write_safetensors(path, list)
+  local ok, err = native.write_safetensors(file, path, list)
   if not ok then fail.raise(nil, "%s", err) end
 end
 
