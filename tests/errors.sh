@@ -345,6 +345,12 @@ printf 'local net = network { name = "t", input = { 1 << 20, 1 << 20, 1 << 8 }, 
 fails_exactly wrap_input_batch "wrap_input_batch.lua:1: network: input of 65536 x 1048576 x 1048576 x 256 elements is too large (the limit is 2^31)"
 printf 'local net = network { name = "t", input = { 1, 32768, 65535 } }\nreturn output(conv2d(net.input, { out = 65536, k = 1 }))\n' | spec wide_layer
 fails_exactly wide_layer "wide_layer.lua:2: conv2d output of 1 x 65536x32768x65535 elements is past 2^31"
+# --batch can take a tensor past 2^31 after the spec's checks: named, at its line
+printf 'local net = network { name = "t", input = { 1024, 256, 256 } }\nreturn output(relu(net.input))\n' | spec batch_input
+fails_exactly batch_input "batch_input.lua:1: the network input of 65536 x 1024x256x256 = 4398046511104 elements is past 2^31" \
+  --batch 65536
+printf 'local net = network { name = "t", input = { 1, 256, 256 } }\nreturn output(relu(conv2d(net.input, { out = 64 })))\n' | spec batch_layer
+fails_exactly batch_layer "batch_layer.lua:2: conv2d output of 1024 x 64x256x256 = 4294967296 elements is past 2^31" --batch 1024
 printf 'local net = network { name = "t", input = { 2048, 1, 1 } }\nreturn output(linear(net.input, { out = 1 << 20 }))\n' | spec wide_weight
 fails_exactly wide_weight "wide_weight.lua:2: linear: weight 'linear1.weight' of shape [1048576, 2048] has 2^31 elements or more"
 # 2^14 layers of 2^50 weights each: their total wraps to 0
