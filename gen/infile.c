@@ -36,37 +36,56 @@ const char *infile_kind(mode_t mode)
                             : "not a plain file";
 }
 
-/* 1 when the file opened as *opened is path resolved inside dir's tree: the
-   resolved path is checked to name that same file, so a component swapped
-   after the open is caught. 0 outside, -1 with errno when a path cannot be
-   resolved. */
-static int inside(const char *dir, const char *path, const struct stat *opened)
+/* Resolves path (every symlink) into *real and says whether it lies in dir's
+   tree: 1 inside, 0 outside, -1 with errno when either cannot be resolved. */
+static int resolve_inside(const char *dir, const char *path, char **real)
 {
-    char *root = realpath(dir[0] ? dir : "/", NULL), *real = root ? realpath(path, NULL) : NULL;
-    struct stat st;
-    int rc = -1, saved = errno;
-    if (root && real) {
+    char *root = realpath(dir[0] ? dir : "/", NULL);
+    int rc = -1, saved;
+    *real = root ? realpath(path, NULL) : NULL;
+    if (*real) {
         size_t n = strlen(root);
-        rc = strncmp(real, root, n) == 0 && (real[n] == '/' || strcmp(root, "/") == 0) &&
-             stat(real, &st) == 0 && st.st_dev == opened->st_dev && st.st_ino == opened->st_ino;
+        rc = strncmp(*real, root, n) == 0 && ((*real)[n] == '/' || strcmp(root, "/") == 0);
     }
+    saved = errno;
     free(root);
-    free(real);
     errno = saved;
     return rc;
 }
 
 FILE *infile_open(const char *path, const char *within, uint64_t *size, char *err, size_t errlen)
 {
-    struct stat st;
+    struct stat st, checked;
     FILE *f;
-    int in, flags;
+    char *real = NULL;
+    int fd = -1, in, flags, nofollow = 0;
+    const char *target = path;
+    /* A confined path is resolved, checked and typed before it is opened (an
+       open is itself an effect: it releases a writer waiting on a FIFO). The
+       resolved path is opened without following a last symlink, and must be
+       the very file checked: a component swapped meanwhile is caught. */
+    if (within) {
+        if ((in = resolve_inside(within, path, &real)) < 0 || (in && stat(real, &checked) != 0)) {
+            say(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+            goto fail;
+        }
+        if (!in) {
+            say(err, errlen, "%s: outside the spec's directory (symlinks resolved)", path);
+            goto fail;
+        }
+        if (!S_ISREG(checked.st_mode)) {
+            say(err, errlen, "%s: not a regular file (it is %s)", path, kind(checked.st_mode));
+            goto fail;
+        }
+        target = real;
+        nofollow = O_NOFOLLOW;
+    }
     /* O_NONBLOCK: opening a FIFO with no writer returns at once (and the
        type check below then refuses it); cleared again for the reads. */
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    fd = open(target, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | nofollow);
     if (fd < 0) {
         say(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
+        goto fail;
     }
     if (fstat(fd, &st) != 0) {
         say(err, errlen, "%s: cannot read: %s", path, strerror(errno));
@@ -76,11 +95,8 @@ FILE *infile_open(const char *path, const char *within, uint64_t *size, char *er
         say(err, errlen, "%s: not a regular file (it is %s)", path, infile_kind(st.st_mode));
         goto fail;
     }
-    if (within && (in = inside(within, path, &st)) != 1) {
-        if (in < 0)
-            say(err, errlen, "%s: cannot resolve: %s", path, strerror(errno));
-        else
-            say(err, errlen, "%s: outside the spec's directory (symlinks resolved)", path);
+    if (within && (st.st_dev != checked.st_dev || st.st_ino != checked.st_ino)) {
+        say(err, errlen, "%s: changed while it was opened", path);
         goto fail;
     }
     if ((flags = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0 ||
@@ -88,9 +104,12 @@ FILE *infile_open(const char *path, const char *within, uint64_t *size, char *er
         say(err, errlen, "%s: cannot read: %s", path, strerror(errno));
         goto fail;
     }
+    free(real);
     *size = (uint64_t)st.st_size;
     return f;
 fail:
-    close(fd);
+    if (fd >= 0)
+        close(fd);
+    free(real);
     return NULL;
 }

@@ -10,9 +10,10 @@
 
 /* Opens path for reading without blocking, and keeps it only when it is a
    regular file. With within set (a directory), the file must also lie in
-   that directory's tree once every symlink is resolved: how paths a spec names
-   are confined. Returns a stream at the start of the file and sets *size, or
-   NULL with "PATH: message" in err (err may be NULL, errlen 0). */
+   that directory's tree once every symlink is resolved, which is checked
+   before it is opened: how paths a spec names are confined. Returns a stream
+   at the start of the file and sets *size, or NULL with "PATH: message" in
+   err (err may be NULL, errlen 0). */
 FILE *infile_open(const char *path, const char *within, uint64_t *size, char *err, size_t errlen);
 
 /* What a file of this mode is, for "not a regular file (it is ...)". */

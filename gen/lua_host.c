@@ -197,41 +197,62 @@ static int embedded(lua_State *L)
     return 1;
 }
 
+/* Pushes the string its light userdata (struct text) holds: run by lua_pcall,
+   so that read_file frees its buffer whatever the allocation does. */
+struct text {
+    const char *data;
+    size_t size;
+};
+
+static int push_text(lua_State *L)
+{
+    const struct text *t = lua_touserdata(L, 1);
+    lua_pushlstring(L, t->data, t->size);
+    return 1;
+}
+
 /* read_file(path, within, max_bytes) -> text | nil, msg: a regular file
-   (inside the directory within unless that is nil), of at most max_bytes */
+   (inside the directory within unless that is nil), of at most max_bytes.
+   Nothing is allocated in Lua while the file is open: the sandbox's memory
+   error would jump past the close. */
 static int read_file(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1), *within = luaL_optstring(L, 2, NULL);
     lua_Integer max_bytes = luaL_checkinteger(L, 3);
     char err[512];
     uint64_t size;
+    char *data = NULL;
+    size_t n = 0;
     FILE *f = infile_open(path, within, &size, err, sizeof err);
     if (f && size > (uint64_t)max_bytes) {
         snprintf(err, sizeof err, "%.400s: %" PRIu64 " bytes, past the limit of %d MiB for a spec file",
                  path, size, (int)(max_bytes >> 20));
+    } else if (f && !(data = malloc((size_t)max_bytes + 1))) {
+        snprintf(err, sizeof err, "%.400s: out of memory", path);
+    } else if (f) {
+        /* one byte past the limit: a file that grew since its size was taken */
+        n = fread(data, 1, (size_t)max_bytes + 1, f);
+        if (ferror(f))
+            snprintf(err, sizeof err, "%.400s: read error", path);
+        else if (n > (size_t)max_bytes)
+            snprintf(err, sizeof err, "%.400s: grew past the limit of %d MiB for a spec file while it was read",
+                     path, (int)(max_bytes >> 20));
+        else {
+            fclose(f);
+            struct text t = {data, n};
+            lua_pushcfunction(L, push_text);
+            lua_pushlightuserdata(L, &t);
+            int status = lua_pcall(L, 1, 1, 0);
+            free(data);
+            return status == LUA_OK ? 1 : lua_error(L);
+        }
+    }
+    if (f)
         fclose(f);
-        f = NULL;
-    }
-    if (!f) {
-        lua_pushnil(L);
-        lua_pushstring(L, err);
-        return 2;
-    }
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        luaL_addlstring(&b, chunk, n);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        lua_pushnil(L);
-        lua_pushfstring(L, "%s: read error", path);
-        return 2;
-    }
-    luaL_pushresult(&b);
-    return 1;
+    free(data);
+    lua_pushnil(L);
+    lua_pushstring(L, err);
+    return 2;
 }
 
 /* read_safetensors(path, within) -> { name = { shape = {...}, data = farray } } | nil, msg

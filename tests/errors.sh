@@ -262,19 +262,23 @@ for case in "absolute /etc/passwd" "stdin /dev/stdin" "parent ../good.safetensor
 done
 ln -s /etc/passwd "$lim/passwd.safetensors"
 weights_spec link_out passwd.safetensors
-limit_expect files_weights_symlink_out 10 "$lim/passwd.safetensors: outside the spec's directory (symlinks resolved)" "$lim/link_out.lua"
+limit_expect files_weights_symlink_out 10 \
+  "$lim/link_out.lua:1: network: weights 'passwd.safetensors': outside the spec's directory (symlinks resolved)" "$lim/link_out.lua"
 ln -s ../../good.safetensors "$lim/sub/up.safetensors"
 weights_spec link_up sub/up.safetensors
-limit_expect files_weights_symlink_up 10 "$lim/sub/up.safetensors: outside the spec's directory (symlinks resolved)" "$lim/link_up.lua"
+limit_expect files_weights_symlink_up 10 \
+  "$lim/link_up.lua:1: network: weights 'sub/up.safetensors': outside the spec's directory (symlinks resolved)" "$lim/link_up.lua"
 cp "$work/good.safetensors" "$lim/sub/w.safetensors"
 ln -s w.safetensors "$lim/sub/alias.safetensors"
 weights_spec inside sub/alias.safetensors
 limit_ok files_weights_symlink_inside 30 "$lim/inside.lua"
 weights_spec directory sub
-limit_expect files_weights_directory 10 "$lim/sub: not a regular file (it is a directory)" "$lim/directory.lua"
+limit_expect files_weights_directory 10 "$lim/directory.lua:1: network: weights 'sub': not a regular file (it is a directory)" \
+  "$lim/directory.lua"
 mkfifo "$lim/pipe.safetensors" "$lim/pipe.lua" "$lim/elsewhere/pipe.safetensors"
 weights_spec fifo pipe.safetensors
-limit_expect files_weights_fifo 10 "$lim/pipe.safetensors: not a regular file (it is a FIFO)" "$lim/fifo.lua"
+limit_expect files_weights_fifo 10 "$lim/fifo.lua:1: network: weights 'pipe.safetensors': not a regular file (it is a FIFO)" \
+  "$lim/fifo.lua"
 printf '%s\nlocal lib = import("pipe")\n' "$HEAD" > "$lim/import_fifo.lua"
 limit_expect files_import_fifo 10 "$lim/import_fifo.lua:2: import: $lim/pipe.lua: not a regular file (it is a FIFO)" "$lim/import_fifo.lua"
 ln -s /etc/passwd "$lim/escape.lua"
@@ -296,7 +300,24 @@ limit_expect files_cmdline_text 10 \
   "$work/good.lua" --weights "$lim/text.safetensors"
 weights_spec text text.safetensors
 limit_expect files_weights_text 10 \
-  "$lim/text.safetensors: not a safetensors file: the header length field exceeds the file size (32 bytes)" "$lim/text.lua"
+  "$lim/text.lua:1: network: weights 'text.safetensors': not a safetensors file: the header length field exceeds the file size (32 bytes)" \
+  "$lim/text.lua"
+weights_spec missing missing.safetensors
+limit_expect files_weights_missing 10 \
+  "$lim/missing.lua:1: network: weights 'missing.safetensors': cannot open: No such file or directory" "$lim/missing.lua"
+# a link to a FIFO outside the tree is refused before it is opened: a writer
+# waiting on that FIFO is not released and runs out its time
+mkfifo "$work/outside.fifo"
+ln -s ../outside.fifo "$lim/fifo_out.safetensors"
+weights_spec link_fifo_out fifo_out.safetensors
+timeout 4 sh -c 'exec 3>"$1"' sh "$work/outside.fifo" & writer=$!
+sleep 1 # the writer is waiting in its open
+limit_expect files_weights_symlink_fifo_out 10 \
+  "$lim/link_fifo_out.lua:1: network: weights 'fifo_out.safetensors': outside the spec's directory (symlinks resolved)" \
+  "$lim/link_fifo_out.lua"
+wait $writer; rc=$?
+if [ $rc -eq 124 ]; then pass errors/files_weights_symlink_fifo_out_not_opened
+else fail errors/files_weights_symlink_fifo_out_not_opened "the FIFO was opened: its writer ended with exit $rc"; fi
 # ---- end of limits and files ----
 # ---- hardening, issue 20 (items 3, 4, 8): sizes checked before they are
 # formed, spec errors where there were internal errors, parse errors placed.
@@ -324,6 +345,12 @@ printf 'local net = network { name = "t", input = { 1 << 20, 1 << 20, 1 << 8 }, 
 fails_exactly wrap_input_batch "wrap_input_batch.lua:1: network: input of 65536 x 1048576 x 1048576 x 256 elements is too large (the limit is 2^31)"
 printf 'local net = network { name = "t", input = { 1, 32768, 65535 } }\nreturn output(conv2d(net.input, { out = 65536, k = 1 }))\n' | spec wide_layer
 fails_exactly wide_layer "wide_layer.lua:2: conv2d output of 1 x 65536x32768x65535 elements is past 2^31"
+# --batch can take a tensor past 2^31 after the spec's checks: named, at its line
+printf 'local net = network { name = "t", input = { 1024, 256, 256 } }\nreturn output(relu(net.input))\n' | spec batch_input
+fails_exactly batch_input "batch_input.lua:1: the network input of 65536 x 1024x256x256 = 4398046511104 elements is past 2^31" \
+  --batch 65536
+printf 'local net = network { name = "t", input = { 1, 256, 256 } }\nreturn output(relu(conv2d(net.input, { out = 64 })))\n' | spec batch_layer
+fails_exactly batch_layer "batch_layer.lua:2: conv2d output of 1024 x 64x256x256 = 4294967296 elements is past 2^31" --batch 1024
 printf 'local net = network { name = "t", input = { 2048, 1, 1 } }\nreturn output(linear(net.input, { out = 1 << 20 }))\n' | spec wide_weight
 fails_exactly wide_weight "wide_weight.lua:2: linear: weight 'linear1.weight' of shape [1048576, 2048] has 2^31 elements or more"
 # 2^14 layers of 2^50 weights each: their total wraps to 0

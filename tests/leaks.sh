@@ -27,3 +27,30 @@ leak output_refused 1 specs/spconv_layer.lua -o "$work/new/out3" --set size=8 --
 leak output_undone 1 specs/spconv_layer.lua -o "$work/out3" --set size=8 --plan "$work/p.txt" \
   --dump-weights "$work/$(printf 'w%.0s' {1..250})"
 leak usage_error 2 specs/spconv_layer.lua --target
+
+# A memory error while a spec file is read must not leave the file open. The
+# spec fills the sandbox's memory in 64 KiB steps to one step short of the
+# most that still runs (found by trying), then imports a 4 MB file: the error
+# comes as that file is read or handed to Lua.
+printf '%s\n' 'local net = network { name = "t", input = { 8, 4, 4 } }' \
+  'local mib, kib = string.rep("x", 1 << 20), string.rep("x", 1 << 16)' 'local t = {}' \
+  'for i = 1, args.steps // 16 do t[#t + 1] = mib .. i end' 'for i = 1, args.steps % 16 do t[#t + 1] = kib .. i end' \
+  'if args.probe == 1 then error("filled") end' 'local lib = import("big")' > "$work/fill.lua"
+head -c 4000000 /dev/zero | tr '\0' ' ' > "$work/big.lua"
+fills() { $SPGEN "$work/fill.lua" -o "$work/out3" --set steps="$1" --set probe=1 2>&1 | grep -q ': filled$'; }
+low=0 high=4096 # 64 KiB steps: fills(low), not fills(high)
+if ! fills $low || fills $high; then fail "leaks/memory_error_in_read" "cannot find the fill level"
+else
+  while [ $((high - low)) -gt 1 ]; do
+    mid=$(((low + high) / 2))
+    if fills $mid; then low=$mid; else high=$mid; fi
+  done
+  valgrind -q --track-fds=yes $SPGEN "$work/fill.lua" -o "$work/out3" --set steps=$((low - 1)) --set probe=0 \
+    >/dev/null 2>"$work/err"
+  rc=$?
+  if [ $rc -ne 1 ] || ! grep -q 'spec exceeded the memory limit' "$work/err"; then
+    fail "leaks/memory_error_in_read" "exit $rc: $(grep -v '^==' "$work/err" | head -c 300)"
+  elif grep -q 'big\.lua' "$work/err"; then
+    fail "leaks/memory_error_in_read" "$(grep -m1 'big\.lua' "$work/err")"
+  else pass "leaks/memory_error_in_read"; fi
+fi

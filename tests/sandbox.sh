@@ -164,4 +164,14 @@ hostile_spec "$long/budget" "$long/budget.lua:2: spec exceeded the instruction b
   'while true do end'
 printf 'local net = network { name = "t", input = { 8, 6, 6 } }\nlocal x = = 1\n' > "$work/$long/syntax.lua"
 refused_exactly "$long/syntax" "$long/syntax.lua:2: unexpected symbol near '='"
+# ... also where Lua chose the position: error(message, 2), and a message
+# caught and raised again (the spec's, and an imported file's)
+hostile_spec "$long/error_level2" "$long/error_level2.lua:3: boom" 'local function f() error("boom", 2) end' 'f()'
+hostile_spec "$long/rethrown" "$long/rethrown.lua:2: attempt to perform arithmetic on a nil value" \
+  'local ok, e = pcall(function() return nil + 1 end)' 'error(e, 0)'
+printf '%s\n' 'local lib = {}' 'function lib.fails() return nil + 1 end' 'function lib.blames() error("boom", 2) end' \
+  'return lib' > "$work/$long/shortened_lib.lua"
+hostile_spec "$long/import_rethrown" "$long/shortened_lib.lua:2: attempt to perform arithmetic on a nil value" \
+  'local lib = import("shortened_lib")' 'local ok, e = pcall(lib.fails)' 'error(e, 0)'
+hostile_spec "$long/import_level2" "$long/import_level2.lua:3: boom" 'local lib = import("shortened_lib")' 'lib.blames()'
 # ---- end of hardening, issue 20

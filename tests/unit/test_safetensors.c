@@ -666,7 +666,7 @@ static void test_limits(void)
    resolves outside it is refused. */
 static void test_file_kinds(void)
 {
-    char sub[300], link_out[300], link_in[300], fifo[300], copy[300];
+    char sub[300], link_out[300], link_in[300], link_fifo[300], fifo[300], copy[300];
     st_file f = {NULL, 0};
     char err[512];
     int ok;
@@ -716,6 +716,17 @@ static void test_file_kinds(void)
     report("unconfined_link_outside", ok ? NULL : err);
     expect_refused("confined_link_outside", link_out, sub, "link_out: outside the spec's directory (symlinks resolved)", NULL);
     expect_refused("confined_parent", path_of("valid_f32"), sub, "valid_f32: outside the spec's directory", NULL);
+    /* refused as outside before it is opened (tests/errors.sh checks that a
+       writer waiting on the FIFO is not released) */
+    snprintf(link_fifo, sizeof link_fifo, "%s", path_of("sub/link_fifo"));
+    if (symlink("../fifo", link_fifo) != 0) {
+        report("confined_link_fifo", "cannot make the link");
+        return;
+    }
+    track(link_fifo);
+    alarm(10);
+    expect_refused("confined_link_fifo", link_fifo, sub, "link_fifo: outside the spec's directory (symlinks resolved)", NULL);
+    alarm(0);
 }
 
 static void test_err_buffers(void)

@@ -21,7 +21,9 @@ local M = {
   spec_bytes = 4 << 20,
 }
 
-local function count(shape)
+-- The elements of a tensor of that shape (its product was checked against
+-- M.elements when the tensor was declared).
+function M.count(shape)
   local n = 1
   for _, d in ipairs(shape) do n = n * d end
   return n
@@ -39,7 +41,7 @@ end
 -- needs.
 function M.declare_weights(g, node, tensors, raise)
   local n = 0
-  for _, t in ipairs(tensors) do n = n + count(t.shape) end
+  for _, t in ipairs(tensors) do n = n + M.count(t.shape) end
   g.weight_count = (g.weight_count or 0) + n
   if g.weight_count > M.weights then
     raise("%s '%s': its %d weights take the network to %d, past the limit of %d (%d MiB as float32)",

@@ -22,7 +22,8 @@ local function check_sizes(g)
     local s = node.shape
     local n = g.net.batch * s[1] * s[2] * s[3]
     if n >= 1 << 31 then
-      fail.raise(node.where, "%s output of %d x %dx%dx%d = %d elements is past 2^31", node.op,
+      local tensor = node.op == "input" and "the network input" or node.op .. " output"
+      fail.raise(node.where, "%s of %d x %dx%dx%d = %d elements is past 2^31", tensor,
         g.net.batch, s[1], s[2], s[3], n)
     end
   end

@@ -191,7 +191,9 @@ end
 -- the function, or nil, "path:line" and the message.
 local function compile(g, src, path, env)
   local chunk = "@" .. path
-  g.chunks[chunk] = path
+  -- the file as Lua names it in a message: shortened ("...") past 60 bytes
+  local short = debug.getinfo(load("", chunk), "S").short_src
+  g.chunks[chunk], g.short_paths[short] = path, path
   local pos, line = 1, 0
   g.parsing = true
   local fn, err = load(function()
@@ -203,7 +205,6 @@ local function compile(g, src, path, env)
   g.parsing = false
   if fn then return fn end
   -- Lua's message starts with the file as it shortens it, and the line
-  local short = debug.getinfo(load("", chunk), "S").short_src
   local at, text = err:match("^:(%d+): (.*)$", #short + 1)
   if err:sub(1, #short) ~= short or not at then at, text = line, err end
   if text == "C stack overflow" then text = "the code nests too deeply for Lua's parser (C stack overflow)" end
@@ -294,6 +295,14 @@ local function handle_mt(g)
   }
 end
 
+-- A message positioned by Lua names the file as it shortens it ("...tail"):
+-- the file's full path is put back.
+local function full_path(g, e)
+  local file, rest = e:match("^([^\n]-)(:%d+: .*)$")
+  local path = file and g.short_paths[file]
+  return path and path .. rest or e
+end
+
 -- The sandbox's message handler: runs where an error was raised, under the
 -- limits. It never converts a value that is not a string (its __tostring
 -- would be spec code). Returns "@@file:line: message" for an error of the
@@ -327,9 +336,11 @@ local function message_handler(g)
     if e:sub(1, 2) == "@@" then
       -- a DSL error the spec caught and raised again keeps its position
       e = e:sub(3)
-      if e:match(positioned) then return "@@" .. e end
+      if e:match(positioned) then return "@@" .. full_path(g, e) end
     elseif not placed and e:match(positioned) then
-      return "@@" .. e -- error(message, 2): a position Lua chose
+      -- error(message, 2), or a message caught and raised again: a
+      -- position Lua chose
+      return "@@" .. full_path(g, e)
     end
     return "@@" .. where .. ": " .. e
   end
@@ -341,7 +352,7 @@ end
 function M.load(path, set)
   local src, err = native.read_file(path, nil, limits.spec_bytes)
   if not src then fail.raise(nil, "%s", err) end
-  local g = { path = path, chunk = "@" .. path, chunks = {}, nodes = {},
+  local g = { path = path, chunk = "@" .. path, chunks = {}, short_paths = {}, nodes = {},
               node_of = setmetatable({}, { __mode = "k" }), names = {}, counts = {}, weight_owners = {} }
   g.handle_mt = handle_mt(g)
   local env = make_env(g, spec_args(set))

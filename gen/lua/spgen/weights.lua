@@ -2,17 +2,12 @@
 -- file (checked against the spec) or drawn from the seed.
 local native = require("spgen.native")
 local fail = require("spgen.fail")
+local limits = require("spgen.limits")
 local ops = require("spgen.ops")
 
 local M = {}
 
 local function shape_text(s) return "[" .. table.concat(s, ", ") .. "]" end
-
-local function count(shape)
-  local n = 1
-  for _, d in ipairs(shape) do n = n * d end
-  return n
-end
 
 -- Every tensor the graph needs, in graph order: { key, shape, init, fan_in, node }.
 function M.required(g)
@@ -41,7 +36,7 @@ local BOUNDS = {
 
 -- Each tensor draws from its own stream for (seed, key) (gen/rng.c).
 local function random_tensor(seed, t)
-  return native.random_uniform(count(t.shape), seed, t.key, BOUNDS[t.init](t))
+  return native.random_uniform(limits.count(t.shape), seed, t.key, BOUNDS[t.init](t))
 end
 
 local function check_values(path, t, a)
@@ -54,8 +49,15 @@ local function check_values(path, t, a)
   fail.raise(path, "tensor '%s' is a variance but holds %s at index %d", t.key, tostring(v), i)
 end
 
-local function from_file(path, within, need, strict)
+-- named: { name, where } when the spec names the file (its network{} line),
+-- nil for --weights.
+local function from_file(path, within, named, need, strict)
   local file, err = native.read_safetensors(path, within)
+  if not file and named then
+    -- the spec's line and the name as the spec wrote it, then the reason
+    local reason = err:sub(1, #path + 2) == path .. ": " and err:sub(#path + 3) or err
+    fail.raise(named.where, "network: weights '%s': %s", named.name, reason)
+  end
   if not file then fail.raise(nil, "%s", err) end
   local out, used = {}, {}
   for _, t in ipairs(need) do
@@ -96,9 +98,12 @@ end
 -- values came from (the file's base name or "seed N") for the emitted comments.
 function M.bind(g, override, strict)
   local need = M.required(g)
-  local path, within = override, nil -- the command line's file may lie anywhere
-  if not path and g.net.weights then path, within = spec_relative(g, g.net.weights) end
-  if path then return from_file(path, within, need, strict), need, path:match("[^/]*$") end
+  local path, within, named = override, nil, nil -- the command line's file may lie anywhere
+  if not path and g.net.weights then
+    path, within = spec_relative(g, g.net.weights)
+    named = { name = g.net.weights, where = g.net.where }
+  end
+  if path then return from_file(path, within, named, need, strict), need, path:match("[^/]*$") end
   local out = {}
   for _, t in ipairs(need) do out[t.key] = random_tensor(g.net.seed, t) end
   return out, need, "seed " .. g.net.seed
