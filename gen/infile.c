@@ -74,7 +74,7 @@ FILE *infile_open(const char *path, const char *within, uint64_t *size, char *er
             goto fail;
         }
         if (!S_ISREG(checked.st_mode)) {
-            say(err, errlen, "%s: not a regular file (it is %s)", path, kind(checked.st_mode));
+            say(err, errlen, "%s: not a regular file (it is %s)", path, infile_kind(checked.st_mode));
             goto fail;
         }
         target = real;
