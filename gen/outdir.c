@@ -171,10 +171,13 @@ static int check_dir(const char *dir, char *err, size_t errlen)
 }
 
 /* path's longest leading part that exists, symlinks and ".." resolved
-   (realpath), then the rest less "." and empty names, ".." dropping the name
-   before it: two paths name one file, now or once the missing directories
-   are created, when their canonical names are equal. -1: too long or not
-   even "." resolves. */
+   (realpath), then the rest less "." and empty names: two paths name one
+   file, now or once the missing directories are created, when their
+   canonical names are equal. -1: too long or not even "." resolves; -2: a
+   ".." after a name that does not exist yet, which only the directory once
+   created could resolve (it may become a symlink's target's parent). */
+#define DOTDOT_MISSING " ('..' after a directory that does not exist)"
+
 static int canonical(const char *path, char *out)
 {
     char head[PATH_CAP];
@@ -199,10 +202,9 @@ static int canonical(const char *path, char *out)
     free(real);
     for (const char *p = path + cut; *p;) {
         size_t n = strcspn(p, "/"), used = strlen(out);
-        if (n == 2 && p[0] == '.' && p[1] == '.') {
-            char *slash = strrchr(out, '/');
-            slash[slash == out] = '\0'; /* "/a" -> "/" */
-        } else if (n > 0 && !(n == 1 && p[0] == '.')) {
+        if (n == 2 && p[0] == '.' && p[1] == '.')
+            return -2;
+        if (n > 0 && !(n == 1 && p[0] == '.')) {
             if (used > 1)
                 out[used++] = '/';
             if (used + n >= PATH_CAP)
@@ -250,8 +252,9 @@ static int check_outputs(const char *dir, const outdir_file *files, size_t n, co
     struct stat st;
     if (check_dir(dir, err, errlen) != 0)
         return -1;
-    if (canonical(dir, real_dir) != 0) {
-        snprintf(err, errlen, "%s: bad output directory name", dir);
+    int named = canonical(dir, real_dir);
+    if (named != 0) {
+        snprintf(err, errlen, "%s: bad output directory name%s", dir, named == -2 ? DOTDOT_MISSING : "");
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
@@ -268,8 +271,9 @@ static int check_outputs(const char *dir, const outdir_file *files, size_t n, co
         const char *base = slash ? slash + 1 : p;
         size_t len = strlen(p);
         if (base[0] == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0 ||
-            len + STAGING_LEN >= PATH_CAP || canonical(p, name) != 0) {
-            snprintf(err, errlen, "%s: bad file name or path too long", p);
+            len + STAGING_LEN >= PATH_CAP || (named = canonical(p, name)) != 0) {
+            snprintf(err, errlen, "%s: bad file name or path too long%s", p,
+                     named == -2 ? DOTDOT_MISSING : "");
             return -1;
         }
         if (!slash)

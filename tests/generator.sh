@@ -109,7 +109,7 @@ untouched() {
     plan_is_a_fifo) mkfifo "$work/t/extra/fifo" ;;
     plan_is_a_symlink) ln -s plan.txt "$work/t/extra/link" ;;
     plan_is_a_dangling_symlink) ln -s nowhere "$work/t/extra/link" ;;
-    plan_is_an_output_through_a_symlink) ln -s out "$work/t/alias" ;;
+    plan_is_an_output_through_a_symlink | outdir_dotdot_after_a_new_directory) ln -s out "$work/t/alias" ;;
   esac
   local before; before=$(state "$work/t")
   local err; err=$($SPGEN $L --set size=10 --set seed=2 "${@//@/$work/t}" 2>&1 >/dev/null); local rc=$?
@@ -143,6 +143,17 @@ untouched plan_is_an_output_through_a_symlink "@/alias/Makefile: named for two o
 untouched same_file_spelled_twice "@/extra//../extra/plan.txt: named for two outputs" \
   "${all[@]}" --plan-svg @/extra//../extra/plan.txt
 untouched plan_names_a_directory "@/extra/: bad file name or path too long" "${all[@]}" --plan @/extra/
+# a ".." after a directory still to be created names what only that directory
+# could resolve (here alias, a link to out: the plan would overwrite out/Makefile)
+untouched outdir_dotdot_after_a_new_directory \
+  "@/new/../alias: bad output directory name ('..' after a directory that does not exist)" \
+  "${all[@]}" -o @/new/../alias --plan @/out/Makefile
+untouched outdir_dotdot_onto_an_existing_directory \
+  "@/newx/../extra: bad output directory name ('..' after a directory that does not exist)" \
+  "${all[@]}" -o @/newx/../extra
+untouched plan_dotdot_after_a_new_directory \
+  "@/new2/../extra/p.txt: bad file name or path too long ('..' after a directory that does not exist)" \
+  "${all[@]}" --plan @/new2/../extra/p.txt
 untouched same_file_twice "@/extra/plan.txt: named for two outputs" "${all[@]}" --plan-svg @/extra/plan.txt
 untouched plan_is_an_output "@/out/Makefile: named for two outputs" "${all[@]}" --plan @/out/Makefile
 untouched makefile_is_a_directory "@/out/Makefile: not a regular file (it is a directory)" "${all[@]}"

@@ -174,4 +174,15 @@ printf '%s\n' 'local lib = {}' 'function lib.fails() return nil + 1 end' 'functi
 hostile_spec "$long/import_rethrown" "$long/shortened_lib.lua:2: attempt to perform arithmetic on a nil value" \
   'local lib = import("shortened_lib")' 'local ok, e = pcall(lib.fails)' 'error(e, 0)'
 hostile_spec "$long/import_level2" "$long/import_level2.lua:3: boom" 'local lib = import("shortened_lib")' 'lib.blames()'
+# two files Lua shortens alike: the shortened name stays, never the other file's
+xs=$(printf 'x%.0s' $(seq 70))
+printf '%s\n' 'local lib = {}' 'function lib.fails() return nil + 1 end' 'return lib' > "$work/$long/a$xs.lua"
+printf '%s\n' 'return {}' > "$work/$long/b$xs.lua"
+printf '%s\n' 'local net = network { name = "t", input = { 8, 6, 6 } }' "local a = import(\"a$xs\")" \
+  "local b = import(\"b$xs\")" 'local ok, e = pcall(a.fails)' 'error(e, 0)' > "$work/$long/ambiguous.lua"
+got=$(timeout 20 $SPGEN "$work/$long/ambiguous.lua" -o "$work/out" 2>&1 >/dev/null)
+case $got in
+  "...x"*"x.lua:2: attempt to perform arithmetic on a nil value") pass "sandbox/$long/ambiguous" ;;
+  *) fail "sandbox/$long/ambiguous" "'$got'" ;;
+esac
 # ---- end of hardening, issue 20

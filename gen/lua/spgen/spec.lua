@@ -193,7 +193,11 @@ local function compile(g, src, path, env)
   local chunk = "@" .. path
   -- the file as Lua names it in a message: shortened ("...") past 60 bytes
   local short = debug.getinfo(load("", chunk), "S").short_src
-  g.chunks[chunk], g.short_paths[short] = path, path
+  g.chunks[chunk] = path
+  -- two files Lua shortens alike are ambiguous (false): their messages keep
+  -- the shortened name rather than blame the wrong file
+  local known = g.short_paths[short]
+  g.short_paths[short] = (known == nil or known == path) and path or false
   local pos, line = 1, 0
   g.parsing = true
   local fn, err = load(function()
