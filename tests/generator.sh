@@ -176,9 +176,11 @@ if [ "$before" != "$after" ]; then fail "outputs/undone_after_a_late_failure" "c
 elif [ $rc -ne 1 ] || [[ $err != "$weights_file.spgen-"??????": cannot write: File name too long" ]]; then
   fail "outputs/undone_after_a_late_failure" "exit $rc: ${err:0:80}...${err: -80}"
 else pass "outputs/undone_after_a_late_failure"; fi
-# the staging names are new files: symlinks planted where they might go (the
-# names of spgen before, the process id being bash's, which execs spgen) are
-# neither followed nor replaced
+# staging names are not predictable: symlinks planted at the names a
+# process-id scheme would use (the process id being bash's, which execs
+# spgen) are neither followed nor replaced. (The random names themselves
+# cannot be planted; their O_EXCL|O_NOFOLLOW creation is gen/outdir.c's
+# create_new.)
 rm -rf "$work/t"; mkdir -p "$work/t/o"; echo precious > "$work/t/victim"
 err=$(bash -c 'for f in p.txt.spgen-tmp-$$ w.st.spgen-tmp-$$ w.st.spgen-tmp-$$.st_write.tmp o/.spgen-tmp-$$; do
     ln -s "$1/victim" "$1/$f"; done; exec '"$SPGEN"' "$2" -o "$1/o" --plan "$1/p.txt" --dump-weights "$1/w.st"' \
