@@ -7,20 +7,28 @@ set -u
 work=$(mktemp -d "${TMPDIR:-/tmp}/spgen-errors.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-# expect NAME CODE REGEX SPGEN-ARGS...: exit code and stderr pattern, and the
-# output directory $work/out untouched (it holds one sentinel file).
-expect() {
-  local name=$1 code=$2 regex=$3; shift 3
+# refused NAME SECONDS CODE MATCH WANT SPGEN-ARGS...: spgen exits CODE within
+# SECONDS (a hang fails), its stderr matches WANT (MATCH: regex, or exact: the
+# whole of it), no internal error, and the output directory $work/out (one
+# sentinel file) is untouched. The cases below call it through expect,
+# limit_expect and fails_exactly.
+refused() {
+  local name=$1 seconds=$2 code=$3 match=$4 want=$5; shift 5
   rm -rf "$work/out"; mkdir -p "$work/out"; echo keep > "$work/out/sentinel"
-  $SPGEN "$@" >"$work/stdout" 2>"$work/stderr"
-  local rc=$?
-  local err; err=$(head -c 400 "$work/stderr")
-  if [ $rc -ne "$code" ]; then fail "errors/$name" "exit $rc, expected $code: $err"
-  elif ! grep -Eq -- "$regex" "$work/stderr"; then fail "errors/$name" "message '$err' does not match /$regex/"
+  timeout "$seconds" $SPGEN "$@" >"$work/stdout" 2>"$work/stderr" </dev/null
+  local rc=$? err; err=$(head -c 400 "$work/stderr")
+  if [ $rc -eq 124 ]; then fail "errors/$name" "no answer within $seconds s"
+  elif [ $rc -ne "$code" ]; then fail "errors/$name" "exit $rc, expected $code: $err"
+  elif [ "$match" = regex ] && ! grep -Eq -- "$want" "$work/stderr"; then
+    fail "errors/$name" "message '$err' does not match /$want/"
+  elif [ "$match" = exact ] && [ "$(cat "$work/stderr")" != "$want" ]; then
+    fail "errors/$name" "message '$err', expected '$want'"
   elif grep -q "internal error" "$work/stderr"; then fail "errors/$name" "internal error: $err"
   elif [ "$(ls -A "$work/out")" != sentinel ]; then fail "errors/$name" "output directory changed: $(ls -A "$work/out" | tr '\n' ' ')"
   else pass "errors/$name"; fi
 }
+# expect NAME CODE REGEX SPGEN-ARGS...
+expect() { local name=$1 code=$2; shift 2; refused "$name" 60 "$code" regex "$@"; }
 
 # spec NAME: writes the spec body from stdin to $work/NAME.lua
 spec() { cat > "$work/$1.lua"; }
@@ -155,17 +163,10 @@ else pass "errors/failure_creates_no_directory"; fi
 # gen/lua/spgen/limits.lua and gen/safetensors.h.
 lim=$work/lim
 mkdir -p "$lim/sub" "$lim/elsewhere"
-# limit_expect NAME SECONDS MESSAGE SPGEN-ARGS...
+# limit_expect NAME SECONDS MESSAGE SPGEN-ARGS...: exit 1, exactly MESSAGE
 limit_expect() {
   local name=$1 seconds=$2 message=$3; shift 3
-  rm -rf "$work/out"; mkdir -p "$work/out"; echo keep > "$work/out/sentinel"
-  timeout "$seconds" $SPGEN "$@" -o "$work/out" >"$work/stdout" 2>"$work/stderr" </dev/null
-  local rc=$? err; err=$(head -c 400 "$work/stderr")
-  if [ $rc -eq 124 ]; then fail "errors/$name" "no answer within $seconds s"
-  elif [ $rc -ne 1 ]; then fail "errors/$name" "exit $rc, expected 1: $err"
-  elif [ "$(cat "$work/stderr")" != "$message" ]; then fail "errors/$name" "message '$err', expected '$message'"
-  elif [ "$(ls -A "$work/out")" != sentinel ]; then fail "errors/$name" "output directory changed: $(ls -A "$work/out" | tr '\n' ' ')"
-  else pass "errors/$name"; fi
+  refused "$name" "$seconds" 1 exact "$message" "$@" -o "$work/out"
 }
 # limit_ok NAME SECONDS SPGEN-ARGS...: generates, within the bound
 limit_ok() {
@@ -322,17 +323,10 @@ else fail errors/files_weights_symlink_fifo_out_not_opened "the FIFO was opened:
 # ---- hardening, issue 20 (items 3, 4, 8): sizes checked before they are
 # formed, spec errors where there were internal errors, parse errors placed.
 # fails_exactly NAME MESSAGE [SPGEN-ARGS...]: $work/NAME.lua fails within 20 s with
-# exit 1 and exactly MESSAGE ($work/ in front) on stderr; $work/out untouched.
+# exit 1 and exactly MESSAGE ($work/ in front)
 fails_exactly() {
   local name=$1 want="$work/$2"; shift 2
-  rm -rf "$work/out"; mkdir -p "$work/out"; echo keep > "$work/out/sentinel"
-  timeout 20 $SPGEN "$work/$name.lua" -o "$work/out" "$@" >/dev/null 2>"$work/stderr"
-  local rc=$? got; got=$(head -c 600 "$work/stderr")
-  if [ $rc -eq 124 ]; then fail "errors/$name" "no answer in 20 s"
-  elif [ $rc -ne 1 ]; then fail "errors/$name" "exit $rc: $got"
-  elif [ "$got" != "$want" ]; then fail "errors/$name" "'$got', expected '$want'"
-  elif [ "$(ls -A "$work/out")" != sentinel ]; then fail "errors/$name" "output directory changed: $(ls -A "$work/out" | tr '\n' ' ')"
-  else pass "errors/$name"; fi
+  refused "$name" 20 1 exact "$want" "$work/$name.lua" -o "$work/out" "$@"
 }
 # repeat_text TEXT N: TEXT N times
 repeat_text() { local i; for ((i = 0; i < $2; i++)); do printf '%s' "$1"; done; }
