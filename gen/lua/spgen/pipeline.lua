@@ -13,15 +13,17 @@ local plan_svg = require("spgen.plan_svg")
 local emit_c = require("spgen.emit_c")
 local emit_cuda = require("spgen.emit_cuda")
 local summary = require("spgen.summary")
+local limits = require("spgen.limits")
 
 local M = {}
 
--- Every tensor must be indexable with a C int.
+-- The spec checked every tensor against limits.elements at its own batch;
+-- --batch (at most 65536, so no product here wraps) may take one past it.
 local function check_sizes(g)
   for _, node in ipairs(g.nodes) do
     local s = node.shape
     local n = g.net.batch * s[1] * s[2] * s[3]
-    if n >= 1 << 31 then
+    if n >= limits.elements then
       local tensor = node.op == "input" and "the network input" or node.op .. " output"
       fail.raise(node.where, "%s of %d x %dx%dx%d = %d elements is past 2^31", tensor,
         g.net.batch, s[1], s[2], s[3], n)
