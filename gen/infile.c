@@ -36,6 +36,12 @@ const char *infile_kind(mode_t mode)
                             : "not a plain file";
 }
 
+const char *path_inside(const char *path, const char *dir)
+{
+    size_t len = strcmp(dir, "/") == 0 ? 0 : strlen(dir);
+    return strncmp(path, dir, len) == 0 && path[len] == '/' ? path + len + 1 : NULL;
+}
+
 /* Resolves path (every symlink) into *real and says whether it lies in dir's
    tree: 1 inside, 0 outside, -1 with errno when either cannot be resolved. */
 static int resolve_inside(const char *dir, const char *path, char **real)
@@ -43,10 +49,8 @@ static int resolve_inside(const char *dir, const char *path, char **real)
     char *root = realpath(dir[0] ? dir : "/", NULL);
     int rc = -1, saved;
     *real = root ? realpath(path, NULL) : NULL;
-    if (*real) {
-        size_t n = strlen(root);
-        rc = strncmp(*real, root, n) == 0 && ((*real)[n] == '/' || strcmp(root, "/") == 0);
-    }
+    if (*real)
+        rc = path_inside(*real, root) != NULL;
     saved = errno;
     free(root);
     errno = saved;

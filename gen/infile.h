@@ -19,4 +19,8 @@ FILE *infile_open(const char *path, const char *within, uint64_t *size, char *er
 /* What a file of this mode is, for "not a regular file (it is ...)". */
 const char *infile_kind(mode_t mode);
 
+/* What follows "dir/" in path (both resolved names, no "." or ".."), or NULL
+   when path is not inside dir. */
+const char *path_inside(const char *path, const char *dir);
+
 #endif

@@ -8,12 +8,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <lauxlib.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #define PATH_CAP 4096
@@ -22,11 +20,7 @@
 static int make_dirs(const char *dir, char *created, char *err, size_t errlen)
 {
     char path[PATH_CAP];
-    size_t len = strlen(dir);
-    if (len == 0 || len >= sizeof path) {
-        snprintf(err, errlen, "%s: bad output directory name", dir);
-        return -1;
-    }
+    size_t len = strlen(dir); /* fits: check_dir */
     memcpy(path, dir, len + 1);
     for (size_t i = 1; i <= len; i++) {
         if (path[i] != '/' && path[i] != '\0')
@@ -57,8 +51,10 @@ static int join(char *out, const char *dir, const char *name)
     return n < 0 || n >= PATH_CAP ? -1 : 0;
 }
 
-/* The staging suffix: ".spgen-" and six random letters. */
-#define STAGING_LEN (sizeof ".spgen-XXXXXX" - 1)
+/* The suffix of every name spgen writes before its rename: the extras'
+   staging files, and the private directory inside the output directory. */
+#define STAGING ".spgen-XXXXXX"
+#define STAGING_LEN (sizeof STAGING - 1)
 
 /* Opens a new file for writing. O_EXCL and O_NOFOLLOW: a name that exists,
    a planted symlink included, is an error, never a write elsewhere. */
@@ -74,42 +70,35 @@ static FILE *create_new(const char *path)
     return fp;
 }
 
-/* Creates the file an extra is written to before its rename, beside it:
-   dest, ".spgen-" and six random letters, its name in staged. The letters
-   only keep others from taking the name first; create_new is what makes a
-   taken name harmless. NULL with errno when it cannot be created. */
+/* Creates the file an extra is written to before its rename, beside it
+   (dest and STAGING), its name in staged. mkstemp creates it O_EXCL, so a
+   planted name or symlink is an error, never a write elsewhere; the mode
+   becomes what a plain create would give. NULL with errno when it cannot. */
 static FILE *create_staging(const char *dest, char *staged)
 {
-    static const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    static uint64_t state;
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    state ^= (uint64_t)now.tv_nsec << 20 ^ (uint64_t)now.tv_sec ^ (uint64_t)getpid() << 40;
-    for (int tries = 0; tries < 100; tries++) {
-        uint64_t x = state += 0x9e3779b97f4a7c15u; /* splitmix64 */
-        x = (x ^ x >> 30) * 0xbf58476d1ce4e5b9u;
-        x = (x ^ x >> 27) * 0x94d049bb133111ebu;
-        x ^= x >> 31;
-        char suffix[7];
-        for (int k = 0; k < 6; k++, x /= 62)
-            suffix[k] = letters[x % 62];
-        suffix[6] = '\0';
-        snprintf(staged, PATH_CAP, "%s.spgen-%s", dest, suffix); /* fits: check_outputs */
-        FILE *fp = create_new(staged);
-        if (fp || errno != EEXIST)
-            return fp;
+    snprintf(staged, PATH_CAP, "%s" STAGING, dest); /* fits: check_outputs */
+    int fd = mkstemp(staged);
+    if (fd < 0)
+        return NULL;
+    mode_t mask = umask(0);
+    umask(mask);
+    FILE *fp = fchmod(fd, 0666 & ~mask) == 0 ? fdopen(fd, "wb") : NULL;
+    if (!fp) {
+        int saved = errno;
+        close(fd);
+        unlink(staged);
+        errno = saved;
     }
-    return NULL;
+    return fp;
 }
 
-/* Writes size bytes to the new file path. */
-static int write_one(const char *path, const char *data, size_t size)
+/* Writes size bytes to fp and closes it: 0, or -1 with errno. */
+static int put_all(FILE *fp, const char *data, size_t size)
 {
-    FILE *fp = create_new(path);
-    if (!fp)
-        return -1;
     size_t put = fwrite(data, 1, size, fp);
-    int closed = fclose(fp);
+    int saved = errno, closed = fclose(fp);
+    if (put != size)
+        errno = saved;
     return put == size && closed == 0 ? 0 : -1;
 }
 
@@ -217,21 +206,13 @@ static int canonical(const char *path, char *out)
     return 0;
 }
 
-/* What follows "dir/" in path (canonical names both), or NULL when path is
-   not inside dir. */
-static const char *inside(const char *path, const char *dir)
-{
-    size_t len = strcmp(dir, "/") == 0 ? 0 : strlen(dir);
-    return strncmp(path, dir, len) == 0 && path[len] == '/' ? path + len + 1 : NULL;
-}
-
 /* Whether extras[i] (canonical name name) is an earlier extra or a file of
    the output directory (canonical name dir). */
 static int named_twice(const char *name, const char *dir, const outdir_file *files, size_t n,
                        const outdir_extra *extras, size_t i)
 {
     char other[PATH_CAP];
-    const char *in_dir = inside(name, dir);
+    const char *in_dir = path_inside(name, dir);
     for (size_t j = 0; j < i; j++)
         if (canonical(extras[j].path, other) == 0 && strcmp(name, other) == 0)
             return 1;
@@ -259,7 +240,7 @@ static int check_outputs(const char *dir, const outdir_file *files, size_t n, co
     }
     for (size_t i = 0; i < n; i++) {
         if (strchr(files[i].name, '/') || files[i].name[0] == '.' || files[i].name[0] == '\0' ||
-            join(path, dir, files[i].name) != 0 || strlen(path) + 32 >= PATH_CAP) {
+            join(path, dir, files[i].name) != 0 || strlen(path) + STAGING_LEN + 1 >= PATH_CAP) {
             snprintf(err, errlen, "%s: bad output file name or path too long", files[i].name);
             return -1;
         }
@@ -282,12 +263,12 @@ static int check_outputs(const char *dir, const outdir_file *files, size_t n, co
             snprintf(path, sizeof path, "%.*s", slash == p ? 1 : (int)(slash - p), p);
         /* a directory still to be created for dir passed check_dir */
         if (!(stat(path, &st) != 0 && errno == ENOENT && canonical(path, parent) == 0 &&
-              (strcmp(parent, real_dir) == 0 || inside(real_dir, parent))) &&
+              (strcmp(parent, real_dir) == 0 || path_inside(real_dir, parent))) &&
             writable_dir(path, p, err, errlen) != 0)
             return -1;
         if (regular_or_missing(p, err, errlen) != 0)
             return -1;
-        if (strcmp(name, real_dir) == 0 || inside(real_dir, name)) {
+        if (strcmp(name, real_dir) == 0 || path_inside(real_dir, name)) {
             snprintf(err, errlen, "%s: is the output directory or a directory above it", p);
             return -1;
         }
@@ -327,16 +308,17 @@ static int stage_extra(const outdir_extra *extra, size_t i, char *staged, outdir
         staged[0] = '\0';
         return -1;
     }
-    int rc = extra->data ? -(fwrite(extra->data, 1, extra->size, fp) != extra->size)
-                         : stage(ctx, i, fp, staged, err, errlen);
-    int ours = extra->data && rc != 0, saved = errno; /* stage fills err itself */
-    if (fclose(fp) != 0 && rc == 0) {
-        rc = -1;
-        ours = 1;
-        saved = errno;
+    if (extra->data) {
+        if (put_all(fp, extra->data, extra->size) == 0)
+            return 0;
+        snprintf(err, errlen, "%s: cannot write: %s", staged, strerror(errno));
+        return -1;
     }
-    if (ours)
-        snprintf(err, errlen, "%s: cannot write: %s", staged, strerror(saved));
+    int rc = stage(ctx, i, fp, staged, err, errlen); /* fills err itself */
+    if (fclose(fp) != 0 && rc == 0) {
+        snprintf(err, errlen, "%s: cannot write: %s", staged, strerror(errno));
+        rc = -1;
+    }
     return rc;
 }
 
@@ -347,6 +329,7 @@ int outdir_write(const char *dir, const outdir_file *files, size_t n, const outd
     char tmp[PATH_CAP], src[PATH_CAP], dst[PATH_CAP];
     size_t i;
     int rc = -1;
+    FILE *fp;
     if (check_outputs(dir, files, n, extras, m, err, errlen) != 0)
         return -1;
     char(*staged)[PATH_CAP] = calloc(m ? m : 1, PATH_CAP);
@@ -360,12 +343,13 @@ int outdir_write(const char *dir, const outdir_file *files, size_t n, const outd
         if (stage_extra(&extras[i], i, staged[i], stage, ctx, err, errlen) != 0)
             goto undo_dirs;
     /* private (mkdtemp's mode 0700), so the names inside are this call's */
-    if (snprintf(tmp, sizeof tmp, "%s/.spgen-XXXXXX", dir) >= (int)sizeof tmp || !mkdtemp(tmp)) {
+    if (snprintf(tmp, sizeof tmp, "%s/" STAGING, dir) >= (int)sizeof tmp || !mkdtemp(tmp)) {
         snprintf(err, errlen, "%s: cannot create temporary directory: %s", dir, strerror(errno));
         goto undo_dirs;
     }
     for (i = 0; i < n; i++) {
-        if (join(src, tmp, files[i].name) != 0 || write_one(src, files[i].data, files[i].size) != 0) {
+        if (join(src, tmp, files[i].name) != 0 || (fp = create_new(src)) == NULL ||
+            put_all(fp, files[i].data, files[i].size) != 0) {
             snprintf(err, errlen, "%s: cannot write: %s", src, strerror(errno));
             remove_files(tmp, files, n);
             goto undo_dirs;

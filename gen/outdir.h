@@ -3,7 +3,7 @@
    --dump-weights). All destinations are checked before the first write;
    everything is then written beside its destination (the output directory's
    files in a private temporary directory inside it, each extra file to a new
-   PATH.spgen-XXXXXX, six random letters) and renamed into place only when all
+   PATH.spgen-XXXXXX, made by mkstemp) and renamed into place only when all
    of it was written. A destination that exists must be a regular file. */
 #ifndef SPGEN_OUTDIR_H
 #define SPGEN_OUTDIR_H
