@@ -58,6 +58,9 @@ static const struct option {
      .help = "make weights that the spec does not use an error, not a warning"},
     {.name = "--simd", .field = "simd", .kind = OPT_WORD, .words = {"0", "4", "8", "16"}, .numeric = 1,
      .fallback = "0", .help = "emit vector code of at most this many floats per vector; 0: portable C99"},
+    /* 32768: about 2 resident warps per scheduler on 132 SMs. 65536 was
+       faster at batch 1 (bench/CUDA_NOTES.md) and builds without spills, but
+       stays an option until a GPU has compared its outputs with the C build's. */
     {.name = "--cuda-threads", .field = "cuda_threads", .kind = OPT_INTEGER, .value = "N", .low = 1,
      .high = 1L << 24, .fallback = "32768", .help = "the threads each CUDA convolution aims for"},
     {.name = "--cuda-channel-tiles", .field = "cuda_tiles", .kind = OPT_WORD, .words = {"1", "2", "4", "8", "16"},

@@ -48,7 +48,7 @@
 --                 scratch (floats of scratch memory its code needs, 0 for none)
 --   plan.lua      refs (where inputs, output and scratch live: "input",
 --                 "output" or an arena byte offset; with input_bytes and
---                 output_bytes), scratch_buffer (the planner's buffer for scratch)
+--                 output_bytes)
 local M = {}
 
 local NAMES = { "spconv", "conv2d", "linear", "affine", "add", "pool", "gap", "softmax", "shortcut_a" }

@@ -97,7 +97,8 @@ function M.place(buffers)
   return align(arena)
 end
 
--- Returns { arena_bytes, sum_bytes, lower_bound }; sets on each
+-- Returns { arena_bytes, sum_bytes, lower_bound, buffers } (buffers: each
+-- with offset, bytes, first and last step, names, scratch); sets on each
 -- kernel k.refs = { inputs = {...}, output =, scratch = } where a ref is
 -- "input", "output" or an arena byte offset.
 function M.run(g, kernels, views)
@@ -113,9 +114,10 @@ function M.run(g, kernels, views)
     for _, t in ipairs(k.inputs) do reads[t] = (reads[t] or 0) + 1 end
   end
 
-  local buffers, by_tensor = {}, {}
-  local function new_buffer(size, step)
-    local b = { bytes = size, first = step, last = step, index = #buffers + 1 }
+  -- names: the layers whose results the buffer holds in turn (in place)
+  local buffers, by_tensor, scratch_of = {}, {}, {}
+  local function new_buffer(size, step, name, scratch)
+    local b = { bytes = size, first = step, last = step, index = #buffers + 1, names = { name }, scratch = scratch }
     buffers[#buffers + 1] = b
     return b
   end
@@ -131,9 +133,11 @@ function M.run(g, kernels, views)
         local eligible = mode == "any" or (mode == "residual" and i == 2 and t ~= k.inputs[1])
         if eligible and by_tensor[t] and reads[t] == 1 and bytes(t) == bytes(k.output) then reuse = by_tensor[t] end
       end
-      by_tensor[k.output] = reuse or new_buffer(bytes(k.output), step)
+      local name = k.node.name or k.kind
+      if reuse then reuse.names[#reuse.names + 1] = name end
+      by_tensor[k.output] = reuse or new_buffer(bytes(k.output), step, name)
     end
-    if k.scratch > 0 then k.scratch_buffer = new_buffer(4 * k.scratch, step) end
+    if k.scratch > 0 then scratch_of[k] = new_buffer(4 * k.scratch, step, k.node.name or k.kind, true) end
   end
   local arena = M.place(buffers)
 
@@ -160,9 +164,9 @@ function M.run(g, kernels, views)
     local ins, sizes = {}, {}
     for i, t in ipairs(k.inputs) do ins[i], sizes[i] = ref(t), bytes(t) end
     k.refs = { inputs = ins, input_bytes = sizes, output = ref(k.output), output_bytes = bytes(k.output),
-               scratch = k.scratch_buffer and k.scratch_buffer.offset }
+               scratch = scratch_of[k] and scratch_of[k].offset }
   end
-  return { arena_bytes = arena, sum_bytes = sum, lower_bound = lower }
+  return { arena_bytes = arena, sum_bytes = sum, lower_bound = lower, buffers = buffers }
 end
 
 -- The plan as text for tests/plan_check, which replays it independently:

@@ -26,34 +26,6 @@ local function size_text(bytes)
   return trim(bytes / (1024 * 1024)) .. " MiB"
 end
 
--- The arena's buffers in the order they are first written: { offset, bytes,
--- first, last, names, scratch }. A kernel whose output is at the offset of
--- one of its inputs writes in place: the buffer goes on under a new name.
-local function buffers(kernels)
-  local list, at = {}, {} -- at[offset]: the live activation buffer there
-  for step, k in ipairs(kernels) do
-    local refs, name = k.refs, k.node.name or k.kind
-    local in_place
-    for _, ref in ipairs(refs.inputs) do
-      if type(ref) == "number" then
-        at[ref].last = step
-        if ref == refs.output then in_place = at[ref] end
-      end
-    end
-    if in_place then
-      in_place.names[#in_place.names + 1] = name
-    elseif type(refs.output) == "number" then
-      local b = { offset = refs.output, bytes = refs.output_bytes, first = step, last = step, names = { name } }
-      list[#list + 1], at[refs.output] = b, b
-    end
-    if refs.scratch then
-      list[#list + 1] = { offset = refs.scratch, bytes = 4 * k.scratch, first = step, last = step,
-                          names = { name }, scratch = true }
-    end
-  end
-  return list
-end
-
 -- The largest power of two that gives at least 4 ticks up to the arena's top.
 local function tick_step(arena)
   local step = 1
@@ -100,7 +72,7 @@ end
 
 -- The SVG text for plan p (plan.run's result) of the kernels of graph g.
 function M.draw(g, kernels, p)
-  local list = buffers(kernels)
+  local list = p.buffers
   local arena = math.max(p.arena_bytes, 1)
   local column = math.max(16, 960 // #kernels)
   local plot_width = column * #kernels

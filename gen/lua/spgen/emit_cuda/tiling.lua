@@ -15,11 +15,6 @@
 -- threads are still short and each slice keeps enough work.
 local M = {}
 
--- About 2 resident warps per scheduler on 132 SMs. 2^16 was faster at batch
--- 1 (bench/CUDA_NOTES.md) and builds without spills, but stays an option
--- (--cuda-threads 65536) until a GPU has compared its outputs with the C
--- build's. The host's option table passes this default (gen/spgen.c).
-M.TARGET_THREADS = 1 << 15
 M.BLOCK_THREADS = 128
 M.MIN_SLICE = 64 -- multiply-adds per output a slice must keep
 M.MAX_KS = 16
