@@ -96,7 +96,8 @@ local function claim_name(g, node, raise)
 end
 
 -- A layer's weight tensors: each under the element limit, each under a key
--- no other layer has (names such as "a" and "a.bn1" can make the same key).
+-- no other layer has (names such as "a" and "a.bn1" can make the same key);
+-- kept in g.weights, in graph order, with the node that needs each.
 local function claim_tensors(g, node, tensors, raise)
   for _, t in ipairs(tensors) do
     if not product_below(limits.elements, table.unpack(t.shape)) then
@@ -107,6 +108,7 @@ local function claim_tensors(g, node, tensors, raise)
       raise("%s: weight '%s' is also a weight of %s '%s' at %s", node.op, t.key, other.op, other.name, other.where)
     end
     g.weight_owners[t.key] = node
+    t.node, g.weights[#g.weights + 1] = node, t
   end
 end
 
@@ -350,13 +352,14 @@ local function message_handler(g)
   end
 end
 
--- Returns the graph: { path, net = {...}, nodes = { ... }, output = node }.
+-- Returns the graph: { path, net = {...}, nodes = { ... }, output = node,
+-- weights = { { key, shape, init, fan_in, node }, ... } }.
 -- Nothing of the spec's survives it: every value the graph holds was read
 -- raw and copied, so no spec code can run after the sandbox ends.
 function M.load(path, set)
   local src, err = native.read_file(path, nil, limits.spec_bytes)
   if not src then fail.raise(nil, "%s", err) end
-  local g = { path = path, chunk = "@" .. path, chunks = {}, short_paths = {}, nodes = {},
+  local g = { path = path, chunk = "@" .. path, chunks = {}, short_paths = {}, nodes = {}, weights = {},
               node_of = setmetatable({}, { __mode = "k" }), names = {}, counts = {}, weight_owners = {} }
   g.handle_mt = handle_mt(g)
   local env = make_env(g, spec_args(set))

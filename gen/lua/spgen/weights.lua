@@ -3,26 +3,10 @@
 local native = require("spgen.native")
 local fail = require("spgen.fail")
 local limits = require("spgen.limits")
-local ops = require("spgen.ops")
 
 local M = {}
 
 local function shape_text(s) return "[" .. table.concat(s, ", ") .. "]" end
-
--- Every tensor the graph needs, in graph order: { key, shape, init, fan_in, node }.
-function M.required(g)
-  local list = {}
-  for _, node in ipairs(g.nodes) do
-    local op = ops[node.op]
-    if op and op.weights then
-      for _, t in ipairs(op.weights(node, g.net.naming)) do
-        t.node = node
-        list[#list + 1] = t
-      end
-    end
-  end
-  return list
-end
 
 -- Each init kind draws uniformly from [lo, hi): its bounds for tensor t.
 local BOUNDS = {
@@ -97,7 +81,7 @@ end
 -- Returns { key -> farray }, the list of required tensors, and where the
 -- values came from (the file's base name or "seed N") for the emitted comments.
 function M.bind(g, override, strict)
-  local need = M.required(g)
+  local need = g.weights
   local path, within, named = override, nil, nil -- the command line's file may lie anywhere
   if not path and g.net.weights then
     path, within = spec_relative(g, g.net.weights)
