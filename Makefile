@@ -9,7 +9,7 @@ LUA_CFLAGS := $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/incl
 LUA_LIBS := $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
 
 comma := ,
-HOST_SRC = gen/main.c gen/spgen.c gen/lua_host.c gen/farray.c gen/rng.c gen/outdir.c gen/safetensors.c gen/json.c gen/infile.c
+HOST_SRC = gen/main.c gen/spgen.c gen/lua_host.c gen/farray.c gen/rng.c gen/outdir.c gen/safetensors.c gen/json.c gen/infile.c gen/npy.c gen/interp.c
 HOST_HDR = $(wildcard gen/*.h)
 EMBEDDED = $(shell find gen/lua -name '*.lua' | sort) $(sort $(wildcard templates/*.in))
 

@@ -13,6 +13,8 @@
 #include "embedded.h"
 #include "farray.h"
 #include "infile.h"
+#include "interp.h"
+#include "npy.h"
 #include "outdir.h"
 #include "rng.h"
 #include "safetensors.h"
@@ -324,6 +326,42 @@ static int write_safetensors(lua_State *L)
     return 1;
 }
 
+/* Pushes { shape = {...}, data = farray } for the npy_array its light
+   userdata points to: run by lua_pcall, so that read_npy frees the array
+   whatever the allocation does. */
+static int push_npy(lua_State *L)
+{
+    const npy_array *a = lua_touserdata(L, 1);
+    lua_createtable(L, 0, 2);
+    lua_createtable(L, a->ndim, 0);
+    for (int d = 0; d < a->ndim; d++) {
+        lua_pushinteger(L, (lua_Integer)a->shape[d]);
+        lua_rawseti(L, -2, d + 1);
+    }
+    lua_setfield(L, -2, "shape");
+    memcpy(farray_push(L, a->count)->v, a->data, a->count * sizeof(float));
+    lua_setfield(L, -2, "data");
+    return 1;
+}
+
+/* read_npy(path) -> { shape = {...}, data = farray } | nil, msg: a float32 .npy file (gen/npy.h) */
+static int read_npy(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    npy_array a;
+    char err[512];
+    if (npy_read(path, &a, err, sizeof err) != 0) {
+        lua_pushnil(L);
+        lua_pushstring(L, err);
+        return 2;
+    }
+    lua_pushcfunction(L, push_npy);
+    lua_pushlightuserdata(L, &a);
+    int status = lua_pcall(L, 1, 1, 0);
+    npy_free(&a);
+    return status == LUA_OK ? 1 : lua_error(L);
+}
+
 static int write_to(FILE *f, lua_State *L)
 {
     size_t n;
@@ -367,6 +405,7 @@ static int open_native(lua_State *L)
         {"embedded", embedded},
         {"read_file", read_file},
         {"read_safetensors", read_safetensors},
+        {"read_npy", read_npy},
         {"write_safetensors", write_safetensors},
         {"write_outputs", outdir_write_lua},
         {"run_sandboxed", run_sandboxed},
@@ -376,6 +415,7 @@ static int open_native(lua_State *L)
         {"stdout", print_stdout},
         {NULL, NULL}};
     luaL_newlib(L, fns);
+    interp_register(L);
     return 1;
 }
 

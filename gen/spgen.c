@@ -58,6 +58,12 @@ static const struct option {
      .help = "make weights that the spec does not use an error, not a warning"},
     {.name = "--simd", .field = "simd", .kind = OPT_WORD, .words = {"0", "4", "8", "16"}, .numeric = 1,
      .fallback = "0", .help = "emit vector code of at most this many floats per vector; 0: portable C99"},
+    {.name = "--dtype", .field = "dtype", .kind = OPT_WORD, .words = {"float32", "int8"}, .fallback = "float32",
+     .help = "the number type of weights and activations: float32, or int8 (TFLite's scheme, docs/int8.md) "
+             "with --calibration"},
+    {.name = "--calibration", .field = "calibration", .kind = OPT_TEXT, .value = "CALIB.npy",
+     .otherwise = "none; --dtype int8 needs one",
+     .help = "float32 NCHW samples of the network input (N >= 1) from which --dtype int8 finds each tensor's range"},
     /* 32768: about 2 resident warps per scheduler on 132 SMs. 65536 was
        faster at batch 1 (bench/CUDA_NOTES.md) and builds without spills, but
        stays an option until a GPU has compared its outputs with the C build's. */
@@ -224,6 +230,30 @@ static int set_value(lua_State *L, const struct option *o, const char *v, char *
     return 0;
 }
 
+/* The options that --dtype int8 needs or excludes (the options table on top
+   of the stack): 0, or the usage error's exit code. */
+static int check_dtype(lua_State *L)
+{
+    lua_getfield(L, -1, "dtype");
+    int int8 = strcmp(lua_tostring(L, -1), "int8") == 0;
+    lua_getfield(L, -2, "calibration");
+    int calibrated = !lua_isnil(L, -1);
+    lua_getfield(L, -3, "simd");
+    lua_Integer simd = lua_tointeger(L, -1);
+    lua_getfield(L, -4, "target");
+    int c_only = strcmp(lua_tostring(L, -1), "c") == 0;
+    lua_pop(L, 4);
+    if (int8 && !calibrated)
+        return usage("--dtype int8 needs --calibration CALIB.npy", NULL);
+    if (!int8 && calibrated)
+        return usage("--calibration is only for --dtype int8", NULL);
+    if (int8 && simd != 0)
+        return usage("--dtype int8 has portable C only: --simd must be 0", NULL);
+    if (int8 && !c_only)
+        return usage("--dtype int8 has the C backend only: --target must be c", NULL);
+    return 0;
+}
+
 /* Fills the options table at the top of the stack; returns 0, -1 when
    --help or --version said all there was to say, or an exit code. */
 static int parse_args(lua_State *L, int argc, char **argv)
@@ -272,7 +302,7 @@ static int parse_args(lua_State *L, int argc, char **argv)
     }
     if (!have_spec)
         return usage("no spec given", NULL);
-    return 0;
+    return check_dtype(L);
 }
 
 static int traceback(lua_State *L)

@@ -14,6 +14,7 @@ local emit_c = require("spgen.emit_c")
 local emit_cuda = require("spgen.emit_cuda")
 local summary = require("spgen.summary")
 local limits = require("spgen.limits")
+local calibrate = require("spgen.calibrate")
 
 local M = {}
 
@@ -63,19 +64,25 @@ end
 -- opts: the command line as gen/spgen.c's option table reads it, its
 -- defaults filled in: spec, outdir, target, weights, batch, set, summary,
 -- dump_weights, plan, plan_svg, strict, simd, cuda_threads, cuda_tiles,
--- cuda_tile_channels, cuda_stats, cuda_spconv
+-- cuda_tile_channels, cuda_stats, cuda_spconv, dtype, calibration
 function M.run(opts)
   local target = opts.target
   local g = spec.load(opts.spec, opts.set)
   g.spec_name = opts.spec:match("[^/]*$")
   if opts.batch then g.net.batch = opts.batch end
   check_sizes(g)
+  local samples, sample_count
+  if opts.dtype == "int8" then samples, sample_count = calibrate.read(opts.calibration, g.nodes[1].shape) end
   local w, need, source = weights.bind(g, opts.weights, opts.strict)
   local kernels, views = fuse.run(g)
   if #kernels == 0 then fail.raise(g.output.where, "the network has no operations") end
   for i, k in ipairs(kernels) do k.index, k.in_shape = i, g.nodes[k.inputs[1]].shape end
   tiling.run(kernels, opts.simd)
   local blob = fold.run(g, kernels, w)
+  if samples then
+    calibrate.run(g, kernels, blob, samples, sample_count)
+    fail.raise(nil, "--dtype int8: the int8 kernels are not emitted yet")
+  end
   local p = plan.run(g, kernels, views)
   check_limits(g, p, blob)
   local files = backends(target, g, kernels, p, blob, source, opts.simd,
