@@ -310,12 +310,52 @@ static int interp_range(lua_State *L)
     return 2;
 }
 
+/* quantize_row(a, at, n, scale) -> bytes, sum: the n values from a[at] as
+   int8 at that scale (docs/int8.md, section 3: round half away from zero in
+   double, clamped to [-127, 127]), and the sum of their magnitudes (for the
+   overflow bounds). */
+static int quantize_row(lua_State *L)
+{
+    farray *a = farray_check(L, 1);
+    lua_Integer at = luaL_checkinteger(L, 2), n = luaL_checkinteger(L, 3);
+    double scale = luaL_checknumber(L, 4);
+    luaL_argcheck(L, at >= 0 && n >= 0 && (size_t)at <= a->n && (size_t)n <= a->n - (size_t)at, 3, "out of range");
+    luaL_argcheck(L, scale > 0, 4, "scale must be positive");
+    luaL_Buffer b;
+    char *out = luaL_buffinitsize(L, &b, (size_t)n);
+    lua_Integer sum = 0;
+    for (lua_Integer i = 0; i < n; i++) {
+        double v = (double)a->v[at + i] / scale;
+        double r = v < 0 ? -floor(-v + 0.5) : floor(v + 0.5);
+        int q = r < -127 ? -127 : r > 127 ? 127 : (int)r;
+        out[i] = (char)(signed char)q;
+        sum += q < 0 ? -q : q;
+    }
+    luaL_pushresultsize(&b, (size_t)n);
+    lua_pushinteger(L, sum);
+    return 2;
+}
+
+/* amax(a, at, n) -> the largest magnitude of the n values from a[at] (0 for none) */
+static int amax(lua_State *L)
+{
+    farray *a = farray_check(L, 1);
+    lua_Integer at = luaL_checkinteger(L, 2), n = luaL_checkinteger(L, 3);
+    luaL_argcheck(L, at >= 0 && n >= 0 && (size_t)at <= a->n && (size_t)n <= a->n - (size_t)at, 3, "out of range");
+    double m = 0.0;
+    for (lua_Integer i = 0; i < n; i++)
+        m = fabs((double)a->v[at + i]) > m ? fabs((double)a->v[at + i]) : m;
+    lua_pushnumber(L, m);
+    return 1;
+}
+
 void interp_register(lua_State *L)
 {
     static const luaL_Reg fns[] = {
         {"interp_conv", interp_conv},     {"interp_spconv", interp_spconv}, {"interp_linear", interp_linear},
         {"interp_pool", interp_pool},     {"interp_affine", interp_affine}, {"interp_add", interp_add},
         {"interp_relu", interp_relu},     {"interp_gap", interp_gap},       {"interp_softmax", interp_softmax},
-        {"interp_shortcut_a", interp_shortcut_a}, {"interp_range", interp_range}, {NULL, NULL}};
+        {"interp_shortcut_a", interp_shortcut_a}, {"interp_range", interp_range},
+        {"quantize_row", quantize_row},   {"amax", amax},                   {NULL, NULL}};
     luaL_setfuncs(L, fns, 0);
 }

@@ -64,6 +64,10 @@ static const struct option {
     {.name = "--calibration", .field = "calibration", .kind = OPT_TEXT, .value = "CALIB.npy",
      .otherwise = "none; --dtype int8 needs one",
      .help = "float32 NCHW samples of the network input (N >= 1) from which --dtype int8 finds each tensor's range"},
+    {.name = "--attention", .field = "attention", .kind = OPT_WORD, .words = {"float", "fixed"}, .fallback = "float",
+     .help = "how int8 SPConv computes its attention: in float (targets with an FPU) or in fixed point (without)"},
+    {.name = "--dump-int8", .field = "dump_int8", .kind = OPT_TEXT, .value = "FILE", .otherwise = "none",
+     .help = "write the quantized network as the int8 reference reads it (docs/int8.md, section 8)"},
     /* 32768: about 2 resident warps per scheduler on 132 SMs. 65536 was
        faster at batch 1 (bench/CUDA_NOTES.md) and builds without spills, but
        stays an option until a GPU has compared its outputs with the C build's. */

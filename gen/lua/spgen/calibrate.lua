@@ -84,17 +84,18 @@ end
 local function new_range() return { min = math.huge, max = -math.huge } end
 
 -- Runs the folded network (fold.run's blob, the kernels' k.w) on each of the
--- n samples in data. Returns { input = range, [k.index] = { product = range,
--- output = range } }, range = { min, max }: product is the kernel's own
--- result (a producer's before its fused residual, relu and pool; an add's
--- sum before its relu), output what it writes.
+-- n samples in data. Returns { input = range, [k.index] = { own = range,
+-- sum = range } }, range = { min, max }, the ranges docs/int8.md (section
+-- 3) calibrates: own is the kernel's own result after the batchnorm and,
+-- unless a residual add comes first, the relu it applies; sum, for a kernel
+-- with a fused residual add, the sum after the relu.
 function M.run(g, kernels, blob, data, n)
   local by_offset = {}
   for _, a in ipairs(blob.arrays) do by_offset[a.offset] = a.data end
   local arrays, ranges = {}, { input = new_range() }
   for _, k in ipairs(kernels) do
     arrays[k] = arrays_of(k, by_offset)
-    ranges[k.index] = { product = new_range(), output = new_range() }
+    ranges[k.index] = { own = new_range(), sum = k.residual and new_range() }
   end
   local per = count(g.nodes[1].shape)
   for sample = 0, n - 1 do
@@ -104,16 +105,18 @@ function M.run(g, kernels, blob, data, n)
     local tensors = { [1] = x }
     for _, k in ipairs(kernels) do
       local y = product(k, tensors[k.inputs[1]], arrays[k], tensors)
-      widen(ranges[k.index].product, native.interp_range(y))
-      if k.residual then native.interp_add(y, tensors[k.residual], y, #y) end
+      if k.residual then
+        widen(ranges[k.index].own, native.interp_range(y))
+        native.interp_add(y, tensors[k.residual], y, #y)
+      end
       if k.relu then native.interp_relu(y, #y) end
+      widen(ranges[k.index].sum or ranges[k.index].own, native.interp_range(y))
       if k.gap then
         local s = k.node.shape
         local pooled = native.farray(s[1])
         native.interp_gap(y, pooled, { c = s[1], hw = s[2] * s[3] })
         y = pooled
       end
-      widen(ranges[k.index].output, native.interp_range(y))
       tensors[k.output] = y
     end
   end

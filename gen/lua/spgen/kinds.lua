@@ -22,6 +22,12 @@
 --                tile, note } (emit_cuda/); cuda_describe for a direct
 --                convolution on CUDA, its tile and grid before any code is
 --                emitted (emit_cuda/direct.lua), found in ctx.direct[k.index]
+--   int8         the int8 C backend's record for the kind (--dtype int8) as a
+--                dotted path "module.field" (emit_c/int8/): quantize(k, ctx),
+--                the kind's int8 arrays and model-file lines
+--                (int8/quantize.lua); emit(k, ctx), as emit.c; calibrated(k),
+--                whether its result gets a calibrated scale (else its
+--                input's, or fixed_params)
 --   lower        a convolution's lowering into parts, function(attrs) -> conv
 --                (lower.lua: window taps, 1x1 and pooled 1x1 parts, branches),
 --                which every convolution emitter walks; the --simd vector
@@ -41,6 +47,8 @@
 --                 pools each channel to one value)
 --   pipeline.lua  index (its place in the schedule, from 1: names the layer's
 --                 code), in_shape (the shape of inputs[1])
+--   int8/quantize.lua  q (--dtype int8: the tensors it reads and writes with
+--                 their scales, its int8 arrays), and scratch anew
 --   tiling.lua    vt (--simd vector tiles: geometry, how vectors of `lanes`
 --                 pixels cover the output plane; pixel_vectors x channels, the
 --                 register tile), nil where the layer keeps the portable code

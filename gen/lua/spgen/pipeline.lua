@@ -15,6 +15,8 @@ local emit_cuda = require("spgen.emit_cuda")
 local summary = require("spgen.summary")
 local limits = require("spgen.limits")
 local calibrate = require("spgen.calibrate")
+local quantize = require("spgen.int8.quantize")
+local model = require("spgen.int8.model")
 
 local M = {}
 
@@ -48,8 +50,8 @@ end
 -- same kernels, folded blob and plan. The CUDA build shares the C build's
 -- header (sizes), weights object and runner source; with --target cuda the
 -- C kernels and the C Makefile are left out.
-local function backends(target, g, kernels, p, blob, source, simd, cuda)
-  local files = emit_c.run(g, kernels, p, blob, source, simd)
+local function backends(target, g, kernels, p, blob, source, simd, cuda, q)
+  local files = emit_c.run(g, kernels, p, blob, source, simd, q)
   if target == "c" then return files end
   local c_makefile
   local kept = {}
@@ -64,7 +66,8 @@ end
 -- opts: the command line as gen/spgen.c's option table reads it, its
 -- defaults filled in: spec, outdir, target, weights, batch, set, summary,
 -- dump_weights, plan, plan_svg, strict, simd, cuda_threads, cuda_tiles,
--- cuda_tile_channels, cuda_stats, cuda_spconv, dtype, calibration
+-- cuda_tile_channels, cuda_stats, cuda_spconv, dtype, calibration, attention,
+-- dump_int8
 function M.run(opts)
   local target = opts.target
   local g = spec.load(opts.spec, opts.set)
@@ -79,17 +82,24 @@ function M.run(opts)
   for i, k in ipairs(kernels) do k.index, k.in_shape = i, g.nodes[k.inputs[1]].shape end
   tiling.run(kernels, opts.simd)
   local blob = fold.run(g, kernels, w)
+  local q
   if samples then
-    calibrate.run(g, kernels, blob, samples, sample_count)
-    fail.raise(nil, "--dtype int8: the int8 kernels are not emitted yet")
+    local ranges = calibrate.run(g, kernels, blob, samples, sample_count)
+    local qblob, order, tensors, final = quantize.run(g, kernels, views, blob, ranges, opts.attention)
+    q = { blob_data = qblob.data(), tensors = tensors, input = tensors[1], output = final, attention = opts.attention,
+          model = model.text(g, kernels, order, final, opts.attention) }
   end
-  local p = plan.run(g, kernels, views)
+  local p = plan.run(g, kernels, views, opts.dtype == "int8" and 1 or 4)
   check_limits(g, p, blob)
   local files = backends(target, g, kernels, p, blob, source, opts.simd,
     { tiling = { threads = opts.cuda_threads, tiles = opts.cuda_tiles, channels = opts.cuda_tile_channels },
-      stats = opts.cuda_stats, spconv = opts.cuda_spconv })
+      stats = opts.cuda_stats, spconv = opts.cuda_spconv }, q)
   local extras = {}
   if opts.plan then extras[#extras + 1] = { path = opts.plan, data = plan.text(p, kernels) } end
+  if opts.dump_int8 then
+    if not q then fail.raise(nil, "--dump-int8 is only for --dtype int8") end
+    extras[#extras + 1] = { path = opts.dump_int8, data = q.model }
+  end
   if opts.plan_svg then extras[#extras + 1] = { path = opts.plan_svg, data = plan_svg.draw(g, kernels, p) } end
   if opts.dump_weights then
     extras[#extras + 1] = { path = opts.dump_weights, write = function(file, path) weights.dump(file, path, w, need) end }
@@ -98,7 +108,7 @@ function M.run(opts)
   -- renamed into place before everything is written
   local ok, err = native.write_outputs(opts.outdir or ("out/" .. g.net.name), files, extras)
   if not ok then fail.raise(nil, "%s", err) end
-  if opts.summary then native.stdout(summary.text(g, p, blob, files)) end
+  if opts.summary then native.stdout(summary.text(g, p, q and #q.blob_data or 4 * blob.floats, files)) end
 end
 
 return M

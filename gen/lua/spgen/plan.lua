@@ -100,14 +100,15 @@ end
 -- Returns { arena_bytes, sum_bytes, lower_bound, buffers } (buffers: each
 -- with offset, bytes, first and last step, names, scratch); sets on each
 -- kernel k.refs = { inputs = {...}, output =, scratch = } where a ref is
--- "input", "output" or an arena byte offset.
-function M.run(g, kernels, views)
+-- "input", "output" or an arena byte offset. element_bytes: an activation's
+-- bytes per value (4 for float32, 1 for int8); scratch is k.scratch 4-byte words.
+function M.run(g, kernels, views, element_bytes)
   local batch, nodes = g.net.batch, g.nodes
   local final = g.output.inputs[1]
   final = views[final] or final
   local function bytes(id)
     local s = nodes[id].shape
-    return 4 * batch * s[1] * s[2] * s[3]
+    return element_bytes * batch * s[1] * s[2] * s[3]
   end
   local reads = {}
   for _, k in ipairs(kernels) do

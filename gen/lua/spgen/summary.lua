@@ -3,7 +3,8 @@ local costs = require("spgen.costs")
 
 local M = {}
 
-function M.text(g, plan, blob, files)
+-- weight_bytes: the emitted weights blob's bytes (float32 or int8 build).
+function M.text(g, plan, weight_bytes, files)
   local rows = costs.rows(g)
   local out = {}
   local function add(fmt, ...) out[#out + 1] = string.format(fmt, ...) end
@@ -36,7 +37,7 @@ function M.text(g, plan, blob, files)
   for _, f in ipairs(files) do
     if f.name:match("%.c$") or f.name:match("%.bin$") then add("%-28s %s bytes", f.name, costs.group(#f.data)) end
   end
-  add("total: params=%d macs=%d arena_bytes=%d weight_bytes=%d", params, macs, plan.arena_bytes, 4 * blob.floats)
+  add("total: params=%d macs=%d arena_bytes=%d weight_bytes=%d", params, macs, plan.arena_bytes, weight_bytes)
   return table.concat(out, "\n") .. "\n"
 end
 

@@ -8,4 +8,5 @@ return {
   absorbs = { "relu" },
   in_place = "any",
   emit = { c = "spgen.emit_c.pointwise.add", cuda = "spgen.emit_cuda.pointwise.add" },
+  int8 = "spgen.emit_c.int8.pointwise.add",
 }

@@ -9,5 +9,6 @@ return {
   in_place = "any",
   fold = require("spgen.fold.affine"),
   emit = { c = "spgen.emit_c.pointwise.affine", cuda = "spgen.emit_cuda.pointwise.affine" },
+  int8 = "spgen.emit_c.int8.conv.affine",
   comment = { batchnorm = "as scale and shift" },
 }

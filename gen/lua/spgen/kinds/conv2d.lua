@@ -11,6 +11,7 @@ return {
     cuda = "spgen.emit_cuda.conv2d.emit",
     cuda_describe = "spgen.emit_cuda.conv2d.describe",
   },
+  int8 = "spgen.emit_c.int8.conv.conv2d",
   lower = require("spgen.lower").conv2d,
   comment = { batchnorm = "folded into the weights" },
 }

@@ -6,4 +6,5 @@ return {
   ops = { global_avgpool = shape_only.global_avgpool },
   absorbs = {},
   emit = { c = "spgen.emit_c.pointwise.gap", cuda = "spgen.emit_cuda.pointwise.gap" },
+  int8 = "spgen.emit_c.int8.pointwise.gap",
 }

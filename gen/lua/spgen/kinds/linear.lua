@@ -9,5 +9,6 @@ return {
   in_place = "residual",
   fold = require("spgen.fold.linear"),
   emit = { c = "spgen.emit_c.linear.emit", cuda = "spgen.emit_cuda.linear.emit" },
+  int8 = "spgen.emit_c.int8.conv.linear",
   comment = { batchnorm = "folded into the weights" },
 }

@@ -6,4 +6,5 @@ return {
   ops = { maxpool = pool, avgpool = pool },
   absorbs = {},
   emit = { c = "spgen.emit_c.pool.emit", cuda = "spgen.emit_cuda.pool.emit" },
+  int8 = "spgen.emit_c.int8.pointwise.pool",
 }

@@ -6,4 +6,5 @@ return {
   ops = { shortcut_a = shape_only.shortcut_a },
   absorbs = {},
   emit = { c = "spgen.emit_c.pointwise.shortcut_a", cuda = "spgen.emit_cuda.pointwise.shortcut_a" },
+  int8 = "spgen.emit_c.int8.pointwise.shortcut_a",
 }

@@ -6,4 +6,5 @@ return {
   ops = { softmax = shape_only.softmax },
   absorbs = {},
   emit = { c = "spgen.emit_c.pointwise.softmax", cuda = "spgen.emit_cuda.pointwise.softmax" },
+  int8 = "spgen.emit_c.int8.pointwise.softmax",
 }

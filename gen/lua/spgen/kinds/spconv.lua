@@ -12,6 +12,7 @@ return {
     cuda = "spgen.emit_cuda.spconv.emit",
     cuda_describe = "spgen.emit_cuda.spconv.describe",
   },
+  int8 = "spgen.emit_c.int8.conv.spconv",
   lower = require("spgen.lower").spconv,
   comment = {
     options = function(a)

@@ -1,0 +1,454 @@
+-- int8 C for the producers (docs/int8.md): conv2d and linear (int32
+-- accumulator, per-channel multiplier), and SPConv in one pass (5: window
+-- and channel sums of x - zp, the attention per sample and channel, one pass
+-- over the output with both branches). The convolutions walk lower.lua's
+-- parts. Each kind's quantize(k, ctx) makes its arrays and model-file lines.
+local native = require("spgen.native")
+local fail = require("spgen.fail")
+local lower = require("spgen.lower")
+local qmath = require("spgen.int8.qmath")
+local model = require("spgen.int8.model")
+local common = require("spgen.emit_c.int8.common")
+
+local M = {}
+
+local function overflow(k, what, c, bound)
+  fail.raise(k.node.where, "%s '%s': --dtype int8: %s of output channel %d could overflow int32 (bound %d > 2^31 - 1)",
+    k.node.op, model.label(k.node), what, c, bound)
+end
+
+-- Weight rows of n values from array fp, quantized per row (section 3):
+-- returns the int8 bytes, the scales and the sums of magnitudes.
+local function rows(fp, count, n)
+  local bytes, scales, sums = {}, {}, {}
+  for o = 0, count - 1 do
+    local s = qmath.weight_scale(native.amax(fp, o * n, n))
+    if s then bytes[o + 1], sums[o + 1] = native.quantize_row(fp, o * n, n, s)
+    else bytes[o + 1], sums[o + 1] = string.rep("\0", n), 0 end
+    scales[o + 1] = s or 1.0
+  end
+  return table.concat(bytes), scales, sums
+end
+
+-- conv2d, linear and a standalone batchnorm: weights WT (or the batchnorm's
+-- scale A) in rows of n, bias B; int8 WQ, int32 BQ, M, E.
+local function quantize_affine_rows(k, ctx, weights, bias, count, n)
+  local q = k.q
+  local wq, scales, sums = rows(weights, count, n)
+  local bq, m, e = {}, {}, {}
+  for o = 0, count - 1 do
+    local b = bias and bias[o] or 0.0
+    bq[o + 1] = qmath.int32(qmath.round_away(b / (q.input.scale * scales[o + 1])))
+    if not bq[o + 1] then
+      fail.raise(k.node.where, "%s '%s': --dtype int8: the int32 bias of output channel %d does not fit", k.node.op,
+        model.label(k.node), o)
+    end
+    local bound = 255 * sums[o + 1] + math.abs(bq[o + 1])
+    if bound > qmath.INT32_MAX then overflow(k, "the accumulator", o, bound) end
+    m[o + 1], e[o + 1] = qmath.quantize_multiplier((q.input.scale * scales[o + 1]) / q.own.scale)
+  end
+  ctx.int8("WQ", wq)
+  ctx.int32("BQ", bq)
+  ctx.int32("M", m)
+  ctx.int32("E", e)
+  return wq, bq, scales
+end
+
+local function model_arrays(lines, wq, bq, scales)
+  lines[#lines + 1] = model.array("weights", wq)
+  lines[#lines + 1] = model.array("bias", bq)
+  lines[#lines + 1] = model.array("wscale", scales, true)
+end
+
+local function calibrated() return true end
+
+-- The accumulation of the parts of conv (lower.lua) for output channel c
+-- and pixel (oy, ox) into their branches' accumulators: group, the
+-- channels' group as a literal, or nil for the run-time gb.
+local function accumulate(w, P, conv, group, zp)
+  local s = conv.sizes
+  for _, part in ipairs(conv.parts) do
+    local taps, weights, acc = part.taps, part.weights, part.branch
+    local row = string.format("%s_%s * %d", P, conv.macros[weights.row], weights.taps or 1)
+    if taps.kind == "window" then
+      local n = lower.count(conv, part)
+      local first = group and tostring(group * s.group_inputs) or "gb"
+      w.open("for (j = 0; j < %d; ++j) {", n)
+      w.line("const int8_t *xc = xn + (%s + j) * %s_H * %s_W;", first, P, P)
+      w.line("const int8_t *wc = %s_%s + c * %s + j * %d;", P, weights.array, row, weights.taps)
+      w.open("for (ky = 0; ky < %d; ++ky) {", taps.size)
+      w.line("const int iy = %d * oy + ky - %d;", taps.stride, taps.pad)
+      w.line("if (iy < 0 || iy >= %s_H) continue;", P)
+      w.open("for (kx = 0; kx < %d; ++kx) {", taps.size)
+      w.line("const int ix = %d * ox + kx - %d;", taps.stride, taps.pad)
+      w.line("if (ix < 0 || ix >= %s_W) continue;", P)
+      w.line("%s += wc[ky * %d + kx] * (xc[iy * %s_W + ix]%s);", acc, taps.size, P, common.minus(zp))
+      w.close()
+      w.close()
+      w.close()
+    else
+      local reads = {}
+      for _, at in ipairs(lower.point_reads(taps, 0)) do
+        reads[#reads + 1] = string.format("(xc[%s%d]%s)", at.row == 0 and "" or (P .. "_W + "), at.col, common.minus(zp))
+      end
+      for _, range in ipairs(lower.ranges(conv, part, group)) do
+        w.open("for (ci = %d; ci < %d; ++ci) {", range.first, range.stop)
+        w.line("const int8_t *xc = xn + ci * %s_H * %s_W + %d * (oy * %s_W + ox);", P, P, taps.stride, P)
+        w.line("%s += %s_%s[c * %s + ci] * %s;", acc, P, weights.array, row,
+          #reads == 1 and reads[1] or "(" .. table.concat(reads, " + ") .. ")")
+        w.close()
+      end
+    end
+  end
+end
+
+-- The output pass over channels [first, stop) of one group: per pixel,
+-- the accumulators, then value(w) (a C int64 expression) stored.
+local function output_pass(w, k, ctx, first, stop, ho, wo, setup, accumulate_pixel, value)
+  w.open("for (c = %d; c < %d; ++c) {", first, stop)
+  setup(w)
+  common.pool_open(w, k)
+  w.open("for (oy = 0; oy < %d; ++oy) {", ho)
+  w.open("for (ox = 0; ox < %d; ++ox) {", wo)
+  accumulate_pixel(w)
+  common.store(w, k, ctx, value, string.format("(c * %d + oy) * %d + ox", ho, wo))
+  w.close()
+  w.close()
+  common.pool_close(w, k, ctx, "c", ho * wo)
+  w.close()
+end
+
+M.conv2d = { calibrated = calibrated }
+
+function M.conv2d.quantize(k, ctx)
+  local a = k.node.attrs
+  local n = a.cin // a.groups * a.k * a.k
+  local wq, bq, scales = quantize_affine_rows(k, ctx, ctx.fp("WT"), k.w.B and ctx.fp("B"), a.out, n)
+  local q = k.q
+  local lines = { string.format("conv2d %s in %d out %d k %d stride %d pad %d groups %d relu %d", model.label(k.node),
+    q.input.id, q.own.id, a.k, a.stride, a.pad, a.groups, (k.relu and not k.residual) and 1 or 0) }
+  model_arrays(lines, wq, bq, scales)
+  for _, line in ipairs(model.epilogue(k)) do lines[#lines + 1] = line end
+  q.model = lines
+end
+
+function M.conv2d.emit(k, ctx)
+  local a, node = k.node.attrs, k.node
+  local P, fn = common.names(k, ctx)
+  local conv = lower.conv(k)
+  local h, wd, ho, wo = k.in_shape[2], k.in_shape[3], node.shape[2], node.shape[3]
+  local w = common.new_writer()
+  common.macros(w, P, { { "C", a.cin }, { "H", h }, { "W", wd }, { "CO", a.out }, { "HO", ho }, { "WO", wo },
+    { "CIG", a.cin // a.groups }, { "COG", a.out // a.groups } }, k, ctx)
+  w.line("")
+  ctx.uses.rq = true
+  local call = common.wrapper(w, fn, k, ctx, { input = a.cin * h * wd, output = a.out * ho * wo, channels = a.out },
+    function()
+      w.line("int c, oy, ox, j, ky, kx;")
+      output_pass(w, k, ctx, 0, a.out, ho, wo, function(wr)
+        if a.groups > 1 then wr.line("const int gb = c / %s_COG * %s_CIG; /* the group's first input channel */", P, P) end
+      end, function(wr)
+        wr.line("int32_t a = %s_BQ[c];", P)
+        accumulate(wr, P, conv, a.groups == 1 and 0 or nil, k.q.input.zp)
+      end, string.format("(int64_t)%d + spgen_rq(a, %s_M[c], %s_E[c])", k.q.own.zp, P, P))
+    end)
+  return { text = w.text(), call = call }
+end
+
+M.linear = { calibrated = calibrated }
+
+function M.linear.quantize(k, ctx)
+  local a = k.node.attrs
+  local wq, bq, scales = quantize_affine_rows(k, ctx, ctx.fp("WT"), k.w.B and ctx.fp("B"), a.out, a.cin)
+  local q = k.q
+  local lines = { string.format("linear %s in %d out %d relu %d", model.label(k.node), q.input.id, q.own.id,
+    (k.relu and not k.residual) and 1 or 0) }
+  model_arrays(lines, wq, bq, scales)
+  for _, line in ipairs(model.epilogue(k)) do lines[#lines + 1] = line end
+  q.model = lines
+end
+
+function M.linear.emit(k, ctx)
+  local a = k.node.attrs
+  local P, fn = common.names(k, ctx)
+  local w = common.new_writer()
+  common.macros(w, P, { { "IN", a.cin }, { "OUT", a.out } }, k, ctx)
+  w.line("")
+  ctx.uses.rq = true
+  local call = common.wrapper(w, fn, k, ctx, { input = a.cin, output = a.out, channels = a.out }, function()
+    w.line("int c, oy, ox, i;")
+    output_pass(w, k, ctx, 0, a.out, 1, 1, function() end, function(wr)
+      wr.line("int32_t a = %s_BQ[c];", P)
+      wr.line("for (i = 0; i < %s_IN; ++i)", P)
+      wr.line("    a += %s_WQ[c * %s_IN + i] * (xn[i]%s);", P, P, common.minus(k.q.input.zp))
+    end, string.format("(int64_t)%d + spgen_rq(a, %s_M[c], %s_E[c])", k.q.own.zp, P, P))
+  end)
+  return { text = w.text(), call = call }
+end
+
+-- A standalone batchnorm (and relu) is a conv2d with k = 1, groups = C
+-- (docs/int8.md, section 4); a relu alone keeps its input's parameters.
+M.affine = { calibrated = function(k) return k.bn ~= nil end }
+
+function M.affine.quantize(k, ctx)
+  local q, s = k.q, k.node.shape
+  local name = model.label(k.node)
+  if not k.bn then
+    q.model = { string.format("relu %s in %d out %d", name, q.input.id, q.own.id) }
+    return
+  end
+  local wq, bq, scales = quantize_affine_rows(k, ctx, ctx.fp("A"), ctx.fp("B"), s[1], 1)
+  local lines = { string.format("conv2d %s in %d out %d k 1 stride 1 pad 0 groups %d relu %d", name, q.input.id,
+    q.own.id, s[1], k.relu and 1 or 0) }
+  model_arrays(lines, wq, bq, scales)
+  q.model = lines
+end
+
+function M.affine.emit(k, ctx)
+  local s, q = k.node.shape, k.q
+  local P, fn = common.names(k, ctx)
+  local w = common.new_writer()
+  common.macros(w, P, { { "C", s[1] }, { "HW", s[2] * s[3] } }, k, ctx)
+  w.line("")
+  ctx.uses.clamp8 = true
+  w.line("static void %s(const int8_t *x, int8_t *y)", fn)
+  w.open("{")
+  w.line("int c, i;")
+  w.open("for (c = 0; c < %d; ++c) {", ctx.batch * s[1])
+  w.line("const int8_t *xc = x + c * %s_HW;", P)
+  w.line("int8_t *yc = y + c * %s_HW;", P)
+  w.open("for (i = 0; i < %s_HW; ++i) {", P)
+  if k.bn then
+    ctx.uses.rq = true
+    w.line("const int32_t a = %s_BQ[c %% %s_C] + %s_WQ[c %% %s_C] * (xc[i]%s);", P, P, P, P, common.minus(q.input.zp))
+    w.line("yc[i] = spgen_clamp8((int64_t)%d + spgen_rq(a, %s_M[c %% %s_C], %s_E[c %% %s_C]), %d);", q.own.zp, P, P,
+      P, P, common.low(q.own, k.relu))
+  else
+    w.line("yc[i] = spgen_clamp8(xc[i], %d);", common.low(q.own, true))
+  end
+  w.close()
+  w.close()
+  w.close()
+  return { text = w.text(), call = function(p) return string.format("%s(%s, %s);", fn, p.inputs[1], p.output) end }
+end
+
+M.spconv = { calibrated = calibrated }
+
+function M.spconv.quantize(k, ctx)
+  local a, q = k.node.attrs, k.q
+  local co, c, r, rg = a.out, a.cin, a.r, a.r // a.groups
+  local G, Q, B3, B1 = ctx.fp("G"), ctx.fp("Q"), ctx.fp("B3"), ctx.fp("B1")
+  local PA, PB = k.w.PA and ctx.fp("PA"), k.w.PB and ctx.fp("PB")
+  local pool = a.stride == 2 and 4 or 1
+  local plane = k.node.shape[2] * k.node.shape[3]
+  local gq, qq, s3, s1 = {}, {}, {}, {}
+  local consts = { MA3 = {}, EA3 = {}, MA1 = {}, EA1 = {}, E3 = {}, E1 = {}, E0 = {} }
+  local attention = ctx.attention == "float" and { K3 = {}, K1 = {}, B3 = {}, B1 = {} }
+    or { MD3 = {}, ED3 = {}, MD1 = {}, ED1 = {}, DB = {} }
+  local s_in, s_out = q.input.scale, q.own.scale
+  for o = 0, co - 1 do
+    local i = o + 1
+    local three = qmath.weight_scale(math.max(native.amax(G, o * rg * 9, rg * 9), native.amax(Q, o * c, r)))
+    local one = qmath.weight_scale(native.amax(Q, o * c + r, c - r))
+    local sum_g, sum_q3, sum_q1 = 0, 0, 0
+    if three then
+      gq[#gq + 1], sum_g = native.quantize_row(G, o * rg * 9, rg * 9, three)
+      qq[#qq + 1], sum_q3 = native.quantize_row(Q, o * c, r, three)
+    else
+      gq[#gq + 1], qq[#qq + 1] = string.rep("\0", rg * 9), string.rep("\0", r)
+    end
+    if one then qq[#qq + 1], sum_q1 = native.quantize_row(Q, o * c + r, c - r, one)
+    else qq[#qq + 1] = string.rep("\0", c - r) end
+    s3[i], s1[i] = three or 1.0, one or 1.0
+    local bound3, bound1 = 255 * (sum_g + pool * sum_q3), 255 * pool * sum_q1
+    if bound3 > qmath.INT32_MAX then overflow(k, "the 3x3 branch's accumulator", o, bound3) end
+    if bound1 > qmath.INT32_MAX then overflow(k, "the 1x1 branch's accumulator", o, bound1) end
+    if math.max(bound3, bound1) > math.maxinteger // plane then
+      overflow(k, "the int64 plane sum of a branch", o, math.max(bound3, bound1) * plane)
+    end
+    local pa, pb = PA and PA[o] or 1.0, PB and PB[o] or 0.0
+    consts.MA3[i], consts.EA3[i] = qmath.quantize_multiplier(((pa * s_in) * s3[i]) / s_out)
+    consts.MA1[i], consts.EA1[i] = qmath.quantize_multiplier(((pa * s_in) * s1[i]) / s_out)
+    for _, offset in ipairs({ { "E3", (pa * B3[o]) / s_out * 256.0 }, { "E1", (pa * B1[o]) / s_out * 256.0 },
+                              { "E0", pb / s_out * 256.0 } }) do
+      local name = offset[1]
+      consts[name][i] = qmath.int32(qmath.round_away(offset[2]))
+      if not consts[name][i] then
+        fail.raise(k.node.where, "spconv '%s': --dtype int8: the offset %s of output channel %d does not fit int32",
+          model.label(k.node), name, o)
+      end
+    end
+    if ctx.attention == "float" then
+      attention.K3[i], attention.K1[i] = qmath.f32(s_in * s3[i]), qmath.f32(s_in * s1[i])
+      attention.B3[i], attention.B1[i] = B3[o], B1[o]
+    else
+      attention.MD3[i], attention.ED3[i] = qmath.quantize_multiplier((s_in * s3[i]) * 256.0)
+      attention.MD1[i], attention.ED1[i] = qmath.quantize_multiplier((s_in * s1[i]) * 256.0)
+      attention.DB[i] = math.tointeger(qmath.clamp(qmath.round_away((B3[o] - B1[o]) * 256.0), -(1 << 24), 1 << 24))
+    end
+  end
+  ctx.int8("G", table.concat(gq))
+  ctx.int8("Q", table.concat(qq))
+  for _, set in ipairs({ consts, attention }) do
+    local names = {}
+    for name in pairs(set) do names[#names + 1] = name end
+    table.sort(names) -- a fixed blob layout
+    for _, name in ipairs(names) do
+      if name:match("^[KB]") then ctx.float(name, set[name]) else ctx.int32(name, set[name]) end
+    end
+  end
+  -- int64 words: the window sums T[r][9] and channel sums S[c], then per
+  -- output channel its two multipliers and offset
+  k.scratch = 2 * (r * 9 + c + 3 * co)
+  local pa, pb = {}, {}
+  for o = 0, co - 1 do pa[o + 1], pb[o + 1] = PA and PA[o] or 1.0, PB and PB[o] or 0.0 end
+  local b3, b1 = {}, {}
+  for o = 0, co - 1 do b3[o + 1], b1[o + 1] = B3[o], B1[o] end
+  local lines = { string.format("spconv %s in %d out %d stride %d groups %d r %d relu %d", model.label(k.node),
+    q.input.id, q.own.id, a.stride, a.groups, r, (k.relu and not k.residual) and 1 or 0) }
+  lines[#lines + 1] = model.array("g", table.concat(gq))
+  lines[#lines + 1] = model.array("q", table.concat(qq))
+  for _, array in ipairs({ { "s3", s3 }, { "s1", s1 }, { "b3", b3 }, { "b1", b1 }, { "pa", pa }, { "pb", pb } }) do
+    lines[#lines + 1] = model.array(array[1], array[2], true)
+  end
+  for _, line in ipairs(model.epilogue(k)) do lines[#lines + 1] = line end
+  q.model = lines
+end
+
+-- The first and last input row (or column) that tap t reads for some
+-- output position, at stride s with padding 1: nil when none.
+local function tap_span(n_out, n_in, s, t)
+  local lo, hi
+  for o = 0, n_out - 1 do
+    local i = s * o + t - 1
+    if i >= 0 and i < n_in then lo, hi = lo or i, i end
+  end
+  return lo, hi
+end
+
+-- T[ci][ky][kx]: the sum of x - zp over the input pixels tap (ky, kx)
+-- reads for the output plane (padding reads 0), for the representative
+-- channels; S[ci]: over the whole plane, for all channels.
+local function stats(w, P, fn, d)
+  w.line("/* Window sums T[ci][ky][kx] of x - zp over the pixels each tap reads, and channel")
+  w.line("   sums S[ci], exact in int64 (docs/int8.md, 5.2). */")
+  w.line("static void %s_stats(const int8_t *x, int64_t *t, int64_t *sum)", fn)
+  w.open("{")
+  w.line("int c, iy, ix, j;")
+  w.open("for (c = 0; c < %s_C; ++c) {", P)
+  w.line("const int8_t *p = x + c * %s_H * %s_W;", P, P)
+  w.line("int64_t all = 0, tc[9] = {0};")
+  w.open("for (iy = 0; iy < %s_H; ++iy) {", P)
+  w.line("const int8_t *row = p + iy * %s_W;", P)
+  w.line("int32_t rs = 0, cs[3] = {0, 0, 0};")
+  w.line("for (ix = 0; ix < %s_W; ++ix)", P)
+  w.line("    rs += row[ix]%s;", common.minus(d.zp))
+  for kx = 0, 2 do
+    local lo, hi = tap_span(d.wo, d.w, d.stride, kx)
+    if lo then
+      w.line("for (ix = %d; ix <= %d; ix += %d)", lo, hi, d.stride)
+      w.line("    cs[%d] += row[ix]%s;", kx, common.minus(d.zp))
+    end
+  end
+  w.line("all += rs;")
+  for ky = 0, 2 do
+    local lo, hi = tap_span(d.ho, d.h, d.stride, ky)
+    if lo then
+      local cond = string.format("iy >= %d && iy <= %d", lo, hi)
+      if d.stride > 1 then cond = cond .. string.format(" && (iy - %d) %% %d == 0", lo, d.stride) end
+      w.line("if (%s) { tc[%d] += cs[0]; tc[%d] += cs[1]; tc[%d] += cs[2]; }", cond, 3 * ky, 3 * ky + 1, 3 * ky + 2)
+    end
+  end
+  w.close()
+  w.line("sum[c] = all;")
+  w.line("if (c < %s_R)", P)
+  w.line("    for (j = 0; j < 9; ++j) t[c * 9 + j] = tc[j];")
+  w.close()
+  w.close()
+end
+
+-- Per output channel: the branch means from the sums, the attention weight
+-- w3 (float or fixed), the multipliers and offset of the store (5.3).
+local function attend(w, P, fn, ctx)
+  w.line("/* Per output channel: the branch means, the attention, the store's multipliers and offset. */")
+  w.line("static void %s_attend(const int64_t *t, const int64_t *sum, int64_t *coef)", fn)
+  w.open("{")
+  w.line("int c, j;")
+  w.open("for (c = 0; c < %s_CO; ++c) {", P)
+  w.line("const int8_t *g = %s_G + c * %s_RG * 9, *q = %s_Q + c * %s_C;", P, P, P, P)
+  w.line("const int64_t *tg = t + c / %s_CG * %s_RG * 9;", P, P)
+  w.line("int64_t a3 = 0, a1 = 0;")
+  w.line("int32_t mean3, mean1, w3, w1;")
+  w.line("for (j = 0; j < %s_RG * 9; ++j)", P)
+  w.line("    a3 += g[j] * tg[j];")
+  w.line("for (j = 0; j < %s_R; ++j) /* zero weights in the group's own columns */", P)
+  w.line("    a3 += q[j] * sum[j];")
+  w.line("for (j = %s_R; j < %s_C; ++j)", P, P)
+  w.line("    a1 += q[j] * sum[j];")
+  w.line("mean3 = (int32_t)spgen_rdiv_away(a3, %s_HO * %s_WO);", P, P)
+  w.line("mean1 = (int32_t)spgen_rdiv_away(a1, %s_HO * %s_WO);", P, P)
+  ctx.uses.rdiv = true
+  if ctx.attention == "float" then
+    ctx.uses.w3_float = true
+    w.open("{")
+    w.line("float k3, k1, b3, b1;")
+    w.line("memcpy(&k3, %s_K3 + c, 4); memcpy(&k1, %s_K1 + c, 4);", P, P)
+    w.line("memcpy(&b3, %s_B3 + c, 4); memcpy(&b1, %s_B1 + c, 4);", P, P)
+    w.line("w3 = spgen_w3(mean3, mean1, k3, k1, b3, b1);")
+    w.close()
+  else
+    ctx.uses.w3_fixed = true
+    w.line("w3 = spgen_w3(mean3, mean1, %s_MD3[c], %s_ED3[c], %s_MD1[c], %s_ED1[c], %s_DB[c]);", P, P, P, P, P)
+  end
+  w.line("w1 = (1 << 30) - w3;")
+  w.line("coef[3 * c] = (int32_t)(((int64_t)%s_MA3[c] * w3 + (1 << 29)) >> 30);", P)
+  w.line("coef[3 * c + 1] = (int32_t)(((int64_t)%s_MA1[c] * w1 + (1 << 29)) >> 30);", P)
+  w.line("coef[3 * c + 2] = (int32_t)(((int64_t)w3 * %s_E3[c] + (int64_t)w1 * %s_E1[c] + (int64_t)%s_E0[c] * (1 << 30)", P, P, P)
+  w.line("    + ((int64_t)1 << 37)) >> 38);")
+  w.close()
+  w.close()
+end
+
+function M.spconv.emit(k, ctx)
+  local a, node = k.node.attrs, k.node
+  local P, fn = common.names(k, ctx)
+  local conv = lower.conv(k)
+  local d = { h = k.in_shape[2], w = k.in_shape[3], ho = node.shape[2], wo = node.shape[3], stride = a.stride,
+              zp = k.q.input.zp }
+  local w = common.new_writer()
+  common.macros(w, P, { { "C", a.cin }, { "R", a.r }, { "H", d.h }, { "W", d.w }, { "CO", a.out }, { "HO", d.ho },
+    { "WO", d.wo }, { "RG", a.r // a.groups }, { "CG", a.out // a.groups } }, k, ctx)
+  w.line("")
+  stats(w, P, fn, d)
+  w.line("")
+  attend(w, P, fn, ctx)
+  w.line("")
+  ctx.uses.rq = true
+  local cg = a.out // a.groups
+  w.line("/* The one pass over the output: both branches accumulate in int32. */")
+  w.line("static void %s_out(const int8_t *xn, %sconst int64_t *coef, int8_t *yn)", fn, k.residual and "const int8_t *rn, " or "")
+  w.open("{")
+  w.line("int c, oy, ox, j, ky, kx, ci;")
+  for grp = 0, a.groups - 1 do
+    w.line("/* group %d: output channels %d..%d */", grp, grp * cg, (grp + 1) * cg - 1)
+    output_pass(w, k, ctx, grp * cg, (grp + 1) * cg, d.ho, d.wo, function(wr)
+      wr.line("const int32_t m3 = (int32_t)coef[3 * c], m1 = (int32_t)coef[3 * c + 1];")
+      wr.line("const int64_t off = coef[3 * c + 2];")
+    end, function(wr)
+      wr.line("int32_t a3 = 0, a1 = 0;")
+      accumulate(wr, P, conv, grp, d.zp)
+    end, string.format("(int64_t)%d + spgen_rq(a3, m3, %s_EA3[c]) + spgen_rq(a1, m1, %s_EA1[c]) + off", k.q.own.zp, P, P))
+  end
+  w.close()
+  w.line("")
+  local call = common.wrapper(w, fn, k, ctx, { input = a.cin * d.h * d.w, output = a.out * d.ho * d.wo, channels = a.out },
+    function()
+      w.line("int64_t *t = scratch, *sum = t + %s_R * 9, *coef = sum + %s_C;", P, P)
+      w.line("%s_stats(xn, t, sum);", fn)
+      w.line("%s_attend(t, sum, coef);", fn)
+      w.line("%s_out(xn, %scoef, yn);", fn, k.residual and "rn, " or "")
+    end)
+  return { text = w.text(), call = call }
+end
+
+return M
