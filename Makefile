@@ -55,7 +55,7 @@ build/plan_check: tests/plan/plan_check.c | build/.deps
 	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -o $@ $<
 
 TEST_TOOLS = build/spgen build/asan/spgen build/contract_check build/ref_spconv build/ref_net build/mknpy build/npycmp \
-	build/mkfix build/test_safetensors build/plan_check
+	build/mkfix build/test_safetensors build/plan_check build/ref_net_q build/asan/ref_net_q build/asan/test_int8_ref
 
 $(TEST_TOOLS): | build/.deps
 

@@ -35,6 +35,7 @@ suites=(
   "bash tests/snapshots.sh"
   "bash tests/foreign_weights.sh"
   "bash tests/ref/test_ref.sh $BUILD"
+  "bash tests/ref/test_ref_q.sh $BUILD"
   "bash tests/contract/test_contract.sh $BUILD/contract_check"
   "bash tests/plan/test_plan.sh $BUILD/plan_check"
   "$BUILD/test_safetensors"
