@@ -99,12 +99,12 @@ typedef float spgen_u%d __attribute__((vector_size(%d), aligned(4), may_alias));
   return table.concat(t, "\n") .. "\n"
 end
 
--- q (--dtype int8): { blob_data, tensors (by id), input, output, attention }, else nil.
+-- q (--dtype int8): { blob_data, input, output (tensors), attention }, else nil.
 function M.run(g, kernels, plan, blob, weights_source, simd, q)
   local name = g.net.name
   local NAME = name:upper()
   local ctx = { prefix = name, batch = g.net.batch, simd = simd }
-  if q then ctx.uses, ctx.tensors, ctx.attention = {}, q.tensors, q.attention end
+  if q then ctx.uses, ctx.attention = {}, q.attention end
   local texts, calls, layers = {}, {}, {}
   for _, k in ipairs(kernels) do
     local e = q and int8_kinds.of(k.kind).emit(k, ctx) or EMIT[k.kind](k, ctx)

@@ -85,9 +85,9 @@ function M.run(opts)
   local q
   if samples then
     local ranges = calibrate.run(g, kernels, blob, samples, sample_count)
-    local qblob, order, tensors, final = quantize.run(g, kernels, views, blob, ranges, opts.attention)
-    q = { blob_data = qblob.data(), tensors = tensors, input = tensors[1], output = final, attention = opts.attention,
-          model = model.text(g, kernels, order, final, opts.attention) }
+    local qblob, order, final, tail = quantize.run(g, kernels, blob, ranges, opts.attention)
+    q = { blob_data = qblob.data(), input = order[1], output = final, attention = opts.attention,
+          model = model.text(g, kernels, order, final, tail, opts.attention) }
   end
   local p = plan.run(g, kernels, views, opts.dtype == "int8" and 1 or 4)
   check_limits(g, p, blob)

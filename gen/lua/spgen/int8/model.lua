@@ -26,28 +26,20 @@ function M.array(key, values, float)
   return table.concat(lines, "\n")
 end
 
--- The whole file: tensors (in order), the kernels' ops, and a flatten at
--- the end when the network's output is a view of the last tensor.
-function M.text(g, kernels, tensors, final, attention)
+-- The whole file: tensors (in order), each kernel's flat views and ops,
+-- then tail (the lines that make the output tensor final).
+function M.text(g, kernels, tensors, final, tail, attention)
   local out = { "spgen-int8 1", string.format("network %s attention %s", g.net.name, attention) }
   for _, t in ipairs(tensors) do
     out[#out + 1] = string.format("tensor %d %d %d %d %.9g %d", t.id, t.shape[1], t.shape[2], t.shape[3], t.scale, t.zp)
   end
-  local last = final.id
-  local node = g.nodes[g.output.inputs[1]]
-  local flat_id = #g.nodes + #tensors + 1
-  if node.op == "flatten" then
-    out[#out + 1] = string.format("tensor %d %d 1 1 %.9g %d", flat_id, node.shape[1], final.scale, final.zp)
-  end
   out[#out + 1] = "input 1"
   for _, k in ipairs(kernels) do
+    for _, line in ipairs(k.q.views) do out[#out + 1] = line end
     for _, line in ipairs(k.q.model) do out[#out + 1] = line end
   end
-  if node.op == "flatten" then
-    out[#out + 1] = string.format("flatten %s in %d out %d", M.label(node), last, flat_id)
-    last = flat_id
-  end
-  out[#out + 1] = "output " .. last
+  for _, line in ipairs(tail) do out[#out + 1] = line end
+  out[#out + 1] = "output " .. final.id
   out[#out + 1] = "end"
   return table.concat(out, "\n") .. "\n"
 end

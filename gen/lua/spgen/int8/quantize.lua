@@ -2,7 +2,10 @@
 -- and zero point from the calibrated ranges, then each kernel's int8 and
 -- int32 arrays in one blob, by the kind's int8 module (kinds/*.lua, int8:
 -- quantize). Sets k.q on every kernel:
---   input, residual  the tensors it reads ({ id, shape, scale, zp })
+--   input, second, residual  the tensors it reads ({ id, shape, scale, zp }):
+--                    its node's inputs and a fused residual, as the ops
+--                    of the model file read them (flat views made flat)
+--   views            the model-file lines of those flat views
 --   own              what the kernel itself computes (a producer after its
 --                    batchnorm, and its relu unless a residual add comes first)
 --   sum              with a fused residual add: the sum, after the relu
@@ -45,8 +48,9 @@ end
 -- g: the graph; kernels after fold.run (k.w into blob, the float32 blob);
 -- ranges: calibrate.run's; attention: "float" or "fixed". Returns the int8
 -- blob, the tensors in the order they are written (the input first), the
--- tensors by id and the network's output tensor.
-function M.run(g, kernels, views, blob, ranges, attention)
+-- network's output tensor and the model-file lines
+-- that make it (a flatten of the last result, or none).
+function M.run(g, kernels, blob, ranges, attention)
   local by_offset = {}
   for _, a in ipairs(blob.arrays) do by_offset[a.offset] = a.data end
   local qblob, tensors, order, next_id = new_blob(), {}, {}, #g.nodes + 1
@@ -63,10 +67,30 @@ function M.run(g, kernels, views, blob, ranges, attention)
     next_id = next_id + 1
     return next_id - 1
   end
+  -- A flat view as the model file has it: a flatten op into a tensor of
+  -- its own (the same bytes and parameters), written to lines once.
+  local flat = {}
+  local function as_shape(t, shape, lines)
+    if t.shape[1] == shape[1] and t.shape[2] == shape[2] and t.shape[3] == shape[3] then return t end
+    if not flat[t.id] then
+      flat[t.id] = tensor(fresh(), shape, t.scale, t.zp)
+      lines[#lines + 1] = string.format("flatten flatten@%d in %d out %d", t.id, t.id, flat[t.id].id)
+    end
+    return flat[t.id]
+  end
+  -- the tensor an op reads as node id, through flatten views
+  local function via(id, lines)
+    local node = g.nodes[id]
+    if node.op ~= "flatten" then return tensors[id] end
+    return as_shape(via(node.inputs[1], lines), node.shape, lines)
+  end
   calibrated(1, g.nodes[1].shape, ranges.input)
   for _, k in ipairs(kernels) do
     local own_shape, out_shape = k.node.shape, g.nodes[k.output].shape
-    local q = { input = tensors[k.inputs[1]], residual = k.residual and tensors[k.residual], arrays = {}, model = {} }
+    local views_read = {}
+    local q = { input = via(k.node.inputs[1], views_read), arrays = {}, model = {}, views = views_read }
+    if k.node.inputs[2] then q.second = via(k.node.inputs[2], views_read) end
+    if k.residual then q.residual = as_shape(tensors[k.residual], own_shape, views_read) end
     k.q = q
     local range = ranges[k.index]
     local module = int8_kinds.of(k.kind)
@@ -90,8 +114,8 @@ function M.run(g, kernels, views, blob, ranges, attention)
       float = function(name, values) array(name, "int32_t", packed("<f", values)) end,
     })
   end
-  local final = g.output.inputs[1]
-  return qblob, order, tensors, tensors[views[final] or final]
+  local tail = {}
+  return qblob, order, via(g.output.inputs[1], tail), tail
 end
 
 return M

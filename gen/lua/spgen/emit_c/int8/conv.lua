@@ -31,7 +31,7 @@ local function rows(fp, count, n)
 end
 
 -- conv2d, linear and a standalone batchnorm: weights WT (or the batchnorm's
--- scale A) in rows of n, bias B; int8 WQ, int32 BQ, M, E.
+-- scale A) in rows of n, bias B; int8 WT, int32 BQ, M, E.
 local function quantize_affine_rows(k, ctx, weights, bias, count, n)
   local q = k.q
   local wq, scales, sums = rows(weights, count, n)
@@ -47,7 +47,7 @@ local function quantize_affine_rows(k, ctx, weights, bias, count, n)
     if bound > qmath.INT32_MAX then overflow(k, "the accumulator", o, bound) end
     m[o + 1], e[o + 1] = qmath.quantize_multiplier((q.input.scale * scales[o + 1]) / q.own.scale)
   end
-  ctx.int8("WQ", wq)
+  ctx.int8("WT", wq) -- the name lower.lua's parts read
   ctx.int32("BQ", bq)
   ctx.int32("M", m)
   ctx.int32("E", e)
@@ -180,7 +180,7 @@ function M.linear.emit(k, ctx)
     output_pass(w, k, ctx, 0, a.out, 1, 1, function() end, function(wr)
       wr.line("int32_t a = %s_BQ[c];", P)
       wr.line("for (i = 0; i < %s_IN; ++i)", P)
-      wr.line("    a += %s_WQ[c * %s_IN + i] * (xn[i]%s);", P, P, common.minus(k.q.input.zp))
+      wr.line("    a += %s_WT[c * %s_IN + i] * (xn[i]%s);", P, P, common.minus(k.q.input.zp))
     end, string.format("(int64_t)%d + spgen_rq(a, %s_M[c], %s_E[c])", k.q.own.zp, P, P))
   end)
   return { text = w.text(), call = call }
@@ -220,7 +220,7 @@ function M.affine.emit(k, ctx)
   w.open("for (i = 0; i < %s_HW; ++i) {", P)
   if k.bn then
     ctx.uses.rq = true
-    w.line("const int32_t a = %s_BQ[c %% %s_C] + %s_WQ[c %% %s_C] * (xc[i]%s);", P, P, P, P, common.minus(q.input.zp))
+    w.line("const int32_t a = %s_BQ[c %% %s_C] + %s_WT[c %% %s_C] * (xc[i]%s);", P, P, P, P, common.minus(q.input.zp))
     w.line("yc[i] = spgen_clamp8((int64_t)%d + spgen_rq(a, %s_M[c %% %s_C], %s_E[c %% %s_C]), %d);", q.own.zp, P, P,
       P, P, common.low(q.own, k.relu))
   else

@@ -29,13 +29,13 @@ M.add = { calibrated = function() return true end }
 
 function M.add.quantize(k)
   local q = k.q
-  q.model = { string.format("add %s a %d b %d out %d relu %d", model.label(k.node), q.input.id, k.inputs[2],
+  q.model = { string.format("add %s a %d b %d out %d relu %d", model.label(k.node), q.input.id, q.second.id,
     q.own.id, k.relu and 1 or 0) }
 end
 
 function M.add.emit(k, ctx)
   local s, q = k.node.shape, k.q
-  local b = ctx.tensors[k.inputs[2]]
+  local b = q.second
   local fn = select(2, common.names(k, ctx))
   local w = common.new_writer()
   ctx.uses.add, ctx.uses.clamp8 = true, true
