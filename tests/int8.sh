@@ -81,3 +81,83 @@ refuses not_npy 1 "$work/text.npy: not a .npy file" --dtype int8 --calibration "
 refuses missing 1 "$work/nope.npy: cannot open: No such file or directory" --dtype int8 --calibration "$work/nope.npy"
 mkfifo "$work/fifo.npy"
 refuses fifo 1 "$work/fifo.npy: not a regular file (it is a FIFO)" --dtype int8 --calibration "$work/fifo.npy"
+refuses dump_without_int8 1 "--dump-int8 is only for --dtype int8" --dump-int8 "$work/model.txt"
+
+# bitexact NAME SEED SPEC ARGS...: the int8 build (strict flags, ASan and
+# UBSan) and build/ref_net_q on its model file (--dump-int8) give the same
+# output, bit for bit, on a random input; the calibration is 8 random
+# samples (seed SEED) of the input's shape. Leaves the build in $work/NAME.
+bitexact() {
+  local name=$1 seed=$2 spec=$3; shift 3
+  local d=$work/$name net shape
+  mkdir -p "$d"
+  if ! $SPGEN "$spec" -o "$d/f32" "$@" >/dev/null 2>"$d/err"; then fail "int8/$name" "float32: $(head -c 300 "$d/err")"; return; fi
+  net=$(basename "$(ls "$d"/f32/*_main.c)" _main.c)
+  shape=$(for k in BATCH IN_C IN_H IN_W; do awk -v k="#define ${net^^}_$k" 'index($0, k " ") == 1 { print $3 }' "$d/f32/$net.h"; done)
+  set -- "$@" --dtype int8 --calibration "$d/calib.npy" -o "$d/q" --dump-int8 "$d/model.txt"
+  "$BUILD/mknpy" "$seed" "$d/calib.npy" 8 $(echo $shape | cut -d' ' -f2-) >/dev/null
+  "$BUILD/mknpy" $((seed + 1)) "$d/in.npy" $shape >/dev/null
+  if ! $SPGEN "$spec" "$@" >/dev/null 2>"$d/err"; then fail "int8/$name" "spgen: $(head -c 300 "$d/err")"
+  elif ! make -s -C "$d/q" CFLAGS="$STRICT_CFLAGS $SAN_CFLAGS" >"$d/err" 2>&1; then fail "int8/$name" "build: $(head -c 300 "$d/err")"
+  elif ! "$d/q/${net}_run" "$d/in.npy" "$d/got.npy" 2>"$d/err"; then fail "int8/$name" "run: $(head -c 300 "$d/err")"
+  elif ! "$BUILD/ref_net_q" "$d/model.txt" "$d/in.npy" "$d/want.npy" 2>"$d/err"; then fail "int8/$name" "reference: $(head -c 300 "$d/err")"
+  elif ! "$BUILD/npycmp" "$d/got.npy" "$d/want.npy" 0 >"$d/err" 2>&1; then fail "int8/$name" "not bit-exact: $(head -c 300 "$d/err")"
+  else pass "int8/$name"; fi
+}
+bitexact conv_layer 11 specs/conv_layer.lua --set cin=8 --set out=12 --set size=9 --batch 2
+bitexact spconv_layer 12 specs/spconv_layer.lua --set cin=16 --set out=16 --set size=10
+bitexact spconv_layer_s2 13 specs/spconv_layer.lua --set cin=24 --set out=21 --set size=8 --set stride=2 --set ratio=0.25 --set groups=3 --batch 2
+bitexact spconv_layer_fixed 14 specs/spconv_layer.lua --set cin=16 --set out=16 --set size=10 --attention fixed
+bitexact spconv_layer_all_bias 15 specs/spconv_layer.lua --set cin=12 --set out=8 --set size=6 --set bias=all --set bn=0
+bitexact sp_tiny_cifar 16 specs/sp_tiny_cifar.lua --set size=16
+bitexact sp_tiny_cifar_fixed 17 specs/sp_tiny_cifar.lua --set size=16 --batch 2 --attention fixed
+bitexact sp_resnet20_cifar 18 specs/sp_resnet20_cifar.lua --set size=8
+bitexact sp_vgg16_cifar 19 specs/sp_vgg16_cifar.lua
+for g in softmax_4d linear_softmax flatten_bn_linear avgpool_k3s2p1 maxpool_k3s2p1 add_two_convs bn_relu_input \
+         conv_k5s2p2g4_bias gap_standalone shortcut_a_block spconv_res_gap; do
+  bitexact "golden_$g" 20 "tests/golden/$g.lua"
+done
+
+# The bit-exact cases check the kernels against the model file the
+# generator wrote; this checks what it wrote, its scales and weights,
+# against the float32 build: at most 5% of the output's largest magnitude
+# (measured 0.6% to 3.2% on these networks: a few output steps of 1/255 of
+# the range, more where the attention amplifies an input step).
+near_float() {
+  local name=$1 d=$work/$1
+  make -s -C "$d/f32" >/dev/null 2>&1 && "$d/f32/$(basename "$(ls "$d"/f32/*_main.c)" _main.c)_run" "$d/in.npy" "$d/float.npy" &&
+    "$BUILD/npycmp" "$d/got.npy" "$d/float.npy" 0.05 >"$d/err" 2>&1
+  if [ $? -eq 0 ]; then pass "int8/near_float_$name"; else fail "int8/near_float_$name" "$(head -c 300 "$d/err")"; fi
+}
+near_float spconv_layer
+near_float sp_tiny_cifar
+
+# the same samples give the same files
+a=$work/same_a b=$work/same_b
+$SPGEN specs/sp_tiny_cifar.lua --set size=16 --dtype int8 --calibration "$work/sp_tiny_cifar/calib.npy" -o "$a" >/dev/null &&
+  $SPGEN specs/sp_tiny_cifar.lua --set size=16 --dtype int8 --calibration "$work/sp_tiny_cifar/calib.npy" -o "$b" >/dev/null
+if diff -r "$a" "$b" >/dev/null; then pass "int8/deterministic"; else fail "int8/deterministic" "two runs differ"; fi
+
+# --summary gives the int8 build's bytes: for the firmware network at 32x32
+# the arena is at most 30% of float32's, the weights at most 35% (the int8
+# weights and 44 bytes of int32 and float constants per SPConv channel)
+"$BUILD/mknpy" 5 "$work/calib32.npy" 2 3 32 32 >/dev/null
+f32=$($SPGEN specs/sp_tiny_cifar.lua -o "$work/s32" --summary | grep '^total:')
+q8=$($SPGEN specs/sp_tiny_cifar.lua --dtype int8 --calibration "$work/calib32.npy" -o "$work/s8" --summary | grep '^total:')
+w32=${f32##*weight_bytes=} w8=${q8##*weight_bytes=} a32=${f32##*arena_bytes=} a8=${q8##*arena_bytes=}
+a32=${a32%% *} a8=${a8%% *}
+if [ "$w8" = "$(stat -c %s "$work/s8/sp_tiny_cifar_weights.bin")" ] && [ $((100 * w8)) -le $((35 * w32)) ] &&
+   [ $((100 * a8)) -le $((30 * a32)) ]; then pass "int8/summary_bytes"
+else fail "int8/summary_bytes" "int8 weights $w8, arena $a8 bytes against float32 $w32, $a32"; fi
+
+# the overflow proof: 66,564 weights of 127 after quantization, times 255,
+# pass 2^31 - 1 in the linear layer's int32 accumulator
+cat > "$work/big.lua" <<'SPEC'
+local net = network { name = "big", input = { 1, 258, 258 }, weights = "big.safetensors" }
+return output(linear(flatten(net.input), { out = 1, name = "fc" }))
+SPEC
+"$BUILD/mkfix" st "$work/big.safetensors" fc.weight 1x66564 c:0.5 fc.bias 1 c:0 >/dev/null
+"$BUILD/mknpy" 1 "$work/big.npy" 1 1 258 258 >/dev/null
+cp "$work/big.lua" "$work/net.lua"
+refuses overflow 1 "$work/net.lua:2: linear 'fc': --dtype int8: the accumulator of output channel 0 could overflow int32 (bound 2155675140 > 2^31 - 1)" \
+  --dtype int8 --calibration "$work/big.npy" --weights "$work/big.safetensors"
