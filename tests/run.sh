@@ -34,6 +34,7 @@ suites=(
   "SPGEN=$BUILD/asan/spgen bash tests/int8.sh"
   "bash tests/ref/test_ref_net.sh $BUILD"
   "bash tests/snapshots.sh"
+  "bash tests/cmake.sh"
   "bash tests/foreign_weights.sh"
   "bash tests/ref/test_ref.sh $BUILD"
   "bash tests/ref/test_ref_q.sh $BUILD"

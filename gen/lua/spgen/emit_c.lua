@@ -22,9 +22,21 @@ local function pointer_int8(ref, name, scratch)
   return string.format("(int8_t *)%s_arena + %d", name, ref)
 end
 
+-- The checks that open an entry taking the caller's arena (`arena`) and, where
+-- the calls address the arena, <name>_arena: that arena as the planner's
+-- element type.
+local function arena_head(name, NAME, element)
+  if not element then
+    return "    (void)arena; /* no layer keeps anything in an arena */\n    if (!input || !output)\n        return 1;\n"
+  end
+  return string.format("    %s *const %s_arena = (%s *)arena;\n", element, name, element) ..
+    string.format("    if (!arena || (uintptr_t)arena %% %s_ARENA_ALIGN != 0 || !input || !output)\n        return 1;\n", NAME)
+end
+
 -- What --dtype int8 adds to the header, the network file and the runner's
--- entry: the tensors' parameters, <name>_run_q, and <name>_run around it
--- (docs/int8.md, "the float entry points").
+-- entry: the tensors' parameters, <name>_run_q_with and <name>_run_with around
+-- it (docs/int8.md, "the float entry points"), whose arena holds the quantized
+-- input and output after the planner's bytes.
 local function int8_vars(vars, q, name, NAME, calls, uses)
   local function lit(v) return int8_common.float_literal(v) end
   vars.quant_macros = string.format([[
@@ -39,21 +51,30 @@ local function int8_vars(vars, q, name, NAME, calls, uses)
 
 
 /* The same on int8 values: input[%s_IN_SIZE] at %s_IN_SCALE and
-   %s_IN_ZERO_POINT, output[%s_OUT_SIZE] at %s_OUT_SCALE and %s_OUT_ZERO_POINT. */
-int %s_run_q(const int8_t *input, int8_t *output);]], NAME, NAME, NAME, NAME, NAME, NAME, name)
+   %s_IN_ZERO_POINT, output[%s_OUT_SIZE] at %s_OUT_SCALE and %s_OUT_ZERO_POINT;
+   the arena needs only %s_ARENA_BYTES bytes. */
+int %s_run_q_with(void *arena, const int8_t *input, int8_t *output);
+int %s_run_q(const int8_t *input, int8_t *output);]], NAME, NAME, NAME, NAME, NAME, NAME, NAME, name, name)
   vars.kernels = vars.kernels .. string.format([[
+
+int %s_run_q_with(void *arena, const int8_t *input, int8_t *output)
+{
+%s%s    return 0;
+}
+]], name, arena_head(name, NAME, vars.arena_bytes > 0 and "int64_t"), calls)
+  vars.run_q_static = string.format([[
+
 
 int %s_run_q(const int8_t *input, int8_t *output)
 {
-    if (!input || !output)
+    return %s_run_q_with(%s_arena, input, output);
+}]], name, name, name)
+  vars.run_with_head = string.format([[
+    if (!arena || (uintptr_t)arena %% %s_ARENA_ALIGN != 0 || !input || !output)
         return 1;
-%s    return 0;
-}
-
-/* the float entry's quantized input and output */
-static int8_t %s_q_in[%s_IN_SIZE], %s_q_out[%s_OUT_SIZE];
-]], name, calls, name, NAME, name, NAME)
+]], NAME)
   vars.calls = string.format([[
+    int8_t *const q_in = (int8_t *)arena + %s_ARENA_BYTES, *const q_out = q_in + %s_IN_SIZE;
     int i;
     for (i = 0; i < %s_IN_SIZE; ++i) {
         float v = input[i] / %s_IN_SCALE;
@@ -62,18 +83,21 @@ static int8_t %s_q_in[%s_IN_SIZE], %s_q_out[%s_OUT_SIZE];
         v = v < -512.0f ? -512.0f : v > 512.0f ? 512.0f : v;
         {
             const int32_t q = %s_IN_ZERO_POINT + (int32_t)roundf(v);
-            %s_q_in[i] = (int8_t)(q < -128 ? -128 : q > 127 ? 127 : q);
+            q_in[i] = (int8_t)(q < -128 ? -128 : q > 127 ? 127 : q);
         }
     }
-    %s_run_q(%s_q_in, %s_q_out);
+    %s_run_q_with(arena, q_in, q_out);
     for (i = 0; i < %s_OUT_SIZE; ++i)
-        output[i] = %s_OUT_SCALE * (float)(%s_q_out[i] - %s_OUT_ZERO_POINT);
-]], NAME, NAME, NAME, name, name, name, name, NAME, NAME, name, NAME)
+        output[i] = %s_OUT_SCALE * (float)(q_out[i] - %s_OUT_ZERO_POINT);
+]], NAME, NAME, NAME, NAME, NAME, name, NAME, NAME, NAME)
   vars.simd = "#include <stdint.h>\n#include <string.h>\n\n" .. int8_common.prelude(uses)
   vars.weights_type = "int32_t"
   vars.weights_format = "int8 and int32"
   vars.arena = vars.arena:gsub("static float (%S+)%[(%S+) / 4%]", "static int64_t %1[%2 / 8]")
   vars.weight_bytes = #q.blob_data
+  vars.arena_align = 8 -- the scratch's int64 sums
+  vars.run_with_bytes = (vars.arena_bytes + vars.in_size + vars.out_size + 7) // 8 * 8
+  vars.run_with_bytes_note = "the planner's bytes, then the quantized input and output"
 end
 
 -- simd: floats per vector for GCC/Clang vector extensions, 0 for portable C.
@@ -135,19 +159,35 @@ function M.run(g, kernels, plan, blob, weights_source, simd, q)
     simd = simd_prelude(simd),
     -- vector code needs contraction into FMAs, which -std=c99 turns off
     cflags = "-std=c99 -O2 -Wall -Wextra" .. (simd > 0 and " -ffp-contract=fast" or ""),
-    arena = plan.arena_bytes > 0
-      and string.format("\n/* activations and scratch, placed by the memory planner */\nstatic float %s_arena[%s_ARENA_BYTES / 4];\n", name, NAME)
-      or "",
     quant_macros = "", run_q_decl = "", weights_type = "float", weights_format = "float32",
+    arena_align = 4, run_with_bytes = plan.arena_bytes, run_with_bytes_note = "the planner's bytes",
+    run_with_head = arena_head(name, NAME, plan.arena_bytes > 0 and "float"), run_q_static = "",
+    -- CMake's own variable, which the template cannot spell
+    cmake_source_dir = "${CMAKE_CURRENT_SOURCE_DIR}",
+    cmake_options = simd > 0 and "\n# vector code needs contraction into FMAs\ntarget_compile_options(" .. name .. " PRIVATE -ffp-contract=fast)" or "",
   }
+  -- the static arena of <name>_arena.c, aligned as its element type
+  vars.arena = string.format([[
+
+#ifndef %s_ARENA_SECTION
+#define %s_ARENA_SECTION ".bss.%s_arena"
+#endif
+
+/* activations and scratch, placed by the memory planner */
+static float %s_arena[%s_RUN_WITH_BYTES / 4] __attribute__((section(%s_ARENA_SECTION)));
+]], NAME, NAME, name, name, NAME, NAME)
   if q then int8_vars(vars, q, name, NAME, vars.calls, ctx.uses) end
+  if vars.run_with_bytes == 0 then vars.arena, vars.static_arena = "", "(void *)0"
+  else vars.static_arena = name .. "_arena" end
   return {
     { name = name .. ".h", data = template.render("net.h.in", vars) },
     { name = name .. ".c", data = template.render("net.c.in", vars) },
     { name = name .. "_weights.c", data = template.render("weights.c.in", vars) },
     { name = name .. "_weights.bin", data = q and q.blob_data or fold.bytes(blob) },
+    { name = name .. "_arena.c", data = template.render("arena.c.in", vars) },
     { name = name .. "_main.c", data = template.render("main.c.in", vars) },
     { name = "Makefile", data = template.render("Makefile.in", vars) },
+    { name = "CMakeLists.txt", data = template.render("CMakeLists.txt.in", vars) },
   }
 end
 

@@ -49,15 +49,16 @@ end
 -- The emitted files of the target: c, cuda or all. Both backends read the
 -- same kernels, folded blob and plan. The CUDA build shares the C build's
 -- header (sizes), weights object and runner source; with --target cuda the
--- C kernels and the C Makefile are left out.
+-- C kernels, static arena, Makefile and CMakeLists.txt are left out.
 local function backends(target, g, kernels, p, blob, source, simd, cuda, q)
   local files = emit_c.run(g, kernels, p, blob, source, simd, q)
   if target == "c" then return files end
   local c_makefile
   local kept = {}
+  local c_only = { [g.net.name .. ".c"] = true, [g.net.name .. "_arena.c"] = true, ["CMakeLists.txt"] = true }
   for _, f in ipairs(files) do
     if f.name == "Makefile" then c_makefile = f.data
-    elseif target == "all" or f.name ~= g.net.name .. ".c" then kept[#kept + 1] = f end
+    elseif target == "all" or not c_only[f.name] then kept[#kept + 1] = f end
   end
   for _, f in ipairs(emit_cuda.run(g, kernels, blob, source, target, c_makefile, cuda)) do kept[#kept + 1] = f end
   return kept

@@ -13,15 +13,22 @@
 #define SPCONV_LAYER_IN_SIZE 1024 /* floats */
 #define SPCONV_LAYER_OUT_SIZE 1024 /* floats */
 #define SPCONV_LAYER_ARENA_BYTES 576 /* static activation memory */
+#define SPCONV_LAYER_RUN_WITH_BYTES 576 /* spconv_layer_run_with's arena: the planner's bytes */
+#define SPCONV_LAYER_ARENA_ALIGN 4 /* the arena's address is a multiple of this */
 #define SPCONV_LAYER_WEIGHT_BYTES 3584 /* read-only, placeable in flash */
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* Runs the network on input[SPCONV_LAYER_IN_SIZE], writes output[SPCONV_LAYER_OUT_SIZE].
-   Returns 0, or 1 when a pointer is NULL. Not reentrant: activations live in
-   one static arena. */
+/* Runs the network on input[SPCONV_LAYER_IN_SIZE], writes output[SPCONV_LAYER_OUT_SIZE],
+   keeping its activations in the caller's arena of SPCONV_LAYER_RUN_WITH_BYTES
+   bytes at a multiple of SPCONV_LAYER_ARENA_ALIGN (calls on distinct arenas may run
+   at once). Returns 0, or 1 when a pointer is NULL or the arena misaligned. */
+int spconv_layer_run_with(void *arena, const float *input, float *output);
+
+/* The same in one static arena (spconv_layer_arena.c; define SPCONV_LAYER_ARENA_SECTION
+   there to place it): not reentrant. */
 int spconv_layer_run(const float *input, float *output);
 
 #ifdef __cplusplus

@@ -40,14 +40,12 @@
  *   fused: nothing
 */
 #include <math.h>
+#include <stdint.h>
 
 #include "every_op.h"
 
 /* every_op_weights.c: EVERY_OP_WEIGHT_BYTES bytes of folded weights */
 extern const float every_op_weights[];
-
-/* activations and scratch, placed by the memory planner */
-static float every_op_arena[EVERY_OP_ARENA_BYTES / 4];
 
 /*
  * layer 1: batchnorm 'bn0' (every_op.lua:5): 4x6x6 -> 4x6x6
@@ -867,9 +865,10 @@ static void every_op_l11(const float *x, float *y)
     }
 }
 
-int every_op_run(const float *input, float *output)
+int every_op_run_with(void *arena, const float *input, float *output)
 {
-    if (!input || !output)
+    float *const every_op_arena = (float *)arena;
+    if (!arena || (uintptr_t)arena % EVERY_OP_ARENA_ALIGN != 0 || !input || !output)
         return 1;
     every_op_l1(input, every_op_arena + 288);
     every_op_l2(every_op_arena + 288, every_op_arena + 0);

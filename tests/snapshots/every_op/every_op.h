@@ -13,15 +13,22 @@
 #define EVERY_OP_IN_SIZE 144 /* floats */
 #define EVERY_OP_OUT_SIZE 5 /* floats */
 #define EVERY_OP_ARENA_BYTES 2624 /* static activation memory */
+#define EVERY_OP_RUN_WITH_BYTES 2624 /* every_op_run_with's arena: the planner's bytes */
+#define EVERY_OP_ARENA_ALIGN 4 /* the arena's address is a multiple of this */
 #define EVERY_OP_WEIGHT_BYTES 3136 /* read-only, placeable in flash */
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* Runs the network on input[EVERY_OP_IN_SIZE], writes output[EVERY_OP_OUT_SIZE].
-   Returns 0, or 1 when a pointer is NULL. Not reentrant: activations live in
-   one static arena. */
+/* Runs the network on input[EVERY_OP_IN_SIZE], writes output[EVERY_OP_OUT_SIZE],
+   keeping its activations in the caller's arena of EVERY_OP_RUN_WITH_BYTES
+   bytes at a multiple of EVERY_OP_ARENA_ALIGN (calls on distinct arenas may run
+   at once). Returns 0, or 1 when a pointer is NULL or the arena misaligned. */
+int every_op_run_with(void *arena, const float *input, float *output);
+
+/* The same in one static arena (every_op_arena.c; define EVERY_OP_ARENA_SECTION
+   there to place it): not reentrant. */
 int every_op_run(const float *input, float *output);
 
 #ifdef __cplusplus

@@ -11,14 +11,12 @@
  *   fused: bn1, bn2 and pooling folded into the weights; batchnorm 'bn2' in the store; residual add of input (residual_block.lua:4) in the store; relu in the store
 */
 #include <math.h>
+#include <stdint.h>
 
 #include "residual_block.h"
 
 /* residual_block_weights.c: RESIDUAL_BLOCK_WEIGHT_BYTES bytes of folded weights */
 extern const float residual_block_weights[];
-
-/* activations and scratch, placed by the memory planner */
-static float residual_block_arena[RESIDUAL_BLOCK_ARENA_BYTES / 4];
 
 /*
  * layer 1: spconv 'conv1' (residual_block.lua:5): 8x4x4 -> 8x4x4
@@ -791,9 +789,10 @@ static void residual_block_l2(const float *x, const float *r, float *y, float *s
     }
 }
 
-int residual_block_run(const float *input, float *output)
+int residual_block_run_with(void *arena, const float *input, float *output)
 {
-    if (!input || !output)
+    float *const residual_block_arena = (float *)arena;
+    if (!arena || (uintptr_t)arena % RESIDUAL_BLOCK_ARENA_ALIGN != 0 || !input || !output)
         return 1;
     residual_block_l1(input, residual_block_arena + 0, residual_block_arena + 256);
     residual_block_l2(residual_block_arena + 0, input, output, residual_block_arena + 256);

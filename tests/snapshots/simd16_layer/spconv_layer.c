@@ -7,6 +7,7 @@
  *   vector tiles: 1 x 16 pixels x 8 output channels
 */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 /* --simd 16: pixels go up to 16 at a time in GCC/Clang vector extensions
@@ -29,9 +30,6 @@ typedef float spgen_u16 __attribute__((vector_size(64), aligned(4), may_alias));
 
 /* spconv_layer_weights.c: SPCONV_LAYER_WEIGHT_BYTES bytes of folded weights */
 extern const float spconv_layer_weights[];
-
-/* activations and scratch, placed by the memory planner */
-static float spconv_layer_arena[SPCONV_LAYER_ARENA_BYTES / 4];
 
 /*
  * layer 1: spconv 'conv' (spconv_layer.lua:12): 8x4x4 -> 16x4x4
@@ -299,9 +297,10 @@ static void spconv_layer_l1(const float *x, float *y, float *scratch)
     }
 }
 
-int spconv_layer_run(const float *input, float *output)
+int spconv_layer_run_with(void *arena, const float *input, float *output)
 {
-    if (!input || !output)
+    float *const spconv_layer_arena = (float *)arena;
+    if (!arena || (uintptr_t)arena % SPCONV_LAYER_ARENA_ALIGN != 0 || !input || !output)
         return 1;
     spconv_layer_l1(input, output, spconv_layer_arena + 0);
     return 0;
