@@ -80,7 +80,7 @@ bench: build/spgen
 bench-cuda: build/spgen
 	@scripts/bench_cuda.sh
 
-firmware-test: build/spgen build/npycmp
+firmware-test: build/spgen build/npycmp build/mknpy build/ref_net_q
 	@firmware/run.sh
 
 clean:

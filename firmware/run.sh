@@ -7,7 +7,13 @@
 #                          with the hard-float ABI; its 10 logits against the
 #                          golden (max |got - want| / max |want| <= 1e-5) and
 #                          against the host runner's output (same bound); then
-#                          flash and RAM figures, the stack measured by painting
+#                          flash and RAM figures, the stack measured by painting,
+#                          and instructions per inference
+#   firmware/cortex_m4_int8  the network generated --dtype int8 (float
+#                          attention) on the same board, bit for bit against
+#                          build/ref_net_q on the model file spgen wrote
+#   firmware/cortex_m3_int8  the same on mps2-an385, a Cortex-M3 without FPU
+#                          (soft-float ABI), with the fixed-point attention
 #   firmware/aarch64_qemu  the emitted C and its .npy runner cross-compiled with
 #                          aarch64-linux-gnu-gcc -static -O2, run under
 #                          qemu-aarch64 on the golden input (<= 1e-4)
@@ -16,7 +22,12 @@
 #
 # Each prints PASS, FAIL or SKIP (a missing cross tool is a SKIP; install them
 # with scripts/install-deps.sh firmware as root). Exit 1 on any FAIL, else 0.
-# Needs build/spgen and build/npycmp (`make build/spgen build/npycmp`).
+# Needs build/spgen, build/npycmp, build/mknpy and build/ref_net_q (`make
+# firmware-test` builds them). After the bare-metal cases come the figures:
+# flash and RAM of float32 against int8, and instructions per inference,
+# counted by running QEMU with -icount shift=0 (one instruction per nanosecond
+# of the board's clocks) and reading the 25 MHz timer 0 around the call (40
+# instructions a tick).
 # Environment: FW_TIMEOUT (seconds per emulator run, default 120), FW_KEEP=1
 # (keep the work directory and print its path).
 set -u
@@ -67,7 +78,16 @@ for t in qemu-aarch64 qemu-aarch64-static; do
 done
 [ -n "$QEMU_A64" ] || a64_missing="$a64_missing qemu-aarch64"
 
-[ -n "$m4_missing" ] && skip firmware/cortex_m4 "missing$m4_missing (run scripts/install-deps.sh firmware as root)"
+m3_missing=$m4_missing
+if [ -z "$m3_missing" ]; then
+  qemu-system-arm -M help 2>/dev/null | grep -q '^mps2-an385 ' || m3_missing=" qemu-system-arm with the mps2-an385 machine"
+fi
+if [ -n "$m4_missing" ]; then
+  for c in firmware/cortex_m4 firmware/cortex_m4_int8; do
+    skip $c "missing$m4_missing (run scripts/install-deps.sh firmware as root)"
+  done
+fi
+[ -n "$m3_missing" ] && skip firmware/cortex_m3_int8 "missing$m3_missing (run scripts/install-deps.sh firmware as root)"
 if [ -n "$a64_missing" ]; then
   for c in firmware/aarch64_qemu firmware/aarch64_neon; do
     skip $c "missing$a64_missing (run scripts/install-deps.sh firmware as root)"
@@ -77,13 +97,14 @@ if [ -n "$m4_missing" ] && [ -n "$a64_missing" ]; then
   exit 0
 fi
 cases=()
-[ -z "$m4_missing" ] && cases+=(firmware/cortex_m4)
+[ -z "$m4_missing" ] && cases+=(firmware/cortex_m4 firmware/cortex_m4_int8)
+[ -z "$m3_missing" ] && cases+=(firmware/cortex_m3_int8)
 [ -z "$a64_missing" ] && cases+=(firmware/aarch64_qemu firmware/aarch64_neon)
 all_fail() { for c in "${cases[@]}"; do nok "$c" "$1"; done; exit 1; }
 
 # Generate once (through the firmware Makefile, which the ELF build reuses)
 # and build the host runner on a copy: its output is the "host" reference.
-for f in "$SPGEN" "$BUILD/npycmp" "$IN" "$WANT" "$WEIGHTS"; do
+for f in "$SPGEN" "$BUILD/npycmp" "$BUILD/mknpy" "$BUILD/ref_net_q" "$IN" "$WANT" "$WEIGHTS"; do
   [ -e "$f" ] || all_fail "missing $f (run make, and keep tests/golden/data)"
 done
 if ! make -s -C firmware O="$work/fw" SPGEN="$(realpath "$SPGEN")" "$work/fw/gen.stamp" >"$work/gen.log" 2>&1; then
@@ -100,13 +121,19 @@ if ! make -s -C "$work/host" CFLAGS="$STRICT_CFLAGS" >"$work/host.log" 2>&1 ||
 fi
 out_size=$(macro OUT_SIZE)
 
-cortex_m4() {
-  local c=firmware/cortex_m4 log=$work/qemu.log rc cmp_g cmp_h hexes n
-  if ! make -C firmware O="$work/fw" SPGEN="$(realpath "$SPGEN")" >"$work/fw.log" 2>&1; then
-    nok $c "build failed: $(grep -m1 -i 'error' "$work/fw.log" || tail -1 "$work/fw.log")"; return
+# bare_metal CASE DIR DTYPE BOARD: firmware/'s ELF for that dtype and board,
+# built in $work/DIR, under QEMU with -icount shift=0. Its printed logits (as
+# exact bits) against the expected output (float32: the golden, and the host
+# runner; int8: build/ref_net_q, tolerance 0). Leaves the log in
+# $work/DIR.log for the figures.
+bare_metal() {
+  local c=$1 o=$work/$2 dtype=$3 board=$4 log=$work/$2.log rc cmp_g cmp_h hexes n want tol
+  if ! make -C firmware O="$o" SPGEN="$(realpath "$SPGEN")" MKNPY="$(realpath "$BUILD/mknpy")" \
+       REF_NET_Q="$(realpath "$BUILD/ref_net_q")" DTYPE="$dtype" BOARD="$board" >"$o.build.log" 2>&1; then
+    nok $c "build failed: $(grep -m1 -i 'error' "$o.build.log" || tail -1 "$o.build.log")"; return
   fi
-  timeout "$TIMEOUT" qemu-system-arm -M mps2-an386 -nographic -semihosting -kernel "$work/fw/fw.elf" \
-    </dev/null >"$log" 2>&1
+  timeout "$TIMEOUT" qemu-system-arm -M "mps2-$board" -icount shift=0 -nographic -semihosting \
+    -kernel "$o/fw.elf" </dev/null >"$log" 2>&1
   rc=$?
   if [ $rc -eq 124 ]; then nok $c "QEMU timed out after $TIMEOUT s: $(tail -1 "$log")"; return; fi
   # logit[i] = <decimal> 0x<bits>: the bits, written back as a .npy with the
@@ -119,32 +146,55 @@ cortex_m4() {
   {
     head -c -$((4 * out_size)) "$WANT"
     for h in $hexes; do printf "\\x${h:6:2}\\x${h:4:2}\\x${h:2:2}\\x${h:0:2}"; done
-  } >"$work/fw.npy"
-  if ! cmp_g=$("$BUILD"/npycmp "$work/fw.npy" "$WANT" $M4_TOL 2>&1); then
-    nok $c "logits differ from the golden: $(echo $cmp_g)"; return
-  fi
-  if ! cmp_h=$("$BUILD"/npycmp "$work/fw.npy" "$work/host.npy" $M4_TOL 2>&1); then
-    nok $c "logits differ from the host runner: $(echo $cmp_h)"; return
+  } >"$o.npy"
+  if [ "$dtype" = int8 ]; then
+    if ! cmp_h=$("$BUILD"/npycmp "$o.npy" "$o/ref_out.npy" 0 2>&1); then
+      nok $c "logits differ from build/ref_net_q's: $(echo $cmp_h)"; return
+    fi
+  else
+    if ! cmp_g=$("$BUILD"/npycmp "$o.npy" "$WANT" $M4_TOL 2>&1); then
+      nok $c "logits differ from the golden: $(echo $cmp_g)"; return
+    fi
+    if ! cmp_h=$("$BUILD"/npycmp "$o.npy" "$work/host.npy" $M4_TOL 2>&1); then
+      nok $c "logits differ from the host runner: $(echo $cmp_h)"; return
+    fi
   fi
   if [ $rc -ne 0 ] || ! grep -q '^result: PASS' "$log"; then
     nok $c "firmware exit status $rc: $(grep -m1 -e FAULT -e 'result:' "$log" || tail -1 "$log")"; return
   fi
-  pass "$c (rel=$(rel_of "$cmp_g") vs golden, rel=$(rel_of "$cmp_h") vs host runner, tol=$M4_TOL; exit 0)"
+  if [ "$dtype" = int8 ]; then
+    cmp_g=$("$BUILD"/npycmp "$o.npy" "$WANT" 1 2>&1)
+    pass "$c (bit-exact against build/ref_net_q; rel=$(rel_of "$cmp_g") vs the float32 golden; exit 0)"
+  else
+    pass "$c (rel=$(rel_of "$cmp_g") vs golden, rel=$(rel_of "$cmp_h") vs host runner, tol=$M4_TOL; exit 0)"
+  fi
+  printed+=("$2")
+}
 
-  # Figures. Flash: .text + .rodata (everything read-only the ELF places in
-  # the code memory); RAM: .data + .bss + the painted stack's high-water mark.
-  local text rodata data bss stack stack_all arena weights input
-  read -r text rodata data bss < <(arm-none-eabi-size -A "$work/fw/fw.elf" | awk '
-    $1 == ".text" { t += $2 } $1 == ".data" { d += $2 } $1 == ".bss" { b += $2 }
-    $1 == ".rodata" || $1 ~ /^\.ARM\.ex/ { r += $2 }
-    END { print t + 0, r + 0, d + 0, b + 0 }')
-  read -r stack stack_all < <(sed -n 's/^stack: high-water \([0-9]*\) bytes of \([0-9]*\)$/\1 \2/p' "$log")
-  arena=$(macro ARENA_BYTES) weights=$(macro WEIGHT_BYTES) input=$(( 4 * $(macro IN_SIZE) ))
-  echo "  flash $(commas $((text + rodata))) bytes: .text $(commas "$text") + .rodata $(commas "$rodata")" \
-       "(weights $(commas "$weights"), golden input $(commas "$input")); .data initializers $(commas "$data") more"
-  echo "  RAM $(commas $((data + bss + stack))) bytes: .data $(commas "$data") + .bss $(commas "$bss")" \
-       "+ stack high-water $(commas "$stack") (of $(commas "$stack_all") reserved);" \
-       "${NET_UC}_ARENA_BYTES $(commas "$arena")"
+# figures DIR...: per build, the ELF's flash (.text + .rodata: everything
+# read-only in the code memory) and RAM (.data + .bss + the painted stack's
+# high-water mark); of those the network's code (text + data of its kernel and
+# arena objects), its weights (its weights object) and its static arena (the
+# arena object's .bss); and instructions per inference (timer ticks x 40 under
+# -icount shift=0).
+figures() {
+  local d o text rodata data bss stack code weights arena ticks
+  echo "  figures: build, flash, network code, weights, RAM, arena, instructions per inference"
+  for d in "$@"; do
+    o=$work/$d
+    read -r text rodata data bss < <(arm-none-eabi-size -A "$o/fw.elf" | awk '
+      $1 == ".text" { t += $2 } $1 == ".data" { d += $2 } $1 == ".bss" { b += $2 }
+      $1 == ".rodata" || $1 ~ /^\.ARM\.ex/ { r += $2 }
+      END { print t + 0, r + 0, d + 0, b + 0 }')
+    stack=$(sed -n 's/^stack: high-water \([0-9]*\) bytes.*/\1/p' "$o.log")
+    code=$(arm-none-eabi-size -B "$o/$NET.o" "$o/${NET}_arena.o" | awk 'NR > 1 { s += $1 + $2 } END { print s }')
+    weights=$(arm-none-eabi-size -B "$o/${NET}_weights.o" | awk 'NR == 2 { print $1 }')
+    arena=$(arm-none-eabi-size -B "$o/${NET}_arena.o" | awk 'NR == 2 { print $3 }')
+    ticks=$(sed -n 's/^timer: \([0-9]*\) ticks.*/\1/p' "$o.log")
+    echo "  $d: flash $(commas $((text + rodata))) (code $(commas "$code"), weights $(commas "$weights"))," \
+         "RAM $(commas $((data + bss + stack))) (arena $(commas "$arena"), stack $(commas "$stack"))," \
+         "$(commas $((ticks * 40))) instructions"
+  done
 }
 
 # aarch64_qemu CASE DIR: the runner generated in DIR, under qemu-aarch64.
@@ -165,7 +215,13 @@ aarch64_qemu() {
   pass "$c (rel=$(rel_of "$cmp_g") vs golden, tol=$A64_TOL; rel=$(rel_of "$cmp_h") vs host runner)"
 }
 
-[ -z "$m4_missing" ] && cortex_m4
+printed=()
+if [ -z "$m4_missing" ]; then
+  bare_metal firmware/cortex_m4 fw float32 an386
+  bare_metal firmware/cortex_m4_int8 m4_int8 int8 an386
+fi
+[ -z "$m3_missing" ] && bare_metal firmware/cortex_m3_int8 m3_int8 int8 an385
+[ ${#printed[@]} -gt 0 ] && figures "${printed[@]}"
 if [ -z "$a64_missing" ]; then
   aarch64_qemu firmware/aarch64_qemu a64
   aarch64_qemu firmware/aarch64_neon neon

@@ -1,7 +1,7 @@
-/* Startup for a Cortex-M4F: the vector table at address 0 and the reset
-   handler, which enables the FPU, copies .data from flash to RAM, zeroes .bss
-   and calls main. Faults print their name over semihosting and exit with
-   status 1. */
+/* Startup for a Cortex-M4F or Cortex-M3: the vector table at address 0 and
+   the reset handler, which enables the FPU where the code uses one, copies
+   .data from flash to RAM, zeroes .bss and calls main. Faults print their
+   name over semihosting and exit with status 1. */
 #include <stdint.h>
 
 #include "semihost.h"
@@ -35,10 +35,12 @@ static void Default_Handler(void) { fault("unexpected exception"); }
 
 void Reset_Handler(void)
 {
+#ifdef __ARM_FP
     /* Full access to CP10 and CP11 (the FPU) before any float instruction:
-       the code is built with -mfloat-abi=hard. */
+       the code is built with -mfloat-abi=hard. A Cortex-M3 has neither. */
     CPACR |= 0xFu << 20;
     __asm__ volatile("dsb\n\tisb" ::: "memory");
+#endif
 
     /* volatile: keep these loops as loops (no memcpy/memset call before the
        C environment exists) */
