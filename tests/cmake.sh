@@ -6,7 +6,8 @@
 # Each output must equal the generated Makefile's runner's, bit for bit (int8:
 # and build/ref_net_q's on the --dump-int8 model); the run_with program must
 # refuse a misaligned arena, and must not link the static arena (nm; its .bss
-# is at least <NAME>_RUN_WITH_BYTES smaller).
+# is at least <NAME>_RUN_WITH_BYTES smaller); <NAME>_ARENA_SECTION must place
+# the static arena in the section it names.
 set -u
 cd "$(dirname "$0")/.."
 . tests/lib.sh
@@ -113,7 +114,12 @@ check() {
   if [ $((bss_with)) -ge $((bss_run + with_bytes)) ]; then
     fail "$c" "uses_run_with's .bss ($bss_with) holds a second arena (uses_run: $bss_run, arena $with_bytes)"; return
   fi
-  pass "$c (run and run_with equal the Makefile build bit for bit; run_with links no static arena: .bss $bss_with with its own, $bss_run with the static one)"
+  # <NAME>_ARENA_SECTION places the static arena
+  if ! cc -std=c99 -c -o "$d/placed.o" -I"$d/gen" "-D${NET_UC}_ARENA_SECTION=\".fast_ram\"" "$d/gen/${NET}_arena.c" ||
+     [ "$(size -A "$d/placed.o" | awk '$1 == ".fast_ram" { print $2 }')" != "$with_bytes" ]; then
+    fail "$c" "${NET_UC}_ARENA_SECTION did not give a .fast_ram section of $with_bytes bytes"; return
+  fi
+  pass "$c (run and run_with equal the Makefile build bit for bit; run_with links no static arena: .bss $bss_with with its own, $bss_run with the static one; the arena placed by ${NET_UC}_ARENA_SECTION)"
 }
 check float32
 check int8 --dtype int8 --calibration "$work/calib.npy" --dump-int8 "$work/int8/model.txt"
