@@ -168,10 +168,10 @@ bare_metal() {
   else
     pass "$c (rel=$(rel_of "$cmp_g") vs golden, rel=$(rel_of "$cmp_h") vs host runner, tol=$M4_TOL; exit 0)"
   fi
-  printed+=("$2")
+  printed+=("$2:$dtype on mps2-$board")
 }
 
-# figures DIR...: per build, the ELF's flash (.text + .rodata: everything
+# figures DIR:LABEL...: per build, the ELF's flash (.text + .rodata: everything
 # read-only in the code memory) and RAM (.data + .bss + the painted stack's
 # high-water mark); of those the network's code (text + data of its kernel and
 # arena objects), its weights (its weights object) and its static arena (the
@@ -179,9 +179,8 @@ bare_metal() {
 # -icount shift=0).
 figures() {
   local d o text rodata data bss stack code weights arena ticks
-  echo "  figures: build, flash, network code, weights, RAM, arena, instructions per inference"
   for d in "$@"; do
-    o=$work/$d
+    o=$work/${d%%:*}
     read -r text rodata data bss < <(arm-none-eabi-size -A "$o/fw.elf" | awk '
       $1 == ".text" { t += $2 } $1 == ".data" { d += $2 } $1 == ".bss" { b += $2 }
       $1 == ".rodata" || $1 ~ /^\.ARM\.ex/ { r += $2 }
@@ -191,9 +190,9 @@ figures() {
     weights=$(arm-none-eabi-size -B "$o/${NET}_weights.o" | awk 'NR == 2 { print $1 }')
     arena=$(arm-none-eabi-size -B "$o/${NET}_arena.o" | awk 'NR == 2 { print $3 }')
     ticks=$(sed -n 's/^timer: \([0-9]*\) ticks.*/\1/p' "$o.log")
-    echo "  $d: flash $(commas $((text + rodata))) (code $(commas "$code"), weights $(commas "$weights"))," \
+    echo "  ${d#*:}: flash $(commas $((text + rodata))) (code $(commas "$code"), weights $(commas "$weights"))," \
          "RAM $(commas $((data + bss + stack))) (arena $(commas "$arena"), stack $(commas "$stack"))," \
-         "$(commas $((ticks * 40))) instructions"
+         "$(commas $((ticks * 40))) instructions per inference"
   done
 }
 
