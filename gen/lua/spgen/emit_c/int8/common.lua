@@ -63,7 +63,9 @@ static int32_t spgen_add(int32_t a, int32_t b, int32_t ma, int ea, int32_t mb, i
 ]] },
   { name = "float_ops", needs = {}, text = [[
 /* The float attention and softmax round every operation as written
-   (docs/int8.md, 5.4): no fused multiply-add, whatever the flags. */
+   (docs/int8.md, 5.4): no fused multiply-add. GCC keeps to that whatever
+   the flags; Clang 14 ignores the pragma under -ffp-contract=fast, so do
+   not compile this file with that flag under Clang. */
 #if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF
 #define SPGEN_AS_WRITTEN
