@@ -48,6 +48,7 @@ refuses no_calibration 2 "spgen: --dtype int8 needs --calibration CALIB.npy" --d
 refuses calibration_without_int8 2 "spgen: --calibration is only for --dtype int8" --calibration "$c"
 refuses simd 2 "spgen: --dtype int8 has portable C only: --simd must be 0" --dtype int8 --calibration "$c" --simd 8
 refuses target 2 "spgen: --dtype int8 has the C backend only: --target must be c" --dtype int8 --calibration "$c" --target all
+refuses dump_without_int8 2 "spgen: --dump-int8 is only for --dtype int8" --dump-int8 "$work/model.txt"
 refuses bad_dtype 2 "spgen: --dtype must be float32 or int8: int4" --dtype int4
 
 "$BUILD/mknpy" 1 "$work/shape.npy" 2 8 5 6
@@ -61,7 +62,7 @@ poke "$work/nan.npy" $((4 * 576)) $((288 + 2 * 36 + 3 * 6 + 4)) '\x00\x00\xc0\x7
 refuses nan 1 "$work/nan.npy: sample 1 holds NaN at (2, 3, 4)" --dtype int8 --calibration "$work/nan.npy"
 npy "$work/inf.npy" '<f4' '(2, 8, 6, 6)' $((4 * 576))
 poke "$work/inf.npy" $((4 * 576)) 5 '\x00\x00\x80\xff'
-refuses inf 1 "$work/inf.npy: sample 0 holds Inf at (0, 0, 5)" --dtype int8 --calibration "$work/inf.npy"
+refuses inf 1 "$work/inf.npy: sample 0 holds -Inf at (0, 0, 5)" --dtype int8 --calibration "$work/inf.npy"
 : > "$work/empty.npy"
 refuses empty_file 1 "$work/empty.npy: empty file" --dtype int8 --calibration "$work/empty.npy"
 npy "$work/none.npy" '<f4' '(0, 8, 6, 6)' 0
@@ -81,7 +82,6 @@ refuses not_npy 1 "$work/text.npy: not a .npy file" --dtype int8 --calibration "
 refuses missing 1 "$work/nope.npy: cannot open: No such file or directory" --dtype int8 --calibration "$work/nope.npy"
 mkfifo "$work/fifo.npy"
 refuses fifo 1 "$work/fifo.npy: not a regular file (it is a FIFO)" --dtype int8 --calibration "$work/fifo.npy"
-refuses dump_without_int8 1 "--dump-int8 is only for --dtype int8" --dump-int8 "$work/model.txt"
 
 # bitexact NAME SEED SPEC ARGS...: the int8 build (strict flags, ASan and
 # UBSan) and build/ref_net_q on its model file
