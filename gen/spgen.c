@@ -247,11 +247,15 @@ static int check_dtype(lua_State *L)
     lua_Integer simd = lua_tointeger(L, -1);
     lua_getfield(L, -4, "target");
     int c_only = strcmp(lua_tostring(L, -1), "c") == 0;
-    lua_pop(L, 4);
+    lua_getfield(L, -5, "dump_int8");
+    int dumps = !lua_isnil(L, -1);
+    lua_pop(L, 5);
     if (int8 && !calibrated)
         return usage("--dtype int8 needs --calibration CALIB.npy", NULL);
     if (!int8 && calibrated)
         return usage("--calibration is only for --dtype int8", NULL);
+    if (!int8 && dumps)
+        return usage("--dump-int8 is only for --dtype int8", NULL);
     if (int8 && simd != 0)
         return usage("--dtype int8 has portable C only: --simd must be 0", NULL);
     if (int8 && !c_only)

@@ -29,7 +29,7 @@ function M.read(path, input)
     local per, plane = input[1] * input[2] * input[3], input[2] * input[3]
     local at = bad % per
     fail.raise(nil, "%s: sample %d holds %s at (%d, %d, %d)", path, bad // per,
-      npy.data[bad] ~= npy.data[bad] and "NaN" or "Inf", at // plane, at % plane // input[3], at % input[3])
+      npy.data[bad] ~= npy.data[bad] and "NaN" or npy.data[bad] > 0 and "Inf" or "-Inf", at // plane, at % plane // input[3], at % input[3])
   end
   return npy.data, s[1]
 end

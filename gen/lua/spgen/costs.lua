@@ -12,8 +12,9 @@ end
 
 function M.shape(s) return table.concat(s, "x") end
 
--- { node, params, macs, act_bytes, vanilla = {params, macs} | nil } per operation.
-function M.rows(g)
+-- { node, params, macs, act_bytes, vanilla = {params, macs} | nil } per
+-- operation; element_bytes: an activation's bytes per value (4 when nil).
+function M.rows(g, element_bytes)
   local rows = {}
   for _, node in ipairs(g.nodes) do
     local op = ops[node.op]
@@ -21,7 +22,7 @@ function M.rows(g)
       local s = node.shape
       rows[#rows + 1] = {
         node = node, params = op.params(node), macs = op.macs(node),
-        act_bytes = 4 * g.net.batch * s[1] * s[2] * s[3],
+        act_bytes = (element_bytes or 4) * g.net.batch * s[1] * s[2] * s[3],
         vanilla = op.vanilla and op.vanilla(node),
       }
     end

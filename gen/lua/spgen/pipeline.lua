@@ -90,7 +90,8 @@ function M.run(opts)
     q = { blob_data = qblob.data(), input = order[1], output = final, attention = opts.attention,
           model = model.text(g, kernels, order, final, tail, opts.attention) }
   end
-  local p = plan.run(g, kernels, views, opts.dtype == "int8" and 1 or 4)
+  local element_bytes = q and 1 or 4
+  local p = plan.run(g, kernels, views, element_bytes)
   check_limits(g, p, blob)
   local files = backends(target, g, kernels, p, blob, source, opts.simd,
     { tiling = { threads = opts.cuda_threads, tiles = opts.cuda_tiles, channels = opts.cuda_tile_channels },
@@ -98,7 +99,6 @@ function M.run(opts)
   local extras = {}
   if opts.plan then extras[#extras + 1] = { path = opts.plan, data = plan.text(p, kernels) } end
   if opts.dump_int8 then
-    if not q then fail.raise(nil, "--dump-int8 is only for --dtype int8") end
     extras[#extras + 1] = { path = opts.dump_int8, data = q.model }
   end
   if opts.plan_svg then extras[#extras + 1] = { path = opts.plan_svg, data = plan_svg.draw(g, kernels, p) } end
@@ -109,7 +109,7 @@ function M.run(opts)
   -- renamed into place before everything is written
   local ok, err = native.write_outputs(opts.outdir or ("out/" .. g.net.name), files, extras)
   if not ok then fail.raise(nil, "%s", err) end
-  if opts.summary then native.stdout(summary.text(g, p, q and #q.blob_data or 4 * blob.floats, files)) end
+  if opts.summary then native.stdout(summary.text(g, p, q and #q.blob_data or 4 * blob.floats, files, element_bytes)) end
 end
 
 return M

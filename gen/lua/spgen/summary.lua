@@ -3,9 +3,10 @@ local costs = require("spgen.costs")
 
 local M = {}
 
--- weight_bytes: the emitted weights blob's bytes (float32 or int8 build).
-function M.text(g, plan, weight_bytes, files)
-  local rows = costs.rows(g)
+-- weight_bytes: the emitted weights blob's bytes; element_bytes: an
+-- activation's (4 for float32, 1 for int8).
+function M.text(g, plan, weight_bytes, files, element_bytes)
+  local rows = costs.rows(g, element_bytes)
   local out = {}
   local function add(fmt, ...) out[#out + 1] = string.format(fmt, ...) end
   local fmt = "%-28s %-14s %-14s %12s %16s %14s"

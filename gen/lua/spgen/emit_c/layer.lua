@@ -87,6 +87,11 @@ function M.wrapper(w, fn, P, k, ctx, sizes, body)
   end
   w.close()
   w.close()
+  return M.call(fn, k)
+end
+
+-- The call of a wrapper's function fn: input, residual, output, scratch.
+function M.call(fn, k)
   return function(ptrs)
     local args = { ptrs.inputs[1] }
     if k.residual then args[#args + 1] = ptrs.inputs[2] end

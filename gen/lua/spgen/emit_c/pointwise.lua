@@ -5,7 +5,9 @@ local layer = require("spgen.emit_c.layer")
 
 local M = {}
 
-local function finish(w, fn, nargs)
+-- The emitter's result: the text and a call of fn with its first nargs
+-- inputs and the output (the int8 emitters use it too).
+function M.finish(w, fn, nargs)
   return { text = w.text(), call = function(p)
     local args = {}
     for i = 1, nargs do args[i] = p.inputs[i] end
@@ -36,7 +38,7 @@ function M.affine(k, ctx)
   w.close()
   w.close()
   w.close()
-  return finish(w, fn, 1)
+  return M.finish(w, fn, 1)
 end
 
 function M.add(k, ctx)
@@ -51,7 +53,7 @@ function M.add(k, ctx)
   w.line("y[i] = %s;", relu(k, "v"))
   w.close()
   w.close()
-  return finish(w, fn, 2)
+  return M.finish(w, fn, 2)
 end
 
 function M.gap(k, ctx)
@@ -68,7 +70,7 @@ function M.gap(k, ctx)
   w.line("y[c] = v * (1.0f / %d.0f);", s[2] * s[3])
   w.close()
   w.close()
-  return finish(w, fn, 1)
+  return M.finish(w, fn, 1)
 end
 
 -- Softmax over the channels at each pixel, shifted by the maximum so exp
@@ -95,24 +97,27 @@ function M.softmax(k, ctx)
   w.line("    yp[c * %d] /= sum;", hw)
   w.close()
   w.close()
-  return finish(w, fn, 1)
+  return M.finish(w, fn, 1)
 end
 
-function M.shortcut_a(k, ctx)
+-- element: the values' C type and the value of real 0 (int8: the zero
+-- point), float and 0.0f when absent.
+function M.shortcut_a(k, ctx, element)
   local a, s, si = k.node.attrs, k.node.shape, k.in_shape
   local fn = select(2, layer.names(k, ctx))
+  local ctype, zero = element and element.type or "float", element and element.zero or "0.0f"
   local w = layer.new_writer()
-  w.line("static void %s(const float *x, float *y)", fn)
+  w.line("static void %s(const %s *x, %s *y)", fn, ctype, ctype)
   w.open("{")
   w.line("int n, c, oy, ox;")
   w.open("for (n = 0; n < %d; ++n) {", ctx.batch)
   w.open("for (c = 0; c < %d; ++c) {", s[1])
-  w.line("float *yc = y + (n * %d + c) * %d;", s[1], s[2] * s[3])
+  w.line("%s *yc = y + (n * %d + c) * %d;", ctype, s[1], s[2] * s[3])
   w.open("if (c < %d || c >= %d) {", a.before, a.before + si[1])
   w.line("for (oy = 0; oy < %d; ++oy)", s[2] * s[3])
-  w.line("    yc[oy] = 0.0f;")
+  w.line("    yc[oy] = %s;", zero)
   w.reopen("} else {")
-  w.line("const float *xc = x + (n * %d + c - %d) * %d;", si[1], a.before, si[2] * si[3])
+  w.line("const %s *xc = x + (n * %d + c - %d) * %d;", ctype, si[1], a.before, si[2] * si[3])
   w.line("for (oy = 0; oy < %d; ++oy)", s[2])
   w.line("    for (ox = 0; ox < %d; ++ox)", s[3])
   w.line("        yc[oy * %d + ox] = xc[%d * oy * %d + %d * ox];", s[3], a.stride, si[3], a.stride)
@@ -120,7 +125,7 @@ function M.shortcut_a(k, ctx)
   w.close()
   w.close()
   w.close()
-  return finish(w, fn, 1)
+  return M.finish(w, fn, 1)
 end
 
 return M

@@ -3,6 +3,7 @@
 -- layer's macros; the store of a producer (its own int8 result, a fused
 -- residual add, relu, global average pool); the loop over the batch.
 local writer = require("spgen.writer")
+local layer = require("spgen.emit_c.layer")
 local qmath = require("spgen.int8.qmath")
 
 local M = {}
@@ -63,7 +64,9 @@ static int32_t spgen_add(int32_t a, int32_t b, int32_t ma, int ea, int32_t mb, i
 ]] },
   { name = "float_ops", needs = {}, text = [[
 /* The float attention and softmax round every operation as written
-   (docs/int8.md, 5.4): no fused multiply-add, whatever the flags. */
+   (docs/int8.md, 5.4): no fused multiply-add. GCC keeps to that whatever
+   the flags; Clang 14 ignores the pragma under -ffp-contract=fast, so do
+   not compile this file with that flag under Clang. */
 #if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF
 #define SPGEN_AS_WRITTEN
@@ -171,11 +174,7 @@ function M.float_literal(v)
   return text .. "f"
 end
 
-function M.names(k, ctx)
-  return string.upper(ctx.prefix) .. "_L" .. k.index, ctx.prefix .. "_l" .. k.index
-end
-
-function M.new_writer() return writer.new() end
+M.names, M.new_writer = layer.names, writer.new
 
 -- The layer's #define lines: P_X value for each { "X", value } of list, then
 -- each of k's int8 arrays at its place in the blob.
@@ -254,13 +253,22 @@ function M.wrapper(w, fn, k, ctx, sizes, body)
   body(w)
   w.close()
   w.close()
-  return function(ptrs)
-    local args = { ptrs.inputs[1] }
-    if k.residual then args[#args + 1] = ptrs.inputs[2] end
-    args[#args + 1] = ptrs.output
-    if k.scratch > 0 then args[#args + 1] = ptrs.scratch end
-    return string.format("%s(%s);", fn, table.concat(args, ", "))
-  end
+  return layer.call(fn, k)
+end
+
+-- A k x k window at stride s with padding pad around output pixel (oy, ox)
+-- of an h x w input: body (a C statement) for each tap inside it, with ky,
+-- kx (declared by the caller) and iy, ix in scope.
+function M.window(w, P, size, stride, pad, body)
+  w.open("for (ky = 0; ky < %d; ++ky) {", size)
+  w.line("const int iy = %d * oy + ky - %d;", stride, pad)
+  w.line("if (iy < 0 || iy >= %s_H) continue;", P)
+  w.open("for (kx = 0; kx < %d; ++kx) {", size)
+  w.line("const int ix = %d * ox + kx - %d;", stride, pad)
+  w.line("if (ix < 0 || ix >= %s_W) continue;", P)
+  w.line(body)
+  w.close()
+  w.close()
 end
 
 return M

@@ -76,15 +76,8 @@ local function accumulate(w, P, conv, group, zp)
       w.open("for (j = 0; j < %d; ++j) {", n)
       w.line("const int8_t *xc = xn + (%s + j) * %s_H * %s_W;", first, P, P)
       w.line("const int8_t *wc = %s_%s + c * %s + j * %d;", P, weights.array, row, weights.taps)
-      w.open("for (ky = 0; ky < %d; ++ky) {", taps.size)
-      w.line("const int iy = %d * oy + ky - %d;", taps.stride, taps.pad)
-      w.line("if (iy < 0 || iy >= %s_H) continue;", P)
-      w.open("for (kx = 0; kx < %d; ++kx) {", taps.size)
-      w.line("const int ix = %d * ox + kx - %d;", taps.stride, taps.pad)
-      w.line("if (ix < 0 || ix >= %s_W) continue;", P)
-      w.line("%s += wc[ky * %d + kx] * (xc[iy * %s_W + ix]%s);", acc, taps.size, P, common.minus(zp))
-      w.close()
-      w.close()
+      common.window(w, P, taps.size, taps.stride, taps.pad,
+        string.format("%s += wc[ky * %d + kx] * (xc[iy * %s_W + ix]%s);", acc, taps.size, P, common.minus(zp)))
       w.close()
     else
       local reads = {}

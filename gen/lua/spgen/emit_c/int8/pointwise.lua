@@ -4,17 +4,11 @@
 -- All but add and softmax keep their input's scale and zero point.
 local common = require("spgen.emit_c.int8.common")
 local model = require("spgen.int8.model")
+local float_pointwise = require("spgen.emit_c.pointwise")
 
 local M = {}
 
-local function finish(w, fn, nargs)
-  return { text = w.text(), call = function(p)
-    local args = {}
-    for i = 1, nargs do args[i] = p.inputs[i] end
-    args[#args + 1] = p.output
-    return string.format("%s(%s);", fn, table.concat(args, ", "))
-  end }
-end
+local finish = float_pointwise.finish
 
 -- A kernel whose model line is "OP LAYER in ID out ID" plus extra.
 local function simple(op, extra)
@@ -72,16 +66,8 @@ function M.pool.emit(k, ctx)
   w.open("for (oy = 0; oy < %s_HO; ++oy) {", P)
   w.open("for (ox = 0; ox < %s_WO; ++ox) {", P)
   w.line("int32_t v = %s;", max and "-128" or "0")
-  w.open("for (ky = 0; ky < %d; ++ky) {", a.k)
-  w.line("const int iy = %d * oy + ky - %d;", a.stride, a.pad)
-  w.line("if (iy < 0 || iy >= %s_H) continue;", P)
-  w.open("for (kx = 0; kx < %d; ++kx) {", a.k)
-  w.line("const int ix = %d * ox + kx - %d;", a.stride, a.pad)
-  w.line("if (ix < 0 || ix >= %s_W) continue;", P)
-  if max then w.line("v = xc[iy * %s_W + ix] > v ? xc[iy * %s_W + ix] : v;", P, P)
-  else w.line("v += xc[iy * %s_W + ix]%s;", P, common.minus(zp)) end
-  w.close()
-  w.close()
+  common.window(w, P, a.k, a.stride, a.pad, max and string.format("v = xc[iy * %s_W + ix] > v ? xc[iy * %s_W + ix] : v;", P, P)
+    or string.format("v += xc[iy * %s_W + ix]%s;", P, common.minus(zp)))
   if max then w.line("yc[oy * %s_WO + ox] = (int8_t)v;", P)
   else
     ctx.uses.rdiv, ctx.uses.clamp8 = true, true
@@ -148,29 +134,9 @@ end
 
 M.shortcut_a = { quantize = simple("shortcut_a", function(a) return string.format(" stride %d", a.stride) end) }
 
+-- the float emitter's loops on int8 values, the zero point for real 0
 function M.shortcut_a.emit(k, ctx)
-  local a, s, si = k.node.attrs, k.node.shape, k.in_shape
-  local fn = select(2, common.names(k, ctx))
-  local w = common.new_writer()
-  w.line("static void %s(const int8_t *x, int8_t *y)", fn)
-  w.open("{")
-  w.line("int n, c, oy, ox;")
-  w.open("for (n = 0; n < %d; ++n) {", ctx.batch)
-  w.open("for (c = 0; c < %d; ++c) {", s[1])
-  w.line("int8_t *yc = y + (n * %d + c) * %d;", s[1], s[2] * s[3])
-  w.open("if (c < %d || c >= %d) {", a.before, a.before + si[1])
-  w.line("for (oy = 0; oy < %d; ++oy)", s[2] * s[3])
-  w.line("    yc[oy] = %d; /* the zero point: real 0 */", k.q.input.zp)
-  w.reopen("} else {")
-  w.line("const int8_t *xc = x + (n * %d + c - %d) * %d;", si[1], a.before, si[2] * si[3])
-  w.line("for (oy = 0; oy < %d; ++oy)", s[2])
-  w.line("    for (ox = 0; ox < %d; ++ox)", s[3])
-  w.line("        yc[oy * %d + ox] = xc[%d * oy * %d + %d * ox];", s[3], a.stride, si[3], a.stride)
-  w.close()
-  w.close()
-  w.close()
-  w.close()
-  return finish(w, fn, 1)
+  return float_pointwise.shortcut_a(k, ctx, { type = "int8_t", zero = tostring(k.q.input.zp) })
 end
 
 return M
