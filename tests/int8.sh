@@ -123,6 +123,20 @@ for g in softmax_4d softmax_big linear_softmax flatten_bn_linear avgpool_k3s2p1 
          conv_k5s2p2g4_bias gap_standalone shortcut_a_block spconv_res_gap; do
   bitexact "golden_$g" 20 "tests/golden/$g.lua"
 done
+# SPConv layers from the float layer grid's generator (tests/layer_grid.sh:
+# odd channel counts and splits, ratios, groups, strides, sizes, batches 1
+# to 3, both bias variants and namings, with and without batchnorm and
+# relu), INT8_GRID of them (default 12), in the other attention form every
+# second one
+i=0
+while read -r name _ cin out h w batch ratio groups stride bias naming bn relu seed _; do
+  form=float; [ $((i % 2)) = 1 ] && form=fixed
+  bitexact "${name%_v*}_$form" "$seed" tests/specs/layer.lua --set cin="$cin" --set out="$out" --set h="$h" \
+    --set w="$w" --set batch="$batch" --set ratio="$ratio" --set groups="$groups" --set stride="$stride" \
+    --set bias="$bias" --set naming="$naming" --set bn="$bn" --set relu="$relu" --set seed="$seed" --attention "$form"
+  i=$((i + 1))
+done < <(bash "$(dirname "$0")/layer_grid.sh" --list "${INT8_GRID:-12}")
+
 # The float attention and softmax round every operation as written
 # (docs/int8.md, 5.4): gcc fuses no multiply-add in them even when told to
 # fuse and the CPU has the instruction (without the emitted attribute it
