@@ -5,6 +5,7 @@
 #include <float.h>
 #include <lauxlib.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -349,6 +350,78 @@ static int amax(lua_State *L)
     return 1;
 }
 
+/* The exact percentiles of docs/int8.md, section 3, without keeping the
+   values: a float's bits as a key that sorts as the float does, its top 16
+   bits counted in one pass, then the low 16 bits of the values in the one
+   top bin that holds the wanted rank in a second pass. */
+#define BINS 65536
+#define HISTOGRAM_MT "spgen.histogram"
+
+typedef struct {
+    int64_t count[BINS];
+} histogram;
+
+static uint32_t sort_key(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return u & 0x80000000u ? ~u : u | 0x80000000u;
+}
+
+/* histogram() -> a new one, all counts 0 */
+static int histogram_new(lua_State *L)
+{
+    histogram *h = lua_newuserdatauv(L, sizeof *h, 0);
+    memset(h, 0, sizeof *h);
+    luaL_setmetatable(L, HISTOGRAM_MT);
+    return 1;
+}
+
+/* histogram_add(h, a [, top]): counts the top 16 bits of each value's key,
+   or with top the low 16 bits of those whose top 16 bits are top */
+static int histogram_add(lua_State *L)
+{
+    histogram *h = luaL_checkudata(L, 1, HISTOGRAM_MT);
+    farray *a = farray_check(L, 2);
+    lua_Integer top = luaL_optinteger(L, 3, -1);
+    for (size_t i = 0; i < a->n; i++) {
+        uint32_t key = sort_key(a->v[i]);
+        if (top < 0)
+            h->count[key >> 16]++;
+        else if ((key >> 16) == (uint32_t)top)
+            h->count[key & 0xffff]++;
+    }
+    return 0;
+}
+
+/* histogram_rank(h, rank) -> bin, rank within it: the bin holding the
+   rank-th smallest (0-based) value counted */
+static int histogram_rank(lua_State *L)
+{
+    histogram *h = luaL_checkudata(L, 1, HISTOGRAM_MT);
+    lua_Integer rank = luaL_checkinteger(L, 2);
+    for (int b = 0; b < BINS; b++) {
+        if (rank < h->count[b]) {
+            lua_pushinteger(L, b);
+            lua_pushinteger(L, rank);
+            return 2;
+        }
+        rank -= h->count[b];
+    }
+    return luaL_error(L, "rank past the values counted");
+}
+
+/* key_value(top, low) -> the float whose key has those halves */
+static int key_value(lua_State *L)
+{
+    uint32_t key = (uint32_t)luaL_checkinteger(L, 1) << 16 | (uint32_t)luaL_checkinteger(L, 2);
+    uint32_t u = key & 0x80000000u ? key & 0x7fffffffu : ~key;
+    float f;
+    memcpy(&f, &u, 4);
+    lua_pushnumber(L, f);
+    return 1;
+}
+
 void interp_register(lua_State *L)
 {
     static const luaL_Reg fns[] = {
@@ -356,6 +429,10 @@ void interp_register(lua_State *L)
         {"interp_pool", interp_pool},     {"interp_affine", interp_affine}, {"interp_add", interp_add},
         {"interp_relu", interp_relu},     {"interp_gap", interp_gap},       {"interp_softmax", interp_softmax},
         {"interp_shortcut_a", interp_shortcut_a}, {"interp_range", interp_range},
-        {"quantize_row", quantize_row},   {"amax", amax},                   {NULL, NULL}};
+        {"quantize_row", quantize_row},   {"amax", amax},
+        {"histogram", histogram_new},     {"histogram_add", histogram_add}, {"histogram_rank", histogram_rank},
+        {"key_value", key_value},         {NULL, NULL}};
+    luaL_newmetatable(L, HISTOGRAM_MT);
+    lua_pop(L, 1);
     luaL_setfuncs(L, fns, 0);
 }

@@ -64,6 +64,10 @@ static const struct option {
     {.name = "--calibration", .field = "calibration", .kind = OPT_TEXT, .value = "CALIB.npy",
      .otherwise = "none; --dtype int8 needs one",
      .help = "float32 NCHW samples of the network input (N >= 1) from which --dtype int8 finds each tensor's range"},
+    {.name = "--calibration-percentile", .field = "percentile", .kind = OPT_TEXT, .value = "P",
+     .otherwise = "none: each tensor's smallest and largest value",
+     .help = "take each tensor's range from the P-th percentile of its values at each end, 0 < P < 100 "
+             "(docs/int8.md, section 3)"},
     {.name = "--attention", .field = "attention", .kind = OPT_WORD, .words = {"float", "fixed"}, .fallback = "float",
      .help = "how int8 SPConv computes its attention: in float, for targets with an FPU, or in fixed point, "
              "for those without"},
@@ -249,13 +253,21 @@ static int check_dtype(lua_State *L)
     int c_only = strcmp(lua_tostring(L, -1), "c") == 0;
     lua_getfield(L, -5, "dump_int8");
     int dumps = !lua_isnil(L, -1);
-    lua_pop(L, 5);
+    lua_getfield(L, -6, "percentile");
+    const char *percentile = lua_tostring(L, -1);
+    char *end = NULL;
+    double p = percentile ? strtod(percentile, &end) : 0;
+    lua_pop(L, 6);
     if (int8 && !calibrated)
         return usage("--dtype int8 needs --calibration CALIB.npy", NULL);
     if (!int8 && calibrated)
         return usage("--calibration is only for --dtype int8", NULL);
     if (!int8 && dumps)
         return usage("--dump-int8 is only for --dtype int8", NULL);
+    if (percentile && !int8)
+        return usage("--calibration-percentile is only for --dtype int8", NULL);
+    if (percentile && (end == percentile || *end != '\0' || !(p > 0 && p < 100)))
+        return usage("--calibration-percentile needs a number P, 0 < P < 100", percentile);
     if (int8 && simd != 0)
         return usage("--dtype int8 has portable C only: --simd must be 0", NULL);
     if (int8 && !c_only)

@@ -49,6 +49,11 @@ refuses calibration_without_int8 2 "spgen: --calibration is only for --dtype int
 refuses simd 2 "spgen: --dtype int8 has portable C only: --simd must be 0" --dtype int8 --calibration "$c" --simd 8
 refuses target 2 "spgen: --dtype int8 has the C backend only: --target must be c" --dtype int8 --calibration "$c" --target all
 refuses dump_without_int8 2 "spgen: --dump-int8 is only for --dtype int8" --dump-int8 "$work/model.txt"
+refuses percentile_without_int8 2 "spgen: --calibration-percentile is only for --dtype int8" --calibration-percentile 99
+refuses percentile_range 2 "spgen: --calibration-percentile needs a number P, 0 < P < 100: 100" --dtype int8 \
+  --calibration "$c" --calibration-percentile 100
+refuses percentile_text 2 "spgen: --calibration-percentile needs a number P, 0 < P < 100: 99x" --dtype int8 \
+  --calibration "$c" --calibration-percentile 99x
 refuses bad_dtype 2 "spgen: --dtype must be float32 or int8: int4" --dtype int4
 
 "$BUILD/mknpy" 1 "$work/shape.npy" 2 8 5 6
@@ -123,6 +128,20 @@ for g in softmax_4d softmax_big linear_softmax flatten_bn_linear avgpool_k3s2p1 
          conv_k5s2p2g4_bias gap_standalone shortcut_a_block spconv_res_gap; do
   bitexact "golden_$g" 20 "tests/golden/$g.lua"
 done
+# SPConv layers from the float layer grid's generator (tests/layer_grid.sh:
+# odd channel counts and splits, ratios, groups, strides, sizes, batches 1
+# to 3, both bias variants and namings, with and without batchnorm and
+# relu), INT8_GRID of them (default 12), in the other attention form every
+# second one
+i=0
+while read -r name _ cin out h w batch ratio groups stride bias naming bn relu seed _; do
+  form=float; [ $((i % 2)) = 1 ] && form=fixed
+  bitexact "${name%_v*}_$form" "$seed" tests/specs/layer.lua --set cin="$cin" --set out="$out" --set h="$h" \
+    --set w="$w" --set batch="$batch" --set ratio="$ratio" --set groups="$groups" --set stride="$stride" \
+    --set bias="$bias" --set naming="$naming" --set bn="$bn" --set relu="$relu" --set seed="$seed" --attention "$form"
+  i=$((i + 1))
+done < <(bash "$(dirname "$0")/layer_grid.sh" --list "${INT8_GRID:-12}")
+
 # The float attention and softmax round every operation as written
 # (docs/int8.md, 5.4): gcc fuses no multiply-add in them even when told to
 # fuse and the CPU has the instruction (without the emitted attribute it
@@ -169,6 +188,24 @@ a32=${a32%% *} a8=${a8%% *}
 if [ "$w8" = "$(stat -c %s "$work/s8/sp_tiny_cifar_weights.bin")" ] && [ $((100 * w8)) -le $((35 * w32)) ] &&
    [ $((100 * a8)) -le $((30 * a32)) ]; then pass "int8/summary_bytes"
 else fail "int8/summary_bytes" "int8 weights $w8, arena $a8 bytes against float32 $w32, $a32"; fi
+
+# --calibration-percentile P: the input's range from the sorted values -49 ..
+# 50 (shuffled) at P = 75: v[74] = 25 and v[25] = -24, so the scale is
+# float32(49 / 255) and the zero point round(-128 + 24 / scale) = -3
+# (docs/int8.md, section 3); at P = 99.99999 the ends are the smallest and
+# largest values, the files those of the default
+cat > "$work/pct.lua" <<'SPEC'
+local net = network { name = "pct", input = { 1, 10, 10 } }
+return output(conv2d(net.input, { out = 2, k = 3, name = "conv" }))
+SPEC
+"$BUILD/mkfix" npy "$work/pct.npy" 1x1x10x10 v:42,-47,-19,-16,9,19,36,-42,25,-20,1,4,38,-10,49,43,35,12,29,-41,32,-24,26,-3,-21,-44,-8,28,-34,2,-7,-27,-13,-11,-12,14,47,-28,-45,16,31,8,-23,23,27,-30,-25,5,-5,-38,46,-9,-6,-15,-37,21,-31,41,6,-39,13,22,50,15,-49,17,-33,7,-32,-40,37,0,-26,-14,3,-22,-48,33,24,-36,20,-1,40,11,-2,-35,-29,-43,44,-18,10,-46,18,34,48,39,-4,45,-17,30 >/dev/null
+$SPGEN "$work/pct.lua" --dtype int8 --calibration "$work/pct.npy" --calibration-percentile 75 -o "$work/pct75" >/dev/null
+got=$(grep -E '^#define PCT_IN_(SCALE|ZERO_POINT) ' "$work/pct75/pct.h" | awk '{ print $3 }' | tr '\n' ' ')
+if [ "$got" = "0.192156866f (-3) " ]; then pass "int8/percentile"; else fail "int8/percentile" "input scale and zero point: $got"; fi
+$SPGEN "$work/pct.lua" --dtype int8 --calibration "$work/pct.npy" --calibration-percentile 99.99999 -o "$work/pct_all" >/dev/null
+$SPGEN "$work/pct.lua" --dtype int8 --calibration "$work/pct.npy" -o "$work/pct_minmax" >/dev/null
+if diff -r "$work/pct_all" "$work/pct_minmax" >/dev/null && ! diff -q "$work/pct75/pct.h" "$work/pct_minmax/pct.h" >/dev/null
+then pass "int8/percentile_ends"; else fail "int8/percentile_ends" "P = 99.99999 differs from min/max, or P = 75 does not"; fi
 
 # the overflow proof: 66,564 weights of 127 after quantization, times 255,
 # pass 2^31 - 1 in the linear layer's int32 accumulator

@@ -36,6 +36,8 @@ end
 
 local function count(shape) return shape[1] * shape[2] * shape[3] end
 
+local function new_range() return { min = math.huge, max = -math.huge } end
+
 -- The folded arrays of kernel k (kinds' fold), by name.
 local function arrays_of(k, by_offset)
   local t = {}
@@ -81,36 +83,29 @@ local function widen(range, lo, hi)
   if hi > range.max then range.max = hi end
 end
 
-local function new_range() return { min = math.huge, max = -math.huge } end
-
--- Runs the folded network (fold.run's blob, the kernels' k.w) on each of the
--- n samples in data. Returns { input = range, [k.index] = { own = range,
--- sum = range } }, range = { min, max }, the ranges docs/int8.md (section
--- 3) calibrates: own is the kernel's own result after the batchnorm and,
--- unless a residual add comes first, the relu it applies; sum, for a kernel
--- with a fused residual add, the sum after the relu.
-function M.run(g, kernels, blob, data, n)
-  local by_offset = {}
+-- Runs the folded network on each of the n samples in data, calling
+-- observe(slot, values) with each calibrated tensor's values (a sample's):
+-- slots.input, and per kernel slots[k.index].own and, with a fused
+-- residual add, .sum.
+local function forward(g, kernels, blob, data, n, slots, observe)
+  local by_offset, arrays = {}, {}
   for _, a in ipairs(blob.arrays) do by_offset[a.offset] = a.data end
-  local arrays, ranges = {}, { input = new_range() }
-  for _, k in ipairs(kernels) do
-    arrays[k] = arrays_of(k, by_offset)
-    ranges[k.index] = { own = new_range(), sum = k.residual and new_range() }
-  end
+  for _, k in ipairs(kernels) do arrays[k] = arrays_of(k, by_offset) end
   local per = count(g.nodes[1].shape)
   for sample = 0, n - 1 do
     local x = native.farray(per)
     x:set_scaled(0, 1, data, sample * per, 1, per, 1.0)
-    widen(ranges.input, native.interp_range(x))
+    observe(slots.input, x)
     local tensors = { [1] = x }
     for _, k in ipairs(kernels) do
+      local slot = slots[k.index]
       local y = product(k, tensors[k.inputs[1]], arrays[k], tensors)
       if k.residual then
-        widen(ranges[k.index].own, native.interp_range(y))
+        observe(slot.own, y)
         native.interp_add(y, tensors[k.residual], y, #y)
       end
       if k.relu then native.interp_relu(y, #y) end
-      widen(ranges[k.index].sum or ranges[k.index].own, native.interp_range(y))
+      observe(slot.sum or slot.own, y)
       if k.gap then
         local s = k.node.shape
         local pooled = native.farray(s[1])
@@ -120,6 +115,53 @@ function M.run(g, kernels, blob, data, n)
       tensors[k.output] = y
     end
   end
+end
+
+-- The percentile ranges (docs/int8.md, section 3) of every slot: two
+-- passes, the first counting the values' top key bits, the second the low
+-- bits within the bin that holds each end's rank.
+local function percentiles(run, slots, percentile)
+  local all = { slots.input }
+  for _, slot in ipairs(slots) do
+    all[#all + 1] = slot.own
+    all[#all + 1] = slot.sum
+  end
+  run(function(slot, y)
+    slot.count = (slot.count or 0) + #y
+    slot.top = slot.top or native.histogram()
+    native.histogram_add(slot.top, y)
+  end)
+  for _, slot in ipairs(all) do
+    local n = slot.count
+    local k = math.min(math.max(math.ceil(percentile / 100 * n) - 1, 0), n - 1)
+    slot.ends = {}
+    for side, rank in pairs({ max = k, min = n - 1 - k }) do
+      local bin, within = native.histogram_rank(slot.top, rank)
+      slot.ends[side] = { bin = bin, within = within, low = native.histogram() }
+    end
+  end
+  run(function(slot, y)
+    for _, e in pairs(slot.ends) do native.histogram_add(e.low, y, e.bin) end
+  end)
+  for _, slot in ipairs(all) do
+    for side, e in pairs(slot.ends) do slot[side] = native.key_value(e.bin, (native.histogram_rank(e.low, e.within))) end
+    slot.top, slot.ends = nil, nil
+  end
+end
+
+-- Runs the folded network (fold.run's blob, the kernels' k.w) on the n
+-- samples in data. Returns { input = range, [k.index] = { own = range,
+-- sum = range } }, range = { min, max }, the ranges docs/int8.md (section
+-- 3) calibrates: own is the kernel's own result after the batchnorm and,
+-- unless a residual add comes first, the relu it applies; sum, for a kernel
+-- with a fused residual add, the sum after the relu. min and max are the
+-- smallest and largest values, or with percentile P its ends.
+function M.run(g, kernels, blob, data, n, percentile)
+  local ranges = { input = new_range() }
+  for _, k in ipairs(kernels) do ranges[k.index] = { own = new_range(), sum = k.residual and new_range() } end
+  local function run(observe) forward(g, kernels, blob, data, n, ranges, observe) end
+  if percentile then percentiles(run, ranges, percentile)
+  else run(function(slot, y) widen(slot, native.interp_range(y)) end) end
   return ranges
 end
 

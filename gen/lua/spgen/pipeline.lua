@@ -67,8 +67,8 @@ end
 -- opts: the command line as gen/spgen.c's option table reads it, its
 -- defaults filled in: spec, outdir, target, weights, batch, set, summary,
 -- dump_weights, plan, plan_svg, strict, simd, cuda_threads, cuda_tiles,
--- cuda_tile_channels, cuda_stats, cuda_spconv, dtype, calibration, attention,
--- dump_int8
+-- cuda_tile_channels, cuda_stats, cuda_spconv, dtype, calibration, percentile
+-- (text, checked), attention, dump_int8
 function M.run(opts)
   local target = opts.target
   local g = spec.load(opts.spec, opts.set)
@@ -85,7 +85,7 @@ function M.run(opts)
   local blob = fold.run(g, kernels, w)
   local q
   if samples then
-    local ranges = calibrate.run(g, kernels, blob, samples, sample_count)
+    local ranges = calibrate.run(g, kernels, blob, samples, sample_count, opts.percentile and tonumber(opts.percentile))
     local qblob, order, final, tail = quantize.run(g, kernels, blob, ranges, opts.attention)
     q = { blob_data = qblob.data(), input = order[1], output = final, attention = opts.attention,
           model = model.text(g, kernels, order, final, tail, opts.attention) }

@@ -19,11 +19,13 @@ local qmath = require("spgen.int8.qmath")
 
 local M = {}
 
-local ALIGN = 64
+-- The portable int8 code reads int32 arrays: 4-byte boundaries (the float
+-- blob's 64 are for vector loads, which it does not make).
+local ALIGN = 4
 
 local function new_blob()
   local blob = { parts = {}, bytes = 0 }
-  -- Adds raw bytes at the next 64-byte boundary; returns their offset.
+  -- Adds raw bytes at the next ALIGN-byte boundary; returns their offset.
   function blob.add(data)
     local off = (blob.bytes + ALIGN - 1) // ALIGN * ALIGN
     if off > blob.bytes then blob.parts[#blob.parts + 1] = string.rep("\0", off - blob.bytes) end
@@ -108,7 +110,7 @@ function M.run(g, kernels, blob, ranges, attention)
     end
     k.scratch = 0
     module.quantize(k, {
-      g = g, fp = function(name) return by_offset[k.w[name]] end, attention = attention,
+      fp = function(name) return by_offset[k.w[name]] end, attention = attention,
       int8 = function(name, bytes) array(name, "int8_t", bytes) end,
       int32 = function(name, values) array(name, "int32_t", packed("<i4", values)) end,
       float = function(name, values) array(name, "int32_t", packed("<f", values)) end,

@@ -96,7 +96,7 @@ local function accumulate(w, P, conv, group, zp)
 end
 
 -- The output pass over channels [first, stop) of one group: per pixel,
--- the accumulators, then value(w) (a C int64 expression) stored.
+-- the accumulators, then value (a C int64 expression) stored.
 local function output_pass(w, k, ctx, first, stop, ho, wo, setup, accumulate_pixel, value)
   w.open("for (c = %d; c < %d; ++c) {", first, stop)
   setup(w)
