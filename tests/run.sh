@@ -33,6 +33,7 @@ suites=(
   "SPGEN=$BUILD/asan/spgen bash tests/generator.sh"
   "SPGEN=$BUILD/asan/spgen bash tests/int8.sh"
   "bash tests/ref/test_ref_net.sh $BUILD"
+  "bash tests/digits.sh"
   "bash tests/snapshots.sh"
   "bash tests/foreign_weights.sh"
   "bash tests/ref/test_ref.sh $BUILD"
