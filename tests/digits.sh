@@ -55,17 +55,27 @@ if [ -e "$work/f32.npy" ]; then
   f32_correct=$(field correct "$("$BUILD/top1" "$work/f32.npy" "$dir/heldout_labels.npy" 2>/dev/null)")
 fi
 
-# int8, both attention forms, calibrated on 200 training images: top-1
+# int8, both attention forms, calibrated on 200 training images: the int8
+# reference's bits on the model file the generator wrote (--dump-int8), top-1
 # accuracy within 1 point of float32's, and the logits' SQNR against float32
 # at least 28 dB. Measured 30.2 dB (float attention) and 30.4 dB (fixed): an
-# error of 1.5 output steps rms, where the output's own rounding alone
-# would give 44.7 dB; the floor lets the error grow by a quarter, while a
-# wrong scale or sign in any layer takes it near 0 dB.
+# error of 1.5 output steps rms (the output's own rounding alone would give
+# 44.7 dB); the floor lets that rms grow by 29%. Worse quantization fails it
+# where accuracy alone would not: ranges from 8 calibration images give
+# 27.5 dB (395 right), ranges 4 times too wide 15.2 dB (392 right, within the
+# point), ranges half too narrow 2.3 dB (231 right).
 sqnr_floor=28
 for attention in float fixed; do
   name=int8_$attention
-  why=$(build "$name" --dtype int8 --calibration "$dir/calib.npy" --attention "$attention")
+  why=$(build "$name" --dtype int8 --calibration "$dir/calib.npy" --attention "$attention" --dump-int8 "$work/$name.txt")
   if [ -n "$why" ]; then fail "digits/$name" "$why"; continue; fi
+  # on real data too, the kernels give the int8 reference's bits
+  if ! "$BUILD/ref_net_q" "$work/$name.txt" "$dir/heldout_images.npy" "$work/${name}_ref.npy" 2>"$work/err"; then
+    fail "digits/$name" "reference: $(head -c 300 "$work/err")"; continue
+  fi
+  if ! cmp=$("$BUILD/npycmp" "$work/$name.npy" "$work/${name}_ref.npy" 0 2>&1); then
+    fail "digits/$name" "not bit-exact against build/ref_net_q: $cmp"; continue
+  fi
   if [ -z "$f32_correct" ]; then fail "digits/$name" "no float32 logits to compare with"; continue; fi
   if ! got=$("$BUILD/top1" "$work/$name.npy" "$dir/heldout_labels.npy" "$work/f32.npy" 2>&1); then
     fail "digits/$name" "top1: $got"; continue
@@ -76,5 +86,5 @@ for attention in float fixed; do
     fail "digits/$name" "$correct of $total correct, float32 $f32_correct: more than 1 point apart"
   elif ! awk -v s="$sqnr" -v f="$sqnr_floor" 'BEGIN { exit !(s >= f) }'; then
     fail "digits/$name" "SQNR against float32 $sqnr dB < $sqnr_floor dB"
-  else pass "digits/$name ($correct of $total, float32 $f32_correct; SQNR against float32 $sqnr dB >= $sqnr_floor)"; fi
+  else pass "digits/$name ($correct of $total, float32 $f32_correct; SQNR against float32 $sqnr dB >= $sqnr_floor; bit-exact against build/ref_net_q)"; fi
 done
