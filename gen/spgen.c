@@ -59,13 +59,14 @@ static const struct option {
     {.name = "--simd", .field = "simd", .kind = OPT_WORD, .words = {"0", "4", "8", "16"}, .numeric = 1,
      .fallback = "0", .help = "emit vector code of at most this many floats per vector; 0: portable C99"},
     {.name = "--dtype", .field = "dtype", .kind = OPT_WORD, .words = {"float32", "int8"}, .fallback = "float32",
-     .help = "the number type of weights and activations: float32, or int8 (TFLite's scheme, docs/int8.md) "
-             "with --calibration"},
+     .help = "the number type of weights and activations: float32, or int8 with --calibration, "
+             "TFLite's scheme as docs/int8.md states it"},
     {.name = "--calibration", .field = "calibration", .kind = OPT_TEXT, .value = "CALIB.npy",
      .otherwise = "none; --dtype int8 needs one",
      .help = "float32 NCHW samples of the network input (N >= 1) from which --dtype int8 finds each tensor's range"},
     {.name = "--attention", .field = "attention", .kind = OPT_WORD, .words = {"float", "fixed"}, .fallback = "float",
-     .help = "how int8 SPConv computes its attention: in float (targets with an FPU) or in fixed point (without)"},
+     .help = "how int8 SPConv computes its attention: in float, for targets with an FPU, or in fixed point, "
+             "for those without"},
     {.name = "--dump-int8", .field = "dump_int8", .kind = OPT_TEXT, .value = "FILE", .otherwise = "none",
      .help = "write the quantized network as the int8 reference reads it (docs/int8.md, section 8)"},
     /* 32768: about 2 resident warps per scheduler on 132 SMs. 65536 was

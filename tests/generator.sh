@@ -68,7 +68,7 @@ if [ -f "$work/out/spconv_layer/spconv_layer.c" ]; then pass "cli/default_outdir
 # --help, --version: exit 0, on stdout; --help has a line for every option of the usage line
 help=$($SPGEN --help 2>/dev/null); rc=$?
 missing=""
-for o in $(grep -o '\[-[-a-z]*' <<<"$help" | tr -d '['); do
+for o in $(grep -o '\[-[-a-z0-9]*' <<<"$help" | tr -d '['); do
   grep -Eq "^  (-h, )?$o( |$)" <<<"$help" || missing="$missing $o"
 done
 if [ $rc -eq 0 ] && [ -z "$missing" ] && grep -q '^usage: spgen SPEC.lua' <<<"$help"; then pass "cli/help"
@@ -77,7 +77,7 @@ version=$($SPGEN --version 2>/dev/null); rc=$?
 if [ $rc -eq 0 ] && [[ $version =~ ^spgen\ [0-9]+\.[0-9]+\.[0-9]+$ ]]; then pass "cli/version"
 else fail "cli/version" "exit $rc: '$version'"; fi
 # the defaults --help names are the ones the pipeline gets: spelled out, they change nothing
-defaults="target=c simd=0 cuda-threads=32768 cuda-channel-tiles=1 cuda-tile-channels=1 cuda-stats=store cuda-spconv=tile"
+defaults="target=c simd=0 dtype=float32 attention=float cuda-threads=32768 cuda-channel-tiles=1 cuda-tile-channels=1 cuda-stats=store cuda-spconv=tile"
 args=() unnamed=""
 flat=$(tr -s ' \n' '  ' <<<"$help")
 for d in $defaults; do

@@ -27,6 +27,10 @@ leak output_refused 1 specs/spconv_layer.lua -o "$work/new/out3" --set size=8 --
 leak output_undone 1 specs/spconv_layer.lua -o "$work/out3" --set size=8 --plan "$work/p.txt" \
   --dump-weights "$work/$(printf 'w%.0s' {1..250})"
 leak usage_error 2 specs/spconv_layer.lua --target
+"$BUILD/mknpy" 1 "$work/calib.npy" 2 64 8 8 >/dev/null
+leak int8 0 specs/spconv_layer.lua -o "$work/out4" --set size=8 --dtype int8 --calibration "$work/calib.npy" \
+  --dump-int8 "$work/model.txt" --summary
+leak calibration_error 1 specs/spconv_layer.lua -o "$work/out5" --dtype int8 --calibration "$work/junk.safetensors"
 
 # A memory error while a spec file is read must not leave the file open. The
 # spec fills the sandbox's memory in 64 KiB steps to one step short of the
