@@ -54,8 +54,11 @@ include tests/fuzz/fuzz.mk
 build/plan_check: tests/plan/plan_check.c | build/.deps
 	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -o $@ $<
 
+build/top1: tests/digits/top1.c tests/ref/npy.c tests/ref/npy.h | build/.deps
+	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -o $@ tests/digits/top1.c tests/ref/npy.c -lm
+
 TEST_TOOLS = build/spgen build/asan/spgen build/contract_check build/ref_spconv build/ref_net build/mknpy build/npycmp \
-	build/mkfix build/test_safetensors build/plan_check build/ref_net_q build/asan/ref_net_q build/asan/test_int8_ref
+	build/mkfix build/test_safetensors build/plan_check build/ref_net_q build/asan/ref_net_q build/asan/test_int8_ref build/top1
 
 $(TEST_TOOLS): | build/.deps
 

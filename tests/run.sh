@@ -33,6 +33,7 @@ suites=(
   "SPGEN=$BUILD/asan/spgen bash tests/generator.sh"
   "SPGEN=$BUILD/asan/spgen INT8_GRID=$([ -n "$full" ] && echo 72 || echo 12) bash tests/int8.sh"
   "bash tests/ref/test_ref_net.sh $BUILD"
+  "bash tests/digits.sh"
   "bash tests/snapshots.sh"
   "bash tests/cmake.sh"
   "bash tests/foreign_weights.sh"
