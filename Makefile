@@ -66,8 +66,12 @@ include tests/fuzz/fuzz.mk
 build/plan_check: tests/plan/plan_check.c | build/.deps
 	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -o $@ $<
 
+# hand-made ONNX models for tests/onnx_errors.sh
+build/mkonnx: tests/onnx/mkonnx.c build/onnx/onnx.pb-c.c build/onnx/onnx.pb-c.h | build/.deps
+	$(CC) -std=c11 -O1 -Wall -Wextra -Werror -Ibuild/onnx -o $@ tests/onnx/mkonnx.c build/onnx/onnx.pb-c.c $(PROTOBUF_LIBS)
+
 TEST_TOOLS = build/spgen build/asan/spgen build/contract_check build/ref_spconv build/ref_net build/mknpy build/npycmp \
-	build/mkfix build/test_safetensors build/plan_check
+	build/mkfix build/test_safetensors build/plan_check build/mkonnx
 
 $(TEST_TOOLS): | build/.deps
 

@@ -341,19 +341,35 @@ end
 function FOLD.Slice(_, _, ins)
   local x, s, e = ins[1].const, ins[2].const, ins[3].const
   local axes, steps = ins[4] and ins[4].const, ins[5] and ins[5].const
-  if #x.dims ~= 1 or #s.data ~= 1 or (axes and axes.data[1] ~= 0 and axes.data[1] ~= -1) then return nil end
-  local n, step = x.dims[1], steps and steps.data[1] or 1
-  local first, last = s.data[1], e.data[1]
-  if step == 0 then return nil end
-  if first < 0 then first = first + n end
-  if last < 0 then last = last + n end
-  local data = {}
-  if step > 0 then
-    for i = math.max(first, 0), math.min(last, n) - 1, step do data[#data + 1] = x.data[i + 1] end
-  else
-    for i = math.min(first, n - 1), math.max(last, -1) + 1, step do data[#data + 1] = x.data[i + 1] end
+  -- the indices kept along each axis, in order
+  local keep = {}
+  for d, n in ipairs(x.dims) do
+    keep[d] = {}
+    for i = 0, n - 1 do keep[d][i + 1] = i end
   end
-  return int_const({ #data }, data)
+  for i, first in ipairs(s.data) do
+    local ax = axis_of(axes and axes.data[i] or i - 1, #x.dims)
+    local last, step = e.data[i], steps and steps.data[i] or 1
+    if not ax or not last or step == 0 then return nil end
+    local n = x.dims[ax + 1]
+    if first < 0 then first = first + n end
+    if last < 0 then last = last + n end
+    local list = {}
+    if step > 0 then
+      for k = math.max(first, 0), math.min(last, n) - 1, step do list[#list + 1] = k end
+    else
+      for k = math.min(first, n - 1), math.max(last, -1) + 1, step do list[#list + 1] = k end
+    end
+    keep[ax + 1] = list
+  end
+  local dims, data = {}, {}
+  for d, list in ipairs(keep) do dims[d] = #list end
+  local function walk(d, offset)
+    if d > #dims then data[#data + 1] = x.data[offset + 1] return end
+    for _, k in ipairs(keep[d]) do walk(d + 1, offset * x.dims[d] + k) end
+  end
+  if count(dims) > 0 then walk(1, 0) end
+  return int_const(dims, data)
 end
 function FOLD.Transpose(_, node, ins)
   local x = ins[1].const
