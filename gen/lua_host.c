@@ -13,6 +13,7 @@
 #include "embedded.h"
 #include "farray.h"
 #include "infile.h"
+#include "onnx.h"
 #include "outdir.h"
 #include "rng.h"
 #include "safetensors.h"
@@ -367,6 +368,7 @@ static int open_native(lua_State *L)
         {"embedded", embedded},
         {"read_file", read_file},
         {"read_safetensors", read_safetensors},
+        {"read_onnx", onnx_read_lua},
         {"write_safetensors", write_safetensors},
         {"write_outputs", outdir_write_lua},
         {"run_sandboxed", run_sandboxed},

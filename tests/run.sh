@@ -32,6 +32,7 @@ suites=(
   "SPGEN=$BUILD/asan/spgen bash tests/sandbox.sh"
   "SPGEN=$BUILD/asan/spgen bash tests/errors.sh"
   "SPGEN=$BUILD/asan/spgen bash tests/generator.sh"
+  "SPGEN=$BUILD/asan/spgen bash tests/onnx_errors.sh"
   "bash tests/ref/test_ref_net.sh $BUILD"
   "bash tests/snapshots.sh"
   "bash tests/foreign_weights.sh"
