@@ -350,14 +350,17 @@ def make_all():
     for name, c, out, k, st, p, g, b, shape in convs:
         export(name, lambda: nn.Conv2d(c, out, k, stride=st, padding=p, groups=g, bias=b), shape)
 
-    # asymmetric padding: as torch.onnx.export writes F.pad (a Pad whose pads
-    # are computed by ConstantOfShape, Concat, Slice, Transpose, Cast) ...
-    export("conv_fpad_asym", lambda: PadConv(3, 4, 2, (1, 0, 1, 0)), (1, 3, 6, 7))
-    # ... and as other exporters write it: pads on the Conv itself (the conv is
-    # exported without padding, then its pads become top 1, left 0, bottom 0,
-    # right 1; the expected output is F.pad's then the convolution's)
-    export("conv_pads_asym", lambda: PadConv(3, 5, 2, (0, 1, 1, 0)), (1, 3, 7, 6),
-           exported=lambda m: m.conv, edit=lambda g: set_conv_pads(g, [1, 0, 0, 1]))
+    # asymmetric padding, which the spec language cannot say (a conv2d pads
+    # all sides alike), is refused: as torch.onnx.export writes F.pad (a Pad
+    # whose pads are computed by ConstantOfShape, Concat, Slice, Transpose,
+    # Cast) and as other exporters write it, on the Conv (the conv is exported
+    # without padding, then its pads become top 1, left 0, bottom 0, right 1).
+    # The zero Pad that the spec can say is among the last cases.
+    export("refuse_fpad_asym", lambda: PadConv(3, 4, 2, (1, 0, 1, 0)), (1, 3, 6, 7),
+           expect="error", message="(Pad): padding [0, 0, 1, 1, 0, 0, 0, 0]")
+    export("refuse_conv_pads_asym", lambda: PadConv(3, 5, 2, (0, 1, 1, 0)), (1, 3, 7, 6),
+           exported=lambda m: m.conv, edit=lambda g: set_conv_pads(g, [1, 0, 0, 1]),
+           expect="error", message="asymmetric padding (1, 0, 0, 1)")
     # typed fields: the weights as float_data, not raw_data
     export("conv_typed_fields", lambda: nn.Conv2d(4, 5, 3, padding=1, bias=True), (1, 4, 5, 6),
            edit=to_typed_fields)
@@ -454,6 +457,13 @@ def make_all():
            (1, 3, 8, 8), expect="error", message="ceil_mode")
     export("refuse_external_data", lambda: nn.Conv2d(3, 4, 3, padding=1), (1, 3, 5, 5),
            expect="error", message="external", external=True)
+
+    # a zero Pad on all sides alike before a Conv (nn.ZeroPad2d, exported as a
+    # Pad whose pads are computed) is the conv's padding. (Last so that the
+    # cases before keep their seeds.)
+    export("conv_zeropad_k3", lambda: nn.Sequential(nn.ZeroPad2d(1), nn.Conv2d(3, 4, 3)), (1, 3, 6, 7))
+    export("conv_zeropad_k5p1", lambda: nn.Sequential(nn.ZeroPad2d(1), nn.Conv2d(3, 4, 5, padding=1)),
+           (1, 3, 7, 6))
 
 
 def main():
