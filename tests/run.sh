@@ -26,6 +26,7 @@ suites=(
   "bash tests/fuzz/smoke.sh"
   "bash firmware/run.sh"
   "bash tests/golden/check.sh"
+  "bash tests/onnx.sh"
   "bash tests/leaks.sh"
   # bad input, the sandbox and the generator's own checks run on the ASan/UBSan build
   "SPGEN=$BUILD/asan/spgen bash tests/sandbox.sh"
