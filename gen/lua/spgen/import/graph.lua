@@ -130,15 +130,24 @@ function SHAPE.GlobalAveragePool(_, _, ins)
   local x = ins[1].shape
   return x and #x == 4 and { x[1], x[2], 1, 1 }
 end
-function SHAPE.ReduceMean(g, node, ins)
-  local x, axes = ins[1].shape, M.axes(g, node, 2)
-  if not x or not axes then return nil end
-  local drop, out = {}, {}
+-- The 1-based dimensions of x that node's axes (attribute, or input 2)
+-- name, as a set; nil when they are not constant or out of range, or (for
+-- Squeeze) one is not 1.
+local function named_dims(g, node, x, only_ones)
+  local axes = x and M.axes(g, node, 2)
+  if not axes then return nil end
+  local set = {}
   for _, a in ipairs(axes) do
     local ax = axis_of(a, #x)
-    if not ax then return nil end
-    drop[ax + 1] = true
+    if not ax or (only_ones and x[ax + 1] ~= 1) then return nil end
+    set[ax + 1] = true
   end
+  return set
+end
+function SHAPE.ReduceMean(g, node, ins)
+  local x = ins[1].shape
+  local drop, out = named_dims(g, node, x, false), {}
+  if not drop then return nil end
   local keep = attr_int(node, "keepdims", 1) == 1
   for i, d in ipairs(x) do
     if not drop[i] then out[#out + 1] = d elseif keep then out[#out + 1] = 1 end
@@ -225,14 +234,9 @@ function SHAPE.Pad(_, node, ins)
   return out
 end
 function SHAPE.Squeeze(g, node, ins)
-  local x, axes = ins[1].shape, M.axes(g, node, 2)
-  if not x or not axes then return nil end
-  local drop, out = {}, {}
-  for _, a in ipairs(axes) do
-    local ax = axis_of(a, #x)
-    if not ax or x[ax + 1] ~= 1 then return nil end
-    drop[ax + 1] = true
-  end
+  local x = ins[1].shape
+  local drop, out = named_dims(g, node, x, true), {}
+  if not drop then return nil end
   for i, d in ipairs(x) do if not drop[i] then out[#out + 1] = d end end
   return out
 end

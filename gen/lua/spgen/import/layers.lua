@@ -13,7 +13,8 @@ local M = {}
 
 M.SUPPORTED = "Conv, BatchNormalization, Relu, Add, MaxPool, AveragePool, GlobalAveragePool, "
   .. "ReduceMean (over H and W), Flatten, Reshape (to (N, -1)), Squeeze (of [N, C, 1, 1]), Gemm, MatMul (+ Add), "
-  .. "Softmax, Identity, Dropout, a Pad of zeros before an AveragePool, the option-A shortcut (Slice, Pad), "
+  .. "Softmax, Identity, Dropout, a Pad of zeros around H and W before a Conv or an AveragePool, "
+  .. "the option-A shortcut (Slice, Pad), "
   .. "the SPConv pattern, and the shape arithmetic feeding a Reshape"
 
 local function ints_equal(list, want)
@@ -97,7 +98,8 @@ local function mapper(g)
     end
     if #p ~= 4 then raise(node, "pads must have four entries") end
     if not (p[1] == p[2] and p[2] == p[3] and p[3] == p[4]) then
-      raise(node, "asymmetric padding (%s) is not supported: the spec pads all sides alike", table.concat(p, ", "))
+      raise(node, "asymmetric padding (top %d, left %d, bottom %d, right %d) is not supported: the spec pads all sides alike",
+        p[1], p[2], p[3], p[4])
     end
     return k[1], s[1], p[1]
   end
@@ -117,6 +119,11 @@ local function map_node(g, node, taken, tools)
     only(node, { kernel_shape = 1, strides = 1, pads = 1, dilations = 1, group = 1, auto_pad = 1 })
     local x, w = activation(node, 1), weight(node, 2, "weight", 4)
     local k, s, p = window(node, { w.const.dims[3], w.const.dims[4] })
+    if node.pad_before then
+      -- a Pad of zeros around H and W that only this Conv reads
+      p = p + node.pad_before.amount
+      table.insert(layer.nodes, 1, node.pad_before.node)
+    end
     local groups, dims = a.group or 1, w.const.dims
     if #x.shape ~= 4 then raise(node, "input is not [N, C, H, W]") end
     if dims[3] ~= k or dims[4] ~= k or groups < 1 or x.shape[2] % groups ~= 0 or dims[2] ~= x.shape[2] // groups then
@@ -170,13 +177,15 @@ local function map_node(g, node, taken, tools)
     local k, s, p = window(node, nil)
     if (a.ceil_mode or 0) ~= 0 then raise(node, "ceil_mode is not supported (floor mode only)") end
     if (a.storage_order or 0) ~= 0 then raise(node, "storage_order is not supported") end
-    if op == "AveragePool" and p > 0 and (a.count_include_pad or 0) == 0 then
-      raise(node, "count_include_pad = 0 with padding is not supported (the spec's avgpool counts the padding)")
-    end
     if k > 15 or s > 15 or 2 * p > k or p > 7 or #x.shape ~= 4 then
       raise(node, "kernel %d, stride %d, pad %d are outside the spec's pools (k 1 to 15, stride 1 to 15, pad at most k/2 and 7)", k, s, p)
     end
-    return set(op == "MaxPool" and "maxpool" or "avgpool", { { "k", k }, { "stride", s }, { "pad", p } })
+    local opts = { { "k", k }, { "stride", s }, { "pad", p } }
+    -- ONNX's default is 0, the spec's true; they differ only with padding
+    if op == "AveragePool" and p > 0 and (a.count_include_pad or 0) == 0 then
+      opts[4] = { "count_include_pad", false }
+    end
+    return set(op == "MaxPool" and "maxpool" or "avgpool", opts)
   elseif op == "GlobalAveragePool" then
     local x = activation(node, 1)
     if #x.shape ~= 4 then raise(node, "input is not [N, C, H, W]") end
@@ -275,6 +284,15 @@ local function map_node(g, node, taken, tools)
         layer.nodes[2], layer.output = pool, pool.outputs[1]
         return set("avgpool", { { "k", k }, { "stride", s }, { "pad", p } })
       end
+    end
+    local spatial = pads[1] == 0 and pads[2] == 0 and pads[5] == 0 and pads[6] == 0
+    if spatial and not (pads[3] == pads[4] and pads[4] == pads[7] and pads[7] == pads[8]) then
+      raise(node, "asymmetric padding (top %d, left %d, bottom %d, right %d) is not supported: the spec pads all sides alike",
+        pads[3], pads[4], pads[7], pads[8])
+    end
+    if spatial and pool and pool.op == "Conv" then
+      pool.pad_before = { amount = p, node = node }
+      return false
     end
     if #x.shape == 4 and pads[1] == 0 and pads[5] == 0 and pads[3] == 0 and pads[4] == 0 and pads[7] == 0 and
       pads[8] == 0 and pads[2] == pads[6] then
