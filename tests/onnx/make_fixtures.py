@@ -357,10 +357,10 @@ def make_all():
     # without padding, then its pads become top 1, left 0, bottom 0, right 1).
     # The zero Pad that the spec can say is among the last cases.
     export("refuse_fpad_asym", lambda: PadConv(3, 4, 2, (1, 0, 1, 0)), (1, 3, 6, 7),
-           expect="error", message="(Pad): padding [0, 0, 1, 1, 0, 0, 0, 0]")
+           expect="error", message="(Pad): asymmetric padding (top 1, left 1, bottom 0, right 0)")
     export("refuse_conv_pads_asym", lambda: PadConv(3, 5, 2, (0, 1, 1, 0)), (1, 3, 7, 6),
            exported=lambda m: m.conv, edit=lambda g: set_conv_pads(g, [1, 0, 0, 1]),
-           expect="error", message="asymmetric padding (1, 0, 0, 1)")
+           expect="error", message="(Conv): asymmetric padding (top 1, left 0, bottom 0, right 1)")
     # typed fields: the weights as float_data, not raw_data
     export("conv_typed_fields", lambda: nn.Conv2d(4, 5, 3, padding=1, bias=True), (1, 4, 5, 6),
            edit=to_typed_fields)
