@@ -21,12 +21,9 @@ max|got - ref| / max|ref| (the project's metric). Exit 0 when every SPConv
 was recognised and the output is within --tol (default 1e-4), 1 otherwise.
 """
 import argparse
-import glob
 import os
 import re
-import shutil
 import sys
-import tempfile
 import time
 
 import numpy as np
@@ -76,9 +73,8 @@ def main():
           % (a.net, "{:,}".format(models.count_params(model)), spconvs, tuple(x.shape), tuple(ref.shape),
              a.ratio, a.bias, a.opset, ", batchnorms as nodes" if a.bn_nodes else "", time.time() - t))
 
-    work = tempfile.mkdtemp(prefix="spgen-onnx-")
     ok = True
-    try:
+    with check_zoo.work_dir("spgen-onnx-", a.keep) as work:
         onnx_path = os.path.join(work, a.net + ".onnx")
         kw = dict(opset_version=a.opset, do_constant_folding=not a.bn_nodes)
         if a.bn_nodes:
@@ -99,19 +95,11 @@ def main():
               % ("PASS" if recognised else "FAIL", a.net, found, spconvs))
         ok &= recognised
         t_gen = check_zoo.run([a.spgen, os.path.join(imp, a.net + ".lua"), "-o", gen], "spgen")
-        t_make = check_zoo.run(["make", "-s", "-C", gen, "CFLAGS=" + a.cflags], "make")
-        runners = [p for p in glob.glob(os.path.join(gen, "*_run")) if os.access(p, os.X_OK)]
-        if len(runners) != 1:
-            raise SystemExit("FAIL %s: expected one *_run in %s, found %s" % (a.net, gen, runners))
+        runner, t_make = check_zoo.build_runner(gen, a.cflags, a.net)
         print("export %.1fs, import %.1fs, spgen %.1fs, make %.1fs" % (t_export, t_import, t_gen, t_make))
         got_path = os.path.join(work, "got.npy")
-        t_run = check_zoo.run([runners[0], fin, got_path], runners[0])
+        t_run = check_zoo.run([runner, fin, got_path], runner)
         ok &= check_zoo.compare("%s/onnx (run %.2fs)" % (a.net, t_run), np.load(got_path), ref, a.tol)
-    finally:
-        if a.keep:
-            print("kept", work)
-        else:
-            shutil.rmtree(work, ignore_errors=True)
     return 0 if ok else 1
 
 

@@ -23,7 +23,6 @@ tests/onnx/cases lists each fixture, one a line:
     NAME  -        error  -  TEXT     the import must exit 1 with a message
                                       that contains TEXT, and write nothing
 """
-import copy
 import os
 import sys
 
