@@ -43,11 +43,7 @@ NETS["sp_tiny_cifar"] = (make_sp_tiny_cifar.SPTinyCifar, 10, 32)
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("net", choices=sorted(NETS))
-    ap.add_argument("--size", type=int, help="input height = width (default: 224 ImageNet, 32 CIFAR)")
-    ap.add_argument("--batch", type=int, default=1)
-    ap.add_argument("--classes", type=int)
-    ap.add_argument("--ratio", type=float, default=0.5)
+    check_zoo.net_args(ap, NETS)
     ap.add_argument("--bias", choices=models.BIASES, default="official")
     ap.add_argument("--opset", type=int, default=13)
     ap.add_argument("--bn-nodes", action="store_true",

@@ -61,6 +61,15 @@ def run(cmd, what, cwd=None):
     return time.time() - t
 
 
+def net_args(ap, nets):
+    """The arguments that choose the network and its shape."""
+    ap.add_argument("net", choices=sorted(nets))
+    ap.add_argument("--size", type=int, help="input height = width (default: 224 ImageNet, 32 CIFAR)")
+    ap.add_argument("--batch", type=int, default=1)
+    ap.add_argument("--classes", type=int)
+    ap.add_argument("--ratio", type=float, default=0.5)
+
+
 def build_runner(gen, cflags, net):
     """make in the generated directory GEN; returns its one *_run and make's time."""
     t = run(["make", "-s", "-C", gen, "CFLAGS=" + cflags], "make")
@@ -104,11 +113,7 @@ def compare(label, got, ref, tol):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("net", choices=sorted(NETS))
-    ap.add_argument("--size", type=int, help="input height = width (default: 224 ImageNet, 32 CIFAR)")
-    ap.add_argument("--batch", type=int, default=1)
-    ap.add_argument("--classes", type=int)
-    ap.add_argument("--ratio", type=float, default=0.5)
+    net_args(ap, NETS)
     ap.add_argument("--bias", choices=models.BIASES, help="override the net's bias flag")
     ap.add_argument("--naming", choices=("torch", "paddle"), help="override the net's naming")
     ap.add_argument("--seed", type=int, default=1)
