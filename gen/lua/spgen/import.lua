@@ -78,10 +78,12 @@ local function spec_text(g, list, name, model_path)
   local out_name = resolve(g.output.name)
   last_use[out_name] = #list + 1
   local var, free, declared, fresh = {}, {}, {}, 0
+  -- text from the file or the command line goes into comments printable only
+  local function printable(text) return (text:gsub("[^ -~]", "?")) end
   local lines = {
-    string.format("-- %s: imported by `spgen import` from %s", name, model_path:match("[^/]*$")),
+    string.format("-- %s: imported by `spgen import` from %s", name, printable(model_path:match("[^/]*$"))),
     string.format("-- (ONNX opset %d%s). One line per layer; the comment above each names the", g.opset,
-      g.producer ~= "" and ", producer " .. g.producer or ""),
+      g.producer ~= "" and ", producer " .. printable(g.producer:sub(1, 64)) or ""),
     "-- ONNX nodes it came from. Generate with: spgen " .. name .. ".lua",
     string.format("local net = network { name = %q, input = { %d, %d, %d }, batch = %d, weights = %q }",
       name, g.input.shape[2], g.input.shape[3], g.input.shape[4], g.input.shape[1], name .. ".safetensors"),

@@ -59,6 +59,20 @@ M.ints = ints
 
 local function int_const(dims, data) return { dtype = "int64", dims = dims, data = data } end
 
+-- The most elements a folded integer constant may have (as an integer
+-- initializer, gen/onnx.h), checked before it is formed.
+local MAX_INTS = 65536
+local MAX_FOLDED = 1 << 24
+local function too_many(dims)
+  local n = 1
+  for _, d in ipairs(dims) do
+    if math.type(d) ~= "integer" or d < 0 then return true end
+    n = n * d
+    if n > MAX_INTS then return true end
+  end
+  return false
+end
+
 -- A node's axes: from attribute `axes` (before opset 13 for Squeeze and
 -- Unsqueeze, before 18 for ReduceMean) or from its input `at`.
 function M.axes(g, node, at)
@@ -298,6 +312,11 @@ function FOLD.Gather(_, node, ins)
   local x, idx = ins[1].const, ins[2].const
   local ax = axis_of(attr_int(node, "axis", 0), #x.dims)
   if not ax then return nil end
+  local dims = {}
+  for i = 1, ax do dims[#dims + 1] = x.dims[i] end
+  for _, d in ipairs(idx.dims) do dims[#dims + 1] = d end
+  for i = ax + 2, #x.dims do dims[#dims + 1] = x.dims[i] end
+  if too_many(dims) then return nil end
   local outer, inner = 1, 1
   for i = 1, ax do outer = outer * x.dims[i] end
   for i = ax + 2, #x.dims do inner = inner * x.dims[i] end
@@ -309,10 +328,6 @@ function FOLD.Gather(_, node, ins)
       for j = 0, inner - 1 do data[#data + 1] = x.data[(o * n + k) * inner + j + 1] end
     end
   end
-  local dims = {}
-  for i = 1, ax do dims[#dims + 1] = x.dims[i] end
-  for _, d in ipairs(idx.dims) do dims[#dims + 1] = d end
-  for i = ax + 2, #x.dims do dims[#dims + 1] = x.dims[i] end
   return int_const(dims, data)
 end
 local function reshape_only(fn)
@@ -329,7 +344,7 @@ function FOLD.Concat(_, node, ins)
     for i, v in ipairs(ins) do s[i] = { shape = v.const.dims } end
     return s
   end)())
-  if not dims then return nil end
+  if not dims or too_many(dims) then return nil end
   local ax = axis_of(node.attrs.axis, #dims)
   local outer = 1
   for i = 1, ax do outer = outer * dims[i] end
@@ -395,7 +410,7 @@ function FOLD.ConstantOfShape(_, node, ins)
     fill = v.data[1]
   end
   local dims = ins[1].const.data
-  if #ins[1].const.dims ~= 1 or count(dims) > 65536 then return nil end
+  if #ins[1].const.dims ~= 1 or too_many(dims) then return nil end
   local data = {}
   for i = 1, count(dims) do data[i] = fill end
   return int_const({ table.unpack(dims) }, data)
@@ -404,7 +419,7 @@ local function arithmetic(fn)
   return function(_, _, ins)
     local a, b = ins[1].const, ins[2].const
     local dims = broadcast(a.dims, b.dims)
-    if not dims or (#a.data ~= count(dims) and #a.data ~= 1) or (#b.data ~= count(dims) and #b.data ~= 1) then
+    if not dims or too_many(dims) or (#a.data ~= count(dims) and #a.data ~= 1) or (#b.data ~= count(dims) and #b.data ~= 1) then
       return nil
     end
     local data = {}
@@ -453,13 +468,16 @@ function M.build(model, path)
       opset, M.OPSET_MIN, M.OPSET_MAX, M.OPSET_MAX)
   end
   local gr = model.graph
-  local g = { path = path, opset = opset, name = gr.name, values = {}, nodes = {}, raise = raise,
-    producer = model.producer }
+  -- an absent tensor (an optional input left out, "") reads as one with no
+  -- producer, shape or value, so that no pass indexes nil
+  local absent = setmetatable({ name = "", consumers = {} }, { __newindex = function() error("absent tensor written") end })
+  local g = { path = path, opset = opset, name = gr.name, nodes = {}, raise = raise, producer = model.producer,
+    values = setmetatable({}, { __index = function() return absent end }) }
   local values = g.values
   local function define(name, what)
     if not name_ok(name) then raise("%s name '%s' is not printable ASCII without quotes (at most 256 characters)", what, shown(name)) end
     if name == "" then raise("%s has an empty name", what) end
-    if values[name] then raise("%s '%s' is defined twice", what, name) end
+    if rawget(values, name) then raise("%s '%s' is defined twice", what, name) end
     local v = { name = name, consumers = {} }
     values[name] = v
     return v
@@ -470,7 +488,7 @@ function M.build(model, path)
   end
   local inputs = {}
   for _, v in ipairs(gr.inputs) do
-    if not (values[v.name] and values[v.name].const) then inputs[#inputs + 1] = v end
+    if not (rawget(values, v.name) and values[v.name].const) then inputs[#inputs + 1] = v end
   end
   if #inputs ~= 1 then raise("the graph has %d inputs besides its initializers; spgen takes one image input", #inputs) end
   local input = inputs[1]
@@ -506,6 +524,7 @@ function M.build(model, path)
         raise("%s: attribute '%s' must be %s, not %s", node.label, key, ATTR_TYPES[key], kind)
       end
     end
+    if #n.outputs == 0 or n.outputs[1] == "" then raise("%s has no output", node.label) end
     if n.domain ~= "" and n.domain ~= "ai.onnx" then
       raise("%s: domain '%s' is not supported (the default ONNX domain is)", node.label, shown(n.domain))
     end
@@ -521,7 +540,7 @@ function M.build(model, path)
     for _, name in ipairs(node.inputs) do
       if name ~= "" then
         if not name_ok(name) then raise("%s reads tensor '%s', whose name is not printable ASCII", node.label, shown(name)) end
-        local v = values[name]
+        local v = rawget(values, name)
         if not v then
           raise("%s reads tensor '%s', which no node, initializer or graph input defines", node.label, name)
         end
@@ -552,24 +571,25 @@ function M.build(model, path)
       if waiting[node] > 0 then raise("%s is on a cycle: it depends on its own output", node.label) end
     end
   end
-  if not values[g.output_name] or values[g.output_name].const then
+  if not rawget(values, g.output_name) or values[g.output_name].const then
     raise("graph output '%s' is not computed by any node", g.output_name)
   end
 
   -- folding and shapes, in order; an alias maps a dropped node's output to its input
-  local alias = {}
+  local alias, folded = {}, 0
   local function resolve(name) return alias[name] or name end
   for _, node in ipairs(order) do
     for i, name in ipairs(node.inputs) do if name ~= "" then node.inputs[i] = resolve(name) end end
     local ins = {}
-    for i, name in ipairs(node.inputs) do ins[i] = name ~= "" and values[name] or { consumers = {} } end
-    local op, out = node.op, values[node.outputs[1] or ""]
+    for i, name in ipairs(node.inputs) do ins[i] = values[name] end
+    local op, out = node.op, values[node.outputs[1]]
     local all_int = #ins > 0
     for _, v in ipairs(ins) do all_int = all_int and ints(v) ~= nil end
-    if op == "Identity" or (op == "Dropout" and #node.inputs >= 1) then
+    if op == "Identity" or op == "Dropout" then
+      if (node.inputs[1] or "") == "" then raise("%s has no input", node.label) end
       -- Dropout is the identity at inference; its mask output must go unread
-      local mask = node.outputs[2] and values[node.outputs[2]]
-      if mask and (mask.readers or mask.name == g.output_name) then
+      local mask = values[node.outputs[2]]
+      if mask.readers or (mask.name ~= "" and mask.name == g.output_name) then
         raise("%s: its mask output is read; only inference Dropout is supported", node.label)
       end
       if op == "Dropout" and node.inputs[3] and node.inputs[3] ~= "" then
@@ -586,7 +606,10 @@ function M.build(model, path)
       elseif op == "Shape" and ins[1].shape then const = FOLD.Shape(g, node, ins)
       elseif FOLD[op] and all_int and op ~= "Shape" then const = FOLD[op](g, node, ins)
       end
-      if const and out then
+      if const then
+        -- every folded constant is small, but nodes are many: a bound on all
+        folded = folded + count(const.dims)
+        if folded > MAX_FOLDED then raise("constant folding past %d elements (at %s)", MAX_FOLDED, node.label) end
         out.const, out.shape = const, const.dims
       else
         for _, name in ipairs(node.inputs) do

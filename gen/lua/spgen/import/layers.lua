@@ -86,8 +86,9 @@ local function mapper(g)
     local k = a.kernel_shape or k_default
     if type(k) ~= "table" or #k ~= 2 then raise(node, "kernel_shape must have two entries") end
     if k[1] ~= k[2] then raise(node, "kernel %dx%d is not square (the spec takes k x k)", k[1], k[2]) end
+    if k[1] < 1 then raise(node, "kernel %d is empty", k[1]) end
     local s = a.strides or { 1, 1 }
-    if #s ~= 2 or s[1] ~= s[2] then raise(node, "strides %s are not equal", table.concat(s, ", ")) end
+    if #s ~= 2 or s[1] ~= s[2] or s[1] < 1 then raise(node, "strides (%s) are not two equal positive numbers", table.concat(s, ", ")) end
     local d = a.dilations or { 1, 1 }
     if not ints_equal(d, { 1, 1 }) then
       raise(node, "dilation %s is not supported (only 1)", table.concat(d, "x"))
@@ -97,6 +98,7 @@ local function mapper(g)
       raise(node, "auto_pad %s is not supported (give explicit pads)", a.auto_pad)
     end
     if #p ~= 4 then raise(node, "pads must have four entries") end
+    for _, q in ipairs(p) do if q < 0 then raise(node, "a negative pad (%d) crops; it is not supported", q) end end
     if not (p[1] == p[2] and p[2] == p[3] and p[3] == p[4]) then
       raise(node, "asymmetric padding (top %d, left %d, bottom %d, right %d) is not supported: the spec pads all sides alike",
         p[1], p[2], p[3], p[4])
