@@ -157,14 +157,25 @@ class NearSPConv(models.SPConv_3x3):
     swap         each branch weighted by the other branch's share
     stats        "max": the statistics by AdaptiveMaxPool2d, not the mean
     relu         a relu on the 3x3 branch before its statistics
-    gwc_k        the group conv's kernel (5: pad 2)"""
+    gwc_k        the group conv's kernel (5: pad 2)
+    pwc_k        the pointwise conv's kernel (3: pad 1)
+    split_swap   the 3x3 branch reads the last channels, the 1x1 branch the first
+    prebn_stats  the 3x3 branch's statistics taken before bn1"""
 
-    def __init__(self, c, out, stride=1, softmax_dim=2, swap=False, stats="avg", relu=False, gwc_k=3):
+    def __init__(self, c, out, stride=1, softmax_dim=2, swap=False, stats="avg", relu=False, gwc_k=3,
+                 pwc_k=1, split_swap=False, prebn_stats=False):
         super().__init__(c, out, stride=stride)
         self.softmax_dim, self.swap, self.relu = softmax_dim, swap, relu
-        if gwc_k != 3:
+        self.split_swap, self.prebn_stats = split_swap, prebn_stats
+        if split_swap:
+            self.inplanes_3x3, self.inplanes_1x1 = self.inplanes_1x1, self.inplanes_3x3
+        if gwc_k != 3 or split_swap:
             self.gwc = nn.Conv2d(self.inplanes_3x3, out, gwc_k, stride=stride, padding=gwc_k // 2,
                                  groups=2, bias=False)
+        if pwc_k != 1 or split_swap:
+            self.pwc = nn.Conv2d(self.inplanes_3x3, out, pwc_k, padding=pwc_k // 2, bias=False)
+        if split_swap:
+            self.conv1x1 = nn.Conv2d(self.inplanes_1x1, out, 1)
         if stats == "max":
             self.avgpool_add_1 = nn.AdaptiveMaxPool2d(1)
             self.avgpool_add_3 = nn.AdaptiveMaxPool2d(1)
@@ -173,13 +184,17 @@ class NearSPConv(models.SPConv_3x3):
         b, c, _, _ = x.size()
         x_3x3 = x[:, :int(c * self.ratio), :, :]
         x_1x1 = x[:, int(c * self.ratio):, :, :]
+        if self.split_swap:
+            x_3x3, x_1x1 = x_1x1, x_3x3
         out_3x3_gwc = self.gwc(x_3x3)
         if self.stride == 2:
             x_3x3 = self.avgpool_s2_3(x_3x3)
-        out_3x3 = self.bn1(out_3x3_gwc + self.pwc(x_3x3))
+        out_3x3_sum = out_3x3_gwc + self.pwc(x_3x3)
+        out_3x3 = self.bn1(out_3x3_sum)
         if self.relu:
             out_3x3 = F.relu(out_3x3)
-        out_3x3_ratio = self.avgpool_add_3(out_3x3).squeeze(dim=3).squeeze(dim=2)
+        out_3x3_ratio = self.avgpool_add_3(out_3x3_sum if self.prebn_stats else out_3x3)
+        out_3x3_ratio = out_3x3_ratio.squeeze(dim=3).squeeze(dim=2)
         if self.stride == 2:
             x_1x1 = self.avgpool_s2_1(x_1x1)
         out_1x1 = self.bn2(self.conv1x1(x_1x1))
@@ -463,6 +478,13 @@ def make_all():
     export("conv_zeropad_k3", lambda: nn.Sequential(nn.ZeroPad2d(1), nn.Conv2d(3, 4, 3)), (1, 3, 6, 7))
     export("conv_zeropad_k5p1", lambda: nn.Sequential(nn.ZeroPad2d(1), nn.Conv2d(3, 4, 5, padding=1)),
            (1, 3, 7, 6))
+
+    # more near misses, each one check an SPConv matcher must make: which
+    # channels each branch reads (the halves are of one size, so the shapes
+    # agree), the pointwise kernel, where the statistics are taken
+    for name, kw in (("near_split_swapped", dict(split_swap=True)), ("near_pwc_k3", dict(pwc_k=3)),
+                     ("near_prebn_stats", dict(prebn_stats=True))):
+        export(name, lambda: NearSPConv(8, 6, **kw), (1, 8, 6, 6), expect="error", message="Slice")
 
 
 def main():
