@@ -76,9 +76,11 @@ imported() {
 }
 
 # the cases are read on fd 3, so that no command in the loop reads them from stdin
+seen=" "
 while read -r name spconvs expect tol text <&3; do
   case $name in '' | '#'*) continue ;; esac
   selected "$name" "$@" || continue
+  seen="$seen$name "
   if [ ! -f "$fixtures/$name.onnx" ]; then fail "onnx/$name" "no $fixtures/$name.onnx"; continue; fi
   case $expect in
     ok) imported "$name" "$spconvs" "$tol" ;;
@@ -86,3 +88,6 @@ while read -r name spconvs expect tol text <&3; do
     *) fail "onnx/$name" "tests/onnx/cases: unknown outcome '$expect'" ;;
   esac
 done 3<tests/onnx/cases
+for name in "$@"; do
+  case $seen in *" $name "*) ;; *) fail "onnx/$name" "not in tests/onnx/cases" ;; esac
+done
