@@ -9,8 +9,8 @@
 #          generates from it, the runner builds under the strict flags, runs
 #          on NAME_in.npy, and build/npycmp finds max |got - want| / max |want|
 #          within the tolerance against NAME_out.npy;
-#   error: import exits 1, its output contains the expected text, and the
-#          output directory is absent or empty.
+#   error: import exits 1, its output contains the expected text and no
+#          "internal error", and the output directory is absent or empty.
 # usage: tests/onnx.sh [NAME...]      (default: every fixture in tests/onnx/cases)
 set -u
 cd "$(dirname "$0")/.."
@@ -34,6 +34,8 @@ refused() {
   rc=$?
   if [ "$rc" -ne 1 ]; then
     fail "onnx/$name" "import exited $rc, expected 1: $(grep -m1 . "$log")"
+  elif grep -q "internal error" "$log"; then
+    fail "onnx/$name" "$(grep -m1 "internal error" "$log")"
   elif ! grep -qF -- "$text" "$log"; then
     fail "onnx/$name" "the message lacks '$text': $(grep -m1 . "$log")"
   elif [ -e "$dir" ] && [ -n "$(ls -A "$dir")" ]; then
