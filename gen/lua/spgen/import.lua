@@ -134,7 +134,10 @@ function M.run(opts)
   local g = graph.build(model, path)
   local found = spconv.find(g)
   local list = layers.map(g, found)
-  if #list == 0 then fail.raise(path, "the graph has no operations spgen can import") end
+  -- a flatten is a view, no operation of its own (as the generator counts)
+  local computed = 0
+  for _, layer in ipairs(list) do if layer.fn ~= "flatten" then computed = computed + 1 end end
+  if computed == 0 then fail.raise(path, "the graph has no operations but reshapes") end
   name_layers(list)
   local text = spec_text(g, list, name, path)
   -- the weights, checked as the generator will read them
