@@ -7,8 +7,9 @@
  * conv_shape (a weight of 3 input channels for 2), badname (a node name
  * with a newline), unsupported (a Tanh), dilation (Conv dilation 2),
  * external (the weight's data external), asym_pad (pads 0,0,1,1),
- * old_opset (opset 9), int8 (an INT8 initializer).
+ * old_opset (opset 9), int8 (an INT8 initializer), nan (a NaN weight).
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +113,8 @@ int main(int argc, char **argv)
         dil[0] = dil[1] = 2;
     else if (strcmp(kind, "asym_pad") == 0)
         pads[0] = pads[1] = 0;
+    else if (strcmp(kind, "nan") == 0)
+        w_data[5] = NAN;
     else if (strcmp(kind, "old_opset") == 0)
         opset = 9;
     else if (strcmp(kind, "int8") == 0) {

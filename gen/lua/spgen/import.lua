@@ -134,13 +134,24 @@ function M.run(opts)
   local g = graph.build(model, path)
   local found = spconv.find(g)
   local list = layers.map(g, found)
-  if #list == 0 then fail.raise(path, "the graph has no operations spgen can import") end
+  -- a flatten is a view, no operation of its own (as the generator counts)
+  local computed = 0
+  for _, layer in ipairs(list) do if layer.fn ~= "flatten" then computed = computed + 1 end end
+  if computed == 0 then fail.raise(path, "the graph has no operations but reshapes") end
   name_layers(list)
   local text = spec_text(g, list, name, path)
+  -- the weights, checked as the generator will read them
   local tensors = {}
   for _, layer in ipairs(list) do
     for _, w in ipairs(layer.weights) do
-      tensors[#tensors + 1] = { name = layer.name .. "." .. w[1], shape = w[2].const.dims, data = w[2].const.data }
+      local key, data = layer.name .. "." .. w[1], w[2].const.data
+      local variance = w[1]:match("running_var$") ~= nil
+      local bad = data:first_invalid(variance)
+      if bad then
+        fail.raise(path, "tensor '%s' (%s of the spec) holds %s at index %d", w[2].name or key, key,
+          variance and data[bad] == data[bad] and data[bad] < 0 and "a negative variance" or "a non-finite value", bad)
+      end
+      tensors[#tensors + 1] = { name = key, shape = w[2].const.dims, data = data }
     end
   end
   table.sort(tensors, function(a, b) return a.name < b.name end)

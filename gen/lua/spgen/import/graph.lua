@@ -274,7 +274,7 @@ function SHAPE.Concat(_, node, ins)
   local ax = first and axis_of(node.attrs.axis, #first)
   if not ax then return nil end
   local out = { table.unpack(first) }
-  for i = 2, #ins do
+  for i = 2, #node.inputs do
     local s = ins[i].shape
     if not s or #s ~= #first then return nil end
     for d = 1, #s do
@@ -295,8 +295,10 @@ function SHAPE.Gather(_, node, ins)
 end
 
 -- Folding of integer constants, by op: (g, node, ins) -> const or nil (left
--- as a node). Every input is an integer constant when these run, but Shape's.
+-- as a node). Every input given is an integer constant when these run, but
+-- Shape's, and there are at least FOLD_INPUTS of them (default 1).
 local FOLD = {}
+local FOLD_INPUTS = { Gather = 2, Reshape = 2, Slice = 3, Add = 2, Sub = 2, Mul = 2, Div = 2 }
 function FOLD.Shape(_, node, ins)
   local x = ins[1].shape
   if not x then return nil end
@@ -338,12 +340,13 @@ local function reshape_only(fn)
 end
 FOLD.Unsqueeze, FOLD.Squeeze = reshape_only(SHAPE.Unsqueeze), reshape_only(SHAPE.Squeeze)
 FOLD.Reshape = reshape_only(SHAPE.Reshape)
-function FOLD.Concat(_, node, ins)
-  local dims = SHAPE.Concat(nil, node, (function()
-    local s = {}
-    for i, v in ipairs(ins) do s[i] = { shape = v.const.dims } end
-    return s
-  end)())
+function FOLD.Concat(_, node, all)
+  local ins = {}
+  for i = 1, #node.inputs do
+    if not all[i].const then return nil end
+    ins[i] = all[i]
+  end
+  local dims = SHAPE.Concat(nil, node, ins)
   if not dims or too_many(dims) then return nil end
   local ax = axis_of(node.attrs.axis, #dims)
   local outer = 1
@@ -580,11 +583,12 @@ function M.build(model, path)
   local function resolve(name) return alias[name] or name end
   for _, node in ipairs(order) do
     for i, name in ipairs(node.inputs) do if name ~= "" then node.inputs[i] = resolve(name) end end
+    -- inputs past the node's own, or left out, read as absent
     local ins = {}
-    for i, name in ipairs(node.inputs) do ins[i] = values[name] end
+    for i = 1, math.max(#node.inputs, 5) do ins[i] = values[node.inputs[i]] end
     local op, out = node.op, values[node.outputs[1]]
-    local all_int = #ins > 0
-    for _, v in ipairs(ins) do all_int = all_int and ints(v) ~= nil end
+    local all_int = #node.inputs >= (FOLD_INPUTS[op] or 1)
+    for _, name in ipairs(node.inputs) do all_int = all_int and (name == "" or ints(values[name]) ~= nil) end
     if op == "Identity" or op == "Dropout" then
       if (node.inputs[1] or "") == "" then raise("%s has no input", node.label) end
       -- Dropout is the identity at inference; its mask output must go unread
@@ -615,7 +619,7 @@ function M.build(model, path)
         for _, name in ipairs(node.inputs) do
           if name ~= "" then table.insert(values[name].consumers, node) end
         end
-        if out and SHAPE[op] and ins[1].shape then out.shape = SHAPE[op](g, node, ins) or nil end
+        if SHAPE[op] and ins[1].shape then out.shape = SHAPE[op](g, node, ins) or nil end
         g.nodes[#g.nodes + 1] = node
       end
     end

@@ -116,7 +116,12 @@ local function map_node(g, node, taken, tools)
   local op, a = node.op, node.attrs
   local layer = { inputs = { node.inputs[1] }, output = node.outputs[1], nodes = { node }, weights = {} }
   local function set(fn, opts) layer.fn, layer.opts = fn, opts or {} return layer end
-  local function readers(name) return values[name].consumers end
+  -- the one node reading tensor name, when it is not also the graph output
+  -- (a tensor a layer absorbs must be read nowhere else)
+  local function only_reader(name)
+    local list = values[name].consumers
+    return #list == 1 and name ~= g.output.name and list[1] or nil
+  end
   if op == "Conv" then
     only(node, { kernel_shape = 1, strides = 1, pads = 1, dilations = 1, group = 1, auto_pad = 1 })
     local x, w = activation(node, 1), weight(node, 2, "weight", 4)
@@ -238,8 +243,8 @@ local function map_node(g, node, taken, tools)
     end
     local out = w.const.dims[2]
     layer.weights = { { "weight", { name = w.name, const = { dims = { out, x.shape[2] }, data = transposed(w.const) } } } }
-    local next_add = readers(node.outputs[1])
-    local add = #next_add == 1 and next_add[1].op == "Add" and next_add[1]
+    local add = only_reader(node.outputs[1])
+    if add and add.op ~= "Add" then add = nil end
     local bias
     if add then
       local other = add.inputs[1] == node.outputs[1] and add.inputs[2] or add.inputs[1]
@@ -276,7 +281,7 @@ local function map_node(g, node, taken, tools)
     local zero = true
     for _, q in ipairs(pads) do zero = zero and q == 0 end
     if zero then return false end
-    local pool = #readers(node.outputs[1]) == 1 and readers(node.outputs[1])[1]
+    local pool = only_reader(node.outputs[1])
     local p = pads[3]
     if pool and pool.op == "AveragePool" and pads[1] == 0 and pads[2] == 0 and pads[5] == 0 and pads[6] == 0 and
       pads[3] == pads[4] and pads[4] == pads[7] and pads[7] == pads[8] then
@@ -322,9 +327,9 @@ local function map_node(g, node, taken, tools)
         end
         steps[axis] = step.data[i]
       end
-      local next_nodes = readers(name)
-      if #next_nodes ~= 1 or next_nodes[1].op ~= "Slice" or (steps[2] and steps[3]) then break end
-      cur = next_nodes[1]
+      local next_node = only_reader(name)
+      if not next_node or next_node.op ~= "Slice" or (steps[2] and steps[3]) then break end
+      cur = next_node
       taken[cur] = true
       layer.nodes[#layer.nodes + 1] = cur
       name = cur.outputs[1]
@@ -333,8 +338,8 @@ local function map_node(g, node, taken, tools)
       raise(node, "the option-A shortcut needs one step, 1 to 8, on both H and W")
     end
     local out = x.shape[2]
-    local next_nodes = readers(name)
-    local pad = #next_nodes == 1 and next_nodes[1].op == "Pad" and next_nodes[1]
+    local pad = only_reader(name)
+    if pad and pad.op ~= "Pad" then pad = nil end
     if pad then
       local pads = pad.attrs.pads or (graph.ints(values[pad.inputs[2] or ""]) or {}).data
       if type(pads) == "table" and #pads == 8 and (pad.attrs.mode or "constant") == "constant" and

@@ -287,8 +287,15 @@ local function match(g, softmax)
   end
   local eps = bn1.attrs.epsilon or 1e-5
   if bn2 and (bn2.attrs.epsilon or 1e-5) ~= eps then m.miss("the two batchnorms' epsilons differ") end
-  -- nothing inside is read from outside
+  -- the weighted sum has the branches' shape, [N, Co, Ho, Wo]
   local y = add.outputs[1]
+  local want = m.shape(b3)
+  for _, t in ipairs({ b1, muls[1].outputs[1], muls[2].outputs[1], y }) do
+    if not want or #want ~= 4 or want[1] ~= n or want[2] ~= co or not ints_equal(m.shape(t), want) then
+      m.miss("the branches and their weighted sum differ in shape")
+    end
+  end
+  -- nothing inside is read from outside
   for _, node in ipairs(m.nodes) do
     for _, o in ipairs(node.outputs) do
       if o ~= "" and o ~= y then
