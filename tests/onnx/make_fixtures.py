@@ -226,12 +226,8 @@ class NoSplit(nn.Module):
 
 def to_typed_fields(model):
     """Every initializer and Constant tensor moved from raw_data to the typed
-    field (float_data, int64_data), as other exporters write them."""
-    def typed(t):
-        if not t.HasField("raw_data"):
-            return t
-        return onnx.numpy_helper.from_array(onnx.numpy_helper.to_array(t).copy(), t.name)
-
+    field (float_data, int64_data), as other exporters write them; the
+    models edited hold no other types."""
     def conv(t):
         a = onnx.numpy_helper.to_array(t)
         n = onnx.TensorProto()
@@ -242,7 +238,7 @@ def to_typed_fields(model):
         elif a.dtype == np.int64:
             n.int64_data.extend(a.flatten().tolist())
         else:
-            return typed(t)
+            raise SystemExit("to_typed_fields: tensor %r is %s" % (t.name, a.dtype))
         return n
 
     inits = [conv(t) for t in model.graph.initializer]
