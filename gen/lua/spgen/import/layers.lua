@@ -34,6 +34,24 @@ local function hint(value, suffix)
   return nil
 end
 
+-- A layer's name from the module path torch.onnx.export writes into node
+-- names, "/layer1/layer1.0/conv1/Conv" -> "layer1.0.conv1" (a scope that
+-- repeats its parent's name, "layer1.0" in "layer1", is already qualified
+-- by it): for weights the exporter renamed, as a batchnorm folded into them.
+local function path_hint(node)
+  local scopes = {}
+  for part in node.name:gmatch("[^/]+") do scopes[#scopes + 1] = part end
+  if node.name:sub(1, 1) ~= "/" or #scopes < 2 then return nil end
+  local name, prev = "", nil
+  for i = 1, #scopes - 1 do
+    local scope = scopes[i]
+    if prev and scope:sub(1, #prev + 1) == prev .. "." then name = name .. scope:sub(#prev + 1)
+    else name = name == "" and scope or name .. "." .. scope end
+    prev = scope
+  end
+  return name:match("^[%w_][%w_.]*$") and #name <= 200 and name or nil
+end
+
 local function transposed(const)
   local rows, cols = const.dims[1], const.dims[2]
   local out = native.farray(rows * cols)
@@ -144,7 +162,7 @@ local function map_node(g, node, taken, tools)
     if b and b.const.dims[1] ~= dims[1] then raise(node, "bias has %d entries for %d outputs", b.const.dims[1], dims[1]) end
     layer.weights = { { "weight", w } }
     if b then layer.weights[2] = { "bias", b } end
-    layer.hint = hint(w, ".weight")
+    layer.hint = hint(w, ".weight") or path_hint(node)
     return set("conv2d", { { "out", dims[1] }, { "k", k }, { "stride", s }, { "pad", p }, { "groups", groups },
       { "bias", b and true or false } })
   elseif op == "BatchNormalization" then
@@ -159,7 +177,7 @@ local function map_node(g, node, taken, tools)
       if v.const.dims[1] ~= c then raise(node, "%s has %d entries for %d channels", key, v.const.dims[1], c) end
       layer.weights[i] = { key, v }
     end
-    layer.hint = hint(values[node.inputs[2]], ".weight")
+    layer.hint = hint(values[node.inputs[2]], ".weight") or path_hint(node)
     local eps = a.epsilon or 1e-5
     if not (eps > 0 and eps < 1) then raise(node, "epsilon %s is outside (0, 1)", tostring(eps)) end
     return set("batchnorm", M.float_text(eps) ~= M.float_text(1e-5) and { { "eps", { text = M.float_text(eps) } } } or {})
@@ -233,7 +251,7 @@ local function map_node(g, node, taken, tools)
     local b = (node.inputs[3] or "") ~= "" and weight(node, 3, "bias")
     if b and graph.count(b.const.dims) ~= out then raise(node, "bias has %d entries for %d outputs", graph.count(b.const.dims), out) end
     if b then layer.weights[2] = { "bias", { const = { dims = { out }, data = b.const.data } } } end
-    layer.hint = hint(w, ".weight")
+    layer.hint = hint(w, ".weight") or path_hint(node)
     return set("linear", { { "out", out }, { "bias", b and true or false } })
   elseif op == "MatMul" then
     local x = activation(node, 1)
@@ -256,7 +274,7 @@ local function map_node(g, node, taken, tools)
       layer.nodes[2], layer.output = add, add.outputs[1]
       layer.weights[2] = { "bias", { const = { dims = { out }, data = bias.const.data } } }
     end
-    layer.hint = hint(w, ".weight")
+    layer.hint = hint(w, ".weight") or path_hint(node)
     return set("linear", { { "out", out }, { "bias", bias and true or false } })
   elseif op == "Softmax" then
     local x = activation(node, 1)
