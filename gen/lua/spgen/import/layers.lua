@@ -73,7 +73,9 @@ local function mapper(g)
   local values = g.values
   local function raise(node, fmt, ...)
     local msg = string.format(fmt, ...)
-    if node.near_miss then msg = msg .. " (an SPConv-like subgraph that does not match: " .. node.near_miss .. ")" end
+    -- the reason an SPConv-like subgraph near it is not one: its own, else the first
+    local near = node.near_miss or g.near_misses[1]
+    if near then msg = msg .. " (the SPConv pattern does not match " .. near .. ")" end
     g.raise("%s: %s", node.label, msg)
   end
   local function weight(node, i, what, rank)
