@@ -300,6 +300,7 @@ local function match(g, softmax)
   end
   local eps = bn1.attrs.epsilon or 1e-5
   if bn2 and (bn2.attrs.epsilon or 1e-5) ~= eps then m.miss("the two batchnorms' epsilons differ") end
+  if not (eps > 0 and eps < 1) then m.miss("the batchnorm epsilon %s is outside (0, 1)", tostring(eps)) end
   -- the weighted sum has the branches' shape, [N, Co, Ho, Wo]
   local y = add.outputs[1]
   local want = m.shape(b3)
