@@ -587,7 +587,8 @@ function M.build(model, path)
     local ins = {}
     for i = 1, math.max(#node.inputs, 5) do ins[i] = values[node.inputs[i]] end
     local op, out = node.op, values[node.outputs[1]]
-    local all_int = #node.inputs >= (FOLD_INPUTS[op] or 1)
+    local all_int = true
+    for i = 1, FOLD_INPUTS[op] or 1 do all_int = all_int and (node.inputs[i] or "") ~= "" end
     for _, name in ipairs(node.inputs) do all_int = all_int and (name == "" or ints(values[name]) ~= nil) end
     if op == "Identity" or op == "Dropout" then
       if (node.inputs[1] or "") == "" then raise("%s has no input", node.label) end

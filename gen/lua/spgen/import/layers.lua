@@ -34,6 +34,24 @@ local function hint(value, suffix)
   return nil
 end
 
+-- A layer's name from the module path torch.onnx.export writes into node
+-- names, "/layer1/layer1.0/conv1/Conv" -> "layer1.0.conv1" (a scope that
+-- repeats its parent's name, "layer1.0" in "layer1", is already qualified
+-- by it): for weights the exporter renamed, as a batchnorm folded into them.
+local function path_hint(node)
+  local scopes = {}
+  for part in node.name:gmatch("[^/]+") do scopes[#scopes + 1] = part end
+  if node.name:sub(1, 1) ~= "/" or #scopes < 2 then return nil end
+  local name, prev = "", nil
+  for i = 1, #scopes - 1 do
+    local scope = scopes[i]
+    if prev and scope:sub(1, #prev + 1) == prev .. "." then name = name .. scope:sub(#prev + 1)
+    else name = name == "" and scope or name .. "." .. scope end
+    prev = scope
+  end
+  return name:match("^[%w_][%w_.]*$") and #name <= 200 and name or nil
+end
+
 local function transposed(const)
   local rows, cols = const.dims[1], const.dims[2]
   local out = native.farray(rows * cols)
@@ -55,7 +73,9 @@ local function mapper(g)
   local values = g.values
   local function raise(node, fmt, ...)
     local msg = string.format(fmt, ...)
-    if node.near_miss then msg = msg .. " (an SPConv-like subgraph that does not match: " .. node.near_miss .. ")" end
+    -- the reason an SPConv-like subgraph near it is not one: its own, else the first
+    local near = node.near_miss or g.near_misses[1]
+    if near then msg = msg .. " (the SPConv pattern does not match " .. near .. ")" end
     g.raise("%s: %s", node.label, msg)
   end
   local function weight(node, i, what, rank)
@@ -105,13 +125,15 @@ local function mapper(g)
     end
     return k[1], s[1], p[1]
   end
-  return raise, weight, activation, only, unread_extra_outputs, window
+  return { raise = raise, weight = weight, activation = activation, only = only,
+    unread_extra_outputs = unread_extra_outputs, window = window }
 end
 
 -- The mapping of one node: returns a layer, or false when the node is
 -- dropped. taken[node] marks nodes an earlier layer absorbed.
 local function map_node(g, node, taken, tools)
-  local raise, weight, activation, only, unread_extra_outputs, window = table.unpack(tools)
+  local raise, weight, activation, only = tools.raise, tools.weight, tools.activation, tools.only
+  local unread_extra_outputs, window = tools.unread_extra_outputs, tools.window
   local values = g.values
   local op, a = node.op, node.attrs
   local layer = { inputs = { node.inputs[1] }, output = node.outputs[1], nodes = { node }, weights = {} }
@@ -144,7 +166,7 @@ local function map_node(g, node, taken, tools)
     if b and b.const.dims[1] ~= dims[1] then raise(node, "bias has %d entries for %d outputs", b.const.dims[1], dims[1]) end
     layer.weights = { { "weight", w } }
     if b then layer.weights[2] = { "bias", b } end
-    layer.hint = hint(w, ".weight")
+    layer.hint = hint(w, ".weight") or path_hint(node)
     return set("conv2d", { { "out", dims[1] }, { "k", k }, { "stride", s }, { "pad", p }, { "groups", groups },
       { "bias", b and true or false } })
   elseif op == "BatchNormalization" then
@@ -159,7 +181,7 @@ local function map_node(g, node, taken, tools)
       if v.const.dims[1] ~= c then raise(node, "%s has %d entries for %d channels", key, v.const.dims[1], c) end
       layer.weights[i] = { key, v }
     end
-    layer.hint = hint(values[node.inputs[2]], ".weight")
+    layer.hint = hint(values[node.inputs[2]], ".weight") or path_hint(node)
     local eps = a.epsilon or 1e-5
     if not (eps > 0 and eps < 1) then raise(node, "epsilon %s is outside (0, 1)", tostring(eps)) end
     return set("batchnorm", M.float_text(eps) ~= M.float_text(1e-5) and { { "eps", { text = M.float_text(eps) } } } or {})
@@ -233,7 +255,7 @@ local function map_node(g, node, taken, tools)
     local b = (node.inputs[3] or "") ~= "" and weight(node, 3, "bias")
     if b and graph.count(b.const.dims) ~= out then raise(node, "bias has %d entries for %d outputs", graph.count(b.const.dims), out) end
     if b then layer.weights[2] = { "bias", { const = { dims = { out }, data = b.const.data } } } end
-    layer.hint = hint(w, ".weight")
+    layer.hint = hint(w, ".weight") or path_hint(node)
     return set("linear", { { "out", out }, { "bias", b and true or false } })
   elseif op == "MatMul" then
     local x = activation(node, 1)
@@ -256,7 +278,7 @@ local function map_node(g, node, taken, tools)
       layer.nodes[2], layer.output = add, add.outputs[1]
       layer.weights[2] = { "bias", { const = { dims = { out }, data = bias.const.data } } }
     end
-    layer.hint = hint(w, ".weight")
+    layer.hint = hint(w, ".weight") or path_hint(node)
     return set("linear", { { "out", out }, { "bias", bias and true or false } })
   elseif op == "Softmax" then
     local x = activation(node, 1)
@@ -269,8 +291,9 @@ local function map_node(g, node, taken, tools)
     end
     return set("softmax")
   elseif op == "Pad" then
-    -- zeros around H and W before an AveragePool that pads nothing: the
-    -- spec's avgpool, which counts its padding
+    -- zeros around H and W: before an AveragePool that pads nothing, the
+    -- spec's avgpool, which counts its padding; before a Conv, more of its
+    -- pad; zeros around the channels: the option-A shortcut
     local x = activation(node, 1)
     local pads = a.pads or (graph.ints(values[node.inputs[2] or ""]) or {}).data
     local fill = (node.inputs[3] or "") ~= "" and values[node.inputs[3]].const
@@ -279,16 +302,20 @@ local function map_node(g, node, taken, tools)
       raise(node, "only a constant Pad of zeros is supported")
     end
     local zero = true
-    for _, q in ipairs(pads) do zero = zero and q == 0 end
+    for _, q in ipairs(pads) do
+      if q < 0 then raise(node, "a negative pad (%d) crops; it is not supported", q) end
+      zero = zero and q == 0
+    end
     if zero then return false end
-    local pool = only_reader(node.outputs[1])
+    local reader = only_reader(node.outputs[1])
+    if reader and reader.inputs[1] ~= node.outputs[1] then reader = nil end
     local p = pads[3]
-    if pool and pool.op == "AveragePool" and pads[1] == 0 and pads[2] == 0 and pads[5] == 0 and pads[6] == 0 and
+    if reader and reader.op == "AveragePool" and pads[1] == 0 and pads[2] == 0 and pads[5] == 0 and pads[6] == 0 and
       pads[3] == pads[4] and pads[4] == pads[7] and pads[7] == pads[8] then
-      local k, s, pool_pad = window(pool, nil)
-      if pool_pad == 0 and (pool.attrs.ceil_mode or 0) == 0 and 2 * p <= k and p <= 7 and k <= 15 and s <= 15 then
-        taken[pool] = true
-        layer.nodes[2], layer.output = pool, pool.outputs[1]
+      local k, s, pool_pad = window(reader, nil)
+      if pool_pad == 0 and (reader.attrs.ceil_mode or 0) == 0 and 2 * p <= k and p <= 7 and k <= 15 and s <= 15 then
+        taken[reader] = true
+        layer.nodes[2], layer.output = reader, reader.outputs[1]
         return set("avgpool", { { "k", k }, { "stride", s }, { "pad", p } })
       end
     end
@@ -297,8 +324,8 @@ local function map_node(g, node, taken, tools)
       raise(node, "asymmetric padding (top %d, left %d, bottom %d, right %d) is not supported: the spec pads all sides alike",
         pads[3], pads[4], pads[7], pads[8])
     end
-    if spatial and pool and pool.op == "Conv" then
-      pool.pad_before = { amount = p, node = node }
+    if spatial and reader and reader.op == "Conv" then
+      reader.pad_before = { amount = p, node = node }
       return false
     end
     if #x.shape == 4 and pads[1] == 0 and pads[5] == 0 and pads[3] == 0 and pads[4] == 0 and pads[7] == 0 and
@@ -328,7 +355,7 @@ local function map_node(g, node, taken, tools)
         steps[axis] = step.data[i]
       end
       local next_node = only_reader(name)
-      if not next_node or next_node.op ~= "Slice" or (steps[2] and steps[3]) then break end
+      if not next_node or next_node.op ~= "Slice" or next_node.inputs[1] ~= name or (steps[2] and steps[3]) then break end
       cur = next_node
       taken[cur] = true
       layer.nodes[#layer.nodes + 1] = cur
@@ -339,11 +366,11 @@ local function map_node(g, node, taken, tools)
     end
     local out = x.shape[2]
     local pad = only_reader(name)
-    if pad and pad.op ~= "Pad" then pad = nil end
+    if pad and (pad.op ~= "Pad" or pad.inputs[1] ~= name) then pad = nil end
     if pad then
       local pads = pad.attrs.pads or (graph.ints(values[pad.inputs[2] or ""]) or {}).data
       if type(pads) == "table" and #pads == 8 and (pad.attrs.mode or "constant") == "constant" and
-        (pad.inputs[3] or "") == "" and pads[1] == 0 and pads[5] == 0 and pads[2] == pads[6] and
+        (pad.inputs[3] or "") == "" and pads[1] == 0 and pads[5] == 0 and pads[2] == pads[6] and pads[2] >= 0 and
         pads[3] == 0 and pads[4] == 0 and pads[7] == 0 and pads[8] == 0 then
         taken[pad] = true
         layer.nodes[#layer.nodes + 1] = pad
@@ -358,7 +385,7 @@ end
 
 -- The layers of g in order (spconvs: the matches of import/spconv.lua).
 function M.map(g, spconvs)
-  local tools = { mapper(g) }
+  local tools = mapper(g)
   local taken, at_end, list = {}, {}, {}
   g.alias = {}
   -- an SPConv takes the place of its last node, the Add of the two branches

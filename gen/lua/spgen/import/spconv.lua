@@ -157,14 +157,27 @@ end
 -- tensor it scales.
 local function scaled(m, gather, n, co, what)
   local name = gather.outputs[1]
+  -- a weight per sample and channel, [N, Co, 1, 1], broadcast over H and W
+  local function per_channel(t)
+    local s = m.shape(t)
+    if not s or #s ~= 4 or s[1] ~= n or s[2] ~= co or s[3] ~= 1 or s[4] ~= 1 then
+      m.miss("%s is not [N, C, 1, 1] where it is broadcast", what)
+    end
+  end
+  local expanded = false
   while true do
     local node = m.only_reader(name, what)
     if node.op == "Mul" then
+      if not expanded then per_channel(name) end
       return node, node.inputs[1] == name and node.inputs[2] or node.inputs[1]
     elseif node.op == "Reshape" or node.op == "Unsqueeze" then
       local s = m.shape(node.outputs[1])
       if not s or s[1] ~= n or s[2] ~= co or graph.count(s) ~= n * co then m.miss("%s is reshaped out of order", what) end
-    elseif node.op == "Expand" then
+    elseif node.op == "Expand" and not expanded then
+      per_channel(name)
+      local s = m.shape(node.outputs[1])
+      if not s or #s ~= 4 or s[1] ~= n or s[2] ~= co then m.miss("%s is expanded across channels", what) end
+      expanded = true
       local shape_of = m.values[node.inputs[2]].producer
       if shape_of then m.take(shape_of) end
     else
@@ -287,6 +300,7 @@ local function match(g, softmax)
   end
   local eps = bn1.attrs.epsilon or 1e-5
   if bn2 and (bn2.attrs.epsilon or 1e-5) ~= eps then m.miss("the two batchnorms' epsilons differ") end
+  if not (eps > 0 and eps < 1) then m.miss("the batchnorm epsilon %s is outside (0, 1)", tostring(eps)) end
   -- the weighted sum has the branches' shape, [N, Co, Ho, Wo]
   local y = add.outputs[1]
   local want = m.shape(b3)
@@ -316,10 +330,12 @@ local function match(g, softmax)
   }
 end
 
--- Every SPConv in g: a list of matches (above) in graph order; the nodes of a
--- near miss get .near_miss, the reason, for the mapping's message.
+-- Every SPConv in g: a list of matches (above) in graph order. A Softmax
+-- that is not one leaves its reason in g.near_misses (in graph order) and on
+-- the nodes the match had reached (.near_miss), for the mapping's message.
 function M.find(g)
   local found = {}
+  g.near_misses = {}
   for _, node in ipairs(g.nodes) do
     if node.op == "Softmax" then
       local ok, result = pcall(match, g, node)
@@ -327,7 +343,9 @@ function M.find(g)
         table.sort(result.nodes, function(a, b) return a.index < b.index end)
         found[#found + 1] = result
       elseif type(result) == "table" and result.reason then
-        for _, seen in ipairs(result.nodes) do seen.near_miss = seen.near_miss or result.reason end
+        local reason = string.format("at %s: %s", node.label, result.reason)
+        g.near_misses[#g.near_misses + 1] = reason
+        for _, seen in ipairs(result.nodes) do seen.near_miss = seen.near_miss or reason end
       else
         error(result, 0)
       end
