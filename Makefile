@@ -9,8 +9,13 @@ LUA_CFLAGS := $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/incl
 LUA_LIBS := $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
 
 comma := ,
-HOST_SRC = gen/main.c gen/spgen.c gen/lua_host.c gen/farray.c gen/rng.c gen/outdir.c gen/safetensors.c gen/json.c gen/infile.c gen/npy.c gen/interp.c
-HOST_HDR = $(wildcard gen/*.h)
+HOST_SRC = gen/main.c gen/spgen.c gen/lua_host.c gen/farray.c gen/rng.c gen/outdir.c gen/safetensors.c gen/json.c gen/infile.c \
+	gen/npy.c gen/interp.c gen/onnx.c build/onnx/onnx.pb-c.c
+HOST_HDR = $(wildcard gen/*.h) build/onnx/onnx.pb-c.h
+# ONNX's own schema (Debian's libonnx-dev), compiled to C by protoc-c for the
+# importer (gen/onnx.c); the generated code is not committed.
+ONNX_PROTO ?= $(firstword $(wildcard /usr/include/onnx/onnx.proto /usr/lib/python3/dist-packages/onnx/onnx.proto))
+PROTOBUF_LIBS = -lprotobuf-c
 EMBEDDED = $(shell find gen/lua -name '*.lua' | sort) $(sort $(wildcard templates/*.in))
 
 all: build/spgen
@@ -26,8 +31,14 @@ build/embed: gen/tools/embed.c | build/.deps
 build/embedded.c: build/embed $(EMBEDDED)
 	build/embed $@ gen/ $(EMBEDDED)
 
-# $(call link_spgen,EXTRA CFLAGS,LUA LIBRARY): the generator's one link line
-link_spgen = $(CC) $(CFLAGS) $(1) $(LUA_CFLAGS) -Igen -o $@ $(HOST_SRC) build/embedded.c $(2) -lm
+build/onnx/onnx.pb-c.c: $(ONNX_PROTO) | build/.deps
+	@mkdir -p build/onnx
+	protoc-c --c_out=build/onnx -I$(dir $(ONNX_PROTO)) $(ONNX_PROTO)
+build/onnx/onnx.pb-c.h: build/onnx/onnx.pb-c.c
+
+# $(call link_spgen,EXTRA CFLAGS,LUA LIBRARY[,PROTOBUF LIBRARY]): the generator's one link line
+link_spgen = $(CC) $(CFLAGS) $(1) $(LUA_CFLAGS) -Igen -Ibuild/onnx -o $@ $(HOST_SRC) build/embedded.c $(2) \
+	$(or $(3),$(PROTOBUF_LIBS)) -lm
 
 build/spgen: $(HOST_SRC) $(HOST_HDR) build/embedded.c | build/.deps
 	$(call link_spgen,,$(LUA_LIBS))
@@ -36,8 +47,9 @@ build/spgen: $(HOST_SRC) $(HOST_HDR) build/embedded.c | build/.deps
 # the generator with Lua linked in; `make gpu-carry` builds the three files to
 # copy there (all of build/ is over a gigabyte).
 LUA_STATIC = $(firstword $(wildcard /usr/lib/*/liblua5.4.a /usr/lib/liblua5.4.a))
+PROTOBUF_STATIC = $(firstword $(wildcard /usr/lib/*/libprotobuf-c.a /usr/lib/libprotobuf-c.a))
 build/spgen-static: $(HOST_SRC) $(HOST_HDR) build/embedded.c | build/.deps
-	$(call link_spgen,,$(or $(LUA_STATIC),$(LUA_LIBS)))
+	$(call link_spgen,,$(or $(LUA_STATIC),$(LUA_LIBS)),$(PROTOBUF_STATIC))
 
 gpu-carry: build/spgen-static build/mknpy build/npycmp
 
@@ -57,8 +69,13 @@ build/plan_check: tests/plan/plan_check.c | build/.deps
 build/top1: tests/digits/top1.c tests/ref/npy.c tests/ref/npy.h | build/.deps
 	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -o $@ tests/digits/top1.c tests/ref/npy.c -lm
 
+# hand-made ONNX models for tests/onnx_errors.sh
+build/mkonnx: tests/onnx/mkonnx.c build/onnx/onnx.pb-c.c build/onnx/onnx.pb-c.h | build/.deps
+	$(CC) -std=c11 -O1 -Wall -Wextra -Werror -Ibuild/onnx -o $@ tests/onnx/mkonnx.c build/onnx/onnx.pb-c.c $(PROTOBUF_LIBS)
+
 TEST_TOOLS = build/spgen build/asan/spgen build/contract_check build/ref_spconv build/ref_net build/mknpy build/npycmp \
-	build/mkfix build/test_safetensors build/plan_check build/ref_net_q build/asan/ref_net_q build/asan/test_int8_ref build/top1
+	build/mkfix build/test_safetensors build/plan_check build/ref_net_q build/asan/ref_net_q build/asan/test_int8_ref build/top1 \
+	build/mkonnx
 
 $(TEST_TOOLS): | build/.deps
 

@@ -15,6 +15,7 @@
 #include "infile.h"
 #include "interp.h"
 #include "npy.h"
+#include "onnx.h"
 #include "outdir.h"
 #include "rng.h"
 #include "safetensors.h"
@@ -406,6 +407,7 @@ static int open_native(lua_State *L)
         {"read_file", read_file},
         {"read_safetensors", read_safetensors},
         {"read_npy", read_npy},
+        {"read_onnx", onnx_read_lua},
         {"write_safetensors", write_safetensors},
         {"write_outputs", outdir_write_lua},
         {"run_sandboxed", run_sandboxed},

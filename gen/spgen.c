@@ -94,6 +94,7 @@ static const struct option {
     {.name = "--version", .kind = OPT_VERSION, .help = "print the version and exit"},
 };
 #define OPTION_COUNT (sizeof options / sizeof options[0])
+#define IMPORT_USAGE "spgen import MODEL.onnx [-o DIR] [--name NAME]"
 #define LINE_WIDTH 79
 
 /* The option's value as the usage line names it ("" for none) into buf. */
@@ -147,12 +148,12 @@ static void put_usage(FILE *f)
                            o->kind == OPT_PAIR ? "..." : "");
         put_word(f, item, len, indent, &col);
     }
-    /* then the options that need no spec */
+    /* then the options that need no spec, and the importer */
     fputs("\n       spgen", f);
     for (size_t i = 0, n = 0; i < OPTION_COUNT; i++)
         if (options[i].kind == OPT_HELP || options[i].kind == OPT_VERSION)
             fprintf(f, "%s%s", n++ ? " | " : " ", options[i].name);
-    fputc('\n', f);
+    fputs("\n       " IMPORT_USAGE "\n", f);
 }
 
 static void put_help(FILE *f)
@@ -340,6 +341,44 @@ static int traceback(lua_State *L)
     return 1;
 }
 
+/* spgen import MODEL.onnx [-o DIR] [--name NAME]: fills the options table
+   at the top of the stack (model, outdir, name); 0, -1 after --help, or 2. */
+static int parse_import(lua_State *L, int argc, char **argv)
+{
+    int have_model = 0;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i], *field = strcmp(a, "-o") == 0 ? "outdir" : strcmp(a, "--name") == 0 ? "name" : NULL;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            puts("usage: " IMPORT_USAGE "\n\nWrites DIR/NAME.lua, a spec of the ONNX model with SPConv recognised, and "
+                 "DIR/NAME.safetensors,\nits weights. DIR defaults to out/import, NAME to the graph's name.\n\n"
+                 "exit status: 0 success, 1 a model or output error, 2 a usage error");
+            return -1;
+        }
+        if (field) {
+            if (i + 1 >= argc || argv[i + 1][0] == '\0') {
+                fprintf(stderr, "spgen: option needs a value: %s\nusage: " IMPORT_USAGE "\n", a);
+                return 2;
+            }
+            lua_pushstring(L, argv[++i]);
+            lua_setfield(L, -2, field);
+        } else if (a[0] == '-' && a[1] != '\0') {
+            fprintf(stderr, "spgen: unknown option: %s\nusage: " IMPORT_USAGE "\n", a);
+            return 2;
+        } else if (have_model++) {
+            fprintf(stderr, "spgen: more than one model given: %s\nusage: " IMPORT_USAGE "\n", a);
+            return 2;
+        } else {
+            lua_pushstring(L, a);
+            lua_setfield(L, -2, "model");
+        }
+    }
+    if (!have_model) {
+        fputs("spgen: no model given\nusage: " IMPORT_USAGE "\n", stderr);
+        return 2;
+    }
+    return 0;
+}
+
 int spgen_main(int argc, char **argv)
 {
     lua_host *h = lua_host_new();
@@ -349,14 +388,15 @@ int spgen_main(int argc, char **argv)
     }
     lua_State *L = lua_host_state(h);
     lua_newtable(L);
-    int rc = parse_args(L, argc, argv);
+    int importing = argc > 1 && strcmp(argv[1], "import") == 0;
+    int rc = importing ? parse_import(L, argc, argv) : parse_args(L, argc, argv);
     if (rc != 0) {
         lua_host_free(h);
         return rc < 0 ? 0 : rc;
     }
     lua_pushcfunction(L, traceback);
     lua_getglobal(L, "require");
-    lua_pushstring(L, "spgen.pipeline");
+    lua_pushstring(L, importing ? "spgen.import" : "spgen.pipeline");
     if (lua_pcall(L, 1, 1, -3) != LUA_OK) {
         fprintf(stderr, "spgen: %s\n", lua_tostring(L, -1));
         lua_host_free(h);

@@ -6,7 +6,7 @@
 #                              firmware/run.sh, which prints SKIP without them
 set -eu
 case "${1:-required}" in
-  required) pkgs="liblua5.4-dev libclang-dev libclang-rt-14-dev pkg-config valgrind gcc clang make binutils libxml2-utils cmake" ;;
+  required) pkgs="liblua5.4-dev libclang-dev libclang-rt-14-dev pkg-config valgrind gcc clang make binutils libxml2-utils cmake libprotobuf-c-dev protobuf-c-compiler libonnx-dev" ;;
   firmware) pkgs="gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross" ;;
   *) echo "usage: install-deps.sh [required|firmware]" >&2; exit 2 ;;
 esac

@@ -78,6 +78,12 @@ printf '%s\nlocal x = spconv(net.input, { out = 6, groups = 4 })\nreturn output(
 expect groups_out 1 "groups_out.lua:2: spconv: out = 6 is not divisible by groups = 4" "$work/groups_out.lua" -o "$work/out"
 printf 'local net = network { name = "t", input = { 8, 7, 6 } }\nlocal x = spconv(net.input, { out = 8, stride = 2 })\nreturn output(x)\n' | spec odd_stride2
 expect odd_stride2 1 "odd_stride2.lua:2: spconv: stride 2 needs an even input height and width, got 7x6" "$work/odd_stride2.lua" -o "$work/out"
+printf '%s\nlocal x = spconv(net.input, { out = 8, bn2 = 0 })\nreturn output(x)\n' "$HEAD" | spec bad_bn2
+expect bad_bn2 1 "bad_bn2.lua:2: spconv: option 'bn2' must be boolean, got 0" "$work/bad_bn2.lua" -o "$work/out"
+printf '%s\nlocal x = maxpool(net.input, { k = 2, count_include_pad = false })\nreturn output(x)\n' "$HEAD" | spec max_count_pad
+expect max_count_pad 1 "max_count_pad.lua:2: maxpool: unknown option 'count_include_pad'" "$work/max_count_pad.lua" -o "$work/out"
+printf '%s\nlocal x = avgpool(net.input, { k = 2, count_include_pad = 0 })\nreturn output(x)\n' "$HEAD" | spec avg_count_pad
+expect avg_count_pad 1 "avg_count_pad.lua:2: avgpool: option 'count_include_pad' must be boolean, got 0" "$work/avg_count_pad.lua" -o "$work/out"
 printf 'local x = spconv(nil, { out = 8 })\n' | spec no_network
 expect no_network 1 "no_network.lua:1: spconv: call network" "$work/no_network.lua" -o "$work/out"
 printf '%s\nlocal x = spconv(42, { out = 8 })\nreturn output(x)\n' "$HEAD" | spec not_tensor

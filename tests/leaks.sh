@@ -31,6 +31,12 @@ leak usage_error 2 specs/spconv_layer.lua --target
 leak int8 0 specs/spconv_layer.lua -o "$work/out4" --set size=8 --dtype int8 --calibration "$work/calib.npy" \
   --dump-int8 "$work/model.txt" --summary
 leak calibration_error 1 specs/spconv_layer.lua -o "$work/out5" --dtype int8 --calibration "$work/junk.safetensors"
+# the ONNX importer: a model imported, one refused while its tensors are handed to Lua
+leak import_success 0 import tests/fuzz/corpus_onnx/spconv_all_s2_o11.onnx -o "$work/imp"
+leak import_error 1 import tests/fuzz/corpus_onnx/bad_bigdims.onnx -o "$work/imp2"
+leak import_graph_error 1 import tests/fuzz/corpus_onnx/bad_conv_shape.onnx -o "$work/imp2"
+head -c 3000 tests/fuzz/corpus_onnx/spconv_official_s1_o13.onnx > "$work/cut.onnx"
+leak import_truncated 1 import "$work/cut.onnx" -o "$work/imp2"
 
 # A memory error while a spec file is read must not leave the file open. The
 # spec fills the sandbox's memory in 64 KiB steps to one step short of the

@@ -6,7 +6,7 @@
 #   make fuzz-smoke        for CI: the regression inputs once each, then 15 s of
 #                          fuzzing per harness; fails on any crash, leak, timeout
 #                          or out-of-memory
-#   make fuzz-safetensors, make fuzz-spec    one harness
+#   make fuzz-safetensors, make fuzz-spec, make fuzz-onnx    one harness
 #
 # Extra libFuzzer flags: FUZZ_FLAGS=..., e.g. FUZZ_FLAGS=-jobs=4 or -seed=1.
 # Needs clang with libFuzzer (Debian: clang and libclang-rt-NN-dev).
@@ -36,9 +36,16 @@ build/fuzz_safetensors: tests/fuzz/fuzz_safetensors.c tests/fuzz/fuzz_tmp.h gen/
 # top of fuzz_spec.c).
 build/fuzz_spec: tests/fuzz/fuzz_spec.c tests/fuzz/fuzz_tmp.h $(FUZZ_HOST_SRC) $(wildcard gen/*.h) build/embedded.c
 	@mkdir -p build
-	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_LUA_CFLAGS) -Igen -o $@ tests/fuzz/fuzz_spec.c \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_LUA_CFLAGS) -Igen -Ibuild/onnx -o $@ tests/fuzz/fuzz_spec.c \
 		$(FUZZ_HOST_SRC) build/embedded.c -Wl,--wrap=lua_newstate,--wrap=lua_sethook,--wrap=setitimer,--wrap=_exit,--wrap=luaL_traceback \
-		$(FUZZ_LUA_LIBS) -lm
+		$(FUZZ_LUA_LIBS) -lprotobuf-c -lm
+
+# The importer: spgen_main(spgen import MODEL -o OUT); --wrap=luaL_traceback
+# counts internal errors (fuzz_onnx.c).
+build/fuzz_onnx: tests/fuzz/fuzz_onnx.c tests/fuzz/fuzz_tmp.h $(FUZZ_HOST_SRC) $(wildcard gen/*.h) build/embedded.c
+	@mkdir -p build
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_LUA_CFLAGS) -Igen -Ibuild/onnx -o $@ tests/fuzz/fuzz_onnx.c \
+		$(FUZZ_HOST_SRC) build/embedded.c -Wl,--wrap=luaL_traceback $(FUZZ_LUA_LIBS) -lprotobuf-c -lm
 
 # Per harness: the libFuzzer flags. The spec sandbox caps a spec at ~50M Lua
 # instructions and 256 MiB; the rest of the generator runs uncapped, hence
@@ -48,6 +55,8 @@ build/fuzz_spec: tests/fuzz/fuzz_spec.c tests/fuzz/fuzz_tmp.h $(FUZZ_HOST_SRC) $
 FUZZ_OPTS_safetensors := -dict=$(CURDIR)/tests/fuzz/safetensors.dict -max_len=4096 \
 	-timeout=10 -rss_limit_mb=2048
 FUZZ_OPTS_spec := -dict=$(CURDIR)/tests/fuzz/spec.dict -max_len=4096 -timeout=10 \
+	-rss_limit_mb=2048 -close_fd_mask=2
+FUZZ_OPTS_onnx := -dict=$(CURDIR)/tests/fuzz/onnx.dict -max_len=16384 -timeout=10 \
 	-rss_limit_mb=2048 -close_fd_mask=2
 
 # $(call fuzz_run,HARNESS,SECONDS): copies the seeds (and the regression
@@ -76,9 +85,12 @@ fuzz-safetensors: build/fuzz_safetensors
 fuzz-spec: build/fuzz_spec
 	$(call fuzz_run,spec,$(FUZZ_SECONDS))
 
-fuzz: fuzz-safetensors fuzz-spec
+fuzz-onnx: build/fuzz_onnx
+	$(call fuzz_run,onnx,$(FUZZ_SECONDS))
+
+fuzz: fuzz-safetensors fuzz-spec fuzz-onnx
 	@echo "fuzz: final statistics"
-	@for h in safetensors spec; do \
+	@for h in safetensors spec onnx; do \
 		echo "  fuzz_$$h: $$(grep -E '^#[0-9]+[[:space:]]+DONE' build/fuzz/$$h/fuzz.log | tail -n 1)"; \
 	done
 
@@ -99,9 +111,10 @@ endef
 
 # CI: the regression inputs (every crash ever found, once fixed) once each,
 # then a short fuzzing run per harness. Any crash, leak, timeout or OOM fails.
-fuzz-smoke: build/fuzz_safetensors build/fuzz_spec
+fuzz-smoke: build/fuzz_safetensors build/fuzz_spec build/fuzz_onnx
 	$(call fuzz_regress,safetensors)
 	$(call fuzz_regress,spec)
-	@$(MAKE) --no-print-directory -f $(firstword $(MAKEFILE_LIST)) fuzz-safetensors fuzz-spec FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
+	$(call fuzz_regress,onnx)
+	@$(MAKE) --no-print-directory -f $(firstword $(MAKEFILE_LIST)) fuzz-safetensors fuzz-spec fuzz-onnx FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
 
-.PHONY: fuzz fuzz-smoke fuzz-safetensors fuzz-spec
+.PHONY: fuzz fuzz-smoke fuzz-safetensors fuzz-spec fuzz-onnx

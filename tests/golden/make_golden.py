@@ -203,19 +203,20 @@ class SpecNet(nn.Module):
         assert a.shape == b.shape and a.flat == b.flat
         return self._step("add", [a, b], {}, a.shape, a.flat, "add(%s, %s)" % (a.var, b.var))
 
-    def _pool(self, op, x, k, stride, pad):
+    def _pool(self, op, x, k, stride, pad, count_include_pad=None):
         c, h, w = x.shape
         s, p = stride or k, pad or 0
-        attrs = {"k": k, "stride": s, "pad": p}
+        attrs = {"k": k, "stride": s, "pad": p, "count_include_pad": count_include_pad is not False}
         shape = (c, (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1)
-        call = "%s(%s, %s)" % (op, x.var, lua_opts([("k", k), ("stride", stride), ("pad", pad)]))
+        call = "%s(%s, %s)" % (op, x.var, lua_opts([("k", k), ("stride", stride), ("pad", pad),
+                                                    ("count_include_pad", count_include_pad)]))
         return self._step(op, [x], attrs, shape, False, call)
 
     def maxpool(self, x, k, stride=None, pad=None):
         return self._pool("maxpool", x, k, stride, pad)
 
-    def avgpool(self, x, k, stride=None, pad=None):
-        return self._pool("avgpool", x, k, stride, pad)
+    def avgpool(self, x, k, stride=None, pad=None, count_include_pad=None):
+        return self._pool("avgpool", x, k, stride, pad, count_include_pad)
 
     def global_avgpool(self, x):
         return self._step("gap", [x], {}, (x.channels, 1, 1), False, "global_avgpool(%s)" % x.var)
@@ -251,7 +252,7 @@ class SpecNet(nn.Module):
             elif op == "maxpool":
                 y = F.max_pool2d(v[0], a["k"], a["stride"], a["pad"])
             elif op == "avgpool":
-                y = F.avg_pool2d(v[0], a["k"], a["stride"], a["pad"])  # count_include_pad=True
+                y = F.avg_pool2d(v[0], a["k"], a["stride"], a["pad"], count_include_pad=a["count_include_pad"])
             elif op == "gap":
                 y = F.adaptive_avg_pool2d(v[0], 1)
             elif op == "flatten":
@@ -371,6 +372,13 @@ avgpool k=3 stride 2 pad 1 on 9x10 -> 5x5; count_include_pad (border windows
 divide by 9).""")
 def _(n, x):
     return n.avgpool(x, 3, stride=2, pad=1)
+
+
+@case("avgpool_k3s2p1_excl", (3, 9, 10), about="""
+avgpool k=3 stride 2 pad 1 on 9x10 -> 5x5, count_include_pad = false (border
+windows divide by the taps inside: 4 or 6).""")
+def _(n, x):
+    return n.avgpool(x, 3, stride=2, pad=1, count_include_pad=False)
 
 
 @case("avgpool_k2", (4, 7, 8), batch=2, about="""

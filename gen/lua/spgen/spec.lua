@@ -22,6 +22,12 @@ for w in ([[auto break case char const continue default do double else enum exte
   if inline int long register restrict return short signed sizeof static struct switch typedef
   union unsigned void volatile while main]]):gmatch("%a+") do C_KEYWORDS[w] = true end
 
+-- Whether name may be a network's name: a C identifier of at most 64
+-- characters, not a C keyword or main (the importer makes names by it too).
+function M.network_name_ok(name)
+  return name:match("^[%a_][%w_]*$") ~= nil and #name <= 64 and not C_KEYWORDS[name]
+end
+
 -- The product of non-negative integers, or nil when it would reach limit:
 -- checked before each multiplication, so it never wraps.
 local function product_below(limit, ...)
@@ -152,7 +158,7 @@ local function network_function(g)
     local raise, where = raiser(g)
     if g.net then raise("network: called twice (first at %s)", g.net.where) end
     local net = options.check("network", cfg, NETWORK_SCHEMA, raise)
-    if not net.name:match("^[%a_][%w_]*$") or #net.name > 64 or C_KEYWORDS[net.name] then
+    if not M.network_name_ok(net.name) then
       raise("network: name '%s' must be a C identifier of at most 64 characters", net.name)
     end
     -- read once, raw, into a copy (as options.check does)

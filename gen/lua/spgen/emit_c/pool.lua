@@ -1,6 +1,7 @@
 -- C for maxpool and avgpool: the window written out, border columns peeled
 -- and border rows tested as in the convolutions; avg divides by k*k
--- (PyTorch's count_include_pad).
+-- (PyTorch's count_include_pad), or without it by the taps read, counted
+-- in n where a row is tested.
 local tile = require("spgen.emit_c.tile")
 local layer = require("spgen.emit_c.layer")
 
@@ -11,6 +12,7 @@ function M.emit(k, ctx)
   local P, fn = layer.names(k, ctx)
   local h, wd = k.in_shape[2], k.in_shape[3]
   local max = k.node.op == "maxpool"
+  local by_taps = not max and not a.count_include_pad
   local w = layer.new_writer()
   layer.macros(w, P, { { "C", s[1] }, { "H", h }, { "W", wd }, { "HO", s[2] }, { "WO", s[3] } }, k, ctx)
   w.line("")
@@ -27,6 +29,8 @@ function M.emit(k, ctx)
     w.open("for (ox = %d; ox < %d; ++ox) {", col.start, col.stop)
     w.line("const int o = (%d * oy - %d) * %s_W + %d * ox - %d;", a.stride, a.pad, P, a.stride, a.pad)
     w.line("float v = %s;", max and "-INFINITY" or "0.0f")
+    local fixed = 0 -- taps read for every output pixel of the run
+    if by_taps then w.line("int n = 0;") end
     for ky = 0, a.k - 1 do
       -- rows valid for some output row; tested where not valid for all
       local some, all = false, true
@@ -40,11 +44,15 @@ function M.emit(k, ctx)
             t[#t + 1] = max and string.format("v = %s > v ? %s : v;", tap, tap) or string.format("v += %s;", tap)
           end
         end
+        if all then fixed = fixed + #t end
+        if by_taps and not all then t[#t + 1] = string.format("n += %d;", #t) end
         if all then w.line(table.concat(t, " "))
         else w.line("if (%s) { %s }", cond, table.concat(t, " ")) end
       end
     end
-    w.line("yc[oy * %s_WO + ox] = %s;", P, max and "v" or string.format("v * (1.0f / %d.0f)", a.k * a.k))
+    local result = max and "v" or string.format("v * (1.0f / %d.0f)", a.k * a.k)
+    if by_taps then result = string.format("v / (float)(n + %d)", fixed) end
+    w.line("yc[oy * %s_WO + ox] = %s;", P, result)
     w.close()
   end
   w.close()

@@ -20,12 +20,13 @@ return function(k, naming, weights, blob)
   local w1, b1 = weights[p .. ".conv1x1.weight"], weights[p .. ".conv1x1.bias"]
   local bg, bp = weights[p .. ".gwc.bias"], weights[p .. ".pwc.bias"]
   local a1, sh1 = bn.fold(p .. ".bn1", co, naming, a.eps, weights)
-  local a2, sh2 = bn.fold(p .. ".bn2", co, naming, a.eps, weights)
+  local a2, sh2 = {}, {}
+  if a.bn2 then a2, sh2 = bn.fold(p .. ".bn2", co, naming, a.eps, weights) end
 
   local G, Q = native.farray(co * rg * 9), native.farray(co * c)
   local B3, B1 = native.farray(co), native.farray(co)
   for oc = 0, co - 1 do
-    local s1, s2 = a1[oc + 1], a2[oc + 1]
+    local s1, s2 = a1[oc + 1], a2[oc + 1] or 1
     local gbase, g_at, q_at = oc // cg * rg, oc * rg * 9, oc * c
     -- G[oc][j][tap] = s1 * gwc[oc][j][tap] (+ s1 * pool * pwc[oc][gbase + j] on the PWC taps)
     G:set_scaled(g_at, 1, wg, g_at, 1, rg * 9, s1)
@@ -36,7 +37,7 @@ return function(k, naming, weights, blob)
     Q:set_scaled(q_at + r, 1, w1, oc * (c - r), 1, c - r, s2 * pool)
     local bias3 = (bg and bg[oc] or 0) + (bp and bp[oc] or 0)
     B3[oc] = s1 * bias3 + sh1[oc + 1]
-    B1[oc] = s2 * b1[oc] + sh2[oc + 1]
+    B1[oc] = s2 * b1[oc] + (sh2[oc + 1] or 0)
   end
   k.w = { G = blob.add(G), Q = blob.add(Q), B3 = blob.add(B3), B1 = blob.add(B1) }
   if k.bn then

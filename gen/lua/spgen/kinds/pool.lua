@@ -3,7 +3,7 @@
 local pool = require("spgen.ops.pool")
 
 return {
-  ops = { maxpool = pool, avgpool = pool },
+  ops = { maxpool = pool, avgpool = pool.avg },
   absorbs = {},
   emit = { c = "spgen.emit_c.pool.emit", cuda = "spgen.emit_cuda.pool.emit" },
   int8 = "spgen.emit_c.int8.pointwise.pool",

@@ -1,5 +1,6 @@
 -- maxpool and avgpool (PyTorch semantics: floor mode; max ignores padding,
--- avg divides by k*k including padding, count_include_pad = True).
+-- avg divides by k*k including padding, count_include_pad = True, or with
+-- count_include_pad = false by the taps inside the input).
 local M = {}
 
 M.schema = {
@@ -19,5 +20,9 @@ end
 
 function M.params() return 0 end
 function M.macs() return 0 end
+
+-- avgpool: the same, and whether the padding counts in the divisor
+M.avg = { infer = M.infer, params = M.params, macs = M.macs, schema = { count_include_pad = { type = "boolean", default = true } } }
+for key, rule in pairs(M.schema) do M.avg.schema[key] = rule end
 
 return M

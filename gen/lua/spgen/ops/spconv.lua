@@ -10,6 +10,9 @@ M.schema = {
   groups = { type = "integer", min = 1, max = 1 << 16, default = 2 },
   bias = { type = "string", values = { "official", "all" }, default = "official" },
   eps = { type = "number", gt = 0, lt = 1, default = 1e-5 },
+  -- false: no batchnorm on the 1x1 branch, as where an exporter folded bn2
+  -- into conv1x1 (torch.onnx.export does); no N.bn2.* keys then
+  bn2 = { type = "boolean", default = true },
   name = { type = "string" },
 }
 
@@ -52,7 +55,9 @@ function M.weights(node, naming)
     table.insert(list, { key = p .. ".pwc.bias", shape = { co }, init = "conv", fan_in = r })
   end
   for _, t in ipairs(bn.tensors(p .. ".bn1", co, naming)) do list[#list + 1] = t end
-  for _, t in ipairs(bn.tensors(p .. ".bn2", co, naming)) do list[#list + 1] = t end
+  if a.bn2 then
+    for _, t in ipairs(bn.tensors(p .. ".bn2", co, naming)) do list[#list + 1] = t end
+  end
   return list
 end
 
@@ -60,7 +65,7 @@ function M.params(node)
   local a = node.attrs
   local co, r, c1 = a.out, a.r, a.cin - a.r
   local biases = a.bias == "all" and 3 or 1
-  return co * (r // a.groups * 9 + r + c1 + biases) + 2 * bn.params(co)
+  return co * (r // a.groups * 9 + r + c1 + biases) + (a.bn2 and 2 or 1) * bn.params(co)
 end
 
 -- Multiply-accumulates per image: GWC + PWC + CONV1x1 (pooling and the
