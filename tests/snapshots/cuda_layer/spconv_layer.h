@@ -14,6 +14,13 @@
 #define SPCONV_LAYER_OUT_SIZE 1024 /* floats */
 #define SPCONV_LAYER_ARENA_BYTES 576 /* static activation memory */
 #define SPCONV_LAYER_WEIGHT_BYTES 3584 /* read-only, placeable in flash */
+#define SPCONV_LAYER_LAYERS 1 /* layer calls in spconv_layer_run, numbered from 1 */
+
+/* Profiling: spconv_layer_run calls SPCONV_LAYER_LAYER_BEGIN(i, "name") before and
+   SPCONV_LAYER_LAYER_END(i) after layer i (1..SPCONV_LAYER_LAYERS; the numbers and
+   names of the comments in spconv_layer.c). Both are empty unless defined when
+   spconv_layer.c is compiled, e.g. with -D'SPCONV_LAYER_LAYER_BEGIN(i, name)=...' or
+   a header given by -include in CFLAGS, so they cost nothing by default. */
 
 #ifdef __cplusplus
 extern "C" {

@@ -14,6 +14,13 @@
 #define EVERY_OP_OUT_SIZE 5 /* floats */
 #define EVERY_OP_ARENA_BYTES 2624 /* static activation memory */
 #define EVERY_OP_WEIGHT_BYTES 3136 /* read-only, placeable in flash */
+#define EVERY_OP_LAYERS 11 /* layer calls in every_op_run, numbered from 1 */
+
+/* Profiling: every_op_run calls EVERY_OP_LAYER_BEGIN(i, "name") before and
+   EVERY_OP_LAYER_END(i) after layer i (1..EVERY_OP_LAYERS; the numbers and
+   names of the comments in every_op.c). Both are empty unless defined when
+   every_op.c is compiled, e.g. with -D'EVERY_OP_LAYER_BEGIN(i, name)=...' or
+   a header given by -include in CFLAGS, so they cost nothing by default. */
 
 #ifdef __cplusplus
 extern "C" {

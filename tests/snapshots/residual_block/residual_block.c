@@ -20,6 +20,15 @@ extern const float residual_block_weights[];
 /* activations and scratch, placed by the memory planner */
 static float residual_block_arena[RESIDUAL_BLOCK_ARENA_BYTES / 4];
 
+/* The profiling hooks around each layer call of residual_block_run (residual_block.h says
+   how to define them); empty unless defined before this point. */
+#ifndef RESIDUAL_BLOCK_LAYER_BEGIN
+#define RESIDUAL_BLOCK_LAYER_BEGIN(i, name) ((void)0)
+#endif
+#ifndef RESIDUAL_BLOCK_LAYER_END
+#define RESIDUAL_BLOCK_LAYER_END(i) ((void)0)
+#endif
+
 /*
  * layer 1: spconv 'conv1' (residual_block.lua:5): 8x4x4 -> 8x4x4
  *   stride 1, ratio 0.5 (4 representative, 4 redundant channels), groups 2, bias official
@@ -795,7 +804,11 @@ int residual_block_run(const float *input, float *output)
 {
     if (!input || !output)
         return 1;
+    RESIDUAL_BLOCK_LAYER_BEGIN(1, "conv1");
     residual_block_l1(input, residual_block_arena + 0, residual_block_arena + 256);
+    RESIDUAL_BLOCK_LAYER_END(1);
+    RESIDUAL_BLOCK_LAYER_BEGIN(2, "conv2");
     residual_block_l2(residual_block_arena + 0, input, output, residual_block_arena + 256);
+    RESIDUAL_BLOCK_LAYER_END(2);
     return 0;
 }

@@ -33,6 +33,15 @@ extern const float spconv_layer_weights[];
 /* activations and scratch, placed by the memory planner */
 static float spconv_layer_arena[SPCONV_LAYER_ARENA_BYTES / 4];
 
+/* The profiling hooks around each layer call of spconv_layer_run (spconv_layer.h says
+   how to define them); empty unless defined before this point. */
+#ifndef SPCONV_LAYER_LAYER_BEGIN
+#define SPCONV_LAYER_LAYER_BEGIN(i, name) ((void)0)
+#endif
+#ifndef SPCONV_LAYER_LAYER_END
+#define SPCONV_LAYER_LAYER_END(i) ((void)0)
+#endif
+
 /*
  * layer 1: spconv 'conv' (spconv_layer.lua:12): 8x4x4 -> 16x4x4
  *   stride 1, ratio 0.5 (4 representative, 4 redundant channels), groups 2, bias official
@@ -303,6 +312,8 @@ int spconv_layer_run(const float *input, float *output)
 {
     if (!input || !output)
         return 1;
+    SPCONV_LAYER_LAYER_BEGIN(1, "conv");
     spconv_layer_l1(input, output, spconv_layer_arena + 0);
+    SPCONV_LAYER_LAYER_END(1);
     return 0;
 }
