@@ -64,7 +64,7 @@ static double median(double *t, int n)
 int main(void)
 {
     for (int i = 0; i < CAT(UNET, _IN_SIZE); i++)
-        in[i] = (float)((i * 7919) % 2001 - 1000) / 1000.0f; /* bench.c's input */
+        in[i] = (float)(((long)i * 7919) % 2001 - 1000) / 1000.0f; /* bench.c's input */
     for (int i = 0; i < 2; i++)
         CAT(NET, _run)(in, out);
     double t0 = now();
@@ -75,12 +75,8 @@ int main(void)
     runs = runs < RUNS ? RUNS : runs > MAX_RUNS ? MAX_RUNS : runs;
     runs |= 1;
 
-    /* the peak measured between the rounds, its best kept: load on a shared
-       machine only lowers it */
-    double best[NL + 1], best_whole = 0, peak = 0;
+    double best[NL + 1], best_whole = 0;
     for (int round = 0; round < 3; round++) {
-        double p = fma_peak(0);
-        peak = p > peak ? p : peak;
         for (int r = 0; r < runs; r++) {
             t0 = now();
             CAT(NET, _run)(in, out);
@@ -96,11 +92,11 @@ int main(void)
         }
     }
 
-    double sum = 0;
+    double peak = fma_peak(0), sum = 0;
     for (int i = 1; i <= NL; i++)
         sum += best[i];
     printf("%s, batch %d: whole run %.3f ms (median, hooks on), sum of the layer medians %.3f ms; best of 3 medians"
-           " of %d runs; FMA peak %.1f GFLOP/s (best of 3, bench/peak.h)\n\n",
+           " of %d runs; FMA peak %.1f GFLOP/s (bench/peak.h)\n\n",
            STR(NET), CAT(UNET, _BATCH), best_whole, sum, runs, peak);
     printf("| # | layer | shape | MFLOP | ms | %% time | GFLOP/s | %% peak |\n");
     printf("| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |\n");

@@ -23,7 +23,7 @@ static void run(void)
 int main(void)
 {
     for (int i = 0; i < CAT(UNET, _IN_SIZE); i++)
-        in[i] = (float)((i * 7919) % 2001 - 1000) / 1000.0f; /* bench.c's input */
+        in[i] = (float)(((long)i * 7919) % 2001 - 1000) / 1000.0f; /* bench.c's input */
     double best = 0;
     for (int round = 0; round < 3; round++) {
         double ms = median_ms(run, 1);

@@ -90,7 +90,7 @@ def main():
     a = ap.parse_args()
     binaries = dict(s.split("=", 1) for s in a.spgen)
     warnings.filterwarnings("ignore")  # the tracer on SPConv's channel split
-    models.setup_torch()
+    torch.set_num_threads(1)  # PyTorch's defaults otherwise (not the goldens' deterministic mode)
     print("PyTorch %s, %d thread, batch 1, oneDNN %s; medians" % (
         torch.__version__, torch.get_num_threads(), torch.backends.mkldnn.is_available()))
     print()

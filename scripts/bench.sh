@@ -177,7 +177,7 @@ if part 6; then
   echo "== 6. sp_resnet50 built with -fopenmp: two threads against one"
   built sp_resnet50
   dir=$work/v/sp_resnet50
-  pragmas=$(grep -c '^#pragma omp' $dir/sp_resnet50.c || true)
+  pragmas=$(grep -c '^ *#pragma omp' $dir/sp_resnet50.c || true)
   if [ "$pragmas" -eq 0 ]; then
     echo "SKIP threads: the emitted sp_resnet50.c has no OpenMP pragma"
   elif [ "$(nproc)" -lt 2 ]; then

@@ -33,6 +33,7 @@ suites=(
   "SPGEN=$BUILD/asan/spgen bash tests/generator.sh"
   "bash tests/ref/test_ref_net.sh $BUILD"
   "bash tests/snapshots.sh"
+  "bash tests/hooks.sh"
   "bash tests/foreign_weights.sh"
   "bash tests/ref/test_ref.sh $BUILD"
   "bash tests/contract/test_contract.sh $BUILD/contract_check"
