@@ -15,7 +15,8 @@
 
 static volatile float fma_sink;
 static volatile float fma_m = 0.999999f, fma_a = 1e-6f;
-#define FMA_ITERS 2000000L
+#define FMA_ITERS 200000L
+#define FMA_RUNS 101
 
 #define FMA_BODY(T, SET1, FMADD, ADD, NACC)                                                            \
     T m = SET1(fma_m), a = SET1(fma_a), acc[NACC];                                                     \
@@ -41,13 +42,15 @@ __attribute__((target("avx2,fma"))) static double fma256(long iters)
     FMA_BODY(__m256, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_add_ps, 12)
 }
 
-/* The fastest of RUNS calls, not the median: the peak is a maximum, and on
-   a loaded machine (a load of 7 on 2 cores) the median halved it. */
+/* The fastest of many short calls (under a millisecond), not the median of
+   20 ms ones: the peak is a maximum, and on a loaded machine (a load of 7 on
+   2 cores) a 20 ms median, or even the fastest 8 ms call, fell to 55-65% of
+   it. */
 static double fma_gflops(double (*k)(long))
 {
     double flops = k(1) * FMA_ITERS, best = 0;
     k(FMA_ITERS);
-    for (int r = 0; r < RUNS; r++) {
+    for (int r = 0; r < FMA_RUNS; r++) {
         double t0 = now();
         k(FMA_ITERS);
         double s = now() - t0;
