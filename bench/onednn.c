@@ -2,8 +2,8 @@
    process, one thread, and checks that they compute the same thing.
 
    Rows (batch 1, C -> CO channels on H x W as A and B were generated, 3x3
-   pad 1 stride 1, SPConv ratio 1/2 groups 2, then BatchNorm and ReLU; the
-   text below says 64 for C and 32 for C/2):
+   pad 1 stride 1 or 2, SPConv ratio 1/2 groups 2, then BatchNorm and ReLU;
+   the text below says 64 for C and CO and 32 for C/2):
      spgen A                 the emitted SPConv layer (specs/spconv_layer.lua)
      spgen B                 the emitted vanilla layer (specs/conv_layer.lua)
      oneDNN vanilla          one 3x3 convolution 64 -> 64, BN folded into the
@@ -15,6 +15,10 @@
                              folded), then plain C loops: per-channel means of
                              both maps, softmax, weighted combine with the
                              final BN and ReLU fused into the same pass.
+                             At stride 2 the grouped conv has stride 2 and
+                             the official module's 2x2 average pools before
+                             the two 1x1 convs are one oneDNN pooling of the
+                             whole input, which the 1x1 convs read as views.
    oneDNN picks every activation and weight layout (format_tag any); input
    and output reorders from/to NCHW and weight reorders are done once,
    outside the timed region, as a framework keeping blocked layouts between
@@ -56,13 +60,15 @@ int omp_get_max_threads(void);
 
 /* the shape of the spgen layers (specs/spconv_layer.lua, specs/conv_layer.lua) */
 enum { N = 1, C = CAT(UA, _IN_C), CO = CAT(UA, _OUT_C), H = CAT(UA, _IN_H), W = CAT(UA, _IN_W), HW = H * W };
+enum { HO = CAT(UA, _OUT_H), WO = CAT(UA, _OUT_W), HWO = HO * WO, S = H / HO };
 enum { R = C / 2, G = 2, RG = R / G };
-_Static_assert(CAT(UA, _OUT_H) == H && CAT(UA, _OUT_W) == W && CAT(UA, _BATCH) == 1, "stride 1, batch 1 only");
+_Static_assert((S == 1 || S == 2) && H == S * HO && W == S * WO && CAT(UA, _BATCH) == 1,
+               "stride 1 or 2 on an even plane, batch 1 only");
 _Static_assert(R % 16 == 0, "the channel views need C/2 to be a multiple of 16");
 #define EPS 1e-5
-/* MACs per image: vanilla CO*C*9*HW; SPConv GWC CO*RG*9*HW + PWC CO*R*HW + 1x1 CO*(C-R)*HW */
-static const double MACS_VANILLA = (double)CO * C * 9 * HW;
-static const double MACS_SPCONV = (double)CO * RG * 9 * HW + (double)CO * R * HW + (double)CO * (C - R) * HW;
+/* MACs per image: vanilla CO*C*9*HWO; SPConv GWC CO*RG*9*HWO + PWC CO*R*HWO + 1x1 CO*(C-R)*HWO */
+static const double MACS_VANILLA = (double)CO * C * 9 * HWO;
+static const double MACS_SPCONV = (double)CO * RG * 9 * HWO + (double)CO * R * HWO + (double)CO * (C - R) * HWO;
 
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -155,8 +161,8 @@ static void reorder(const dnnl_memory_desc_t *smd, void *src, const dnnl_memory_
     dnnl_primitive_desc_destroy(pd);
 }
 
-/* A forward-inference direct convolution, stride 1, pad k/2. src and dst may
-   be format_tag any (NULL) or fixed; weights are always any. */
+/* A forward-inference direct convolution on an ih x iw input, pad k/2. src
+   and dst may be format_tag any (NULL) or fixed; weights are always any. */
 typedef struct {
     dnnl_primitive_desc_t pd;
     dnnl_primitive_t prim;
@@ -165,12 +171,13 @@ typedef struct {
     const char *impl;
 } conv;
 
-static void conv_make(conv *cv, int cin, int cout, int k, int groups, const dnnl_memory_desc_t *src_md,
-                      const dnnl_memory_desc_t *dst_md, const float *w_oihw, const float *bias, int post_sum,
-                      int post_relu)
+static void conv_make(conv *cv, int cin, int cout, int k, int stride, int ih, int iw, int groups,
+                      const dnnl_memory_desc_t *src_md, const dnnl_memory_desc_t *dst_md, const float *w_oihw,
+                      const float *bias, int post_sum, int post_relu)
 {
-    dnnl_dims_t sd = {N, cin, H, W}, dd = {N, cout, H, W}, bd = {cout};
-    dnnl_dims_t strides = {1, 1}, pad = {k / 2, k / 2};
+    const int oh = (ih + 2 * (k / 2) - k) / stride + 1, ow = (iw + 2 * (k / 2) - k) / stride + 1;
+    dnnl_dims_t sd = {N, cin, ih, iw}, dd = {N, cout, oh, ow}, bd = {cout};
+    dnnl_dims_t strides = {stride, stride}, pad = {k / 2, k / 2};
     dnnl_memory_desc_t s_any = md_tag(4, sd, dnnl_format_tag_any), d_any = md_tag(4, dd, dnnl_format_tag_any);
     dnnl_memory_desc_t w_any, w_user, b_md = md_tag(1, bd, dnnl_x);
     if (groups == 1) {
@@ -223,12 +230,12 @@ static void conv_run(const conv *cv, dnnl_memory_t src, dnnl_memory_t dst)
 }
 
 /* Channel-block width X of an activation layout we can index and slice by
-   pointer: element (c, p) of a batch-1 tensor is at ((c / X) * HW + p) * X
-   + c % X. nchw is X = 1, nChw8c/nChw16c X = 8/16, nhwc X = channels. 0 when
-   the layout is none of these. */
-static int block_of(const dnnl_memory_desc_t *md, int channels)
+   pointer: element (c, p) of a batch-1 h x w tensor is at ((c / X) * h * w
+   + p) * X + c % X. nchw is X = 1, nChw8c/nChw16c X = 8/16, nhwc X =
+   channels. 0 when the layout is none of these. */
+static int block_of(const dnnl_memory_desc_t *md, int channels, int h, int w)
 {
-    dnnl_dims_t d = {N, channels, H, W};
+    dnnl_dims_t d = {N, channels, h, w};
     static const struct {
         dnnl_format_tag_t tag;
         int x;
@@ -261,16 +268,21 @@ static void run_vanilla(void)
 /* ---- oneDNN SPConv composed ----------------------------------------------- */
 
 static conv gwc, pwc, c1;
-static dnnl_memory_t sp_x3, sp_x1, sp_o3, sp_o1;
+static dnnl_primitive_t pool; /* stride 2: the 2x2 average pool of x, else NULL */
+static dnnl_memory_t sp_in, sp_pooled, sp_x3, sp_p3, sp_p1, sp_o3, sp_o1;
 static float *o3b, *o1b, *spout; /* blocked maps and the blocked output */
 static float bn_s[CO], bn_t[CO];  /* the final BN, applied in the combine */
 static int sp_x;                  /* block width of o3, o1, spout */
 
 static void run_sp_convs(void)
 {
+    if (pool) { /* p = avgpool2x2(x); p3, p1 its halves */
+        dnnl_exec_arg_t a[2] = {{DNNL_ARG_SRC, sp_in}, {DNNL_ARG_DST, sp_pooled}};
+        exec1(pool, 2, a);
+    }
     conv_run(&gwc, sp_x3, sp_o3); /* o3  = GWC(x3) * s1 + t1 */
-    conv_run(&pwc, sp_x3, sp_o3); /* o3 += PWC(x3) * s1      (sum post-op) */
-    conv_run(&c1, sp_x1, sp_o1);  /* o1  = (CONV1x1(x1) + b) * s2 + t2 */
+    conv_run(&pwc, sp_p3, sp_o3); /* o3 += PWC(p3) * s1      (sum post-op) */
+    conv_run(&c1, sp_p1, sp_o1);  /* o1  = (CONV1x1(p1) + b) * s2 + t2 */
     CK(dnnl_stream_wait(strm));
 }
 
@@ -286,22 +298,22 @@ static inline __attribute__((always_inline)) void combine_x(const int X, const f
     for (int c = 0; c < CO; c++)
         m3[c] = m1[c] = 0.0f;
     for (int b = 0; b < nb; b++)
-        for (int p = 0; p < HW; p++) {
-            const size_t o = ((size_t)b * HW + p) * X;
+        for (int p = 0; p < HWO; p++) {
+            const size_t o = ((size_t)b * HWO + p) * X;
             for (int j = 0; j < X; j++) {
                 m3[b * X + j] += u3[o + j];
                 m1[b * X + j] += u1[o + j];
             }
         }
     for (int c = 0; c < CO; c++) {
-        float x3 = m3[c] / HW, x1 = m1[c] / HW, mx = x3 > x1 ? x3 : x1;
+        float x3 = m3[c] / HWO, x1 = m1[c] / HWO, mx = x3 > x1 ? x3 : x1;
         float e3 = expf(x3 - mx), e1 = expf(x1 - mx), d = e3 + e1;
         a3[c] = bn_s[c] * (e3 / d);
         a1[c] = bn_s[c] * (e1 / d);
     }
     for (int b = 0; b < nb; b++)
-        for (int p = 0; p < HW; p++) {
-            const size_t o = ((size_t)b * HW + p) * X;
+        for (int p = 0; p < HWO; p++) {
+            const size_t o = ((size_t)b * HWO + p) * X;
             for (int j = 0; j < X; j++) {
                 float r = a3[b * X + j] * u3[o + j] + a1[b * X + j] * u1[o + j] + bn_t[b * X + j];
                 y[o + j] = r > 0.0f ? r : 0.0f;
@@ -366,8 +378,8 @@ int main(int argc, char **argv)
                 STR(A), STR(B));
         return 2;
     }
-    _Static_assert(CAT(UA, _IN_SIZE) == N * C * HW && CAT(UA, _OUT_SIZE) == N * CO * HW, "A is not the bench shape");
-    _Static_assert(CAT(UB, _IN_SIZE) == N * C * HW && CAT(UB, _OUT_SIZE) == N * CO * HW, "B is not the bench shape");
+    _Static_assert(CAT(UA, _IN_SIZE) == N * C * HW && CAT(UA, _OUT_SIZE) == N * CO * HWO, "A is not the bench shape");
+    _Static_assert(CAT(UB, _IN_SIZE) == N * C * HW && CAT(UB, _OUT_SIZE) == N * CO * HWO, "B is not the bench shape");
 
     /* one thread, like spgen */
     const char *threads = "?";
@@ -394,7 +406,7 @@ int main(int argc, char **argv)
 
     CK(dnnl_engine_create(&eng, dnnl_cpu, 0));
     CK(dnnl_stream_create(&strm, eng, dnnl_stream_default_flags));
-    dnnl_dims_t din = {N, C, H, W}, dout = {N, CO, H, W}, dhalf = {N, R, H, W};
+    dnnl_dims_t din = {N, C, H, W}, dout = {N, CO, HO, WO}, dhalf = {N, R, H, W};
     dnnl_memory_desc_t in_user = md_tag(4, din, dnnl_nchw), out_user = md_tag(4, dout, dnnl_nchw);
 
     /* (a) vanilla: BN folded into weights and bias, ReLU post-op */
@@ -407,7 +419,7 @@ int main(int argc, char **argv)
                 w[o * C * 9 + i] = w0[o * C * 9 + i] * s[o];
             b[o] = t[o];
         }
-        conv_make(&van, C, CO, 3, 1, NULL, NULL, w, b, 0, 1);
+        conv_make(&van, C, CO, 3, S, H, W, 1, NULL, NULL, w, b, 0, 1);
         float *src = falloc(dnnl_memory_desc_get_size(&van.src)), *dst = falloc(dnnl_memory_desc_get_size(&van.dst));
         reorder(&in_user, in_nchw, &van.src, src); /* outside the timed region */
         van_src = mem(&van.src, src);
@@ -443,26 +455,46 @@ int main(int argc, char **argv)
         }
         /* the grouped 3x3 conv picks the layouts; the two 1x1 convs are made
            to read the same input views and write the same map layout */
-        conv_make(&gwc, R, CO, 3, G, NULL, NULL, gw, gb, 0, 0);
-        x_in = block_of(&gwc.src, R);
-        sp_x = block_of(&gwc.dst, CO);
+        conv_make(&gwc, R, CO, 3, S, H, W, G, NULL, NULL, gw, gb, 0, 0);
+        x_in = block_of(&gwc.src, R, H, W);
+        sp_x = block_of(&gwc.dst, CO, HO, WO);
         if (x_in == 0 || x_in == R || sp_x == 0) {
             /* nhwc or exotic: x[0:32] is no pointer view; ask for blocked */
             dnnl_memory_desc_t s16 = md_tag(4, dhalf, dnnl_nChw16c), d16 = md_tag(4, dout, dnnl_nChw16c);
-            conv_make(&gwc, R, CO, 3, G, &s16, &d16, gw, gb, 0, 0);
+            conv_make(&gwc, R, CO, 3, S, H, W, G, &s16, &d16, gw, gb, 0, 0);
             x_in = 16;
             sp_x = 16;
         }
-        conv_make(&pwc, R, CO, 1, 1, &gwc.src, &gwc.dst, pw, NULL, 1, 0);
-        conv_make(&c1, C - R, CO, 1, 1, &gwc.src, &gwc.dst, cw, cb, 0, 0);
+        /* the 1x1 convs read halves of x (stride 1) or of its pool (stride
+           2) in the layout of x, and write the layout of the GWC's output */
+        const dnnl_format_tag_t tag_in = x_in == 1 ? dnnl_nchw : x_in == 8 ? dnnl_nChw8c : dnnl_nChw16c;
+        dnnl_dims_t dhalf_o = {N, R, HO, WO}, dpool = {N, C, HO, WO};
+        dnnl_memory_desc_t half_o = md_tag(4, dhalf_o, tag_in);
+        conv_make(&pwc, R, CO, 1, 1, HO, WO, 1, &half_o, &gwc.dst, pw, NULL, 1, 0);
+        conv_make(&c1, C - R, CO, 1, 1, HO, WO, 1, &half_o, &gwc.dst, cw, cb, 0, 0);
 
         /* the whole input in the chosen layout; batch 1 and channel blocks
-           of x_in | 32 make x[32:64] start 32 * HW floats in */
-        dnnl_memory_desc_t in_blk = md_tag(4, din, x_in == 1 ? dnnl_nchw : x_in == 8 ? dnnl_nChw8c : dnnl_nChw16c);
-        float *xb = falloc(dnnl_memory_desc_get_size(&in_blk));
+           of x_in | 32 make x[32:64] start 32 * HW floats in (the pool's
+           32 * HWO) */
+        dnnl_memory_desc_t in_blk = md_tag(4, din, tag_in);
+        float *xb = falloc(dnnl_memory_desc_get_size(&in_blk)), *pb = xb;
         reorder(&in_user, in_nchw, &in_blk, xb);
+        sp_in = mem(&in_blk, xb);
         sp_x3 = mem(&gwc.src, xb);
-        sp_x1 = mem(&gwc.src, xb + (size_t)R * HW);
+        if (S == 2) {
+            dnnl_memory_desc_t pool_md = md_tag(4, dpool, tag_in);
+            dnnl_dims_t two = {2, 2}, zero = {0, 0};
+            dnnl_pooling_desc_t pd;
+            dnnl_primitive_desc_t ppd;
+            CK(dnnl_pooling_forward_desc_init(&pd, dnnl_forward_inference, dnnl_pooling_avg_exclude_padding, &in_blk,
+                                              &pool_md, two, two, zero, zero));
+            CK(dnnl_primitive_desc_create(&ppd, &pd, NULL, eng, NULL));
+            CK(dnnl_primitive_create(&pool, ppd));
+            pb = falloc(dnnl_memory_desc_get_size(&pool_md));
+            sp_pooled = mem(&pool_md, pb);
+        }
+        sp_p3 = mem(&half_o, pb);
+        sp_p1 = mem(&half_o, pb + (size_t)R * HWO);
         o3b = falloc(dnnl_memory_desc_get_size(&gwc.dst));
         o1b = falloc(dnnl_memory_desc_get_size(&gwc.dst));
         spout = falloc(dnnl_memory_desc_get_size(&gwc.dst));
@@ -471,7 +503,7 @@ int main(int argc, char **argv)
     }
 
     /* numerics: same input, same weights */
-    static float ref_a[N * CO * HW], ref_b[N * CO * HW], dn_van[N * CO * HW], dn_sp[N * CO * HW];
+    static float ref_a[N * CO * HWO], ref_b[N * CO * HWO], dn_van[N * CO * HWO], dn_sp[N * CO * HWO];
     run_spgen_a();
     run_spgen_b();
     memcpy(ref_a, out_a, sizeof ref_a);
@@ -480,7 +512,7 @@ int main(int argc, char **argv)
     reorder(&van.dst, van_out, &out_user, dn_van);
     run_spconv();
     reorder(&gwc.dst, spout, &out_user, dn_sp);
-    double err_van = max_rel(dn_van, ref_b, N * CO * HW), err_sp = max_rel(dn_sp, ref_a, N * CO * HW);
+    double err_van = max_rel(dn_van, ref_b, N * CO * HWO), err_sp = max_rel(dn_sp, ref_a, N * CO * HWO);
 
     const dnnl_version_t *v = dnnl_version();
     printf("oneDNN %d.%d.%d (%s), isa %s; layouts: input %s, maps %s\n", v->major, v->minor, v->patch, threads,

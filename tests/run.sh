@@ -38,6 +38,7 @@ suites=(
   "bash tests/digits.sh"
   "bash tests/snapshots.sh"
   "bash tests/cmake.sh"
+  "bash tests/hooks.sh"
   "bash tests/foreign_weights.sh"
   "bash tests/ref/test_ref.sh $BUILD"
   "bash tests/ref/test_ref_q.sh $BUILD"

@@ -142,7 +142,10 @@ function M.run(g, kernels, plan, blob, weights_source, simd, q)
     local ptrs = { inputs = {}, output = at(k.refs.output, name),
                    scratch = k.refs.scratch and at(k.refs.scratch, name, true) }
     for j, ref in ipairs(k.refs.inputs) do ptrs.inputs[j] = at(ref, name) end
-    calls[#calls + 1] = "    " .. e.call(ptrs) .. "\n"
+    -- the profiling hooks of net.c.in around each call; names are validated
+    -- ([%w_.]), so they are safe in a C string
+    calls[#calls + 1] = string.format("    %s_LAYER_BEGIN(%d, \"%s\");\n    %s\n    %s_LAYER_END(%d);\n",
+      NAME, k.index, k.node.name or k.node.op, e.call(ptrs), NAME, k.index)
   end
   local ins, outs = g.nodes[1].shape, g.output.shape
   local batch = g.net.batch
@@ -155,7 +158,7 @@ function M.run(g, kernels, plan, blob, weights_source, simd, q)
     out_dims = g.output.flat and string.format("%s_BATCH, %s_OUT_C", NAME, NAME)
       or string.format("%s_BATCH, %s_OUT_C, %s_OUT_H, %s_OUT_W", NAME, NAME, NAME, NAME),
     arena_bytes = plan.arena_bytes, weight_bytes = 4 * blob.floats,
-    layers = table.concat(layers, " *\n"), kernels = table.concat(texts, "\n"), calls = table.concat(calls),
+    layers = table.concat(layers, " *\n"), layer_count = #kernels, kernels = table.concat(texts, "\n"), calls = table.concat(calls),
     simd = simd_prelude(simd),
     -- vector code needs contraction into FMAs, which -std=c99 turns off
     cflags = "-std=c99 -O2 -Wall -Wextra" .. (simd > 0 and " -ffp-contract=fast" or ""),

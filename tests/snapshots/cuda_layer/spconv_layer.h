@@ -16,6 +16,13 @@
 #define SPCONV_LAYER_RUN_WITH_BYTES 576 /* spconv_layer_run_with's arena: the planner's bytes */
 #define SPCONV_LAYER_ARENA_ALIGN 4 /* the arena's address is a multiple of this */
 #define SPCONV_LAYER_WEIGHT_BYTES 3584 /* read-only, placeable in flash */
+#define SPCONV_LAYER_LAYERS 1 /* layer calls in spconv_layer_run, numbered from 1 */
+
+/* Profiling: spconv_layer_run calls SPCONV_LAYER_LAYER_BEGIN(i, "name") before and
+   SPCONV_LAYER_LAYER_END(i) after layer i (1..SPCONV_LAYER_LAYERS; the numbers and
+   names of the comments in spconv_layer.c). Both are empty unless defined when
+   spconv_layer.c is compiled, e.g. with -D'SPCONV_LAYER_LAYER_BEGIN(i, name)=...' or
+   a header given by -include in CFLAGS, so they cost nothing by default. */
 
 #ifdef __cplusplus
 extern "C" {

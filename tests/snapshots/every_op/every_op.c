@@ -40,12 +40,23 @@
  *   fused: nothing
 */
 #include <math.h>
-#include <stdint.h>
 
 #include "every_op.h"
 
 /* every_op_weights.c: EVERY_OP_WEIGHT_BYTES bytes of folded weights */
 extern const float every_op_weights[];
+
+/* activations and scratch, placed by the memory planner */
+static float every_op_arena[EVERY_OP_ARENA_BYTES / 4];
+
+/* The profiling hooks around each layer call of every_op_run (every_op.h says
+   how to define them); empty unless defined before this point. */
+#ifndef EVERY_OP_LAYER_BEGIN
+#define EVERY_OP_LAYER_BEGIN(i, name) ((void)0)
+#endif
+#ifndef EVERY_OP_LAYER_END
+#define EVERY_OP_LAYER_END(i) ((void)0)
+#endif
 
 /*
  * layer 1: batchnorm 'bn0' (every_op.lua:5): 4x6x6 -> 4x6x6
@@ -865,21 +876,42 @@ static void every_op_l11(const float *x, float *y)
     }
 }
 
-int every_op_run_with(void *arena, const float *input, float *output)
+int every_op_run(const float *input, float *output)
 {
-    float *const every_op_arena = (float *)arena;
-    if (!arena || (uintptr_t)arena % EVERY_OP_ARENA_ALIGN != 0 || !input || !output)
+    if (!input || !output)
         return 1;
+    EVERY_OP_LAYER_BEGIN(1, "bn0");
     every_op_l1(input, every_op_arena + 288);
+    EVERY_OP_LAYER_END(1);
+    EVERY_OP_LAYER_BEGIN(2, "conv");
     every_op_l2(every_op_arena + 288, every_op_arena + 0);
+    EVERY_OP_LAYER_END(2);
+    EVERY_OP_LAYER_BEGIN(3, "sp");
     every_op_l3(every_op_arena + 0, every_op_arena + 0, every_op_arena + 288, every_op_arena + 576);
+    EVERY_OP_LAYER_END(3);
+    EVERY_OP_LAYER_BEGIN(4, "maxpool");
     every_op_l4(every_op_arena + 288, every_op_arena + 0);
+    EVERY_OP_LAYER_END(4);
+    EVERY_OP_LAYER_BEGIN(5, "down");
     every_op_l5(every_op_arena + 0, every_op_arena + 80);
+    EVERY_OP_LAYER_END(5);
+    EVERY_OP_LAYER_BEGIN(6, "shortcut_a");
     every_op_l6(every_op_arena + 0, every_op_arena + 144);
+    EVERY_OP_LAYER_END(6);
+    EVERY_OP_LAYER_BEGIN(7, "add");
     every_op_l7(every_op_arena + 80, every_op_arena + 144, every_op_arena + 144);
+    EVERY_OP_LAYER_END(7);
+    EVERY_OP_LAYER_BEGIN(8, "avgpool");
     every_op_l8(every_op_arena + 144, every_op_arena + 0);
+    EVERY_OP_LAYER_END(8);
+    EVERY_OP_LAYER_BEGIN(9, "global_avgpool");
     every_op_l9(every_op_arena + 0, every_op_arena + 144);
+    EVERY_OP_LAYER_END(9);
+    EVERY_OP_LAYER_BEGIN(10, "fc");
     every_op_l10(every_op_arena + 144, every_op_arena + 0);
+    EVERY_OP_LAYER_END(10);
+    EVERY_OP_LAYER_BEGIN(11, "softmax");
     every_op_l11(every_op_arena + 0, output);
+    EVERY_OP_LAYER_END(11);
     return 0;
 }

@@ -16,6 +16,13 @@
 #define EVERY_OP_RUN_WITH_BYTES 2624 /* every_op_run_with's arena: the planner's bytes */
 #define EVERY_OP_ARENA_ALIGN 4 /* the arena's address is a multiple of this */
 #define EVERY_OP_WEIGHT_BYTES 3136 /* read-only, placeable in flash */
+#define EVERY_OP_LAYERS 11 /* layer calls in every_op_run, numbered from 1 */
+
+/* Profiling: every_op_run calls EVERY_OP_LAYER_BEGIN(i, "name") before and
+   EVERY_OP_LAYER_END(i) after layer i (1..EVERY_OP_LAYERS; the numbers and
+   names of the comments in every_op.c). Both are empty unless defined when
+   every_op.c is compiled, e.g. with -D'EVERY_OP_LAYER_BEGIN(i, name)=...' or
+   a header given by -include in CFLAGS, so they cost nothing by default. */
 
 #ifdef __cplusplus
 extern "C" {

@@ -11,12 +11,23 @@
  *   fused: bn1, bn2 and pooling folded into the weights; batchnorm 'bn2' in the store; residual add of input (residual_block.lua:4) in the store; relu in the store
 */
 #include <math.h>
-#include <stdint.h>
 
 #include "residual_block.h"
 
 /* residual_block_weights.c: RESIDUAL_BLOCK_WEIGHT_BYTES bytes of folded weights */
 extern const float residual_block_weights[];
+
+/* activations and scratch, placed by the memory planner */
+static float residual_block_arena[RESIDUAL_BLOCK_ARENA_BYTES / 4];
+
+/* The profiling hooks around each layer call of residual_block_run (residual_block.h says
+   how to define them); empty unless defined before this point. */
+#ifndef RESIDUAL_BLOCK_LAYER_BEGIN
+#define RESIDUAL_BLOCK_LAYER_BEGIN(i, name) ((void)0)
+#endif
+#ifndef RESIDUAL_BLOCK_LAYER_END
+#define RESIDUAL_BLOCK_LAYER_END(i) ((void)0)
+#endif
 
 /*
  * layer 1: spconv 'conv1' (residual_block.lua:5): 8x4x4 -> 8x4x4
@@ -789,12 +800,15 @@ static void residual_block_l2(const float *x, const float *r, float *y, float *s
     }
 }
 
-int residual_block_run_with(void *arena, const float *input, float *output)
+int residual_block_run(const float *input, float *output)
 {
-    float *const residual_block_arena = (float *)arena;
-    if (!arena || (uintptr_t)arena % RESIDUAL_BLOCK_ARENA_ALIGN != 0 || !input || !output)
+    if (!input || !output)
         return 1;
+    RESIDUAL_BLOCK_LAYER_BEGIN(1, "conv1");
     residual_block_l1(input, residual_block_arena + 0, residual_block_arena + 256);
+    RESIDUAL_BLOCK_LAYER_END(1);
+    RESIDUAL_BLOCK_LAYER_BEGIN(2, "conv2");
     residual_block_l2(residual_block_arena + 0, input, output, residual_block_arena + 256);
+    RESIDUAL_BLOCK_LAYER_END(2);
     return 0;
 }

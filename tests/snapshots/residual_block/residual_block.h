@@ -16,6 +16,13 @@
 #define RESIDUAL_BLOCK_RUN_WITH_BYTES 1344 /* residual_block_run_with's arena: the planner's bytes */
 #define RESIDUAL_BLOCK_ARENA_ALIGN 4 /* the arena's address is a multiple of this */
 #define RESIDUAL_BLOCK_WEIGHT_BYTES 2176 /* read-only, placeable in flash */
+#define RESIDUAL_BLOCK_LAYERS 2 /* layer calls in residual_block_run, numbered from 1 */
+
+/* Profiling: residual_block_run calls RESIDUAL_BLOCK_LAYER_BEGIN(i, "name") before and
+   RESIDUAL_BLOCK_LAYER_END(i) after layer i (1..RESIDUAL_BLOCK_LAYERS; the numbers and
+   names of the comments in residual_block.c). Both are empty unless defined when
+   residual_block.c is compiled, e.g. with -D'RESIDUAL_BLOCK_LAYER_BEGIN(i, name)=...' or
+   a header given by -include in CFLAGS, so they cost nothing by default. */
 
 #ifdef __cplusplus
 extern "C" {
