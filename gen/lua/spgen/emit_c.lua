@@ -44,7 +44,9 @@ function M.run(g, kernels, plan, blob, weights_source, simd)
   for _, k in ipairs(kernels) do
     local e = EMIT[k.kind](k, ctx)
     local text = comment.text(g, k)
-    if k.vt then
+    if k.bt then
+      text = text .. string.format(" *   blocked tiles: %d x %d output channels x %d pixels\n", k.bt.blocks, k.bt.block, k.bt.pixels)
+    elseif k.vt then
       text = text .. string.format(" *   vector tiles: %d x %d pixels x %d output channels\n", k.vt.pixel_vectors, k.vt.geometry.lanes, k.vt.channels)
     end
     layers[#layers + 1] = text
