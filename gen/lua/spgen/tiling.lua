@@ -182,12 +182,15 @@ local function layouts(g, kernels, views, block)
   local function unblock(t)
     if blocked[t] then blocked[t], changed = false, true end
   end
+  for _, t in pairs(views) do
+    local s = g.nodes[t].shape
+    if s[2] * s[3] > 1 then unblock(t) end
+  end
   while changed do
     changed = false
     for _, k in ipairs(kernels) do
       local kind = kinds[k.kind]
       if (kind.lower and not blockable(k, block)) or not (kind.lower or same[k.kind]) then unblock(k.output) end
-      if k.kind == "linear" and k.in_shape[2] * k.in_shape[3] > 1 then unblock(k.inputs[1]) end
       if k.kind == "softmax" or k.kind == "shortcut_a" then unblock(k.inputs[1]) end
       local group = same[k.kind] and k.inputs or (k.residual and { k.residual }) or {}
       local all = blocked[k.output]
