@@ -21,9 +21,10 @@ local function simd_prelude(simd)
   local t = { string.format([[
 #include <string.h>
 
-/* --simd %d: pixels go up to %d at a time in GCC/Clang vector extensions
+/* --simd %d: vectors of up to %d floats (one pixel of %d channels in the
+   channel-blocked layout, or pixels of a row) in GCC/Clang vector extensions
    (GCC 12 or later, Clang); compile with the matching -m flags (e.g.
-   -march=native) for full width, and -ffp-contract=fast for fused multiply-adds. */]], simd, simd) }
+   -march=native) for full width, and -ffp-contract=fast for fused multiply-adds. */]], simd, simd, simd) }
   local L = 4
   while L <= simd do
     t[#t + 1] = string.format([[
