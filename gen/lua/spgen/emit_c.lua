@@ -46,7 +46,8 @@ function M.run(g, kernels, plan, blob, weights_source, simd)
     local e = EMIT[k.kind](k, ctx)
     local text = comment.text(g, k)
     if k.bt then
-      text = text .. string.format(" *   blocked tiles: %d x %d output channels x %d pixels\n", k.bt.blocks, k.bt.block, k.bt.pixels)
+      text = text .. string.format(" *   blocked tiles: %d x %d output channels x %d pixels%s\n", k.bt.blocks, k.bt.block,
+        k.bt.pixels, k.bt.flat and " (the whole plane, tile by tile)" or "")
     elseif k.vt then
       text = text .. string.format(" *   vector tiles: %d x %d pixels x %d output channels\n", k.vt.pixel_vectors, k.vt.geometry.lanes, k.vt.channels)
     end

@@ -144,26 +144,33 @@ local function blockable(k, block)
   return kinds[k.kind].lower ~= nil and (a.groups == 1 or (a.out // a.groups) % block == 0)
 end
 
+M.FLAT_PIXELS = 64 -- planes up to this size may be tiled whole, each tile's pixels written out
+
 -- The register tile of a blocked convolution: blocks (dividing the blocks of
 -- a group) x pixels, the most accumulators within the budget (an SPConv
 -- keeps both branches), then the fewest loads per multiply-add (blocks +
--- pixels), the pixels balanced over the row.
+-- pixels). Pixels lie in one row, balanced over it; on a small plane whose
+-- rows are too short to fill a tile (flat), the tiles run on over the rows.
 local function block_tile(k, block)
   local a, wo = k.node.attrs, k.node.shape[3]
+  local plane_size = k.node.shape[2] * wo
   local budget = M.BLOCK_ACC[block] // #lower.conv(k).branches
   local group_blocks = blocks.padded(a.out // a.groups, block) // block
   local best
   for nb = 1, math.min(4, group_blocks, budget) do
     if group_blocks % nb == 0 then
-      local np = math.min(budget // nb, wo)
-      np = (wo + (wo + np - 1) // np - 1) // ((wo + np - 1) // np)
-      local key = { nb * np, -(nb + np) }
-      if not best or key[1] > best.key[1] or (key[1] == best.key[1] and key[2] > best.key[2]) then
-        best = { blocks = nb, pixels = np, key = key }
+      for _, flat in ipairs({ false, plane_size <= M.FLAT_PIXELS }) do
+        local span = flat and plane_size or wo
+        local np = math.min(budget // nb, span)
+        np = (span + (span + np - 1) // np - 1) // ((span + np - 1) // np)
+        local key = { nb * np, -(nb + np) }
+        if not best or key[1] > best.key[1] or (key[1] == best.key[1] and key[2] > best.key[2]) then
+          best = { blocks = nb, pixels = np, flat = flat, key = key }
+        end
       end
     end
   end
-  return { block = block, blocks = best.blocks, pixels = best.pixels }
+  return { block = block, blocks = best.blocks, pixels = best.pixels, flat = best.flat }
 end
 
 -- The layout of each tensor: blocked unless it is the network's input or

@@ -48,29 +48,45 @@ local function fmas(w, acc, nb, pixels)
   w.line(table.concat(t, " "))
 end
 
--- The window part over the group's input channels, for np pixels whose
--- taps valid(p, kx) reads inside (nil: all).
-local function window_part(w, d, part, np, valid)
+-- The pixels of a tile: pixels[p] = { dy, dx, literal }: from the tile's
+-- first pixel (oy, ox) at run time, dy = 0 and dx = p; in a flat tile of a
+-- small plane, its own literal (dy, dx) = (oy, ox), and literal = true.
+
+-- The window part over the group's input channels. A tap of a pixel that
+-- reads outside is left out: a row tile's border rows test oy (one literal
+-- condition per kernel row), its columns come from inside(p, kx) (nil: all
+-- inside); a flat tile's pixels are literal.
+local function window_part(w, d, part, pixels, inside)
   local taps, B = part.taps, d.bt.block
   local k, s, pad = taps.size, taps.stride, taps.pad
   local n = d.conv.sizes.group_inputs
   local first = d.group and tostring(d.group * n) or "gb"
   local base, ps = plane(d, first == "0" and "j" or first .. " + j")
   local arr = string.format("%s_%s", d.P, BLOCKED[part.weights.array])
-  w.line("const int o = ((%d * oy - %d) * %d + %d * ox - %d) * %d; /* first tap of pixel 0 */", s, pad, d.w, s, pad, ps)
+  local flat = pixels[1].literal
+  if not flat then
+    w.line("const int o = ((%d * oy - %d) * %d + %d * ox - %d) * %d; /* first tap of pixel 0 */", s, pad, d.w, s, pad, ps)
+  end
   w.open("for (j = 0; j < %d; ++j) {", n)
   w.line("const float *xc = %s;", base)
   w.line("const float *wc = %s + cb * %d + j * %d;", arr, lower.row_floats(d.conv, part) * B, part.weights.taps * B)
   for ky = 0, k - 1 do
-    local cond = tile.row_condition(d.ho, d.h, s, pad, ky)
+    local cond = flat and "" or tile.row_condition(d.ho, d.h, s, pad, ky)
     if cond then
       if cond ~= "" then w.open("if (%s) {", cond) end
       for kx = 0, k - 1 do
         local live, loads = {}, {}
-        for p = 0, np - 1 do
-          if not valid or valid(p, kx) then
-            live[#live + 1] = p
-            loads[#loads + 1] = string.format("x%d = xc[o + %d]", p, (ky * d.w + kx + s * p) * ps)
+        for p, px in ipairs(pixels) do
+          local iy, ix = s * px.dy + ky - pad, s * px.dx + kx - pad
+          local read
+          if flat then
+            read = iy >= 0 and iy < d.h and ix >= 0 and ix < d.w and tostring((iy * d.w + ix) * ps)
+          elseif not inside or inside(p - 1, kx) then
+            read = string.format("o + %d", (ky * d.w + kx + s * px.dx) * ps)
+          end
+          if read then
+            live[#live + 1] = p - 1
+            loads[#loads + 1] = string.format("x%d = xc[%s]", p - 1, read)
           end
         end
         if #live > 0 then
@@ -86,21 +102,24 @@ end
 
 -- A point part (1x1 at the output pixel, or the 2x2 pool window summed; its
 -- 1/4 is in the weights) over input channels [first, stop).
-local function point_part(w, d, part, range, np)
+local function point_part(w, d, part, range, pixels)
   local B, s = d.bt.block, part.taps.stride
   local base, ps = plane(d, "ci")
+  local flat = pixels[1].literal
   w.open("for (ci = %d; ci < %d; ++ci) {", range.first, range.stop)
-  w.line("const float *xc = %s + %d * (oy * %d + ox) * %d;", base, s, d.w, ps)
+  if flat then w.line("const float *xc = %s;", base)
+  else w.line("const float *xc = %s + %d * (oy * %d + ox) * %d;", base, s, d.w, ps) end
   w.line("const float *wc = %s_%s + cb * %d + ci * %d;", d.P, BLOCKED[part.weights.array],
     lower.row_floats(d.conv, part) * B, B)
   local loads, live = {}, {}
-  for p = 0, np - 1 do
+  for p, px in ipairs(pixels) do
     local terms = {}
-    for _, at in ipairs(lower.point_reads(part.taps, p)) do
-      terms[#terms + 1] = string.format("xc[%d]", (at.row * d.w + at.col) * ps)
+    for _, tap in ipairs(part.taps.taps) do
+      local at = (s * px.dy + tap[1]) * d.w + s * px.dx + tap[2]
+      terms[#terms + 1] = string.format("xc[%d]", at * ps)
     end
-    live[#live + 1] = p
-    loads[#loads + 1] = string.format("x%d = %s", p, table.concat(terms, " + "))
+    live[#live + 1] = p - 1
+    loads[#loads + 1] = string.format("x%d = %s", p - 1, table.concat(terms, " + "))
   end
   w.line("%s %s;", weight_loads(d, part, 0), table.concat(loads, "; "))
   fmas(w, part.branch, d.bt.blocks, live)
@@ -113,10 +132,10 @@ local function names(prefix, n)
   return table.concat(t, ", ")
 end
 
--- One register tile of np pixels from ox; store(w, b, p) stores block b,
--- pixel p.
-local function tile_body(w, d, np, valid, store)
-  local VT = M.vec(d.bt.block).t
+-- One register tile; store(w, b, p, pixel) stores block b, pixel p
+-- (pixel: its index in the output plane, a C expression).
+local function tile_body(w, d, pixels, inside, store)
+  local VT, np = M.vec(d.bt.block).t, #pixels
   local decl = {}
   for _, acc in ipairs(d.conv.branches) do
     for b = 0, d.bt.blocks - 1 do
@@ -127,30 +146,52 @@ local function tile_body(w, d, np, valid, store)
   w.line("%s %s;", VT, names("w", d.bt.blocks))
   w.line("float %s;", names("x", np))
   for _, part in ipairs(d.conv.parts) do
-    if part.taps.kind == "window" then window_part(w, d, part, np, valid)
+    if part.taps.kind == "window" then window_part(w, d, part, pixels, inside)
     else
-      for _, range in ipairs(lower.ranges(d.conv, part, d.group)) do point_part(w, d, part, range, np) end
+      for _, range in ipairs(lower.ranges(d.conv, part, d.group)) do point_part(w, d, part, range, pixels) end
     end
   end
   for b = 0, d.bt.blocks - 1 do
-    for p = 0, np - 1 do store(w, b, p) end
+    for p, px in ipairs(pixels) do
+      store(w, b, p - 1, px.literal and tostring(px.dy * d.wo + px.dx)
+        or string.format("oy * %d + ox + %d", d.wo, px.dx))
+    end
   end
 end
 
--- All output rows of the channel tile at block cb: the row split into tiles
--- of bt.pixels (the last may be narrower); a tile whose taps all read inside
--- shares a loop with its like neighbours, one at a row's end gets its own
--- code with the outside taps left out.
+-- A small plane (bt.flat) in tiles of literal pixels, split evenly, row
+-- after row.
+local function flat_tiles(w, d, store)
+  local plane_size = d.ho * d.wo
+  local count = (plane_size + d.bt.pixels - 1) // d.bt.pixels
+  local q = 0
+  for i = 0, count - 1 do
+    local n = plane_size // count + (i < plane_size % count and 1 or 0)
+    local pixels = {}
+    for p = 0, n - 1 do pixels[#pixels + 1] = { dy = (q + p) // d.wo, dx = (q + p) % d.wo, literal = true } end
+    w.open("{")
+    tile_body(w, d, pixels, nil, store)
+    w.close()
+    q = q + n
+  end
+end
+
+-- All output pixels of the channel tile at block cb. A row is split into
+-- tiles of bt.pixels (the last may be narrower); a tile whose taps all read
+-- inside shares a loop with its like neighbours, one at a row's end gets
+-- its own code with the outside taps left out. A small plane (bt.flat) is
+-- tiled as a whole instead.
 function M.rows(w, d, store)
+  if d.bt.flat then return flat_tiles(w, d, store) end
   local win, np = d.conv.window, d.bt.pixels
   local k, s, pad = win.size, win.stride, win.pad
   local list = {}
   for ox0 = 0, d.wo - 1, np do
     local n = math.min(np, d.wo - ox0)
-    local inside = s * ox0 - pad >= 0 and s * (ox0 + n - 1) + k - 1 - pad < d.w
+    local all_inside = s * ox0 - pad >= 0 and s * (ox0 + n - 1) + k - 1 - pad < d.w
     local last = list[#list]
-    if inside and last and last.inside and last.n == n then last.count = last.count + 1
-    else list[#list + 1] = { ox = ox0, n = n, inside = inside, count = 1 } end
+    if all_inside and last and last.inside and last.n == n then last.count = last.count + 1
+    else list[#list + 1] = { ox = ox0, n = n, inside = all_inside, count = 1 } end
   end
   w.open("for (oy = 0; oy < %d; ++oy) {", d.ho)
   for _, t in ipairs(list) do
@@ -160,27 +201,43 @@ function M.rows(w, d, store)
       w.open("{")
       w.line("ox = %d;", t.ox)
     end
-    local valid
+    local inside
     if not t.inside then
-      valid = function(p, kx)
+      inside = function(p, kx)
         local ix = s * (t.ox + p) + kx - pad
         return ix >= 0 and ix < d.w
       end
     end
-    tile_body(w, d, t.n, valid, store)
+    local pixels = {}
+    for p = 0, t.n - 1 do pixels[#pixels + 1] = { dy = 0, dx = p } end
+    tile_body(w, d, pixels, inside, store)
     w.close()
   end
   w.close()
 end
 
--- The store of `value` (a vector: block b of the tile at cb, pixel p of the
--- tile at ox in row oy) with the residual, relu and pool that k absorbed;
--- out_blocked: the output's layout (the residual's is the same); channels:
--- the output's real channels (an NCHW output holds no padding).
-function M.store(w, k, d, value, b, p)
+-- The counters the tiles use besides cb, as a C list: the row and column
+-- of a row tile, the input channel of a window part (j) and of a point part
+-- (ci).
+function M.counters(d)
+  local list = d.bt.flat and {} or { "oy", "ox" }
+  list[#list + 1] = "j"
+  for _, part in ipairs(d.conv.parts) do
+    if part.taps.kind == "point" then
+      list[#list + 1] = "ci"
+      break
+    end
+  end
+  return table.concat(list, ", ")
+end
+
+-- The store of `value` (a vector: block b of the tile at cb, at `pixel` of
+-- the output plane) with the residual, relu and pool that k absorbed;
+-- d.out_blocked: the output's layout (the residual's is the same);
+-- d.channels: the output's real channels (an NCHW output holds no padding).
+function M.store(w, k, d, value, b, pixel)
   local B, vec = d.bt.block, M.vec(d.bt.block)
   local plane_size = d.ho * d.wo
-  local pixel = string.format("oy * %d + ox + %d", d.wo, p)
   local t = { string.format("%s v = %s;", vec.t, value) }
   if d.out_blocked then
     local idx = string.format("((cb + %d) * %d + %s) * %d", b, plane_size, pixel, B)

@@ -41,15 +41,15 @@ local function blocked_out(w, k, d)
   local a, bt = k.node.attrs, k.bt
   local vec = blocked.vec(bt.block)
   w.line("const %s z = {0};", vec.t)
-  w.line("int cb, oy, ox, j;")
-  vtile.parallel(w, "oy, ox, j")
+  w.line("int cb, %s;", blocked.counters(d))
+  vtile.parallel(w, blocked.counters(d))
   w.open("for (cb = 0; cb < %d; cb += %d) {", blocks.padded(a.out, bt.block) // bt.block, bt.blocks)
   if a.groups > 1 then
     w.line("const int gb = cb * %d / %s_COG * %s_CIG; /* first input channel of the group */", bt.block, d.P, d.P)
   end
-  blocked.rows(w, d, function(wr, b, p)
+  blocked.rows(w, d, function(wr, b, p, pixel)
     local bias = k.w.BB and string.format(" + %s(%s_BB + (cb + %d) * %d)", vec.load, d.P, b, bt.block) or ""
-    blocked.store(wr, k, d, string.format("a_%d_%d%s", b, p, bias), b, p)
+    blocked.store(wr, k, d, string.format("a_%d_%d%s", b, p, bias), b, pixel)
   end)
   w.close()
 end

@@ -328,12 +328,12 @@ local function blocked_out(w, d, k)
     d.fn, k.residual and "const float *r, " or "")
   w.open("{")
   w.line("const %s z = {0};", vec.t)
-  w.line("int cb, oy, ox, j, ci;")
+  w.line("int cb, %s;", blocked.counters(d))
   local group_blocks = blocks.padded(size.out_channels // d.conv.groups, B) // B
   for grp = 0, d.conv.groups - 1 do
     group_comment(w, d, grp)
     d.group = grp
-    vtile.parallel(w, "oy, ox, j, ci")
+    vtile.parallel(w, blocked.counters(d))
     w.open("for (cb = %d; cb < %d; cb += %d) {", grp * group_blocks, (grp + 1) * group_blocks, nb)
     w.line("float s3[%d], s1[%d], be[%d];", nb * B, nb * B, nb * B)
     for b = 0, nb - 1 do
@@ -363,9 +363,9 @@ local function blocked_out(w, d, k)
       w.close()
       w.close()
     end
-    blocked.rows(w, d, function(wr, b, p)
+    blocked.rows(w, d, function(wr, b, p, pixel)
       blocked.store(wr, k, d, string.format("%s(s3 + %d) * a3_%d_%d + %s(s1 + %d) * a1_%d_%d + %s(be + %d)",
-        vec.load, b * B, b, p, vec.load, b * B, b, p, vec.load, b * B), b, p)
+        vec.load, b * B, b, p, vec.load, b * B, b, p, vec.load, b * B), b, pixel)
     end)
     w.close()
   end
