@@ -108,9 +108,10 @@ local function simd_prelude(simd)
   local t = { string.format([[
 #include <string.h>
 
-/* --simd %d: pixels go up to %d at a time in GCC/Clang vector extensions
+/* --simd %d: vectors of up to %d floats (one pixel of %d channels in the
+   channel-blocked layout, or pixels of a row) in GCC/Clang vector extensions
    (GCC 12 or later, Clang); compile with the matching -m flags (e.g.
-   -march=native) for full width, and -ffp-contract=fast for fused multiply-adds. */]], simd, simd) }
+   -march=native) for full width, and -ffp-contract=fast for fused multiply-adds. */]], simd, simd, simd) }
   local L = 4
   while L <= simd do
     t[#t + 1] = string.format([[
@@ -133,7 +134,10 @@ function M.run(g, kernels, plan, blob, weights_source, simd, q)
   for _, k in ipairs(kernels) do
     local e = q and int8_kinds.of(k.kind).emit(k, ctx) or EMIT[k.kind](k, ctx)
     local text = comment.text(g, k)
-    if k.vt then
+    if k.bt then
+      text = text .. string.format(" *   blocked tiles: %d x %d output channels x %d pixels%s\n", k.bt.blocks, k.bt.block,
+        k.bt.pixels, k.bt.flat and " (the whole plane, tile by tile)" or "")
+    elseif k.vt then
       text = text .. string.format(" *   vector tiles: %d x %d pixels x %d output channels\n", k.vt.pixel_vectors, k.vt.geometry.lanes, k.vt.channels)
     end
     layers[#layers + 1] = text

@@ -49,9 +49,14 @@
 --                 code), in_shape (the shape of inputs[1])
 --   int8/quantize.lua  q (--dtype int8: the tensors it reads and writes with
 --                 their scales, its int8 arrays), and scratch anew
---   tiling.lua    vt (--simd vector tiles: geometry, how vectors of `lanes`
---                 pixels cover the output plane; pixel_vectors x channels, the
---                 register tile), nil where the layer keeps the portable code
+--   tiling.lua    layout (--simd: { block, inputs = { bool, ... }, output },
+--                 whether each tensor it reads and writes is channel-blocked),
+--                 bt (a convolution that runs blocked: { block, blocks,
+--                 pixels }, its register tile of channel blocks x pixels),
+--                 vt (--simd vector tiles of a convolution that does not run
+--                 blocked: geometry, how vectors of `lanes` NCHW pixels cover
+--                 the output plane; pixel_vectors x channels, the register
+--                 tile), neither where the layer keeps the portable code
 --   fold.lua      w (weights array name -> offset in the blob, in floats),
 --                 scratch (floats of scratch memory its code needs, 0 for none)
 --   plan.lua      refs (where inputs, output and scratch live: "input",

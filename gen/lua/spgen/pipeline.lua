@@ -81,7 +81,7 @@ function M.run(opts)
   local kernels, views = fuse.run(g)
   if #kernels == 0 then fail.raise(g.output.where, "the network has no operations") end
   for i, k in ipairs(kernels) do k.index, k.in_shape = i, g.nodes[k.inputs[1]].shape end
-  tiling.run(kernels, opts.simd)
+  tiling.run(g, kernels, views, opts.simd)
   local blob = fold.run(g, kernels, w)
   local q
   if samples then

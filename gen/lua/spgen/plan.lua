@@ -106,9 +106,19 @@ function M.run(g, kernels, views, element_bytes)
   local batch, nodes = g.net.batch, g.nodes
   local final = g.output.inputs[1]
   final = views[final] or final
+  -- a blocked tensor (tiling.lua) holds its channels padded to whole blocks
+  local block = {}
+  for _, k in ipairs(kernels) do
+    if k.layout then
+      for i, t in ipairs(k.inputs) do
+        if k.layout.inputs[i] then block[t] = k.layout.block end
+      end
+      if k.layout.output then block[k.output] = k.layout.block end
+    end
+  end
   local function bytes(id)
-    local s = nodes[id].shape
-    return element_bytes * batch * s[1] * s[2] * s[3]
+    local s, b = nodes[id].shape, block[id] or 1
+    return element_bytes * batch * ((s[1] + b - 1) // b * b) * s[2] * s[3]
   end
   local reads = {}
   for _, k in ipairs(kernels) do

@@ -6,6 +6,7 @@
 -- which input pixels the lanes read; emit_c/vtile.lua turns them into code.
 local kinds = require("spgen.kinds")
 local lower = require("spgen.lower")
+local blocks = require("spgen.blocks")
 
 local M = {}
 
@@ -129,12 +130,100 @@ local function register_tile(vectors, cg)
   return best.np, best.nc
 end
 
--- k.vt = { geometry, pixel_vectors, channels } for each kernel the vector path takes: of the
--- convolutions (kinds with a lowering, kinds/*.lua), those at stride 1 or 2.
-function M.run(kernels, simd)
+-- The channel-blocked layout (--simd B): a blocked tensor of C x H x W is
+-- ceil(C / B) blocks of H x W pixels x B channels, the padding channels zero;
+-- a vector holds one pixel of B consecutive channels, so every plane size
+-- fills every lane. A convolution runs blocked when no vector of B output
+-- channels straddles two groups; its register tile is `blocks` channel
+-- blocks x `pixels` pixels of one output row, each multiply-add a vector of
+-- weights times one broadcast input value.
+M.BLOCK_ACC = { [16] = 28, [8] = 12, [4] = 12 } -- accumulators: AVX-512 and NEON have 32 registers, AVX2 and SSE 16
+
+local function blockable(k, block)
+  local a = k.node.attrs
+  return kinds[k.kind].lower ~= nil and (a.groups == 1 or (a.out // a.groups) % block == 0)
+end
+
+M.FLAT_PIXELS = 64 -- planes up to this size may be tiled whole, each tile's pixels written out
+
+-- The register tile of a blocked convolution: blocks (dividing the blocks of
+-- a group) x pixels, the most accumulators within the budget (an SPConv
+-- keeps both branches), then the fewest loads per multiply-add (blocks +
+-- pixels). Pixels lie in one row, balanced over it; on a small plane whose
+-- rows are too short to fill a tile (flat), the tiles run on over the rows.
+local function block_tile(k, block)
+  local a, wo = k.node.attrs, k.node.shape[3]
+  local plane_size = k.node.shape[2] * wo
+  local budget = M.BLOCK_ACC[block] // #lower.conv(k).branches
+  local group_blocks = blocks.padded(a.out // a.groups, block) // block
+  local best
+  for nb = 1, math.min(4, group_blocks, budget) do
+    if group_blocks % nb == 0 then
+      for _, flat in ipairs({ false, plane_size <= M.FLAT_PIXELS }) do
+        local span = flat and plane_size or wo
+        local np = math.min(budget // nb, span)
+        np = (span + (span + np - 1) // np - 1) // ((span + np - 1) // np)
+        local key = { nb * np, -(nb + np) }
+        if not best or key[1] > best.key[1] or (key[1] == best.key[1] and key[2] > best.key[2]) then
+          best = { blocks = nb, pixels = np, flat = flat, key = key }
+        end
+      end
+    end
+  end
+  return { block = block, blocks = best.blocks, pixels = best.pixels, flat = best.flat }
+end
+
+-- The layout of each tensor: blocked unless it is the network's input or
+-- output, a flat view of more than one pixel, or a kernel that reads or
+-- writes it keeps NCHW (softmax, shortcut_a; linear writes flat; a pool,
+-- add or affine reads and writes one layout, as do a producer's store and
+-- its residual). Sets k.layout = { block, inputs = { bool, ... }, output }
+-- on every kernel, and k.bt on the convolutions that run blocked.
+local function layouts(g, kernels, views, block)
+  local final = g.output.inputs[1]
+  final = views[final] or final
+  local blocked = {}
+  for _, k in ipairs(kernels) do blocked[k.output] = k.output ~= final end
+  local same = { pool = true, add = true, affine = true }
+  local changed = true
+  local function unblock(t)
+    if blocked[t] then blocked[t], changed = false, true end
+  end
+  for _, t in pairs(views) do
+    local s = g.nodes[t].shape
+    if s[2] * s[3] > 1 then unblock(t) end
+  end
+  while changed do
+    changed = false
+    for _, k in ipairs(kernels) do
+      local kind = kinds[k.kind]
+      if (kind.lower and not blockable(k, block)) or not (kind.lower or same[k.kind]) then unblock(k.output) end
+      if k.kind == "softmax" or k.kind == "shortcut_a" then unblock(k.inputs[1]) end
+      local group = same[k.kind] and k.inputs or (k.residual and { k.residual }) or {}
+      local all = blocked[k.output]
+      for _, t in ipairs(group) do all = all and blocked[t] end
+      if not all then
+        unblock(k.output)
+        for _, t in ipairs(group) do unblock(t) end
+      end
+    end
+  end
+  for _, k in ipairs(kernels) do
+    local ins = {}
+    for i, t in ipairs(k.inputs) do ins[i] = blocked[t] or false end
+    k.layout = { block = block, inputs = ins, output = blocked[k.output] }
+    if kinds[k.kind].lower and blockable(k, block) then k.bt = block_tile(k, block) end
+  end
+end
+
+-- With --simd, the layouts and blocked tiles (above); then k.vt = {
+-- geometry, pixel_vectors, channels } for each convolution that does not
+-- run blocked, at stride 1 or 2 (NCHW vectors along pixel rows).
+function M.run(g, kernels, views, simd)
+  if simd > 0 then layouts(g, kernels, views, simd) end
   for _, k in ipairs(kernels) do
     local a = k.node.attrs
-    if simd > 0 and kinds[k.kind].lower and a.stride <= 2 then
+    if simd > 0 and kinds[k.kind].lower and not k.bt and a.stride <= 2 then
       local ins, outs = k.in_shape, k.node.shape
       local cg = a.out // a.groups
       local tapsets = lower.tap_sets(k)

@@ -9,7 +9,8 @@
 #include <math.h>
 #include <string.h>
 
-/* --simd 16: pixels go up to 16 at a time in GCC/Clang vector extensions
+/* --simd 16: vectors of up to 16 floats (one pixel of 16 channels in the
+   channel-blocked layout, or pixels of a row) in GCC/Clang vector extensions
    (GCC 12 or later, Clang); compile with the matching -m flags (e.g.
    -march=native) for full width, and -ffp-contract=fast for fused multiply-adds. */
 typedef float spgen_f4 __attribute__((vector_size(16)));

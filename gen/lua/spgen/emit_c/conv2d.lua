@@ -3,6 +3,8 @@
 local tile = require("spgen.emit_c.tile")
 local layer = require("spgen.emit_c.layer")
 local vtile = require("spgen.emit_c.vtile")
+local blocked = require("spgen.emit_c.blocked")
+local blocks = require("spgen.blocks")
 local lower = require("spgen.lower")
 
 local M = {}
@@ -33,6 +35,25 @@ local function vector_out(w, k, d, bias)
   w.close()
 end
 
+-- The output pass in blocked tiles (k.bt): tiles of output-channel blocks
+-- never straddle a group; weights from WB[block][ci][ky][kx][lane].
+local function blocked_out(w, k, d)
+  local a, bt = k.node.attrs, k.bt
+  local vec = blocked.vec(bt.block)
+  w.line("const %s z = {0};", vec.t)
+  w.line("int cb, %s;", blocked.counters(d))
+  vtile.parallel(w, blocked.counters(d))
+  w.open("for (cb = 0; cb < %d; cb += %d) {", blocks.padded(a.out, bt.block) // bt.block, bt.blocks)
+  if a.groups > 1 then
+    w.line("const int gb = cb * %d / %s_COG * %s_CIG; /* first input channel of the group */", bt.block, d.P, d.P)
+  end
+  blocked.rows(w, d, function(wr, b, p, pixel)
+    local bias = k.w.BB and string.format(" + %s(%s_BB + (cb + %d) * %d)", vec.load, d.P, b, bt.block) or ""
+    blocked.store(wr, k, d, string.format("a_%d_%d%s", b, p, bias), b, pixel)
+  end)
+  w.close()
+end
+
 function M.emit(k, ctx)
   local a, node = k.node.attrs, k.node
   local P, fn = layer.names(k, ctx)
@@ -56,7 +77,10 @@ function M.emit(k, ctx)
   w.line("")
   w.line("static void %s_out(const float *x, %sfloat *y)", fn, k.residual and "const float *r, " or "")
   w.open("{")
-  if k.vt then
+  if k.bt then
+    d.bt, d.in_blocked, d.out_blocked, d.channels = k.bt, k.layout.inputs[1], k.layout.output, a.out
+    blocked_out(w, k, d)
+  elseif k.vt then
     vector_out(w, k, d, bias)
   else
     w.line("int c0, oy, ox, j;")
@@ -65,7 +89,7 @@ function M.emit(k, ctx)
   w.close()
   w.line("")
   local call = layer.wrapper(w, fn, P, k, ctx,
-    { input = a.cin * d.h * d.w, output = a.out * d.ho * d.wo, channels = a.out }, function()
+    blocked.sizes(k, a.cin, d.h * d.w, a.out, d.ho * d.wo), function()
       w.line("%s_out(xn, %syn);", fn, k.residual and "rn, " or "")
     end)
   return { text = w.text(), call = call }

@@ -1,6 +1,7 @@
 -- C for a linear layer (batchnorm folded, relu and residual in the store):
 -- 4 outputs at a time share each input load.
 local layer = require("spgen.emit_c.layer")
+local blocked = require("spgen.emit_c.blocked")
 
 local M = {}
 
@@ -41,7 +42,8 @@ function M.emit(k, ctx)
   end
   w.close()
   w.line("")
-  local call = layer.wrapper(w, fn, P, k, ctx, { input = a.cin, output = a.out, channels = a.out }, function()
+  -- a blocked input is one pixel (tiling.lua): the features padded at its end
+  local call = layer.wrapper(w, fn, P, k, ctx, blocked.sizes(k, a.cin, 1, a.out, 1), function()
     w.line("%s_out(xn, %syn);", fn, k.residual and "rn, " or "")
   end)
   return { text = w.text(), call = call }

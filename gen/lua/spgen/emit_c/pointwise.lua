@@ -2,6 +2,8 @@
 -- and/or relu, an add (with relu), global average pool, softmax over
 -- channels, and the option-A shortcut (subsample + zero channels).
 local layer = require("spgen.emit_c.layer")
+local blocked = require("spgen.emit_c.blocked")
+local blocks = require("spgen.blocks")
 
 local M = {}
 
@@ -18,6 +20,27 @@ end
 
 local function relu(k, v) return k.relu and string.format("%s > 0.0f ? %s : 0.0f", v, v) or v end
 
+-- A standalone batchnorm and/or relu in the blocked layout: a vector of
+-- scales and shifts per channel block (padded with zeros).
+local function blocked_affine(w, k, ctx, P)
+  local s, B = k.node.shape, k.layout.block
+  local vec = blocked.vec(B)
+  local nb = blocks.padded(s[1], B) // B
+  w.line("int c, i;")
+  w.open("for (c = 0; c < %d; ++c) { /* channel blocks of the batch */", ctx.batch * nb)
+  if k.bn then
+    w.line("const %s a = %s(%s_AB + c %% %d * %d), b = %s(%s_BB + c %% %d * %d);",
+      vec.t, vec.load, P, nb, B, vec.load, P, nb, B)
+  end
+  w.open("for (i = 0; i < %s_HW; ++i) {", P)
+  w.line("%s v = %s;", vec.t, k.bn and string.format("a * %s(x + (c * %s_HW + i) * %d) + b", vec.load, P, B)
+    or string.format("%s(x + (c * %s_HW + i) * %d)", vec.load, P, B))
+  if k.relu then w.line("v = (%s)((%s)v & (v > 0.0f));", vec.t, vec.it) end
+  w.line("memcpy(y + (c * %s_HW + i) * %d, &v, sizeof v);", P, B)
+  w.close()
+  w.close()
+end
+
 function M.affine(k, ctx)
   local s = k.node.shape
   local P, fn = layer.names(k, ctx)
@@ -26,6 +49,11 @@ function M.affine(k, ctx)
   w.line("")
   w.line("static void %s(const float *x, float *y)", fn)
   w.open("{")
+  if k.layout and k.layout.output then
+    blocked_affine(w, k, ctx, P)
+    w.close()
+    return finish(w, fn, 1)
+  end
   w.line("int n, c, i;")
   w.open("for (n = 0; n < %d; ++n) {", ctx.batch)
   w.open("for (c = 0; c < %s_C; ++c) {", P)
@@ -48,12 +76,33 @@ function M.add(k, ctx)
   w.line("static void %s(const float *a, const float *b, float *y)", fn)
   w.open("{")
   w.line("int i;")
-  w.open("for (i = 0; i < %d; ++i) {", ctx.batch * s[1] * s[2] * s[3])
+  local sizes = blocked.sizes(k, s[1], s[2] * s[3], s[1], s[2] * s[3])
+  w.open("for (i = 0; i < %d; ++i) {", ctx.batch * sizes.output)
   w.line("const float v = a[i] + b[i];")
   w.line("y[i] = %s;", relu(k, "v"))
   w.close()
   w.close()
   return M.finish(w, fn, 2)
+end
+
+-- A global average pool of a blocked input: one vector of sums per channel
+-- block, written out lane by lane to the real channels.
+local function blocked_gap(w, k, ctx)
+  local s, B = k.in_shape, k.layout.block
+  local vec = blocked.vec(B)
+  local nb = blocks.padded(s[1], B) // B
+  w.line("int n, c, i, l;")
+  w.open("for (n = 0; n < %d; ++n) {", ctx.batch)
+  w.open("for (c = 0; c < %d; ++c) {", nb)
+  w.line("const float *xc = x + (n * %d + c) * %d;", nb, s[2] * s[3] * B)
+  w.line("%s v = {0};", vec.t)
+  w.line("for (i = 0; i < %d; ++i)", s[2] * s[3])
+  w.line("    v += %s(xc + i * %d);", vec.load, B)
+  w.line("for (l = 0; l < %d; ++l)", B)
+  w.line("    if (c * %d + l < %d)", B, s[1])
+  w.line("        y[n * %d + c * %d + l] = v[l] * (1.0f / %d.0f);", s[1], B, s[2] * s[3])
+  w.close()
+  w.close()
 end
 
 function M.gap(k, ctx)
@@ -62,6 +111,11 @@ function M.gap(k, ctx)
   local w = layer.new_writer()
   w.line("static void %s(const float *x, float *y)", fn)
   w.open("{")
+  if k.layout and k.layout.inputs[1] then
+    blocked_gap(w, k, ctx)
+    w.close()
+    return finish(w, fn, 1)
+  end
   w.line("int c, i;")
   w.open("for (c = 0; c < %d; ++c) {", ctx.batch * s[1])
   w.line("float v = 0.0f;")

@@ -4,8 +4,48 @@
 -- in n where a row is tested.
 local tile = require("spgen.emit_c.tile")
 local layer = require("spgen.emit_c.layer")
+local blocked = require("spgen.emit_c.blocked")
+local blocks = require("spgen.blocks")
 
 local M = {}
+
+-- The blocked layout (tiling.lua): one vector of B channels per pixel and
+-- tap; max selects lane by lane (a > v), as the scalar code does.
+local function blocked_pool(w, k, ctx, P, max)
+  local a, s, B = k.node.attrs, k.node.shape, k.layout.block
+  local h, wd = k.in_shape[2], k.in_shape[3]
+  local vec = blocked.vec(B)
+  w.line("int c, oy, ox;")
+  w.open("for (c = 0; c < %d; ++c) { /* channel blocks of the batch */", ctx.batch * blocks.padded(s[1], B) // B)
+  w.line("const float *xc = x + c * %d;", h * wd * B)
+  w.line("float *yc = y + c * %d;", s[2] * s[3] * B)
+  w.open("for (oy = 0; oy < %s_HO; ++oy) {", P)
+  for _, col in ipairs(tile.runs(s[3], wd, a.k, a.pad, a.stride)) do
+    w.open("for (ox = %d; ox < %d; ++ox) {", col.start, col.stop)
+    w.line("const int o = ((%d * oy - %d) * %s_W + %d * ox - %d) * %d;", a.stride, a.pad, P, a.stride, a.pad, B)
+    w.line("%s v = %s, t;", vec.t, max and "(" .. vec.t .. "){0} - INFINITY" or "(" .. vec.t .. "){0}")
+    for ky = 0, a.k - 1 do
+      local cond = tile.row_condition(s[2], h, a.stride, a.pad, ky)
+      if cond then
+        local t = {}
+        for kx = 0, a.k - 1 do
+          if col.valid[kx] then
+            t[#t + 1] = string.format("t = %s(xc + o + %d);", vec.load, (ky * wd + kx) * B)
+            t[#t + 1] = max and string.format("v = (%s)(((%s)t & (t > v)) | ((%s)v & ~(t > v)));", vec.t, vec.it, vec.it)
+              or "v += t;"
+          end
+        end
+        if cond == "" then w.line(table.concat(t, " "))
+        else w.line("if (%s) { %s }", cond, table.concat(t, " ")) end
+      end
+    end
+    if not max then w.line("v *= 1.0f / %d.0f;", a.k * a.k) end
+    w.line("memcpy(yc + (oy * %s_WO + ox) * %d, &v, sizeof v);", P, B)
+    w.close()
+  end
+  w.close()
+  w.close()
+end
 
 function M.emit(k, ctx)
   local a, s = k.node.attrs, k.node.shape
@@ -18,6 +58,11 @@ function M.emit(k, ctx)
   w.line("")
   w.line("static void %s(const float *x, float *y)", fn)
   w.open("{")
+  if k.layout and k.layout.output then
+    blocked_pool(w, k, ctx, P, max)
+    w.close()
+    return { text = w.text(), call = function(p) return string.format("%s(%s, %s);", fn, p.inputs[1], p.output) end }
+  end
   w.line("int c, oy, ox;")
   w.open("for (c = 0; c < %d; ++c) {", ctx.batch * s[1])
   w.line("const float *xc = x + c * %s_H * %s_W;", P, P)

@@ -7,6 +7,8 @@ local layer = require("spgen.emit_c.layer")
 local attention = require("spgen.attention")
 local vtile = require("spgen.emit_c.vtile")
 local lower = require("spgen.lower")
+local blocked = require("spgen.emit_c.blocked")
+local blocks = require("spgen.blocks")
 
 local M = {}
 
@@ -252,6 +254,124 @@ local function vector_out(w, d, k)
   w.close()
 end
 
+-- The sums of a blocked input, B channels to a vector: per row the column
+-- classes the taps read (stride 1: all but the last, all, all but the
+-- first; stride 2: odd but the last, even, odd), added into the window
+-- sums of the kernel rows that read the row.
+local ROW_TAPS = {
+  [1] = { "i < %d", "", "i >= 1" }, -- all rows but the last, all, all but the first
+  [2] = { "i %% 2 == 1 && i != %d", "i %% 2 == 0", "i %% 2 == 1" }, -- odd but the last, even, odd
+}
+
+local function stats_blocked(w, d)
+  local P, B, W, H = d.P, d.bt.block, d.w, d.h
+  local vec = blocked.vec(B)
+  w.line("/* Window sums T[ci][ky][kx] of the representative channels and channel sums S[ci]")
+  w.line("   of the blocked input, %d channels to a vector, in one read. */", B)
+  w.line("static void %s_stats(const float *x, float *t, float *sum)", d.fn)
+  w.open("{")
+  w.line("const %s z = {0};", vec.t)
+  w.line("int cb, i, j, l;")
+  w.open("for (cb = 0; cb < %d; ++cb) {", blocks.padded(d.conv.sizes.in_channels, B) // B)
+  w.line("const float *p = x + cb * %d;", H * W * B)
+  w.line("%s t0 = z, t1 = z, t2 = z, t3 = z, t4 = z, t5 = z, t6 = z, t7 = z, t8 = z, all = z;", vec.t)
+  w.line("float tv[9][%d], sv[%d];", B, B)
+  w.open("for (i = 0; i < %d; ++i) {", H)
+  w.line("const float *row = p + i * %d;", W * B)
+  if d.stride == 1 then
+    w.line("%s rs = z, c0, c2;", vec.t)
+    w.line("for (j = 0; j < %d; ++j)", W)
+    w.line("    rs += %s(row + j * %d);", vec.load, B)
+    w.line("c0 = rs - %s(row + %d); c2 = rs - %s(row);", vec.load, (W - 1) * B, vec.load)
+    w.line("all += rs;")
+  else
+    w.line("%s e = z, od = z, c0;", vec.t)
+    w.open("for (j = 0; j < %d; j += 2) {", W)
+    w.line("e += %s(row + j * %d); od += %s(row + (j + 1) * %d);", vec.load, B, vec.load, B)
+    w.close()
+    w.line("c0 = od - %s(row + %d);", vec.load, (W - 1) * B)
+    w.line("all += e + od;")
+  end
+  local cols = d.stride == 1 and { "c0", "rs", "c2" } or { "c0", "e", "od" }
+  for ky = 1, 3 do
+    local cond = string.format(ROW_TAPS[d.stride][ky], H - 1)
+    local adds = string.format("t%d += %s; t%d += %s; t%d += %s;", 3 * ky - 3, cols[1], 3 * ky - 2, cols[2], 3 * ky - 1, cols[3])
+    if cond == "" then w.line(adds) else w.line("if (%s) { %s }", cond, adds) end
+  end
+  w.close()
+  for tap = 0, 8 do w.line("memcpy(tv[%d], &t%d, sizeof t%d);", tap, tap, tap) end
+  w.line("memcpy(sv, &all, sizeof all);")
+  w.open("for (l = 0; l < %d; ++l) {", B)
+  w.line("const int c = cb * %d + l;", B)
+  w.line("if (c < %s_C)", P)
+  w.line("    sum[c] = sv[l];")
+  w.line("if (c < %s_R)", P)
+  w.line("    for (j = 0; j < 9; ++j)")
+  w.line("        t[c * 9 + j] = tv[j][l];")
+  w.close()
+  w.close()
+  w.close()
+end
+
+-- The output pass in blocked tiles (k.bt): per tile of output-channel
+-- blocks, the softmax weights of its channels from the window sums (the
+-- branch means as vector dot products with the blocked weight rows), then
+-- both branches accumulate in registers and the store combines them.
+local function blocked_out(w, d, k)
+  local P, bt = d.P, k.bt
+  local B, nb = bt.block, bt.blocks
+  local size = d.conv.sizes
+  local rg9, vec = size.group_inputs * 9, blocked.vec(B)
+  w.line("/* The softmax and the one pass over the output, in blocked tiles of %d x %d channels x %d pixels. */",
+    nb, B, bt.pixels)
+  w.line("static void %s_out(const float *x, %sconst float *t, const float *sum, float *y)",
+    d.fn, k.residual and "const float *r, " or "")
+  w.open("{")
+  w.line("const %s z = {0};", vec.t)
+  w.line("int cb, %s;", blocked.counters(d))
+  local group_blocks = blocks.padded(size.out_channels // d.conv.groups, B) // B
+  for grp = 0, d.conv.groups - 1 do
+    group_comment(w, d, grp)
+    d.group = grp
+    vtile.parallel(w, blocked.counters(d))
+    w.open("for (cb = %d; cb < %d; cb += %d) {", grp * group_blocks, (grp + 1) * group_blocks, nb)
+    w.line("float s3[%d], s1[%d], be[%d];", nb * B, nb * B, nb * B)
+    for b = 0, nb - 1 do
+      w.open("{")
+      w.line("const float *g = %s_GB + (cb + %d) * %d, *q = %s_QB + (cb + %d) * %d, *tg = t + %d;",
+        P, b, rg9 * B, P, b, size.in_channels * B, grp * rg9)
+      w.line("%s m3v = z, m1v = z;", vec.t)
+      w.line("float m3s[%d], m1s[%d];", B, B)
+      w.line("int l;")
+      w.line("for (j = 0; j < %d; ++j)", rg9)
+      w.line("    m3v += %s(g + j * %d) * tg[j];", vec.load, B)
+      w.line("for (j = 0; j < %d; ++j)", size.representative)
+      w.line("    m3v += %s(q + j * %d) * sum[j];", vec.load, B)
+      w.line("for (j = %d; j < %d; ++j)", size.representative, size.in_channels)
+      w.line("    m1v += %s(q + j * %d) * sum[j];", vec.load, B)
+      w.line("memcpy(m3s, &m3v, sizeof m3v); memcpy(m1s, &m1v, sizeof m1v);")
+      w.open("for (l = 0; l < %d; ++l) {", B)
+      w.line("const int c = (cb + %d) * %d + l;", b, B)
+      w.open("if (c < %s_CO) {", P)
+      w.line("float m3 = m3s[l], m1 = m1s[l];")
+      local at = string.format("%d + l", b * B)
+      attention.emit(w, P, d.post, function(name) return string.format("%s_%s[c]", P, name) end,
+        { a3 = "s3[" .. at .. "]", a1 = "s1[" .. at .. "]", be = "be[" .. at .. "]" })
+      w.reopen("} else {")
+      w.line("s3[%s] = 0.0f; s1[%s] = 0.0f; be[%s] = 0.0f; /* a padding channel */", at, at, at)
+      w.close()
+      w.close()
+      w.close()
+    end
+    blocked.rows(w, d, function(wr, b, p, pixel)
+      blocked.store(wr, k, d, string.format("%s(s3 + %d) * a3_%d_%d + %s(s1 + %d) * a1_%d_%d + %s(be + %d)",
+        vec.load, b * B, b, p, vec.load, b * B, b, p, vec.load, b * B), b, pixel)
+    end)
+    w.close()
+  end
+  w.close()
+end
+
 -- Emits the layer's macros and functions; returns { text, call = fn(ptrs) }.
 function M.emit(k, ctx)
   local a, node = k.node.attrs, k.node
@@ -259,7 +379,7 @@ function M.emit(k, ctx)
   local d = {
     P = P, fn = fn, conv = lower.conv(k), stride = a.stride, post = k.bn ~= nil,
     h = k.in_shape[2], w = k.in_shape[3], ho = node.shape[2], wo = node.shape[3],
-    vlanes = k.vt and ctx.simd,
+    vlanes = (k.vt or k.bt) and ctx.simd,
   }
   d.store = function(w, c, p)
     layer.store(w, P, k, string.format("al3[c0 + %d] * a3_%d_%d + al1[c0 + %d] * a1_%d_%d + be[c0 + %d]",
@@ -271,10 +391,14 @@ function M.emit(k, ctx)
     { "HO", d.ho }, { "WO", d.wo }, { "RG", d.conv.sizes.group_inputs }, { "CG", a.out // a.groups },
   }, k, ctx)
   w.line("")
+  if k.bt then d.bt, d.in_blocked, d.out_blocked, d.channels = k.bt, k.layout.inputs[1], k.layout.output, a.out end
   local sl = lanes_for(d, d.w)
-  if sl > 0 and d.h >= 2 then stats_vec(w, d, sl) else stats(w, d) end
+  if d.in_blocked then stats_blocked(w, d)
+  elseif sl > 0 and d.h >= 2 then stats_vec(w, d, sl) else stats(w, d) end
   w.line("")
-  if k.vt then
+  if k.bt then
+    blocked_out(w, d, k)
+  elseif k.vt then
     vector_out(w, d, k)
   else
     attend(w, d)
@@ -283,10 +407,10 @@ function M.emit(k, ctx)
   end
   w.line("")
   local call = layer.wrapper(w, fn, P, k, ctx,
-    { input = a.cin * d.h * d.w, output = a.out * d.ho * d.wo, channels = a.out }, function()
+    blocked.sizes(k, a.cin, d.h * d.w, a.out, d.ho * d.wo), function()
       w.line("float *t = scratch, *sum = t + %s_R * 9;", P)
       w.line("%s_stats(xn, t, sum);", fn)
-      if k.vt then
+      if k.vt or k.bt then
         w.line("%s_out(xn, %st, sum, yn);", fn, k.residual and "rn, " or "")
       else
         w.line("float *al3 = sum + %s_C, *al1 = al3 + %s_CO, *be = al1 + %s_CO;", P, P, P)

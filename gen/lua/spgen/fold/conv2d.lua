@@ -1,6 +1,8 @@
--- Folds a conv2d and the batchnorm after it: W' = W * s[o], b' = b * s[o] + t[o].
+-- Folds a conv2d and the batchnorm after it: W' = W * s[o], b' = b * s[o] + t[o];
+-- a blocked convolution (k.bt) gets them laid out for its tile too.
 local native = require("spgen.native")
 local bn = require("spgen.bn")
+local blocks = require("spgen.blocks")
 
 return function(k, naming, weights, blob)
   local a, p = k.node.attrs, k.node.name
@@ -16,4 +18,8 @@ return function(k, naming, weights, blob)
   end
   k.w = { WT = blob.add(W) }
   if b or k.bn then k.w.B = blob.add(B) end
+  if k.bt then -- blocked: [output block][input channel][tap][block], bias padded
+    k.w.WB = blob.add(blocks.rows(W, a.out, per_out, k.bt.block))
+    if k.w.B then k.w.BB = blob.add(blocks.vector(B, a.out, k.bt.block)) end
+  end
 end

@@ -7,8 +7,10 @@
 --                 ones (BN2 scale); pooling's 1/4 applied; zero where merged into G
 --   B3, B1        branch biases after BN: o3 = G*x + Q3*x + B3, o1 = Q1*x + B1
 --   PA, PB        the following batchnorm's scale and shift, when fused
+--   GB, QB        G and Q laid out for a blocked tile (k.bt)
 local native = require("spgen.native")
 local bn = require("spgen.bn")
+local blocks = require("spgen.blocks")
 
 return function(k, naming, weights, blob)
   local a, p = k.node.attrs, k.node.name
@@ -40,11 +42,15 @@ return function(k, naming, weights, blob)
     B1[oc] = s2 * b1[oc] + (sh2[oc + 1] or 0)
   end
   k.w = { G = blob.add(G), Q = blob.add(Q), B3 = blob.add(B3), B1 = blob.add(B1) }
+  if k.bt then -- blocked: G and Q as [output block][row][block]
+    k.w.GB = blob.add(blocks.rows(G, co, rg * 9, k.bt.block))
+    k.w.QB = blob.add(blocks.rows(Q, co, c, k.bt.block))
+  end
   if k.bn then
     local pa, pb = bn.fold(k.bn.name, co, naming, k.bn.attrs.eps, weights)
     k.w.PA, k.w.PB = blob.add(pa), blob.add(pb)
   end
   -- per sample: window sums T[r][9], channel sums S[c], and on the portable
-  -- path al3/al1/be[co] (vector tiles compute their coefficients in place)
-  k.scratch = r * 9 + c + (k.vt and 0 or 3 * co)
+  -- path al3/al1/be[co] (vector and blocked tiles compute their coefficients in place)
+  k.scratch = r * 9 + c + ((k.vt or k.bt) and 0 or 3 * co)
 end
