@@ -40,15 +40,12 @@
  *   fused: nothing
 */
 #include <math.h>
+#include <stdint.h>
 
 #include "every_op.h"
 
 /* every_op_weights.c: EVERY_OP_WEIGHT_BYTES bytes of folded weights */
 extern const float every_op_weights[];
-
-/* activations and scratch, placed by the memory planner */
-static float every_op_arena[EVERY_OP_ARENA_BYTES / 4];
-
 /* The profiling hooks around each layer call of every_op_run (every_op.h says
    how to define them); empty unless defined before this point. */
 #ifndef EVERY_OP_LAYER_BEGIN
@@ -876,9 +873,10 @@ static void every_op_l11(const float *x, float *y)
     }
 }
 
-int every_op_run(const float *input, float *output)
+int every_op_run_with(void *arena, const float *input, float *output)
 {
-    if (!input || !output)
+    float *const every_op_arena = (float *)arena;
+    if (!arena || (uintptr_t)arena % EVERY_OP_ARENA_ALIGN != 0 || !input || !output)
         return 1;
     EVERY_OP_LAYER_BEGIN(1, "bn0");
     every_op_l1(input, every_op_arena + 288);

@@ -11,15 +11,12 @@
  *   fused: bn1, bn2 and pooling folded into the weights; batchnorm 'bn2' in the store; residual add of input (residual_block.lua:4) in the store; relu in the store
 */
 #include <math.h>
+#include <stdint.h>
 
 #include "residual_block.h"
 
 /* residual_block_weights.c: RESIDUAL_BLOCK_WEIGHT_BYTES bytes of folded weights */
 extern const float residual_block_weights[];
-
-/* activations and scratch, placed by the memory planner */
-static float residual_block_arena[RESIDUAL_BLOCK_ARENA_BYTES / 4];
-
 /* The profiling hooks around each layer call of residual_block_run (residual_block.h says
    how to define them); empty unless defined before this point. */
 #ifndef RESIDUAL_BLOCK_LAYER_BEGIN
@@ -800,9 +797,10 @@ static void residual_block_l2(const float *x, const float *r, float *y, float *s
     }
 }
 
-int residual_block_run(const float *input, float *output)
+int residual_block_run_with(void *arena, const float *input, float *output)
 {
-    if (!input || !output)
+    float *const residual_block_arena = (float *)arena;
+    if (!arena || (uintptr_t)arena % RESIDUAL_BLOCK_ARENA_ALIGN != 0 || !input || !output)
         return 1;
     RESIDUAL_BLOCK_LAYER_BEGIN(1, "conv1");
     residual_block_l1(input, residual_block_arena + 0, residual_block_arena + 256);

@@ -7,6 +7,7 @@
  *   vector tiles: 1 x 16 pixels x 8 output channels
 */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 /* --simd 16: vectors of up to 16 floats (one pixel of 16 channels in the
@@ -30,10 +31,6 @@ typedef float spgen_u16 __attribute__((vector_size(64), aligned(4), may_alias));
 
 /* spconv_layer_weights.c: SPCONV_LAYER_WEIGHT_BYTES bytes of folded weights */
 extern const float spconv_layer_weights[];
-
-/* activations and scratch, placed by the memory planner */
-static float spconv_layer_arena[SPCONV_LAYER_ARENA_BYTES / 4];
-
 /* The profiling hooks around each layer call of spconv_layer_run (spconv_layer.h says
    how to define them); empty unless defined before this point. */
 #ifndef SPCONV_LAYER_LAYER_BEGIN
@@ -309,9 +306,10 @@ static void spconv_layer_l1(const float *x, float *y, float *scratch)
     }
 }
 
-int spconv_layer_run(const float *input, float *output)
+int spconv_layer_run_with(void *arena, const float *input, float *output)
 {
-    if (!input || !output)
+    float *const spconv_layer_arena = (float *)arena;
+    if (!arena || (uintptr_t)arena % SPCONV_LAYER_ARENA_ALIGN != 0 || !input || !output)
         return 1;
     SPCONV_LAYER_LAYER_BEGIN(1, "conv");
     spconv_layer_l1(input, output, spconv_layer_arena + 0);
