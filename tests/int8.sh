@@ -128,6 +128,17 @@ for g in softmax_4d softmax_big linear_softmax flatten_bn_linear avgpool_k3s2p1 
          conv_k5s2p2g4_bias gap_standalone shortcut_a_block spconv_res_gap; do
   bitexact "golden_$g" 20 "tests/golden/$g.lua"
 done
+# With INT8_ZOO set (make test-full), every zoo network at batch 1 and 2
+# (reduced sizes where full size would be slow, as tests/zoo.sh does)
+if [ -n "${INT8_ZOO:-}" ]; then
+  for net in sp_resnet18_cifar resnet18_cifar sp_resnet20_cifar sp_tiny_cifar sp_vgg16_cifar sp_resnet18 sp_resnet50 \
+             spconv_layer conv_layer; do
+    size=16
+    case $net in sp_vgg16_cifar|sp_resnet18|sp_resnet50) size=32 ;; esac
+    for batch in 1 2; do bitexact "zoo_${net}_b$batch" 30 "specs/$net.lua" --set size=$size --batch $batch; done
+  done
+fi
+
 # SPConv layers from the float layer grid's generator (tests/layer_grid.sh:
 # odd channel counts and splits, ratios, groups, strides, sizes, batches 1
 # to 3, both bias variants and namings, with and without batchnorm and

@@ -32,7 +32,7 @@ suites=(
   "SPGEN=$BUILD/asan/spgen bash tests/sandbox.sh"
   "SPGEN=$BUILD/asan/spgen bash tests/errors.sh"
   "SPGEN=$BUILD/asan/spgen bash tests/generator.sh"
-  "SPGEN=$BUILD/asan/spgen INT8_GRID=$([ -n "$full" ] && echo 72 || echo 12) bash tests/int8.sh"
+  "SPGEN=$BUILD/asan/spgen INT8_GRID=$([ -n "$full" ] && echo 72 || echo 12) INT8_ZOO=$full bash tests/int8.sh"
   "SPGEN=$BUILD/asan/spgen bash tests/onnx_errors.sh"
   "bash tests/ref/test_ref_net.sh $BUILD"
   "bash tests/digits.sh"

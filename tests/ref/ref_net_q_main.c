@@ -287,6 +287,15 @@ static int window(model *m, op *o)
                : 0;
 }
 
+/* conv2d and linear: weights [co][taps], bias and wscale [co] */
+static int conv_arrays(model *m, op *o, size_t co, size_t taps)
+{
+    return array_i8(m, "weights", co * taps, -127, &o->weights) || array_i32(m, "bias", co, &o->bias) ||
+                   array_f32(m, "wscale", co, 1, &o->wscale)
+               ? -1
+               : 0;
+}
+
 /* Reads the op's fields and arrays (the op keyword and layer are read). */
 static int parse_op(model *m, op *o)
 {
@@ -307,11 +316,7 @@ static int parse_op(model *m, op *o)
         if (in->shape.c % o->groups || out->shape.c % o->groups)
             return model_err(m, o, "groups %d does not divide %d input and %d output channels", o->groups,
                              in->shape.c, out->shape.c);
-        return array_i8(m, "weights", co * (size_t)(in->shape.c / o->groups) * (size_t)o->k * (size_t)o->k, -127,
-                        &o->weights) ||
-                       array_i32(m, "bias", co, &o->bias) || array_f32(m, "wscale", co, 1, &o->wscale)
-                   ? -1
-                   : 0;
+        return conv_arrays(m, o, co, (size_t)(in->shape.c / o->groups) * (size_t)o->k * (size_t)o->k);
     }
     case OP_LINEAR: {
         const q_shape *in = &m->t[o->in].shape;
@@ -319,10 +324,7 @@ static int parse_op(model *m, op *o)
         o->k = o->stride = o->groups = 1;
         if (field(m, "relu", 0, 1, &o->relu))
             return -1;
-        return array_i8(m, "weights", co * (size_t)in->c * (size_t)in->h * (size_t)in->w, -127, &o->weights) ||
-                       array_i32(m, "bias", co, &o->bias) || array_f32(m, "wscale", co, 1, &o->wscale)
-                   ? -1
-                   : 0;
+        return conv_arrays(m, o, co, (size_t)in->c * (size_t)in->h * (size_t)in->w);
     }
     case OP_SPCONV: {
         const q_shape *in = &m->t[o->in].shape;

@@ -167,11 +167,26 @@ static void attention(void)
 /* A whole SPConv channel by hand: C = 2, r = 1, groups 1, one output channel,
  * all scales 1. At stride 1 on a 1x1 map the centre tap is the only one
  * inside; at stride 2 on a 2x2 map the taps (1,1) (1,2) (2,1) (2,2). */
+/* Runs a one-channel, one-pixel layer in the attention form p->fixed names;
+ * checks its output. */
+static void spconv_one(const char *name, const q_shape *in, const int8_t *x, const q_spconv_w *p,
+                       const q_shape *out, q_spconv_chan *chan, int want)
+{
+    char err[256], full[64];
+    int8_t y[1];
+    snprintf(full, sizeof full, "%s_%s", name, p->fixed ? "fixed" : "float");
+    if (q_spconv_prepare(in, p, out, chan, err, sizeof err) || q_spconv(in, x, p, chan, out, y, err, sizeof err)) {
+        printf("FAIL int8ref/%s: %s\n", full, err);
+        nfail++;
+        return;
+    }
+    check_i64(full, y[0], want);
+}
+
 static void spconv(void)
 {
     char err[256];
     q_spconv_chan chan;
-    int8_t y[1];
     const float one = 1.0f, zero = 0.0f;
     {
         /* acc3 = 2 * 5 = 10, acc1 = 2 * 5 = 10, so d = 0 and w3 = w1 = 1/2 */
@@ -181,13 +196,7 @@ static void spconv(void)
         for (int fixed = 0; fixed < 2; fixed++) {
             /* out = (2 * (10.5) - 3) / 2 = 9: 5 + 5 + off, off = floor(-0.5) = -1 */
             const q_spconv_w p = {1, 1, 1, 0, fixed, g, q, &one, &one, &b, &b, &pa, &pb};
-            if (q_spconv_prepare(&in, &p, &out, &chan, err, sizeof err) ||
-                q_spconv(&in, x, &p, &chan, &out, y, err, sizeof err)) {
-                printf("FAIL int8ref/spconv_s1_%s: %s\n", fixed ? "fixed" : "float", err);
-                nfail++;
-                continue;
-            }
-            check_i64(fixed ? "spconv_s1_fixed" : "spconv_s1_float", y[0], 9);
+            spconv_one("spconv_s1", &in, x, &p, &out, &chan, 9);
             check_i64(fixed ? "spconv_s1_fixed_offset" : "spconv_s1_float_offset", chan.e0q8, -384);
         }
     }
@@ -200,13 +209,7 @@ static void spconv(void)
         const float b1 = 10.0f;
         for (int fixed = 0; fixed < 2; fixed++) {
             const q_spconv_w p = {2, 1, 1, 1, fixed, g, q, &one, &one, &zero, &b1, &one, &zero};
-            if (q_spconv_prepare(&in, &p, &out, &chan, err, sizeof err) ||
-                q_spconv(&in, x, &p, &chan, &out, y, err, sizeof err)) {
-                printf("FAIL int8ref/spconv_s2_%s: %s\n", fixed ? "fixed" : "float", err);
-                nfail++;
-                continue;
-            }
-            check_i64(fixed ? "spconv_s2_fixed" : "spconv_s2_float", y[0], 30);
+            spconv_one("spconv_s2", &in, x, &p, &out, &chan, 30);
         }
     }
     {

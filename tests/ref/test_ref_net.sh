@@ -30,11 +30,10 @@ if [ ! -f "$H/refnet_model.awk" ]; then
 fi
 T=$(mktemp -d "${TMPDIR:-/tmp}/test_ref_net.XXXXXX") || { echo "FAIL refnet/setup: mktemp"; exit 1; }
 trap 'rm -rf "$T"' EXIT INT TERM
-nfail=0
-npass=0
-pass() { echo "PASS refnet/$1"; npass=$((npass + 1)); }
-fail() { echo "FAIL refnet/$1: $2"; nfail=$((nfail + 1)); }
-oneline() { tr '\n' ' ' < "$1" | cut -c 1-400; }
+# shellcheck disable=SC2034 # read by ref_lib.sh
+REF_PREFIX=refnet
+# shellcheck source=tests/ref/ref_lib.sh
+. "$H/ref_lib.sh"
 
 # netcase CASE DIR BATCH CLASSES SIZE "MODEL VARS" "REF_NET OPTIONS"
 #   model -> DIR/{args, t*.txt, want.txt[, in.txt]}; DIR/w.st; ref_net; compare
@@ -161,20 +160,6 @@ batchcase sp_vgg16_cifar "$T/fvgg" 32 10 "$T/fvgg/wr.st" ""
 
 # ---------------------------------------------------------------------------
 # 5. errors: exit 1 with a message naming the tensor / file / layer.
-# expect_err NAME STATUS PATTERN CMD...
-expect_err() {
-    name=$1 want=$2 pat=$3
-    shift 3
-    "$@" > "$T/err.out" 2> "$T/err.txt"
-    st=$?
-    if [ $st -ne "$want" ]; then
-        fail "$name" "exit status $st, want $want ($(oneline "$T/err.txt"))"
-    elif ! grep -q -- "$pat" "$T/err.txt"; then
-        fail "$name" "message lacks '$pat': $(oneline "$T/err.txt")"
-    else
-        pass "$name"
-    fi
-}
 D=$T/z20
 R20="$B/ref_net --arch sp_resnet20_cifar --size 8"
 if [ -f "$D/args" ]; then

@@ -29,11 +29,10 @@ done
 Q=$B/asan/ref_net_q
 T=$(mktemp -d "${TMPDIR:-/tmp}/test_ref_q.XXXXXX") || { echo "FAIL int8ref/setup: mktemp"; exit 1; }
 trap 'rm -rf "$T"' EXIT INT TERM
-nfail=0
-npass=0
-pass() { echo "PASS int8ref/$1"; npass=$((npass + 1)); }
-fail() { echo "FAIL int8ref/$1: $2"; nfail=$((nfail + 1)); }
-oneline() { tr '\n' ' ' < "$1" | cut -c 1-400; }
+# shellcheck disable=SC2034 # read by ref_lib.sh
+REF_PREFIX=int8ref
+# shellcheck source=tests/ref/ref_lib.sh
+. "$H/ref_lib.sh"
 # the N float32 values at the end of an .npy, one a line
 values() { tail -c $((4 * $2)) "$1" | od -An -v -tf4 | tr -s ' ' '\n' | sed '/^$/d'; }
 
@@ -214,52 +213,37 @@ fi
 
 # ---------------------------------------------------------------------------
 # 4. errors: exit 1 with a message naming the file, line and layer; usage: 2
-# expect_err NAME STATUS PATTERN CMD...
-expect_err() {
-    name=$1 want=$2 pat=$3
-    shift 3
-    "$@" > "$T/err.out" 2> "$T/err.txt"
-    st=$?
-    if [ $st -ne "$want" ]; then
-        fail "$name" "exit status $st, want $want ($(oneline "$T/err.txt"))"
-    elif ! grep -q -- "$pat" "$T/err.txt"; then
-        fail "$name" "message lacks '$pat': $(oneline "$T/err.txt")"
-    else
-        pass "$name"
-    fi
-}
-# bad MODEL_NAME SED_EXPRESSION: every_op.txt edited
-bad() { sed "$2" "$T/every_op.txt" > "$T/$1.txt"; }
+# badmodel NAME SED_EXPRESSION PATTERN: every_op.txt edited fails with PATTERN
 IN=$T/every_in.npy
-bad bad_count 's/^  weights 6 2 0 0  0 4 6/  weights 5 2 0 0 0 4/'
-expect_err err_count 1 "bad_count.txt:22: 'weights' has 5 values, the layer needs 6" "$Q" --raw "$T/bad_count.txt" "$IN" "$T/o.npy"
-bad bad_keyword 's/^flatten fl/flatten2 fl/'
-expect_err err_keyword 1 "bad_keyword.txt:26: unknown keyword 'flatten2'" "$Q" --raw "$T/bad_keyword.txt" "$IN" "$T/o.npy"
-bad bad_params 's/^tensor 3 1 1 1 1 0/tensor 3 1 1 1 1 4/'
-expect_err err_params 1 "bad_params.txt:18: maxpool 'mp': output tensor 3 has scale 1 zero point 4; it must keep the input's 1 and 0" \
-    "$Q" --raw "$T/bad_params.txt" "$IN" "$T/o.npy"
-bad bad_shape 's/^tensor 2 1 1 1 1 0/tensor 2 1 2 1 1 0/'
-expect_err err_shape 1 "avgpool 'ap': output tensor 2 is declared 1 x 2 x 1, the layer gives 1 x 1 x 1" \
-    "$Q" --raw "$T/bad_shape.txt" "$IN" "$T/o.npy"
-bad bad_softmax 's/^tensor 11 2 1 1 0x1p-8 -128/tensor 11 2 1 1 0x1p-7 -128/'
-expect_err err_softmax 1 "softmax 'sm': output tensor 11 must have scale 0.00390625 and zero point -128" \
-    "$Q" --raw "$T/bad_softmax.txt" "$IN" "$T/o.npy"
-bad bad_undeclared 's/^add sum a 2 b 3/add sum a 2 b 30/'
-expect_err err_undeclared 1 "bad_undeclared.txt:19: tensor 30 is not declared" "$Q" --raw "$T/bad_undeclared.txt" "$IN" "$T/o.npy"
-bad bad_twice 's/^maxpool mp in 0 out 3/maxpool mp in 0 out 2/'
-expect_err err_written_twice 1 "maxpool 'mp': tensor 2 is written twice" "$Q" --raw "$T/bad_twice.txt" "$IN" "$T/o.npy"
-bad bad_int8 's/^  weights 6 2 0 0  0 4 6/  weights 6 2 0 0 0 4 -128/'
-expect_err err_weight_range 1 "expected an integer in \[-127, 127\], got '-128'" "$Q" --raw "$T/bad_int8.txt" "$IN" "$T/o.npy"
-bad bad_scale 's/^  wscale 2 0.5 0.5/  wscale 2 0.5 -0.5/'
-expect_err err_scale 1 "'wscale' value 1 is -0.5, a scale must be > 0" "$Q" --raw "$T/bad_scale.txt" "$IN" "$T/o.npy"
-bad bad_bound 's/^  bias 2 1 -3/  bias 2 2147483200 -3/'
-expect_err err_bound 1 "conv2d 'cv': output channel 0: accumulator bound 2147483710 exceeds 2^31 - 1" \
-    "$Q" --raw "$T/bad_bound.txt" "$IN" "$T/o.npy"
-bad bad_version 's/^spgen-int8 1/spgen-int8 2/'
-expect_err err_version 1 "format version '2'" "$Q" --raw "$T/bad_version.txt" "$IN" "$T/o.npy"
+badmodel() {
+    sed "$2" "$T/every_op.txt" > "$T/bad_$1.txt"
+    expect_err "err_$1" 1 "$3" "$Q" --raw "$T/bad_$1.txt" "$IN" "$T/o.npy"
+}
+badmodel count 's/^  weights 6 2 0 0  0 4 6/  weights 5 2 0 0 0 4/' \
+    "bad_count.txt:22: 'weights' has 5 values, the layer needs 6"
+badmodel keyword 's/^flatten fl/flatten2 fl/' \
+    "bad_keyword.txt:26: unknown keyword 'flatten2'"
+badmodel params 's/^tensor 3 1 1 1 1 0/tensor 3 1 1 1 1 4/' \
+    "bad_params.txt:18: maxpool 'mp': output tensor 3 has scale 1 zero point 4; it must keep the input's 1 and 0"
+badmodel shape 's/^tensor 2 1 1 1 1 0/tensor 2 1 2 1 1 0/' \
+    "avgpool 'ap': output tensor 2 is declared 1 x 2 x 1, the layer gives 1 x 1 x 1"
+badmodel softmax 's/^tensor 11 2 1 1 0x1p-8 -128/tensor 11 2 1 1 0x1p-7 -128/' \
+    "softmax 'sm': output tensor 11 must have scale 0.00390625 and zero point -128"
+badmodel undeclared 's/^add sum a 2 b 3/add sum a 2 b 30/' \
+    "bad_undeclared.txt:19: tensor 30 is not declared"
+badmodel twice 's/^maxpool mp in 0 out 3/maxpool mp in 0 out 2/' \
+    "maxpool 'mp': tensor 2 is written twice"
+badmodel int8 's/^  weights 6 2 0 0  0 4 6/  weights 6 2 0 0 0 4 -128/' \
+    "expected an integer in \[-127, 127\], got '-128'"
+badmodel scale 's/^  wscale 2 0.5 0.5/  wscale 2 0.5 -0.5/' \
+    "'wscale' value 1 is -0.5, a scale must be > 0"
+badmodel bound 's/^  bias 2 1 -3/  bias 2 2147483200 -3/' \
+    "conv2d 'cv': output channel 0: accumulator bound 2147483710 exceeds 2^31 - 1"
+badmodel version 's/^spgen-int8 1/spgen-int8 2/' \
+    "format version '2'"
 # shellcheck disable=SC2016 # a sed address, not a shell expansion
-bad bad_truncated '/^output/,$d'
-expect_err err_truncated 1 "bad_truncated.txt:.*unexpected end of file" "$Q" --raw "$T/bad_truncated.txt" "$IN" "$T/o.npy"
+badmodel truncated '/^output/,$d' \
+    "bad_truncated.txt:.*unexpected end of file"
 d=$T/s1_g2_official_bn_relu
 if [ -f "$d/float.txt" ]; then
     # a weight in the group's own representative column (channel 0 reads 0..1: q[0][0])
@@ -274,7 +258,8 @@ fi
 expect_err err_input_shape 1 "in_bad.npy: input shape \[1, 1, 2, 3\] does not match the model's input \[N, 1, 2, 2\]" \
     "$Q" --raw "$T/every_op.txt" "$T/in_bad.npy" "$T/o.npy"
 "$B/mkfix" npy "$T/in_frac.npy" 1x1x2x2 v:1,2.5,3,4 > /dev/null
-expect_err err_raw_value 1 "in_frac.npy: element 1 is 2.5, not an int8 value" "$Q" --raw "$T/every_op.txt" "$T/in_frac.npy" "$T/o.npy"
+expect_err err_raw_value 1 "in_frac.npy: element 1 is 2.5, not an int8 value" \
+    "$Q" --raw "$T/every_op.txt" "$T/in_frac.npy" "$T/o.npy"
 expect_err err_missing_model 1 "nonexistent.txt: cannot open" "$Q" "$T/nonexistent.txt" "$IN" "$T/o.npy"
 expect_err usage_positional 2 "expected MODEL IN.npy OUT.npy" "$Q" "$T/every_op.txt" "$IN"
 expect_err usage_option 2 "unknown option --frob" "$Q" --frob "$T/every_op.txt" "$IN" "$T/o.npy"

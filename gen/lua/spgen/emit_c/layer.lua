@@ -61,27 +61,31 @@ function M.store(w, P, k, value, c, p)
 end
 
 -- The kernel function: loops over the batch and calls `body(w)` with xn, rn,
--- yn (and the caller's scratch) in scope; sizes are per sample.
+-- yn (and the caller's scratch) in scope; sizes are per sample. values:
+-- the C types of the activations and the scratch, float when nil; then a
+-- fused global average pool sums into yn here, else the store pools.
 -- Returns the text and the call builder.
-function M.wrapper(w, fn, P, k, ctx, sizes, body)
-  local params = { "const float *x" }
-  if k.residual then params[#params + 1] = "const float *r" end
-  params[#params + 1] = "float *y"
-  if k.scratch > 0 then params[#params + 1] = "float *scratch" end
+function M.wrapper(w, fn, P, k, ctx, sizes, body, values)
+  local t, scratch = values and values.type or "float", values and values.scratch or "float"
+  local pools = k.gap and not values
+  local params = { "const " .. t .. " *x" }
+  if k.residual then params[#params + 1] = "const " .. t .. " *r" end
+  params[#params + 1] = t .. " *y"
+  if k.scratch > 0 then params[#params + 1] = scratch .. " *scratch" end
   w.line("static void %s(%s)", fn, table.concat(params, ", "))
   w.open("{")
-  w.line("int n%s;", k.gap and ", c" or "")
+  w.line("int n%s;", pools and ", c" or "")
   w.open("for (n = 0; n < %d; ++n) {", ctx.batch)
-  w.line("const float *xn = x + n * %d;", sizes.input)
-  if k.residual then w.line("const float *rn = r + n * %d;", sizes.output) end
+  w.line("const %s *xn = x + n * %d;", t, sizes.input)
+  if k.residual then w.line("const %s *rn = r + n * %d;", t, sizes.output) end
   local out = k.gap and sizes.channels or sizes.output
-  w.line("float *yn = y + n * %d;", out)
-  if k.gap then
+  w.line("%s *yn = y + n * %d;", t, out)
+  if pools then
     w.line("for (c = 0; c < %d; ++c)", out)
     w.line("    yn[c] = 0.0f;")
   end
   body(w)
-  if k.gap then
+  if pools then
     w.line("for (c = 0; c < %d; ++c) /* the fused global average pool */", out)
     w.line("    yn[c] *= 1.0f / (float)(%s_HO * %s_WO);", P, P)
   end

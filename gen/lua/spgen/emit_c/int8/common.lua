@@ -236,24 +236,9 @@ function M.pool_close(w, k, ctx, c, plane)
   end
 end
 
--- The kernel function: loops over the batch with xn, rn, yn (and scratch)
--- in scope, calls body(w); sizes per sample. Returns the call builder.
+-- The kernel function (layer.wrapper) on int8 values and int64 scratch.
 function M.wrapper(w, fn, k, ctx, sizes, body)
-  local params = { "const int8_t *x" }
-  if k.residual then params[#params + 1] = "const int8_t *r" end
-  params[#params + 1] = "int8_t *y"
-  if k.scratch > 0 then params[#params + 1] = "int64_t *scratch" end
-  w.line("static void %s(%s)", fn, table.concat(params, ", "))
-  w.open("{")
-  w.line("int n;")
-  w.open("for (n = 0; n < %d; ++n) {", ctx.batch)
-  w.line("const int8_t *xn = x + n * %d;", sizes.input)
-  if k.residual then w.line("const int8_t *rn = r + n * %d;", sizes.output) end
-  w.line("int8_t *yn = y + n * %d;", k.gap and sizes.channels or sizes.output)
-  body(w)
-  w.close()
-  w.close()
-  return layer.call(fn, k)
+  return layer.wrapper(w, fn, nil, k, ctx, sizes, body, { type = "int8_t", scratch = "int64_t" })
 end
 
 -- A k x k window at stride s with padding pad around output pixel (oy, ox)

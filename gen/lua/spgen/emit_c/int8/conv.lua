@@ -9,6 +9,7 @@ local lower = require("spgen.lower")
 local qmath = require("spgen.int8.qmath")
 local model = require("spgen.int8.model")
 local common = require("spgen.emit_c.int8.common")
+local float_pointwise = require("spgen.emit_c.pointwise")
 
 local M = {}
 
@@ -222,7 +223,7 @@ function M.affine.emit(k, ctx)
   w.close()
   w.close()
   w.close()
-  return { text = w.text(), call = function(p) return string.format("%s(%s, %s);", fn, p.inputs[1], p.output) end }
+  return float_pointwise.finish(w, fn, 1)
 end
 
 M.spconv = { calibrated = calibrated }
