@@ -44,11 +44,13 @@ static int depth_ok(const ProtobufCMessageDescriptor *desc, const uint8_t *p, co
             p += n;
             break;
         case 1:
-            p += 8;
+        case 5: {
+            size_t width = (key & 7) == 1 ? 8 : 4;
+            if ((size_t)(end - p) < width)
+                return 1;
+            p += width;
             break;
-        case 5:
-            p += 4;
-            break;
+        }
         case 2: {
             if (!(n = varint(p, end, &len)) || len > (uint64_t)(end - p - n))
                 return 1;

@@ -39,6 +39,7 @@ model unsupported unsupported "$work/unsupported.onnx: node 'relu' (Tanh): Tanh 
 model dilation dilation "$work/dilation.onnx: node 'conv' (Conv): dilation 2x2 is not supported (only 1)"
 model asym_pad asym_pad "$work/asym_pad.onnx: node 'conv' (Conv): asymmetric padding (top 0, left 0, bottom 1, right 1) is not supported: the spec pads all sides alike"
 model nan nan "$work/nan.onnx: tensor 'conv.weight' (conv.weight of the spec) holds a non-finite value at index 5"
+model deep deep "$work/deep.onnx: messages nested deeper than 32 levels"
 model old_opset old_opset "$work/old_opset.onnx: opset 9 is not supported (11 to 17 are: torch.onnx.export(..., opset_version=17))"
 model int8 int8 "$work/int8.onnx: tensor 'conv.weight': data type INT8 is not supported (FLOAT, INT64 and INT32 are)"
 model external external "$work/external.onnx: tensor 'conv.weight': external data is not supported (save the model with its weights inside: onnx.save_model(model, path, save_as_external_data=False))"

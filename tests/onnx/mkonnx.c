@@ -7,7 +7,8 @@
  * conv_shape (a weight of 3 input channels for 2), badname (a node name
  * with a newline), unsupported (a Tanh), dilation (Conv dilation 2),
  * external (the weight's data external), asym_pad (pads 0,0,1,1),
- * old_opset (opset 9), int8 (an INT8 initializer), nan (a NaN weight).
+ * old_opset (opset 9), int8 (an INT8 initializer), nan (a NaN weight),
+ * deep (messages nested 60 deep through attribute graphs).
  */
 #include <math.h>
 #include <stdio.h>
@@ -128,7 +129,7 @@ int main(int argc, char **argv)
         w.has_data_location = 1;
         w.data_location = ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
         w.n_float_data = 0;
-    } else if (strcmp(kind, "good") != 0) {
+    } else if (strcmp(kind, "good") != 0 && strcmp(kind, "deep") != 0) {
         fprintf(stderr, "mkonnx: unknown kind %s\n", kind);
         return 2;
     }
@@ -138,6 +139,29 @@ int main(int argc, char **argv)
                                 node("relu", relu_op, relu_in, 1, relu_out, NULL, 0)};
     Onnx__TensorProto *inits[] = {&w};
     Onnx__ValueInfoProto *inputs[] = {value("x", in_dims, 4)}, *outputs[] = {value("y", out_dims, 4)};
+    if (strcmp(kind, "deep") == 0) {
+        /* the Relu holds an attribute graph holding a node holding an
+           attribute graph ..., 20 deep: 60 levels of messages */
+        Onnx__NodeProto *inner = nodes[1];
+        for (int level = 0; level < 20; level++) {
+            Onnx__GraphProto *sub = calloc(1, sizeof *sub);
+            Onnx__AttributeProto *a = calloc(1, sizeof *a), **list = calloc(1, sizeof *list);
+            Onnx__NodeProto **one = calloc(1, sizeof *one);
+            onnx__graph_proto__init(sub);
+            onnx__attribute_proto__init(a);
+            one[0] = node("n", "Relu", relu_in, 1, relu_out, NULL, 0);
+            sub->n_node = 1;
+            sub->node = one;
+            a->name = "body";
+            a->has_type = 1;
+            a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH;
+            a->g = sub;
+            list[0] = a;
+            inner->n_attribute = 1;
+            inner->attribute = list;
+            inner = one[0];
+        }
+    }
     Onnx__GraphProto g = ONNX__GRAPH_PROTO__INIT;
     g.name = "tiny";
     g.n_node = 2;

@@ -129,6 +129,11 @@ local function mapper(g)
     unread_extra_outputs = unread_extra_outputs, window = window }
 end
 
+-- The attributes of the ops that do not check their own: any other is an error.
+local ATTRS = { Relu = {}, Add = {}, GlobalAveragePool = {}, ReduceMean = { axes = 1, keepdims = 1 },
+  Flatten = { axis = 1 }, Reshape = { allowzero = 1 }, Squeeze = { axes = 1 }, MatMul = {}, Softmax = { axis = 1 },
+  Pad = { mode = 1, pads = 1 }, Slice = {} }
+
 -- The mapping of one node: returns a layer, or false when the node is
 -- dropped. taken[node] marks nodes an earlier layer absorbed.
 local function map_node(g, node, taken, tools)
@@ -138,6 +143,7 @@ local function map_node(g, node, taken, tools)
   local op, a = node.op, node.attrs
   local layer = { inputs = { node.inputs[1] }, output = node.outputs[1], nodes = { node }, weights = {} }
   local function set(fn, opts) layer.fn, layer.opts = fn, opts or {} return layer end
+  if ATTRS[op] then only(node, ATTRS[op]) end
   -- the one node reading tensor name, when it is not also the graph output
   -- (a tensor a layer absorbs must be read nowhere else)
   local function only_reader(name)

@@ -22,13 +22,29 @@ local function ints_equal(list, want)
   return true
 end
 
+-- The attributes the pattern's nodes may have; any other ends the match.
+local KNOWN = {
+  Conv = { kernel_shape = 1, strides = 1, pads = 1, dilations = 1, group = 1, auto_pad = 1 },
+  BatchNormalization = { epsilon = 1, momentum = 1, training_mode = 1, spatial = 1 },
+  AveragePool = { kernel_shape = 1, strides = 1, pads = 1, ceil_mode = 1, count_include_pad = 1, auto_pad = 1 },
+  Pad = { mode = 1, pads = 1 }, Slice = {}, Squeeze = { axes = 1 }, Unsqueeze = { axes = 1 }, GlobalAveragePool = {},
+  ReduceMean = { axes = 1, keepdims = 1 }, Concat = { axis = 1 }, Softmax = { axis = 1 }, Gather = { axis = 1 },
+  Reshape = { allowzero = 1 }, Flatten = { axis = 1 }, Expand = {}, Shape = { start = 1, ["end"] = 1 }, Mul = {}, Add = {},
+}
+
 -- A matcher over g: each check either holds or ends the match with a reason.
 local function matcher(g)
   local m = { nodes = {}, seen = {}, values = g.values }
   local function miss(fmt, ...) error({ reason = string.format(fmt, ...), nodes = m.nodes }, 0) end
   m.miss = miss
   function m.take(node)
-    if not m.seen[node] then m.seen[node] = true; m.nodes[#m.nodes + 1] = node end
+    if not m.seen[node] then
+      m.seen[node] = true
+      m.nodes[#m.nodes + 1] = node
+      for key in pairs(node.attrs) do
+        if not (KNOWN[node.op] or {})[key] then m.miss("%s has attribute '%s'", node.label, key) end
+      end
+    end
     return node
   end
   -- the live node producing tensor name, of op type op (one of a list)
