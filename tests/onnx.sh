@@ -9,8 +9,8 @@
 #          generates from it, the runner builds under the strict flags, runs
 #          on NAME_in.npy, and build/npycmp finds max |got - want| / max |want|
 #          within the tolerance against NAME_out.npy;
-#   error: import exits 1, its output contains the expected text, and the
-#          output directory is absent or empty.
+#   error: import exits 1, its output contains the expected text and no
+#          "internal error", and the output directory is absent or empty.
 # usage: tests/onnx.sh [NAME...]      (default: every fixture in tests/onnx/cases)
 set -u
 cd "$(dirname "$0")/.."
@@ -34,6 +34,8 @@ refused() {
   rc=$?
   if [ "$rc" -ne 1 ]; then
     fail "onnx/$name" "import exited $rc, expected 1: $(grep -m1 . "$log")"
+  elif grep -q "internal error" "$log"; then
+    fail "onnx/$name" "$(grep -m1 "internal error" "$log")"
   elif ! grep -qF -- "$text" "$log"; then
     fail "onnx/$name" "the message lacks '$text': $(grep -m1 . "$log")"
   elif [ -e "$dir" ] && [ -n "$(ls -A "$dir")" ]; then
@@ -76,9 +78,11 @@ imported() {
 }
 
 # the cases are read on fd 3, so that no command in the loop reads them from stdin
+seen=" "
 while read -r name spconvs expect tol text <&3; do
   case $name in '' | '#'*) continue ;; esac
   selected "$name" "$@" || continue
+  seen="$seen$name "
   if [ ! -f "$fixtures/$name.onnx" ]; then fail "onnx/$name" "no $fixtures/$name.onnx"; continue; fi
   case $expect in
     ok) imported "$name" "$spconvs" "$tol" ;;
@@ -86,3 +90,6 @@ while read -r name spconvs expect tol text <&3; do
     *) fail "onnx/$name" "tests/onnx/cases: unknown outcome '$expect'" ;;
   esac
 done 3<tests/onnx/cases
+for name in "$@"; do
+  case $seen in *" $name "*) ;; *) fail "onnx/$name" "not in tests/onnx/cases" ;; esac
+done

@@ -24,9 +24,9 @@ suites=(
   "bash tests/zoo.sh $full"
   "bash tests/layer_grid.sh ${GRID_COUNT:-$([ -n "$full" ] && echo 72 || echo 32)}"
   "bash tests/fuzz/smoke.sh"
+  "bash tests/onnx.sh"
   "bash firmware/run.sh"
   "bash tests/golden/check.sh"
-  "bash tests/onnx.sh"
   "bash tests/leaks.sh"
   # bad input, the sandbox and the generator's own checks run on the ASan/UBSan build
   "SPGEN=$BUILD/asan/spgen bash tests/sandbox.sh"

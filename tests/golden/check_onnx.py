@@ -21,12 +21,9 @@ max|got - ref| / max|ref| (the project's metric). Exit 0 when every SPConv
 was recognised and the output is within --tol (default 1e-4), 1 otherwise.
 """
 import argparse
-import glob
 import os
 import re
-import shutil
 import sys
-import tempfile
 import time
 
 import numpy as np
@@ -46,11 +43,7 @@ NETS["sp_tiny_cifar"] = (make_sp_tiny_cifar.SPTinyCifar, 10, 32)
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("net", choices=sorted(NETS))
-    ap.add_argument("--size", type=int, help="input height = width (default: 224 ImageNet, 32 CIFAR)")
-    ap.add_argument("--batch", type=int, default=1)
-    ap.add_argument("--classes", type=int)
-    ap.add_argument("--ratio", type=float, default=0.5)
+    check_zoo.net_args(ap, NETS)
     ap.add_argument("--bias", choices=models.BIASES, default="official")
     ap.add_argument("--opset", type=int, default=13)
     ap.add_argument("--bn-nodes", action="store_true",
@@ -76,9 +69,8 @@ def main():
           % (a.net, "{:,}".format(models.count_params(model)), spconvs, tuple(x.shape), tuple(ref.shape),
              a.ratio, a.bias, a.opset, ", batchnorms as nodes" if a.bn_nodes else "", time.time() - t))
 
-    work = tempfile.mkdtemp(prefix="spgen-onnx-")
     ok = True
-    try:
+    with check_zoo.work_dir("spgen-onnx-", a.keep) as work:
         onnx_path = os.path.join(work, a.net + ".onnx")
         kw = dict(opset_version=a.opset, do_constant_folding=not a.bn_nodes)
         if a.bn_nodes:
@@ -99,19 +91,11 @@ def main():
               % ("PASS" if recognised else "FAIL", a.net, found, spconvs))
         ok &= recognised
         t_gen = check_zoo.run([a.spgen, os.path.join(imp, a.net + ".lua"), "-o", gen], "spgen")
-        t_make = check_zoo.run(["make", "-s", "-C", gen, "CFLAGS=" + a.cflags], "make")
-        runners = [p for p in glob.glob(os.path.join(gen, "*_run")) if os.access(p, os.X_OK)]
-        if len(runners) != 1:
-            raise SystemExit("FAIL %s: expected one *_run in %s, found %s" % (a.net, gen, runners))
+        runner, t_make = check_zoo.build_runner(gen, a.cflags, a.net)
         print("export %.1fs, import %.1fs, spgen %.1fs, make %.1fs" % (t_export, t_import, t_gen, t_make))
         got_path = os.path.join(work, "got.npy")
-        t_run = check_zoo.run([runners[0], fin, got_path], runners[0])
+        t_run = check_zoo.run([runner, fin, got_path], runner)
         ok &= check_zoo.compare("%s/onnx (run %.2fs)" % (a.net, t_run), np.load(got_path), ref, a.tol)
-    finally:
-        if a.keep:
-            print("kept", work)
-        else:
-            shutil.rmtree(work, ignore_errors=True)
     return 0 if ok else 1
 
 

@@ -25,6 +25,7 @@ project's C reference build/ref_net, and (--cuda) through <name>_run_cuda when
 the Makefile built one.
 """
 import argparse
+import contextlib
 import glob
 import os
 import shutil
@@ -60,6 +61,37 @@ def run(cmd, what, cwd=None):
     return time.time() - t
 
 
+def net_args(ap, nets):
+    """The arguments that choose the network and its shape."""
+    ap.add_argument("net", choices=sorted(nets))
+    ap.add_argument("--size", type=int, help="input height = width (default: 224 ImageNet, 32 CIFAR)")
+    ap.add_argument("--batch", type=int, default=1)
+    ap.add_argument("--classes", type=int)
+    ap.add_argument("--ratio", type=float, default=0.5)
+
+
+def build_runner(gen, cflags, net):
+    """make in the generated directory GEN; returns its one *_run and make's time."""
+    t = run(["make", "-s", "-C", gen, "CFLAGS=" + cflags], "make")
+    runners = [p for p in glob.glob(os.path.join(gen, "*_run")) if os.access(p, os.X_OK)]
+    if len(runners) != 1:
+        raise SystemExit("FAIL %s: expected one *_run in %s, found %s" % (net, gen, runners))
+    return runners[0], t
+
+
+@contextlib.contextmanager
+def work_dir(prefix, keep):
+    """A new temporary directory, removed afterwards unless keep."""
+    work = tempfile.mkdtemp(prefix=prefix)
+    try:
+        yield work
+    finally:
+        if keep:
+            print("kept", work)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
 def compare(label, got, ref, tol):
     note = ""
     if got.shape != ref.shape:
@@ -81,11 +113,7 @@ def compare(label, got, ref, tol):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("net", choices=sorted(NETS))
-    ap.add_argument("--size", type=int, help="input height = width (default: 224 ImageNet, 32 CIFAR)")
-    ap.add_argument("--batch", type=int, default=1)
-    ap.add_argument("--classes", type=int)
-    ap.add_argument("--ratio", type=float, default=0.5)
+    net_args(ap, NETS)
     ap.add_argument("--bias", choices=models.BIASES, help="override the net's bias flag")
     ap.add_argument("--naming", choices=("torch", "paddle"), help="override the net's naming")
     ap.add_argument("--seed", type=int, default=1)
@@ -137,9 +165,8 @@ def main():
           % (a.net, "{:,}".format(models.count_params(model)), tuple(x.shape), tuple(ref.shape),
              a.ratio, naming, bias, t_ref))
 
-    work = tempfile.mkdtemp(prefix="spgen-zoo-")
     ok = True
-    try:
+    with work_dir("spgen-zoo-", a.keep) as work:
         w = os.path.join(work, "weights.safetensors")
         models.write_safetensors(w, models.export_state(model, naming))
         fin, fref = os.path.join(work, "in.npy"), os.path.join(work, "ref.npy")
@@ -150,13 +177,10 @@ def main():
         for s in sets:
             cmd += ["--set", s]
         t_gen = run(cmd, "spgen")
-        t_make = run(["make", "-s", "-C", gen, "CFLAGS=" + a.cflags], "make")
-        runners = [p for p in glob.glob(os.path.join(gen, "*_run")) if os.access(p, os.X_OK)]
-        if len(runners) != 1:
-            raise SystemExit("FAIL %s: expected one *_run in %s, found %s" % (a.net, gen, runners))
-        todo = [("c", runners[0])]
+        runner, t_make = build_runner(gen, a.cflags, a.net)
+        todo = [("c", runner)]
         if a.cuda:
-            cu = runners[0] + "_cuda"
+            cu = runner + "_cuda"
             if os.access(cu, os.X_OK):
                 todo.append(("cuda", cu))
             else:
@@ -175,11 +199,6 @@ def main():
                      "--ratio", "%g" % a.ratio, "--naming", naming, "--bias", bias, "--size", str(size),
                      "--batch", str(a.batch), w, fin, rn], "ref_net")
                 ok &= compare("%s/ref_net" % a.net, np.load(rn), ref, a.tol)
-    finally:
-        if a.keep:
-            print("kept", work)
-        else:
-            shutil.rmtree(work, ignore_errors=True)
     return 0 if ok else 1
 
 

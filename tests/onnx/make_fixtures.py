@@ -23,7 +23,6 @@ tests/onnx/cases lists each fixture, one a line:
     NAME  -        error  -  TEXT     the import must exit 1 with a message
                                       that contains TEXT, and write nothing
 """
-import copy
 import os
 import sys
 
@@ -43,6 +42,8 @@ import models  # noqa: E402
 FIXTURES = os.path.join(HERE, "fixtures")
 CASES = os.path.join(HERE, "cases")
 TOL = "1e-4"
+# what the importer says of an SPConv-like subgraph that it did not take for one
+NEAR_MISS = "the SPConv pattern does not match"
 
 
 # ----------------------------------------------------------------------------
@@ -158,14 +159,25 @@ class NearSPConv(models.SPConv_3x3):
     swap         each branch weighted by the other branch's share
     stats        "max": the statistics by AdaptiveMaxPool2d, not the mean
     relu         a relu on the 3x3 branch before its statistics
-    gwc_k        the group conv's kernel (5: pad 2)"""
+    gwc_k        the group conv's kernel (5: pad 2)
+    pwc_k        the pointwise conv's kernel (3: pad 1)
+    split_swap   the 3x3 branch reads the last channels, the 1x1 branch the first
+    prebn_stats  the 3x3 branch's statistics taken before bn1"""
 
-    def __init__(self, c, out, stride=1, softmax_dim=2, swap=False, stats="avg", relu=False, gwc_k=3):
+    def __init__(self, c, out, stride=1, softmax_dim=2, swap=False, stats="avg", relu=False, gwc_k=3,
+                 pwc_k=1, split_swap=False, prebn_stats=False):
         super().__init__(c, out, stride=stride)
         self.softmax_dim, self.swap, self.relu = softmax_dim, swap, relu
-        if gwc_k != 3:
+        self.split_swap, self.prebn_stats = split_swap, prebn_stats
+        if split_swap:
+            self.inplanes_3x3, self.inplanes_1x1 = self.inplanes_1x1, self.inplanes_3x3
+        if gwc_k != 3 or split_swap:
             self.gwc = nn.Conv2d(self.inplanes_3x3, out, gwc_k, stride=stride, padding=gwc_k // 2,
                                  groups=2, bias=False)
+        if pwc_k != 1 or split_swap:
+            self.pwc = nn.Conv2d(self.inplanes_3x3, out, pwc_k, padding=pwc_k // 2, bias=False)
+        if split_swap:
+            self.conv1x1 = nn.Conv2d(self.inplanes_1x1, out, 1)
         if stats == "max":
             self.avgpool_add_1 = nn.AdaptiveMaxPool2d(1)
             self.avgpool_add_3 = nn.AdaptiveMaxPool2d(1)
@@ -174,13 +186,17 @@ class NearSPConv(models.SPConv_3x3):
         b, c, _, _ = x.size()
         x_3x3 = x[:, :int(c * self.ratio), :, :]
         x_1x1 = x[:, int(c * self.ratio):, :, :]
+        if self.split_swap:
+            x_3x3, x_1x1 = x_1x1, x_3x3
         out_3x3_gwc = self.gwc(x_3x3)
         if self.stride == 2:
             x_3x3 = self.avgpool_s2_3(x_3x3)
-        out_3x3 = self.bn1(out_3x3_gwc + self.pwc(x_3x3))
+        out_3x3_sum = out_3x3_gwc + self.pwc(x_3x3)
+        out_3x3 = self.bn1(out_3x3_sum)
         if self.relu:
             out_3x3 = F.relu(out_3x3)
-        out_3x3_ratio = self.avgpool_add_3(out_3x3).squeeze(dim=3).squeeze(dim=2)
+        out_3x3_ratio = self.avgpool_add_3(out_3x3_sum if self.prebn_stats else out_3x3)
+        out_3x3_ratio = out_3x3_ratio.squeeze(dim=3).squeeze(dim=2)
         if self.stride == 2:
             x_1x1 = self.avgpool_s2_1(x_1x1)
         out_1x1 = self.bn2(self.conv1x1(x_1x1))
@@ -212,12 +228,8 @@ class NoSplit(nn.Module):
 
 def to_typed_fields(model):
     """Every initializer and Constant tensor moved from raw_data to the typed
-    field (float_data, int64_data), as other exporters write them."""
-    def typed(t):
-        if not t.HasField("raw_data"):
-            return t
-        return onnx.numpy_helper.from_array(onnx.numpy_helper.to_array(t).copy(), t.name)
-
+    field (float_data, int64_data), as other exporters write them; the
+    models edited hold no other types."""
     def conv(t):
         a = onnx.numpy_helper.to_array(t)
         n = onnx.TensorProto()
@@ -228,7 +240,7 @@ def to_typed_fields(model):
         elif a.dtype == np.int64:
             n.int64_data.extend(a.flatten().tolist())
         else:
-            return typed(t)
+            raise SystemExit("to_typed_fields: tensor %r is %s" % (t.name, a.dtype))
         return n
 
     inits = [conv(t) for t in model.graph.initializer]
@@ -350,14 +362,17 @@ def make_all():
     for name, c, out, k, st, p, g, b, shape in convs:
         export(name, lambda: nn.Conv2d(c, out, k, stride=st, padding=p, groups=g, bias=b), shape)
 
-    # asymmetric padding: as torch.onnx.export writes F.pad (a Pad whose pads
-    # are computed by ConstantOfShape, Concat, Slice, Transpose, Cast) ...
-    export("conv_fpad_asym", lambda: PadConv(3, 4, 2, (1, 0, 1, 0)), (1, 3, 6, 7))
-    # ... and as other exporters write it: pads on the Conv itself (the conv is
-    # exported without padding, then its pads become top 1, left 0, bottom 0,
-    # right 1; the expected output is F.pad's then the convolution's)
-    export("conv_pads_asym", lambda: PadConv(3, 5, 2, (0, 1, 1, 0)), (1, 3, 7, 6),
-           exported=lambda m: m.conv, edit=lambda g: set_conv_pads(g, [1, 0, 0, 1]))
+    # asymmetric padding, which the spec language cannot say (a conv2d pads
+    # all sides alike), is refused: as torch.onnx.export writes F.pad (a Pad
+    # whose pads are computed by ConstantOfShape, Concat, Slice, Transpose,
+    # Cast) and as other exporters write it, on the Conv (the conv is exported
+    # without padding, then its pads become top 1, left 0, bottom 0, right 1).
+    # The zero Pad that the spec can say is among the last cases.
+    export("refuse_fpad_asym", lambda: PadConv(3, 4, 2, (1, 0, 1, 0)), (1, 3, 6, 7),
+           expect="error", message="(Pad): asymmetric padding (top 1, left 1, bottom 0, right 0)")
+    export("refuse_conv_pads_asym", lambda: PadConv(3, 5, 2, (0, 1, 1, 0)), (1, 3, 7, 6),
+           exported=lambda m: m.conv, edit=lambda g: set_conv_pads(g, [1, 0, 0, 1]),
+           expect="error", message="(Conv): asymmetric padding (top 1, left 0, bottom 0, right 1)")
     # typed fields: the weights as float_data, not raw_data
     export("conv_typed_fields", lambda: nn.Conv2d(4, 5, 3, padding=1, bias=True), (1, 4, 5, 6),
            edit=to_typed_fields)
@@ -433,7 +448,8 @@ def make_all():
 
     # -- near misses: an SPConv changed in one place is no SPConv. Those the
     # spec language cannot express op by op (a channel Slice, a 3-D Softmax,
-    # Mul) are refused naming a node; the one it can is imported op by op.
+    # Mul) are refused naming a node and saying that the SPConv pattern did
+    # not match; the one it can is imported op by op.
     near = [
         ("near_softmax_axis1", dict(softmax_dim=1)),
         ("near_swapped_gates", dict(swap=True)),
@@ -442,7 +458,7 @@ def make_all():
         ("near_gwc_k5", dict(gwc_k=5)),
     ]
     for name, kw in near:
-        export(name, lambda: NearSPConv(8, 6, **kw), (1, 8, 6, 6), expect="error", message="Slice")
+        export(name, lambda: NearSPConv(8, 6, **kw), (1, 8, 6, 6), expect="error", message=NEAR_MISS)
     export("near_no_split", lambda: NoSplit(8, 6), (1, 8, 6, 7))
 
     # -- refused: what the spec language cannot express
@@ -454,6 +470,20 @@ def make_all():
            (1, 3, 8, 8), expect="error", message="ceil_mode")
     export("refuse_external_data", lambda: nn.Conv2d(3, 4, 3, padding=1), (1, 3, 5, 5),
            expect="error", message="external", external=True)
+
+    # a zero Pad on all sides alike before a Conv (nn.ZeroPad2d, exported as a
+    # Pad whose pads are computed) is the conv's padding. (Last so that the
+    # cases before keep their seeds.)
+    export("conv_zeropad_k3", lambda: nn.Sequential(nn.ZeroPad2d(1), nn.Conv2d(3, 4, 3)), (1, 3, 6, 7))
+    export("conv_zeropad_k5p1", lambda: nn.Sequential(nn.ZeroPad2d(1), nn.Conv2d(3, 4, 5, padding=1)),
+           (1, 3, 7, 6))
+
+    # more near misses, each one check an SPConv matcher must make: which
+    # channels each branch reads (the halves are of one size, so the shapes
+    # agree), the pointwise kernel, where the statistics are taken
+    for name, kw in (("near_split_swapped", dict(split_swap=True)), ("near_pwc_k3", dict(pwc_k=3)),
+                     ("near_prebn_stats", dict(prebn_stats=True))):
+        export(name, lambda: NearSPConv(8, 6, **kw), (1, 8, 6, 6), expect="error", message=NEAR_MISS)
 
 
 def main():
