@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,4 +117,39 @@ fail:
         close(fd);
     free(real);
     return NULL;
+}
+
+int infile_read(const char *path, const char *within, uint64_t max_bytes, const char *what, char **data, size_t *n,
+                char *err, size_t errlen)
+{
+    uint64_t size;
+    char *buf = NULL;
+    int rc = -1;
+    *data = NULL;
+    *n = 0;
+    FILE *f = infile_open(path, within, &size, err, errlen);
+    if (!f)
+        return -1;
+    if (size > max_bytes)
+        say(err, errlen, "%.400s: %" PRIu64 " bytes, past the limit of %d MiB for %s", path, size,
+            (int)(max_bytes >> 20), what);
+    else if (!(buf = malloc((size_t)size + 1)))
+        say(err, errlen, "%.400s: out of memory", path);
+    else {
+        /* one byte more than the size: a file that grew since its size was taken */
+        size_t got = fread(buf, 1, (size_t)size + 1, f);
+        if (ferror(f))
+            say(err, errlen, "%.400s: read error", path);
+        else if (got > size)
+            say(err, errlen, "%.400s: grew while it was read", path);
+        else {
+            *data = buf;
+            *n = got;
+            buf = NULL;
+            rc = 0;
+        }
+    }
+    fclose(f);
+    free(buf);
+    return rc;
 }

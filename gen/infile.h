@@ -16,6 +16,13 @@
    err (err may be NULL, errlen 0). */
 FILE *infile_open(const char *path, const char *within, uint64_t *size, char *err, size_t errlen);
 
+/* Reads the file as infile_open opens it, whole, into a new buffer (*data,
+   *n bytes; the caller frees it); the file is closed on return. A file of
+   more than max_bytes is refused ("past the limit of N MiB for WHAT"), as is
+   one that grew while it was read. 0, or -1 with "PATH: message" in err. */
+int infile_read(const char *path, const char *within, uint64_t max_bytes, const char *what, char **data, size_t *n,
+                char *err, size_t errlen);
+
 /* What a file of this mode is, for "not a regular file (it is ...)". */
 const char *infile_kind(mode_t mode);
 

@@ -222,40 +222,19 @@ static int read_file(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1), *within = luaL_optstring(L, 2, NULL);
     lua_Integer max_bytes = luaL_checkinteger(L, 3);
-    char err[512];
-    uint64_t size;
-    char *data = NULL;
-    size_t n = 0;
-    FILE *f = infile_open(path, within, &size, err, sizeof err);
-    if (f && size > (uint64_t)max_bytes) {
-        snprintf(err, sizeof err, "%.400s: %" PRIu64 " bytes, past the limit of %d MiB for a spec file",
-                 path, size, (int)(max_bytes >> 20));
-    } else if (f && !(data = malloc((size_t)max_bytes + 1))) {
-        snprintf(err, sizeof err, "%.400s: out of memory", path);
-    } else if (f) {
-        /* one byte past the limit: a file that grew since its size was taken */
-        n = fread(data, 1, (size_t)max_bytes + 1, f);
-        if (ferror(f))
-            snprintf(err, sizeof err, "%.400s: read error", path);
-        else if (n > (size_t)max_bytes)
-            snprintf(err, sizeof err, "%.400s: grew past the limit of %d MiB for a spec file while it was read",
-                     path, (int)(max_bytes >> 20));
-        else {
-            fclose(f);
-            struct text t = {data, n};
-            lua_pushcfunction(L, push_text);
-            lua_pushlightuserdata(L, &t);
-            int status = lua_pcall(L, 1, 1, 0);
-            free(data);
-            return status == LUA_OK ? 1 : lua_error(L);
-        }
+    char err[512], *data;
+    size_t n;
+    if (infile_read(path, within, (uint64_t)max_bytes, "a spec file", &data, &n, err, sizeof err) != 0) {
+        lua_pushnil(L);
+        lua_pushstring(L, err);
+        return 2;
     }
-    if (f)
-        fclose(f);
+    struct text t = {data, n};
+    lua_pushcfunction(L, push_text);
+    lua_pushlightuserdata(L, &t);
+    int status = lua_pcall(L, 1, 1, 0);
     free(data);
-    lua_pushnil(L);
-    lua_pushstring(L, err);
-    return 2;
+    return status == LUA_OK ? 1 : lua_error(L);
 }
 
 /* read_safetensors(path, within) -> { name = { shape = {...}, data = farray } } | nil, msg

@@ -349,44 +349,28 @@ static int push_model(lua_State *L)
 int onnx_read_lua(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
-    char err[512];
-    uint64_t size;
-    uint8_t *data = NULL;
-    FILE *f = infile_open(path, NULL, &size, err, sizeof err);
-    if (f && size > (uint64_t)ONNX_MAX_BYTES)
-        snprintf(err, sizeof err, "%.400s: %" PRIu64 " bytes, past the limit of %ld MiB for a model", path, size,
-                 ONNX_MAX_BYTES >> 20);
-    else if (f && !(data = malloc((size_t)size + 1)))
-        snprintf(err, sizeof err, "%.400s: out of memory", path);
-    else if (f) {
-        /* one byte more than the size: a file that grew while read */
-        size_t n = fread(data, 1, (size_t)size + 1, f);
-        fclose(f);
-        f = NULL;
-        if (n != size)
-            snprintf(err, sizeof err, "%.400s: changed while it was read", path);
-        else if (!depth_ok(&onnx__model_proto__descriptor, data, data + n, ONNX_MAX_DEPTH))
-            snprintf(err, sizeof err, "%.400s: messages nested deeper than %d levels", path, ONNX_MAX_DEPTH);
-        else {
-            Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, n, data);
-            free(data);
-            data = NULL;
-            if (!m)
-                snprintf(err, sizeof err, "%.400s: not an ONNX model (the protobuf decoder refused it)", path);
-            else {
-                struct decode d = {path, m};
-                lua_pushcfunction(L, push_model);
-                lua_pushlightuserdata(L, &d);
-                int status = lua_pcall(L, 1, 1, 0);
-                onnx__model_proto__free_unpacked(m, NULL);
-                return status == LUA_OK ? 1 : lua_error(L);
-            }
-        }
+    char err[512], *data;
+    size_t n;
+    if (infile_read(path, NULL, (uint64_t)ONNX_MAX_BYTES, "a model", &data, &n, err, sizeof err) != 0) {
+        lua_pushnil(L);
+        lua_pushstring(L, err);
+        return 2;
     }
-    if (f)
-        fclose(f);
+    Onnx__ModelProto *m = NULL;
+    if (!depth_ok(&onnx__model_proto__descriptor, (const uint8_t *)data, (const uint8_t *)data + n, ONNX_MAX_DEPTH))
+        snprintf(err, sizeof err, "%.400s: messages nested deeper than %d levels", path, ONNX_MAX_DEPTH);
+    else if (!(m = onnx__model_proto__unpack(NULL, n, (const uint8_t *)data)))
+        snprintf(err, sizeof err, "%.400s: not an ONNX model (the protobuf decoder refused it)", path);
     free(data);
-    lua_pushnil(L);
-    lua_pushstring(L, err);
-    return 2;
+    if (!m) {
+        lua_pushnil(L);
+        lua_pushstring(L, err);
+        return 2;
+    }
+    struct decode d = {path, m};
+    lua_pushcfunction(L, push_model);
+    lua_pushlightuserdata(L, &d);
+    int status = lua_pcall(L, 1, 1, 0);
+    onnx__model_proto__free_unpacked(m, NULL);
+    return status == LUA_OK ? 1 : lua_error(L);
 }

@@ -178,6 +178,10 @@ static void put_help(FILE *f)
         put_wrapped(f, text, COLUMN, &col);
         fputc('\n', f);
     }
+    fputs("\nspgen import MODEL.onnx writes DIR/NAME.lua, a spec of the ONNX model with SPConv recognised,\n"
+          "and DIR/NAME.safetensors, its weights:\n"
+          "  -o DIR                  the directory to write them to (default: out/import)\n"
+          "  --name NAME             the network's name (default: the graph's, made a C identifier)\n", f);
     fputs("\nexit status: 0 success, 1 a spec, weights or output error, 2 a usage error\n", f);
 }
 
