@@ -54,7 +54,7 @@ case_() {
   if ! gcc $STRICT_CFLAGS $SAN_CFLAGS -I"$dir" -Wa,-I"$dir" -DNET_C="\"$dir/$net.c\"" -DRUN=${net}_run \
        -DIN_SIZE=${NET}_IN_SIZE -DOUT_SIZE=${NET}_OUT_SIZE -DLAYERS=${NET}_LAYERS \
        "-D${NET}_LAYER_BEGIN(i, name)=hook_begin(i, name)" "-D${NET}_LAYER_END(i)=hook_end(i)" \
-       -o "$dir/driver" "$work/driver.c" "$dir/${net}_weights.c" -lm >>"$work/$name.log" 2>&1; then
+       -o "$dir/driver" "$work/driver.c" "$dir/${net}_weights.c" "$dir/${net}_arena.c" -lm >>"$work/$name.log" 2>&1; then
     fail "hooks/$name" "build: $(grep -m1 error "$work/$name.log")"; return
   fi
   if ! "$dir/driver" >"$work/$name.got" 2>>"$work/$name.log"; then
