@@ -59,6 +59,14 @@ M.ints = ints
 
 local function int_const(dims, data) return { dtype = "int64", dims = dims, data = data } end
 
+-- The one value a constant of one element holds (a float one's data is a
+-- farray, indexed from 0; an integer one's a list), or nil.
+function M.scalar(const)
+  if not const or count(const.dims) ~= 1 then return nil end
+  if const.dtype == "float" then return const.data[0] end
+  return const.data[1]
+end
+
 -- The most elements a folded integer constant may have (as an integer
 -- initializer, gen/onnx.h), checked before it is formed.
 local MAX_INTS = 65536
@@ -598,8 +606,7 @@ function M.build(model, path)
         raise("%s: its mask output is read; only inference Dropout is supported", node.label)
       end
       if op == "Dropout" and node.inputs[3] and node.inputs[3] ~= "" then
-        local mode = ins[3].const
-        if not mode or (mode.data[1] and mode.data[1] ~= 0 and mode.data[1] ~= false) then
+        if M.scalar(ins[3].const) ~= 0 then
           raise("%s: training_mode must be a constant false", node.label)
         end
       end

@@ -304,7 +304,7 @@ local function map_node(g, node, taken, tools)
     local pads = a.pads or (graph.ints(values[node.inputs[2] or ""]) or {}).data
     local fill = (node.inputs[3] or "") ~= "" and values[node.inputs[3]].const
     if type(pads) ~= "table" or #pads ~= 8 or (a.mode or "constant") ~= "constant" or
-      (fill and not (fill.data[1] == 0)) or ((node.inputs[3] or "") ~= "" and not fill) then
+      ((node.inputs[3] or "") ~= "" and graph.scalar(fill) ~= 0) then
       raise(node, "only a constant Pad of zeros is supported")
     end
     local zero = true
@@ -376,7 +376,7 @@ local function map_node(g, node, taken, tools)
     if pad then
       local pads = pad.attrs.pads or (graph.ints(values[pad.inputs[2] or ""]) or {}).data
       if type(pads) == "table" and #pads == 8 and (pad.attrs.mode or "constant") == "constant" and
-        (pad.inputs[3] or "") == "" and pads[1] == 0 and pads[5] == 0 and pads[2] == pads[6] and pads[2] >= 0 and
+        ((pad.inputs[3] or "") == "" or graph.scalar(values[pad.inputs[3]].const) == 0) and pads[1] == 0 and pads[5] == 0 and pads[2] == pads[6] and pads[2] >= 0 and
         pads[3] == 0 and pads[4] == 0 and pads[7] == 0 and pads[8] == 0 then
         taken[pad] = true
         layer.nodes[#layer.nodes + 1] = pad

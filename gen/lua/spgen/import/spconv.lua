@@ -110,7 +110,7 @@ local function pooled(m, name, what)
     m.take(pad)
     local pads = pad.attrs.pads or (graph.ints(m.values[pad.inputs[2] or ""]) or {}).data
     if type(pads) ~= "table" or (pad.attrs.mode or "constant") ~= "constant" or
-      (pad.inputs[3] or "") ~= "" then
+      ((pad.inputs[3] or "") ~= "" and graph.scalar(m.values[pad.inputs[3]].const) ~= 0) then
       m.miss("the Pad before %s is not a constant pad of zeros", what)
     end
     for _, q in ipairs(pads) do if q ~= 0 then m.miss("the Pad before %s pads", what) end end
