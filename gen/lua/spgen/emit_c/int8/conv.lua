@@ -62,53 +62,158 @@ end
 
 local function calibrated() return true end
 
+-- The 1x1 channels a point part reads in one pass over an output row: four
+-- weights and four input rows stay in registers beside the row's pointer.
+local POINT_RUN = 4
+
+-- The output columns [first, stop) whose k taps at stride s with padding
+-- pad all fall inside an input row of n: empty (first == stop == n_out)
+-- when none does.
+local function interior(n_out, n, k, s, pad)
+  local first = (pad + s - 1) // s
+  local stop = math.min(n_out, (n - k + pad) // s + 1)
+  if stop <= first then return n_out, n_out end
+  return first, stop
+end
+
+-- " + cz" where the zero point's correction cz is not 0.
+local function plus_correction(zp)
+  return zp == 0 and "" or " + cz"
+end
+
 -- The accumulation of the parts of conv (lower.lua) for output channel c
--- and pixel (oy, ox) into their branches' accumulators: group, the
--- channels' group as a literal, or nil for the run-time gb.
-local function accumulate(w, P, conv, group, zp)
+-- and output row oy into their branches' int32 rows (row_a3[ox], ...):
+-- group, the channels' group as a literal, or nil for the run-time gb.
+-- Each part's weights are hoisted out of the pixel loop, and x - zp is
+-- summed as w * x plus the correction -zp * (sum of w) per group of terms:
+-- every group adds its exact integer, so no partial sum leaves the bounds
+-- docs/int8.md, section 6 proves.
+local function accumulate_row(w, P, conv, group, zp, wd, wo)
   local s = conv.sizes
   for _, part in ipairs(conv.parts) do
-    local taps, weights, acc = part.taps, part.weights, part.branch
+    local taps, weights, acc = part.taps, part.weights, "row_" .. part.branch
     local row = string.format("%s_%s * %d", P, conv.macros[weights.row], weights.taps or 1)
     if taps.kind == "window" then
-      local n = lower.count(conv, part)
-      local first = group and tostring(group * s.group_inputs) or "gb"
-      w.open("for (j = 0; j < %d; ++j) {", n)
-      w.line("const int8_t *xc = xn + (%s + j) * %s_H * %s_W;", first, P, P)
+      local k, st, pad = taps.size, taps.stride, taps.pad
+      local first, stop = interior(wo, wd, k, st, pad)
+      local names, terms = {}, {}
+      for kx = 0, k - 1 do
+        names[#names + 1] = string.format("w%d = wr[%d]", kx, kx)
+        local off = kx - pad
+        terms[#terms + 1] = string.format("w%d * xr[%s%s]", kx, st == 1 and "ox" or (st .. " * ox"),
+          off == 0 and "" or string.format(" %s %d", off < 0 and "-" or "+", math.abs(off)))
+      end
+      local sum = {}
+      for kx = 0, k - 1 do sum[#sum + 1] = "w" .. kx end
+      w.open("for (j = 0; j < %d; ++j) {", lower.count(conv, part))
+      w.line("const int8_t *xc = xn + (%s + j) * %s_H * %s_W;", group and tostring(group * s.group_inputs) or "gb", P, P)
       w.line("const int8_t *wc = %s_%s + c * %s + j * %d;", P, weights.array, row, weights.taps)
-      common.window(w, P, taps.size, taps.stride, taps.pad,
-        string.format("%s += wc[ky * %d + kx] * (xc[iy * %s_W + ix]%s);", acc, taps.size, P, common.minus(zp)))
+      w.open("for (ky = 0; ky < %d; ++ky) {", k)
+      w.line("const int iy = %d * oy + ky - %d;", st, pad)
+      w.line("const int8_t *xr, *wr = wc + ky * %d;", k)
+      w.line("const int32_t %s;", table.concat(names, ", "))
+      if zp ~= 0 then w.line("const int32_t cz = -(%s) * %d;", table.concat(sum, " + "), zp) end
+      w.line("if (iy < 0 || iy >= %s_H) continue;", P)
+      w.line("xr = xc + iy * %s_W;", P)
+      if first < stop then
+        w.line("for (ox = %d; ox < %d; ++ox)", first, stop)
+        w.line("    %s[ox] += (%s)%s;", acc, table.concat(terms, " + "), plus_correction(zp))
+      end
+      for _, span in ipairs({ { 0, first }, { stop, wo } }) do
+        if span[1] < span[2] then
+          w.open("for (ox = %d; ox < %d; ++ox) {", span[1], span[2])
+          w.line("int kx;")
+          w.open("for (kx = 0; kx < %d; ++kx) {", k)
+          w.line("const int ix = %d * ox + kx - %d;", st, pad)
+          w.line("if (ix >= 0 && ix < %s_W) %s[ox] += wr[kx] * (xr[ix]%s);", P, acc, common.minus(zp))
+          w.close()
+          w.close()
+        end
+      end
+      w.close()
       w.close()
     else
-      local reads = {}
-      for _, at in ipairs(lower.point_reads(taps, 0)) do
-        reads[#reads + 1] = string.format("(xc[%s%d]%s)", at.row == 0 and "" or (P .. "_W + "), at.col, common.minus(zp))
+      -- up to POINT_RUN channels per pass over the row
+      local reads = lower.point_reads(taps, 0)
+      local function chunk(n, first_ci)
+        local names, terms, sum, ptrs = {}, {}, {}, {}
+        for i = 0, n - 1 do
+          ptrs[#ptrs + 1] = string.format("*x%d = xr + %d * %s_H * %s_W", i, i, P, P)
+          names[#names + 1] = string.format("q%d = wq[%d]", i, i)
+          sum[#sum + 1] = "q" .. i
+          local at = {}
+          for _, r in ipairs(reads) do
+            at[#at + 1] = string.format("x%d[%s%s%s]", i, r.row == 0 and "" or (P .. "_W + "),
+              taps.stride == 1 and "ox" or (taps.stride .. " * ox"), r.col == 0 and "" or (" + " .. r.col))
+          end
+          terms[#terms + 1] = string.format("q%d * %s", i, #at == 1 and at[1] or "(" .. table.concat(at, " + ") .. ")")
+        end
+        w.line("const int8_t *xr = xn + %s * %s_H * %s_W + %d * oy * %s_W, %s;", first_ci, P, P, taps.stride, P,
+          table.concat(ptrs, ", "))
+        w.line("const int8_t *wq = %s_%s + c * %s + %s;", P, weights.array, row, first_ci)
+        w.line("const int32_t %s;", table.concat(names, ", "))
+        if zp ~= 0 then w.line("const int32_t cz = -(%s) * %d;", table.concat(sum, " + "), zp * #reads) end
+        w.line("for (ox = 0; ox < %d; ++ox)", wo)
+        w.line("    %s[ox] += (%s)%s;", acc, table.concat(terms, " + "), plus_correction(zp))
       end
       for _, range in ipairs(lower.ranges(conv, part, group)) do
-        w.open("for (ci = %d; ci < %d; ++ci) {", range.first, range.stop)
-        w.line("const int8_t *xc = xn + ci * %s_H * %s_W + %d * (oy * %s_W + ox);", P, P, taps.stride, P)
-        w.line("%s += %s_%s[c * %s + ci] * %s;", acc, P, weights.array, row,
-          #reads == 1 and reads[1] or "(" .. table.concat(reads, " + ") .. ")")
-        w.close()
+        local n = range.stop - range.first
+        local full = n // POINT_RUN * POINT_RUN
+        if full > 0 then
+          w.open("{")
+          w.line("int ci;")
+          w.open("for (ci = %d; ci < %d; ci += %d) {", range.first, range.first + full, POINT_RUN)
+          chunk(POINT_RUN, "ci")
+          w.close()
+          w.close()
+        end
+        if n > full then
+          w.open("{")
+          chunk(n - full, tostring(range.first + full))
+          w.close()
+        end
       end
     end
   end
 end
 
--- The output pass over channels [first, stop) of one group: per pixel,
--- the accumulators, then value (a C int64 expression) stored.
-local function output_pass(w, k, ctx, first, stop, ho, wo, setup, accumulate_pixel, value)
+-- The output pass over channels [first, stop) of one group: per output
+-- row, setup_row(w) (the branches' rows accumulated), then per pixel
+-- pixel(w) (the accumulators a3, a1 or a) and value (a C int64 expression)
+-- stored.
+local function output_pass(w, k, ctx, first, stop, ho, wo, setup, setup_row, pixel, value)
   w.open("for (c = %d; c < %d; ++c) {", first, stop)
   setup(w)
   common.pool_open(w, k)
   w.open("for (oy = 0; oy < %d; ++oy) {", ho)
+  setup_row(w)
   w.open("for (ox = 0; ox < %d; ++ox) {", wo)
-  accumulate_pixel(w)
+  pixel(w)
   common.store(w, k, ctx, value, string.format("(c * %d + oy) * %d + ox", ho, wo))
   w.close()
   w.close()
   common.pool_close(w, k, ctx, "c", ho * wo)
   w.close()
+end
+
+-- The row of each branch of conv set to init (a C expression), then
+-- accumulated; per pixel, the branch's accumulator read back.
+local function row_pass(P, conv, group, zp, wd, wo, init)
+  local function setup_row(w)
+    for _, b in ipairs(conv.branches) do w.line("for (ox = 0; ox < %d; ++ox) row_%s[ox] = %s;", wo, b, init) end
+    accumulate_row(w, P, conv, group, zp, wd, wo)
+  end
+  local function pixel(w)
+    for _, b in ipairs(conv.branches) do w.line("const int32_t %s = row_%s[ox];", b, b) end
+  end
+  return setup_row, pixel
+end
+
+-- The declarations of the branches' rows.
+local function row_declarations(w, conv, wo)
+  local rows = {}
+  for _, b in ipairs(conv.branches) do rows[#rows + 1] = string.format("row_%s[%d]", b, wo) end
+  w.line("int32_t %s;", table.concat(rows, ", "))
 end
 
 M.conv2d = { calibrated = calibrated }
@@ -137,13 +242,13 @@ function M.conv2d.emit(k, ctx)
   ctx.uses.rq = true
   local call = common.wrapper(w, fn, k, ctx, { input = a.cin * h * wd, output = a.out * ho * wo, channels = a.out },
     function()
-      w.line("int c, oy, ox, j, ky, kx;")
+      w.line("int c, oy, ox, j, ky;")
+      row_declarations(w, conv, wo)
+      local setup_row, pixel = row_pass(P, conv, a.groups == 1 and 0 or nil, k.q.input.zp, wd, wo,
+        string.format("%s_BQ[c]", P))
       output_pass(w, k, ctx, 0, a.out, ho, wo, function(wr)
         if a.groups > 1 then wr.line("const int gb = c / %s_COG * %s_CIG; /* the group's first input channel */", P, P) end
-      end, function(wr)
-        wr.line("int32_t a = %s_BQ[c];", P)
-        accumulate(wr, P, conv, a.groups == 1 and 0 or nil, k.q.input.zp)
-      end, string.format("(int64_t)%d + spgen_rq(a, %s_M[c], %s_E[c])", k.q.own.zp, P, P))
+      end, setup_row, pixel, string.format("(int64_t)%d + spgen_rq(a, %s_M[c], %s_E[c])", k.q.own.zp, P, P))
     end)
   return { text = w.text(), call = call }
 end
@@ -170,7 +275,7 @@ function M.linear.emit(k, ctx)
   ctx.uses.rq = true
   local call = common.wrapper(w, fn, k, ctx, { input = a.cin, output = a.out, channels = a.out }, function()
     w.line("int c, oy, ox, i;")
-    output_pass(w, k, ctx, 0, a.out, 1, 1, function() end, function(wr)
+    output_pass(w, k, ctx, 0, a.out, 1, 1, function() end, function() end, function(wr)
       wr.line("int32_t a = %s_BQ[c];", P)
       wr.line("for (i = 0; i < %s_IN; ++i)", P)
       wr.line("    a += %s_WT[c * %s_IN + i] * (xn[i]%s);", P, P, common.minus(k.q.input.zp))
@@ -421,16 +526,15 @@ function M.spconv.emit(k, ctx)
   w.line("/* The one pass over the output: both branches accumulate in int32. */")
   w.line("static void %s_out(const int8_t *xn, %sconst int64_t *coef, int8_t *yn)", fn, k.residual and "const int8_t *rn, " or "")
   w.open("{")
-  w.line("int c, oy, ox, j, ky, kx, ci;")
+  w.line("int c, oy, ox, j, ky;")
+  row_declarations(w, conv, d.wo)
   for grp = 0, a.groups - 1 do
     w.line("/* group %d: output channels %d..%d */", grp, grp * cg, (grp + 1) * cg - 1)
+    local setup_row, pixel = row_pass(P, conv, grp, d.zp, d.w, d.wo, "0")
     output_pass(w, k, ctx, grp * cg, (grp + 1) * cg, d.ho, d.wo, function(wr)
       wr.line("const int32_t m3 = (int32_t)coef[3 * c], m1 = (int32_t)coef[3 * c + 1];")
       wr.line("const int64_t off = coef[3 * c + 2];")
-    end, function(wr)
-      wr.line("int32_t a3 = 0, a1 = 0;")
-      accumulate(wr, P, conv, grp, d.zp)
-    end, string.format("(int64_t)%d + spgen_rq(a3, m3, %s_EA3[c]) + spgen_rq(a1, m1, %s_EA1[c]) + off", k.q.own.zp, P, P))
+    end, setup_row, pixel, string.format("(int64_t)%d + spgen_rq(a3, m3, %s_EA3[c]) + spgen_rq(a1, m1, %s_EA1[c]) + off", k.q.own.zp, P, P))
   end
   w.close()
   w.line("")
