@@ -17,6 +17,22 @@ local function overflow(k, what, c, bound)
     k.node.op, model.label(k.node), what, c, bound)
 end
 
+-- The shifts of quantize_multiplier (in [-31, 30]) as int8 bytes.
+local function shifts(values)
+  local bytes = {}
+  for i, v in ipairs(values) do bytes[i] = string.pack("i1", v) end
+  return table.concat(bytes)
+end
+
+-- Whether every value fits int16_t: the offsets E* are stored in the
+-- narrowest type that holds the layer's values exactly.
+local function fits_int16(values)
+  for _, v in ipairs(values) do
+    if v < -32768 or v > 32767 then return false end
+  end
+  return true
+end
+
 -- Weight rows of n values from array fp, quantized per row (section 3):
 -- returns the int8 bytes, the scales and the sums of magnitudes.
 local function rows(fp, count, n)
@@ -50,7 +66,7 @@ local function quantize_affine_rows(k, ctx, weights, bias, count, n)
   ctx.int8("WT", wq) -- the name lower.lua's parts read
   ctx.int32("BQ", bq)
   ctx.int32("M", m)
-  ctx.int32("E", e)
+  ctx.int8("E", shifts(e))
   return wq, bq, scales
 end
 
@@ -81,6 +97,57 @@ local function plus_correction(zp)
   return zp == 0 and "" or " + cz"
 end
 
+-- The point taps (reads: lower.point_reads's, at stride st) of runs of
+-- input channels, each { x = first input channel, w = its weight's index
+-- in the output channel's row (C expressions), count }, POINT_RUN
+-- channels per pass over the output row; row: the C expression of the
+-- output channel's weights.
+local function point_runs(w, P, acc, zp, wo, reads, st, row, runs)
+  local function chunk(n, x_first, w_first)
+    local names, terms, sum, ptrs = {}, {}, {}, {}
+    for i = 0, n - 1 do
+      ptrs[#ptrs + 1] = string.format("*x%d = xr + %d * %s_H * %s_W", i, i, P, P)
+      names[#names + 1] = string.format("q%d = wq[%d]", i, i)
+      sum[#sum + 1] = "q" .. i
+      local at = {}
+      for _, r in ipairs(reads) do
+        at[#at + 1] = string.format("x%d[%s%s%s]", i, r.row == 0 and "" or (P .. "_W + "),
+          st == 1 and "ox" or (st .. " * ox"), r.col == 0 and "" or (" + " .. r.col))
+      end
+      terms[#terms + 1] = string.format("q%d * %s", i, #at == 1 and at[1] or "(" .. table.concat(at, " + ") .. ")")
+    end
+    w.line("const int8_t *xr = xn + (%s) * %s_H * %s_W + %d * oy * %s_W, %s;", x_first, P, P, st, P,
+      table.concat(ptrs, ", "))
+    w.line("const int8_t *wq = %s + %s;", row, w_first)
+    w.line("const int32_t %s;", table.concat(names, ", "))
+    if zp ~= 0 then w.line("const int32_t cz = -(%s) * %d;", table.concat(sum, " + "), zp * #reads) end
+    w.line("for (ox = 0; ox < %d; ++ox)", wo)
+    w.line("    %s[ox] += (%s)%s;", acc, table.concat(terms, " + "), plus_correction(zp))
+  end
+  for _, run in ipairs(runs) do
+    local full = run.count // POINT_RUN * POINT_RUN
+    if full > 0 then
+      w.open("{")
+      w.line("int ci;")
+      w.open("for (ci = 0; ci < %d; ci += %d) {", full, POINT_RUN)
+      chunk(POINT_RUN, run.x .. " + ci", run.w .. " + ci")
+      w.close()
+      w.close()
+    end
+    if run.count > full then
+      w.open("{")
+      chunk(run.count - full, run.x .. " + " .. full, run.w .. " + " .. full)
+      w.close()
+    end
+  end
+end
+
+-- The C expression of output channel c's weights of the part.
+local function weights_of(P, conv, part)
+  local weights = part.weights
+  return string.format("%s_%s + c * %s_%s * %d", P, weights.array, P, conv.macros[weights.row], weights.taps or 1)
+end
+
 -- The accumulation of the parts of conv (lower.lua) for output channel c
 -- and output row oy into their branches' int32 rows (row_a3[ox], ...):
 -- group, the channels' group as a literal, or nil for the run-time gb.
@@ -88,91 +155,101 @@ end
 -- summed as w * x plus the correction -zp * (sum of w) per group of terms:
 -- every group adds its exact integer, so no partial sum leaves the bounds
 -- docs/int8.md, section 6 proves.
-local function accumulate_row(w, P, conv, group, zp, wd, wo)
+local function accumulate_row(w, P, conv, group, zp, ht, wd, ho, wo)
   local s = conv.sizes
   for _, part in ipairs(conv.parts) do
     local taps, weights, acc = part.taps, part.weights, "row_" .. part.branch
     local row = string.format("%s_%s * %d", P, conv.macros[weights.row], weights.taps or 1)
-    if taps.kind == "window" then
+    if taps.kind == "window" and taps.size == 1 and taps.pad == 0 then
+      point_runs(w, P, acc, zp, wo, { { row = 0, col = 0 } }, taps.stride, weights_of(P, conv, part),
+        { { x = group and tostring(group * s.group_inputs) or "gb", w = "0", count = lower.count(conv, part) } })
+    elseif taps.kind == "window" then
       local k, st, pad = taps.size, taps.stride, taps.pad
       local first, stop = interior(wo, wd, k, st, pad)
-      local names, terms = {}, {}
-      for kx = 0, k - 1 do
-        names[#names + 1] = string.format("w%d = wr[%d]", kx, kx)
-        local off = kx - pad
-        terms[#terms + 1] = string.format("w%d * xr[%s%s]", kx, st == 1 and "ox" or (st .. " * ox"),
-          off == 0 and "" or string.format(" %s %d", off < 0 and "-" or "+", math.abs(off)))
+      local row_first, row_stop = interior(ho, ht, k, st, pad)
+      -- the taps of kernel rows kys (xr: the input row of the first),
+      -- weights w<ky>_<kx>: their declarations, and the row's update over
+      -- the interior columns, then the border columns with bounds tests
+      local function taps_of(kys, weight_of)
+        local names, terms, sum = {}, {}, {}
+        for i, ky in ipairs(kys) do
+          for kx = 0, k - 1 do
+            local name = string.format("w%d_%d", ky, kx)
+            names[#names + 1] = string.format("%s = %s", name, weight_of(ky, kx))
+            sum[#sum + 1] = name
+            local off = kx - pad
+            terms[#terms + 1] = string.format("%s * xr[%s%s%s]", name,
+              i == 1 and "" or (i == 2 and (P .. "_W + ") or string.format("%d * %s_W + ", i - 1, P)),
+              st == 1 and "ox" or (st .. " * ox"),
+              off == 0 and "" or string.format(" %s %d", off < 0 and "-" or "+", math.abs(off)))
+          end
+        end
+        if first < stop then -- the interior columns' update is their only reader
+          w.line("const int32_t %s;", table.concat(names, ", "))
+          if zp ~= 0 then w.line("const int32_t cz = -(%s) * %d;", table.concat(sum, " + "), zp) end
+        end
+        return terms
       end
-      local sum = {}
-      for kx = 0, k - 1 do sum[#sum + 1] = "w" .. kx end
+      local function update(terms, rows, weight)
+        if first < stop then
+          w.line("for (ox = %d; ox < %d; ++ox)", first, stop)
+          w.line("    %s[ox] += (%s)%s;", acc, table.concat(terms, " + "), plus_correction(zp))
+        end
+        for _, span in ipairs({ { 0, first }, { stop, wo } }) do
+          if span[1] < span[2] then
+            w.open("for (ox = %d; ox < %d; ++ox) {", span[1], span[2])
+            w.line("int r, kx;")
+            w.open("for (r = 0; r < %d; ++r) {", rows)
+            w.open("for (kx = 0; kx < %d; ++kx) {", k)
+            w.line("const int ix = %d * ox + kx - %d;", st, pad)
+            w.line("if (ix >= 0 && ix < %s_W) %s[ox] += %s * (xr[r * %s_W + ix]%s);", P, acc, weight, P,
+              common.minus(zp))
+            w.close()
+            w.close()
+            w.close()
+          end
+        end
+      end
+      w.open("{")
+      w.line("int j;")
       w.open("for (j = 0; j < %d; ++j) {", lower.count(conv, part))
       w.line("const int8_t *xc = xn + (%s + j) * %s_H * %s_W;", group and tostring(group * s.group_inputs) or "gb", P, P)
       w.line("const int8_t *wc = %s_%s + c * %s + j * %d;", P, weights.array, row, weights.taps)
+      -- rows whose k taps all fall inside the input: all k x k taps in one
+      -- pass over the row; the others one kernel row at a time
+      local all = {}
+      for ky = 0, k - 1 do all[#all + 1] = ky end
+      if row_first < row_stop then
+        w.open("if (oy >= %d && oy < %d) {", row_first, row_stop)
+        w.line("const int8_t *xr = xc + (%d * oy - %d) * %s_W;", st, pad, P)
+        update(taps_of(all, function(ky, kx) return string.format("wc[%d]", ky * k + kx) end), k,
+          string.format("wc[r * %d + kx]", k))
+        w.close()
+        w.open("else {")
+      end
+      w.line("int ky;")
       w.open("for (ky = 0; ky < %d; ++ky) {", k)
       w.line("const int iy = %d * oy + ky - %d;", st, pad)
       w.line("const int8_t *xr, *wr = wc + ky * %d;", k)
-      w.line("const int32_t %s;", table.concat(names, ", "))
-      if zp ~= 0 then w.line("const int32_t cz = -(%s) * %d;", table.concat(sum, " + "), zp) end
+      local terms = taps_of({ 0 }, function(_, kx) return string.format("wr[%d]", kx) end)
       w.line("if (iy < 0 || iy >= %s_H) continue;", P)
       w.line("xr = xc + iy * %s_W;", P)
-      if first < stop then
-        w.line("for (ox = %d; ox < %d; ++ox)", first, stop)
-        w.line("    %s[ox] += (%s)%s;", acc, table.concat(terms, " + "), plus_correction(zp))
-      end
-      for _, span in ipairs({ { 0, first }, { stop, wo } }) do
-        if span[1] < span[2] then
-          w.open("for (ox = %d; ox < %d; ++ox) {", span[1], span[2])
-          w.line("int kx;")
-          w.open("for (kx = 0; kx < %d; ++kx) {", k)
-          w.line("const int ix = %d * ox + kx - %d;", st, pad)
-          w.line("if (ix >= 0 && ix < %s_W) %s[ox] += wr[kx] * (xr[ix]%s);", P, acc, common.minus(zp))
-          w.close()
-          w.close()
-        end
-      end
+      update(terms, 1, "wr[kx]")
+      w.close()
+      if row_first < row_stop then w.close() end
       w.close()
       w.close()
     else
-      -- up to POINT_RUN channels per pass over the row
-      local reads = lower.point_reads(taps, 0)
-      local function chunk(n, first_ci)
-        local names, terms, sum, ptrs = {}, {}, {}, {}
-        for i = 0, n - 1 do
-          ptrs[#ptrs + 1] = string.format("*x%d = xr + %d * %s_H * %s_W", i, i, P, P)
-          names[#names + 1] = string.format("q%d = wq[%d]", i, i)
-          sum[#sum + 1] = "q" .. i
-          local at = {}
-          for _, r in ipairs(reads) do
-            at[#at + 1] = string.format("x%d[%s%s%s]", i, r.row == 0 and "" or (P .. "_W + "),
-              taps.stride == 1 and "ox" or (taps.stride .. " * ox"), r.col == 0 and "" or (" + " .. r.col))
-          end
-          terms[#terms + 1] = string.format("q%d * %s", i, #at == 1 and at[1] or "(" .. table.concat(at, " + ") .. ")")
-        end
-        w.line("const int8_t *xr = xn + %s * %s_H * %s_W + %d * oy * %s_W, %s;", first_ci, P, P, taps.stride, P,
-          table.concat(ptrs, ", "))
-        w.line("const int8_t *wq = %s_%s + c * %s + %s;", P, weights.array, row, first_ci)
-        w.line("const int32_t %s;", table.concat(names, ", "))
-        if zp ~= 0 then w.line("const int32_t cz = -(%s) * %d;", table.concat(sum, " + "), zp * #reads) end
-        w.line("for (ox = 0; ox < %d; ++ox)", wo)
-        w.line("    %s[ox] += (%s)%s;", acc, table.concat(terms, " + "), plus_correction(zp))
-      end
+      -- an SPConv's int8 Q rows leave out the group's own representative
+      -- columns (zeros: their PWC is in G), so the columns after them
+      -- move down by RG
+      local runs, own_stop = {}, (group + 1) * s.group_inputs
       for _, range in ipairs(lower.ranges(conv, part, group)) do
-        local n = range.stop - range.first
-        local full = n // POINT_RUN * POINT_RUN
-        if full > 0 then
-          w.open("{")
-          w.line("int ci;")
-          w.open("for (ci = %d; ci < %d; ci += %d) {", range.first, range.first + full, POINT_RUN)
-          chunk(POINT_RUN, "ci")
-          w.close()
-          w.close()
-        end
-        if n > full then
-          w.open("{")
-          chunk(n - full, tostring(range.first + full))
-          w.close()
-        end
+        local at = range.first >= own_stop and range.first - s.group_inputs or range.first
+        runs[#runs + 1] = { x = tostring(range.first), w = tostring(at), count = range.stop - range.first }
       end
+      point_runs(w, P, acc, zp, wo, lower.point_reads(taps, 0), taps.stride,
+        string.format("%s_%s + c * (%s_C - %s_RG)", P, weights.array, P, P), runs)
     end
   end
 end
@@ -198,10 +275,10 @@ end
 
 -- The row of each branch of conv set to init (a C expression), then
 -- accumulated; per pixel, the branch's accumulator read back.
-local function row_pass(P, conv, group, zp, wd, wo, init)
+local function row_pass(P, conv, group, zp, ht, wd, ho, wo, init)
   local function setup_row(w)
     for _, b in ipairs(conv.branches) do w.line("for (ox = 0; ox < %d; ++ox) row_%s[ox] = %s;", wo, b, init) end
-    accumulate_row(w, P, conv, group, zp, wd, wo)
+    accumulate_row(w, P, conv, group, zp, ht, wd, ho, wo)
   end
   local function pixel(w)
     for _, b in ipairs(conv.branches) do w.line("const int32_t %s = row_%s[ox];", b, b) end
@@ -242,13 +319,14 @@ function M.conv2d.emit(k, ctx)
   ctx.uses.rq = true
   local call = common.wrapper(w, fn, k, ctx, { input = a.cin * h * wd, output = a.out * ho * wo, channels = a.out },
     function()
-      w.line("int c, oy, ox, j, ky;")
+      w.line("int c, oy, ox;")
       row_declarations(w, conv, wo)
-      local setup_row, pixel = row_pass(P, conv, a.groups == 1 and 0 or nil, k.q.input.zp, wd, wo,
+      local setup_row, pixel = row_pass(P, conv, a.groups == 1 and 0 or nil, k.q.input.zp, h, wd, ho, wo,
         string.format("%s_BQ[c]", P))
       output_pass(w, k, ctx, 0, a.out, ho, wo, function(wr)
         if a.groups > 1 then wr.line("const int gb = c / %s_COG * %s_CIG; /* the group's first input channel */", P, P) end
-      end, setup_row, pixel, string.format("(int64_t)%d + spgen_rq(a, %s_M[c], %s_E[c])", k.q.own.zp, P, P))
+        wr.line("const int32_t m = %s_M[c], e = %s_E[c]; /* in registers: the stores may alias them */", P, P)
+      end, setup_row, pixel, string.format("(int64_t)%d + spgen_rq(a, m, e)", k.q.own.zp))
     end)
   return { text = w.text(), call = call }
 end
@@ -386,13 +464,24 @@ function M.spconv.quantize(k, ctx)
     end
   end
   ctx.int8("G", table.concat(gq))
-  ctx.int8("Q", table.concat(qq))
+  -- the blob's Q rows leave out the zero columns of the group's own
+  -- representative channels (the model file keeps them: its Q is [Co][C])
+  local compact = {}
+  for o = 0, co - 1 do
+    local own, three_row = o // (co // a.groups) * rg, qq[2 * o + 1]
+    assert(three_row:sub(own + 1, own + rg) == string.rep("\0", rg), "own-group Q columns are zero")
+    compact[o + 1] = three_row:sub(1, own) .. three_row:sub(own + rg + 1) .. qq[2 * o + 2]
+  end
+  ctx.int8("Q", table.concat(compact))
   for _, set in ipairs({ consts, attention }) do
     local names = {}
     for name in pairs(set) do names[#names + 1] = name end
     table.sort(names) -- a fixed blob layout
     for _, name in ipairs(names) do
-      if name:match("^[KB]") then ctx.float(name, set[name]) else ctx.int32(name, set[name]) end
+      if name:match("^[KB]") then ctx.float(name, set[name])
+      elseif name:match("^E[AD]") then ctx.int8(name, shifts(set[name]))
+      elseif name:match("^E") and fits_int16(set[name]) then ctx.int16(name, set[name])
+      else ctx.int32(name, set[name]) end
     end
   end
   -- int64 words: the window sums T[r][9] and channel sums S[c], then per
@@ -473,16 +562,17 @@ local function attend(w, P, fn, ctx)
   w.open("{")
   w.line("int c, j;")
   w.open("for (c = 0; c < %s_CO; ++c) {", P)
-  w.line("const int8_t *g = %s_G + c * %s_RG * 9, *q = %s_Q + c * %s_C;", P, P, P, P)
-  w.line("const int64_t *tg = t + c / %s_CG * %s_RG * 9;", P, P)
+  w.line("const int8_t *g = %s_G + c * %s_RG * 9, *q = %s_Q + c * (%s_C - %s_RG);", P, P, P, P, P)
+  w.line("const int own = c / %s_CG * %s_RG; /* the group's first representative channel, left out of q */", P, P)
+  w.line("const int64_t *tg = t + own * 9;")
   w.line("int64_t a3 = 0, a1 = 0;")
   w.line("int32_t mean3, mean1, w3, w1;")
   w.line("for (j = 0; j < %s_RG * 9; ++j)", P)
   w.line("    a3 += g[j] * tg[j];")
-  w.line("for (j = 0; j < %s_R; ++j) /* zero weights in the group's own columns */", P)
-  w.line("    a3 += q[j] * sum[j];")
+  w.line("for (j = 0; j < %s_R - %s_RG; ++j)", P, P)
+  w.line("    a3 += q[j] * sum[j < own ? j : j + %s_RG];", P)
   w.line("for (j = %s_R; j < %s_C; ++j)", P, P)
-  w.line("    a1 += q[j] * sum[j];")
+  w.line("    a1 += q[j - %s_RG] * sum[j];", P)
   w.line("mean3 = (int32_t)spgen_rdiv_away(a3, %s_HO * %s_WO);", P, P)
   w.line("mean1 = (int32_t)spgen_rdiv_away(a1, %s_HO * %s_WO);", P, P)
   ctx.uses.rdiv = true
@@ -526,15 +616,16 @@ function M.spconv.emit(k, ctx)
   w.line("/* The one pass over the output: both branches accumulate in int32. */")
   w.line("static void %s_out(const int8_t *xn, %sconst int64_t *coef, int8_t *yn)", fn, k.residual and "const int8_t *rn, " or "")
   w.open("{")
-  w.line("int c, oy, ox, j, ky;")
+  w.line("int c, oy, ox;")
   row_declarations(w, conv, d.wo)
   for grp = 0, a.groups - 1 do
     w.line("/* group %d: output channels %d..%d */", grp, grp * cg, (grp + 1) * cg - 1)
-    local setup_row, pixel = row_pass(P, conv, grp, d.zp, d.w, d.wo, "0")
+    local setup_row, pixel = row_pass(P, conv, grp, d.zp, d.h, d.w, d.ho, d.wo, "0")
     output_pass(w, k, ctx, grp * cg, (grp + 1) * cg, d.ho, d.wo, function(wr)
       wr.line("const int32_t m3 = (int32_t)coef[3 * c], m1 = (int32_t)coef[3 * c + 1];")
       wr.line("const int64_t off = coef[3 * c + 2];")
-    end, setup_row, pixel, string.format("(int64_t)%d + spgen_rq(a3, m3, %s_EA3[c]) + spgen_rq(a1, m1, %s_EA1[c]) + off", k.q.own.zp, P, P))
+      wr.line("const int32_t ea3 = %s_EA3[c], ea1 = %s_EA1[c]; /* in registers: the stores may alias them */", P, P)
+    end, setup_row, pixel, string.format("(int64_t)%d + spgen_rq(a3, m3, ea3) + spgen_rq(a1, m1, ea1) + off", k.q.own.zp))
   end
   w.close()
   w.line("")
