@@ -11,7 +11,7 @@
 --   sum              with a fused residual add: the sum, after the relu
 --   out              what it writes (sum or own, or the pooled tensor of a
 --                    fused global average pool, with the same parameters)
---   arrays           array name -> { offset (bytes into the blob), type "int8_t" | "int32_t" }
+--   arrays           array name -> { offset (bytes into the blob), type "int8_t" | "int16_t" | "int32_t" }
 --   model            lines of the model file (int8/model.lua) for the kernel
 -- and k.scratch (4-byte words) for the int8 code.
 local int8_kinds = require("spgen.int8.kinds")
@@ -112,6 +112,7 @@ function M.run(g, kernels, blob, ranges, attention)
     module.quantize(k, {
       fp = function(name) return by_offset[k.w[name]] end, attention = attention,
       int8 = function(name, bytes) array(name, "int8_t", bytes) end,
+      int16 = function(name, values) array(name, "int16_t", packed("<i2", values)) end,
       int32 = function(name, values) array(name, "int32_t", packed("<i4", values)) end,
       float = function(name, values) array(name, "int32_t", packed("<f", values)) end,
     })

@@ -13,30 +13,32 @@ local HELPERS = {
   { name = "rq", needs = {}, text = [[
 /* docs/int8.md, section 2: gemmlowp's SaturatingRoundingDoublingHighMul,
    RoundingDivideByPOT (half away from zero) and their composition. A right
-   shift of a negative value is arithmetic in GCC and Clang. */
-static int32_t spgen_srdhm(int32_t a, int32_t b)
+   shift of a negative value is arithmetic in GCC and Clang. Inline, so that
+   what depends on the multiplier and shift alone leaves the pixel loops. */
+static inline int32_t spgen_srdhm(int32_t a, int32_t b)
 {
-    int64_t ab, nudge;
     if (a == INT32_MIN && b == INT32_MIN)
         return INT32_MAX;
-    ab = (int64_t)a * b;
-    nudge = ab >= 0 ? (1 << 30) : 1 - (1 << 30);
-    return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+    /* (ab + nudge) / 2^31 truncated toward zero, one shift for both signs:
+       for ab < 0 the nudge 1 - 2^30 plus the 2^31 - 1 that turns the
+       truncation into a floor is + 2^30, as for ab >= 0 */
+    return (int32_t)(((int64_t)a * b + (1 << 30)) >> 31);
 }
 
-static int32_t spgen_rdivpot(int32_t x, int n)
+static inline int32_t spgen_rdivpot(int32_t x, int n)
 {
     const int32_t mask = (int32_t)(((int64_t)1 << n) - 1);
     const int32_t remainder = x & mask, threshold = (mask >> 1) + (x < 0 ? 1 : 0);
     return (x >> n) + (remainder > threshold ? 1 : 0);
 }
 
-static int32_t spgen_rq(int32_t x, int32_t m, int e)
+static inline int32_t spgen_rq(int32_t x, int32_t m, int e)
 {
-    const int left = e > 0 ? e : 0, right = e > 0 ? 0 : -e;
-    const int64_t shifted = (int64_t)x * ((int64_t)1 << left);
-    const int32_t xs = (int32_t)(shifted < INT32_MIN ? INT32_MIN : shifted > INT32_MAX ? INT32_MAX : shifted);
-    return spgen_rdivpot(spgen_srdhm(xs, m), right);
+    int64_t shifted;
+    if (e <= 0) /* no left shift: the common case, all in 32-bit operands */
+        return spgen_rdivpot(spgen_srdhm(x, m), -e);
+    shifted = (int64_t)x * ((int64_t)1 << e);
+    return spgen_srdhm((int32_t)(shifted < INT32_MIN ? INT32_MIN : shifted > INT32_MAX ? INT32_MAX : shifted), m);
 }
 ]] },
   { name = "clamp8", needs = {}, text = [[
@@ -186,6 +188,8 @@ function M.macros(w, P, list, k, ctx)
   for _, name in ipairs(names) do
     local a = k.q.arrays[name]
     if a.type == "int8_t" then w.line("#define %s_%s ((const int8_t *)%s_weights + %d)", P, name, ctx.prefix, a.offset)
+    elseif a.type == "int16_t" then
+      w.line("#define %s_%s ((const int16_t *)%s_weights + %d)", P, name, ctx.prefix, a.offset // 2)
     else w.line("#define %s_%s (%s_weights + %d)", P, name, ctx.prefix, a.offset // 4) end
   end
 end

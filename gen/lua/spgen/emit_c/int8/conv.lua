@@ -18,6 +18,22 @@ local function overflow(k, what, c, bound)
     k.node.op, model.label(k.node), what, c, bound)
 end
 
+-- The shifts of quantize_multiplier (in [-31, 30]) as int8 bytes.
+local function shifts(values)
+  local bytes = {}
+  for i, v in ipairs(values) do bytes[i] = string.pack("i1", v) end
+  return table.concat(bytes)
+end
+
+-- Whether every value fits int16_t: the offsets E* are stored in the
+-- narrowest type that holds the layer's values exactly.
+local function fits_int16(values)
+  for _, v in ipairs(values) do
+    if v < -32768 or v > 32767 then return false end
+  end
+  return true
+end
+
 -- Weight rows of n values from array fp, quantized per row (section 3):
 -- returns the int8 bytes, the scales and the sums of magnitudes.
 local function rows(fp, count, n)
@@ -51,7 +67,7 @@ local function quantize_affine_rows(k, ctx, weights, bias, count, n)
   ctx.int8("WT", wq) -- the name lower.lua's parts read
   ctx.int32("BQ", bq)
   ctx.int32("M", m)
-  ctx.int32("E", e)
+  ctx.int8("E", shifts(e))
   return wq, bq, scales
 end
 
@@ -63,53 +79,221 @@ end
 
 local function calibrated() return true end
 
--- The accumulation of the parts of conv (lower.lua) for output channel c
--- and pixel (oy, ox) into their branches' accumulators: group, the
--- channels' group as a literal, or nil for the run-time gb.
-local function accumulate(w, P, conv, group, zp)
-  local s = conv.sizes
-  for _, part in ipairs(conv.parts) do
-    local taps, weights, acc = part.taps, part.weights, part.branch
-    local row = string.format("%s_%s * %d", P, conv.macros[weights.row], weights.taps or 1)
-    if taps.kind == "window" then
-      local n = lower.count(conv, part)
-      local first = group and tostring(group * s.group_inputs) or "gb"
-      w.open("for (j = 0; j < %d; ++j) {", n)
-      w.line("const int8_t *xc = xn + (%s + j) * %s_H * %s_W;", first, P, P)
-      w.line("const int8_t *wc = %s_%s + c * %s + j * %d;", P, weights.array, row, weights.taps)
-      common.window(w, P, taps.size, taps.stride, taps.pad,
-        string.format("%s += wc[ky * %d + kx] * (xc[iy * %s_W + ix]%s);", acc, taps.size, P, common.minus(zp)))
+-- The 1x1 channels a point part reads in one pass over an output row, each
+-- pass one load and store of the row's int32: on the Cortex-M4F (firmware/
+-- run.sh) 8 took 5.5% fewer instructions than 4, 16 another 0.6% for 1.7 KB
+-- more code.
+local POINT_RUN = 8
+
+-- The output columns [first, stop) whose k taps at stride s with padding
+-- pad all fall inside an input row of n: empty (first == stop == n_out)
+-- when none does.
+local function interior(n_out, n, k, s, pad)
+  local first = (pad + s - 1) // s
+  local stop = math.min(n_out, (n - k + pad) // s + 1)
+  if stop <= first then return n_out, n_out end
+  return first, stop
+end
+
+-- " + cz" where the zero point's correction cz is not 0.
+local function plus_correction(zp)
+  return zp == 0 and "" or " + cz"
+end
+
+-- The point taps (reads: lower.point_reads's, at stride st) of runs of
+-- input channels, each { x = first input channel, w = its weight's index
+-- in the output channel's row (C expressions), count }, POINT_RUN
+-- channels per pass over the output row; row: the C expression of the
+-- output channel's weights.
+local function point_runs(w, P, acc, zp, wo, reads, st, row, runs)
+  local function chunk(n, x_first, w_first)
+    local names, terms, sum, ptrs = {}, {}, {}, {}
+    for i = 0, n - 1 do
+      ptrs[#ptrs + 1] = string.format("*x%d = xr + %d * %s_H * %s_W", i, i, P, P)
+      names[#names + 1] = string.format("q%d = wq[%d]", i, i)
+      sum[#sum + 1] = "q" .. i
+      local at = {}
+      for _, r in ipairs(reads) do
+        at[#at + 1] = string.format("x%d[%s%s%s]", i, r.row == 0 and "" or (P .. "_W + "),
+          st == 1 and "ox" or (st .. " * ox"), r.col == 0 and "" or (" + " .. r.col))
+      end
+      terms[#terms + 1] = string.format("q%d * %s", i, #at == 1 and at[1] or "(" .. table.concat(at, " + ") .. ")")
+    end
+    w.line("const int8_t *xr = xn + (%s) * %s_H * %s_W + %d * oy * %s_W, %s;", x_first, P, P, st, P,
+      table.concat(ptrs, ", "))
+    w.line("const int8_t *wq = %s + %s;", row, w_first)
+    w.line("const int32_t %s;", table.concat(names, ", "))
+    if zp ~= 0 then w.line("const int32_t cz = -(%s) * %d;", table.concat(sum, " + "), zp * #reads) end
+    w.line("for (ox = 0; ox < %d; ++ox)", wo)
+    w.line("    %s[ox] += (%s)%s;", acc, table.concat(terms, " + "), plus_correction(zp))
+  end
+  for _, run in ipairs(runs) do
+    local full = run.count // POINT_RUN * POINT_RUN
+    if full > 0 then
+      w.open("{")
+      w.line("int ci;")
+      w.open("for (ci = 0; ci < %d; ci += %d) {", full, POINT_RUN)
+      chunk(POINT_RUN, run.x .. " + ci", run.w .. " + ci")
       w.close()
-    else
-      local reads = {}
-      for _, at in ipairs(lower.point_reads(taps, 0)) do
-        reads[#reads + 1] = string.format("(xc[%s%d]%s)", at.row == 0 and "" or (P .. "_W + "), at.col, common.minus(zp))
-      end
-      for _, range in ipairs(lower.ranges(conv, part, group)) do
-        w.open("for (ci = %d; ci < %d; ++ci) {", range.first, range.stop)
-        w.line("const int8_t *xc = xn + ci * %s_H * %s_W + %d * (oy * %s_W + ox);", P, P, taps.stride, P)
-        w.line("%s += %s_%s[c * %s + ci] * %s;", acc, P, weights.array, row,
-          #reads == 1 and reads[1] or "(" .. table.concat(reads, " + ") .. ")")
-        w.close()
-      end
+      w.close()
+    end
+    if run.count > full then
+      w.open("{")
+      chunk(run.count - full, run.x .. " + " .. full, run.w .. " + " .. full)
+      w.close()
     end
   end
 end
 
--- The output pass over channels [first, stop) of one group: per pixel,
--- the accumulators, then value (a C int64 expression) stored.
-local function output_pass(w, k, ctx, first, stop, ho, wo, setup, accumulate_pixel, value)
+-- The C expression of output channel c's weights of the part.
+local function weights_of(P, conv, part)
+  local weights = part.weights
+  return string.format("%s_%s + c * %s_%s * %d", P, weights.array, P, conv.macros[weights.row], weights.taps or 1)
+end
+
+-- The accumulation of the parts of conv (lower.lua) for output channel c
+-- and output row oy into their branches' int32 rows (row_a3[ox], ...):
+-- group, the channels' group as a literal, or nil for the run-time gb.
+-- Each part's weights are hoisted out of the pixel loop, and x - zp is
+-- summed as w * x plus the correction -zp * (sum of w) per group of terms:
+-- every group adds its exact integer, so no partial sum leaves the bounds
+-- docs/int8.md, section 6 proves.
+local function accumulate_row(w, P, conv, group, zp, ht, wd, ho, wo)
+  local s = conv.sizes
+  for _, part in ipairs(conv.parts) do
+    local taps, weights, acc = part.taps, part.weights, "row_" .. part.branch
+    local row = string.format("%s_%s * %d", P, conv.macros[weights.row], weights.taps or 1)
+    if taps.kind == "window" and taps.size == 1 and taps.pad == 0 then
+      point_runs(w, P, acc, zp, wo, { { row = 0, col = 0 } }, taps.stride, weights_of(P, conv, part),
+        { { x = group and tostring(group * s.group_inputs) or "gb", w = "0", count = lower.count(conv, part) } })
+    elseif taps.kind == "window" then
+      local k, st, pad = taps.size, taps.stride, taps.pad
+      local first, stop = interior(wo, wd, k, st, pad)
+      local row_first, row_stop = interior(ho, ht, k, st, pad)
+      -- the taps of kernel rows kys (xr: the input row of the first),
+      -- weights w<ky>_<kx>: their declarations, and the row's update over
+      -- the interior columns, then the border columns with bounds tests
+      local function taps_of(kys, weight_of)
+        local names, terms, sum = {}, {}, {}
+        for i, ky in ipairs(kys) do
+          for kx = 0, k - 1 do
+            local name = string.format("w%d_%d", ky, kx)
+            names[#names + 1] = string.format("%s = %s", name, weight_of(ky, kx))
+            sum[#sum + 1] = name
+            local off = kx - pad
+            terms[#terms + 1] = string.format("%s * xr[%s%s%s]", name,
+              i == 1 and "" or (i == 2 and (P .. "_W + ") or string.format("%d * %s_W + ", i - 1, P)),
+              st == 1 and "ox" or (st .. " * ox"),
+              off == 0 and "" or string.format(" %s %d", off < 0 and "-" or "+", math.abs(off)))
+          end
+        end
+        if first < stop then -- the interior columns' update is their only reader
+          w.line("const int32_t %s;", table.concat(names, ", "))
+          if zp ~= 0 then w.line("const int32_t cz = -(%s) * %d;", table.concat(sum, " + "), zp) end
+        end
+        return terms
+      end
+      local function update(terms, rows, weight)
+        if first < stop then
+          w.line("for (ox = %d; ox < %d; ++ox)", first, stop)
+          w.line("    %s[ox] += (%s)%s;", acc, table.concat(terms, " + "), plus_correction(zp))
+        end
+        for _, span in ipairs({ { 0, first }, { stop, wo } }) do
+          if span[1] < span[2] then
+            w.open("for (ox = %d; ox < %d; ++ox) {", span[1], span[2])
+            w.line("int r, kx;")
+            w.open("for (r = 0; r < %d; ++r) {", rows)
+            w.open("for (kx = 0; kx < %d; ++kx) {", k)
+            w.line("const int ix = %d * ox + kx - %d;", st, pad)
+            w.line("if (ix >= 0 && ix < %s_W) %s[ox] += %s * (xr[r * %s_W + ix]%s);", P, acc, weight, P,
+              common.minus(zp))
+            w.close()
+            w.close()
+            w.close()
+          end
+        end
+      end
+      w.open("{")
+      w.line("int j;")
+      w.open("for (j = 0; j < %d; ++j) {", lower.count(conv, part))
+      w.line("const int8_t *xc = xn + (%s + j) * %s_H * %s_W;", group and tostring(group * s.group_inputs) or "gb", P, P)
+      w.line("const int8_t *wc = %s_%s + c * %s + j * %d;", P, weights.array, row, weights.taps)
+      -- rows whose k taps all fall inside the input: all k x k taps in one
+      -- pass over the row; the others one kernel row at a time
+      local all = {}
+      for ky = 0, k - 1 do all[#all + 1] = ky end
+      if row_first < row_stop then
+        w.open("if (oy >= %d && oy < %d) {", row_first, row_stop)
+        w.line("const int8_t *xr = xc + (%d * oy - %d) * %s_W;", st, pad, P)
+        update(taps_of(all, function(ky, kx) return string.format("wc[%d]", ky * k + kx) end), k,
+          string.format("wc[r * %d + kx]", k))
+        w.close()
+        w.open("else {")
+      end
+      w.line("int ky;")
+      w.open("for (ky = 0; ky < %d; ++ky) {", k)
+      w.line("const int iy = %d * oy + ky - %d;", st, pad)
+      w.line("const int8_t *xr, *wr = wc + ky * %d;", k)
+      local terms = taps_of({ 0 }, function(_, kx) return string.format("wr[%d]", kx) end)
+      w.line("if (iy < 0 || iy >= %s_H) continue;", P)
+      w.line("xr = xc + iy * %s_W;", P)
+      update(terms, 1, "wr[kx]")
+      w.close()
+      if row_first < row_stop then w.close() end
+      w.close()
+      w.close()
+    else
+      -- an SPConv's int8 Q rows leave out the group's own representative
+      -- columns (zeros: their PWC is in G), so the columns after them
+      -- move down by RG
+      local runs, own_stop = {}, (group + 1) * s.group_inputs
+      for _, range in ipairs(lower.ranges(conv, part, group)) do
+        local at = range.first >= own_stop and range.first - s.group_inputs or range.first
+        runs[#runs + 1] = { x = tostring(range.first), w = tostring(at), count = range.stop - range.first }
+      end
+      point_runs(w, P, acc, zp, wo, lower.point_reads(taps, 0), taps.stride,
+        string.format("%s_%s + c * (%s_C - %s_RG)", P, weights.array, P, P), runs)
+    end
+  end
+end
+
+-- The output pass over channels [first, stop) of one group: per output
+-- row, setup_row(w) (the branches' rows accumulated), then per pixel
+-- pixel(w) (the accumulators a3, a1 or a) and value (a C int64 expression)
+-- stored.
+local function output_pass(w, k, ctx, first, stop, ho, wo, setup, setup_row, pixel, value)
   w.open("for (c = %d; c < %d; ++c) {", first, stop)
   setup(w)
   common.pool_open(w, k)
   w.open("for (oy = 0; oy < %d; ++oy) {", ho)
+  setup_row(w)
   w.open("for (ox = 0; ox < %d; ++ox) {", wo)
-  accumulate_pixel(w)
+  pixel(w)
   common.store(w, k, ctx, value, string.format("(c * %d + oy) * %d + ox", ho, wo))
   w.close()
   w.close()
   common.pool_close(w, k, ctx, "c", ho * wo)
   w.close()
+end
+
+-- The row of each branch of conv set to init (a C expression), then
+-- accumulated; per pixel, the branch's accumulator read back.
+local function row_pass(P, conv, group, zp, ht, wd, ho, wo, init)
+  local function setup_row(w)
+    for _, b in ipairs(conv.branches) do w.line("for (ox = 0; ox < %d; ++ox) row_%s[ox] = %s;", wo, b, init) end
+    accumulate_row(w, P, conv, group, zp, ht, wd, ho, wo)
+  end
+  local function pixel(w)
+    for _, b in ipairs(conv.branches) do w.line("const int32_t %s = row_%s[ox];", b, b) end
+  end
+  return setup_row, pixel
+end
+
+-- The declarations of the branches' rows.
+local function row_declarations(w, conv, wo)
+  local rows = {}
+  for _, b in ipairs(conv.branches) do rows[#rows + 1] = string.format("row_%s[%d]", b, wo) end
+  w.line("int32_t %s;", table.concat(rows, ", "))
 end
 
 M.conv2d = { calibrated = calibrated }
@@ -138,13 +322,14 @@ function M.conv2d.emit(k, ctx)
   ctx.uses.rq = true
   local call = common.wrapper(w, fn, k, ctx, { input = a.cin * h * wd, output = a.out * ho * wo, channels = a.out },
     function()
-      w.line("int c, oy, ox, j, ky, kx;")
+      w.line("int c, oy, ox;")
+      row_declarations(w, conv, wo)
+      local setup_row, pixel = row_pass(P, conv, a.groups == 1 and 0 or nil, k.q.input.zp, h, wd, ho, wo,
+        string.format("%s_BQ[c]", P))
       output_pass(w, k, ctx, 0, a.out, ho, wo, function(wr)
         if a.groups > 1 then wr.line("const int gb = c / %s_COG * %s_CIG; /* the group's first input channel */", P, P) end
-      end, function(wr)
-        wr.line("int32_t a = %s_BQ[c];", P)
-        accumulate(wr, P, conv, a.groups == 1 and 0 or nil, k.q.input.zp)
-      end, string.format("(int64_t)%d + spgen_rq(a, %s_M[c], %s_E[c])", k.q.own.zp, P, P))
+        wr.line("const int32_t m = %s_M[c], e = %s_E[c]; /* in registers: the stores may alias them */", P, P)
+      end, setup_row, pixel, string.format("(int64_t)%d + spgen_rq(a, m, e)", k.q.own.zp))
     end)
   return { text = w.text(), call = call }
 end
@@ -171,7 +356,7 @@ function M.linear.emit(k, ctx)
   ctx.uses.rq = true
   local call = common.wrapper(w, fn, k, ctx, { input = a.cin, output = a.out, channels = a.out }, function()
     w.line("int c, oy, ox, i;")
-    output_pass(w, k, ctx, 0, a.out, 1, 1, function() end, function(wr)
+    output_pass(w, k, ctx, 0, a.out, 1, 1, function() end, function() end, function(wr)
       wr.line("int32_t a = %s_BQ[c];", P)
       wr.line("for (i = 0; i < %s_IN; ++i)", P)
       wr.line("    a += %s_WT[c * %s_IN + i] * (xn[i]%s);", P, P, common.minus(k.q.input.zp))
@@ -282,13 +467,24 @@ function M.spconv.quantize(k, ctx)
     end
   end
   ctx.int8("G", table.concat(gq))
-  ctx.int8("Q", table.concat(qq))
+  -- the blob's Q rows leave out the zero columns of the group's own
+  -- representative channels (the model file keeps them: its Q is [Co][C])
+  local compact = {}
+  for o = 0, co - 1 do
+    local own, three_row = o // (co // a.groups) * rg, qq[2 * o + 1]
+    assert(three_row:sub(own + 1, own + rg) == string.rep("\0", rg), "own-group Q columns are zero")
+    compact[o + 1] = three_row:sub(1, own) .. three_row:sub(own + rg + 1) .. qq[2 * o + 2]
+  end
+  ctx.int8("Q", table.concat(compact))
   for _, set in ipairs({ consts, attention }) do
     local names = {}
     for name in pairs(set) do names[#names + 1] = name end
     table.sort(names) -- a fixed blob layout
     for _, name in ipairs(names) do
-      if name:match("^[KB]") then ctx.float(name, set[name]) else ctx.int32(name, set[name]) end
+      if name:match("^[KB]") then ctx.float(name, set[name])
+      elseif name:match("^E[AD]") then ctx.int8(name, shifts(set[name]))
+      elseif name:match("^E") and fits_int16(set[name]) then ctx.int16(name, set[name])
+      else ctx.int32(name, set[name]) end
     end
   end
   -- int64 words: the window sums T[r][9] and channel sums S[c], then per
@@ -369,16 +565,17 @@ local function attend(w, P, fn, ctx)
   w.open("{")
   w.line("int c, j;")
   w.open("for (c = 0; c < %s_CO; ++c) {", P)
-  w.line("const int8_t *g = %s_G + c * %s_RG * 9, *q = %s_Q + c * %s_C;", P, P, P, P)
-  w.line("const int64_t *tg = t + c / %s_CG * %s_RG * 9;", P, P)
+  w.line("const int8_t *g = %s_G + c * %s_RG * 9, *q = %s_Q + c * (%s_C - %s_RG);", P, P, P, P, P)
+  w.line("const int own = c / %s_CG * %s_RG; /* the group's first representative channel, left out of q */", P, P)
+  w.line("const int64_t *tg = t + own * 9;")
   w.line("int64_t a3 = 0, a1 = 0;")
   w.line("int32_t mean3, mean1, w3, w1;")
   w.line("for (j = 0; j < %s_RG * 9; ++j)", P)
   w.line("    a3 += g[j] * tg[j];")
-  w.line("for (j = 0; j < %s_R; ++j) /* zero weights in the group's own columns */", P)
-  w.line("    a3 += q[j] * sum[j];")
+  w.line("for (j = 0; j < %s_R - %s_RG; ++j)", P, P)
+  w.line("    a3 += q[j] * sum[j < own ? j : j + %s_RG];", P)
   w.line("for (j = %s_R; j < %s_C; ++j)", P, P)
-  w.line("    a1 += q[j] * sum[j];")
+  w.line("    a1 += q[j - %s_RG] * sum[j];", P)
   w.line("mean3 = (int32_t)spgen_rdiv_away(a3, %s_HO * %s_WO);", P, P)
   w.line("mean1 = (int32_t)spgen_rdiv_away(a1, %s_HO * %s_WO);", P, P)
   ctx.uses.rdiv = true
@@ -422,16 +619,16 @@ function M.spconv.emit(k, ctx)
   w.line("/* The one pass over the output: both branches accumulate in int32. */")
   w.line("static void %s_out(const int8_t *xn, %sconst int64_t *coef, int8_t *yn)", fn, k.residual and "const int8_t *rn, " or "")
   w.open("{")
-  w.line("int c, oy, ox, j, ky, kx, ci;")
+  w.line("int c, oy, ox;")
+  row_declarations(w, conv, d.wo)
   for grp = 0, a.groups - 1 do
     w.line("/* group %d: output channels %d..%d */", grp, grp * cg, (grp + 1) * cg - 1)
+    local setup_row, pixel = row_pass(P, conv, grp, d.zp, d.h, d.w, d.ho, d.wo, "0")
     output_pass(w, k, ctx, grp * cg, (grp + 1) * cg, d.ho, d.wo, function(wr)
       wr.line("const int32_t m3 = (int32_t)coef[3 * c], m1 = (int32_t)coef[3 * c + 1];")
       wr.line("const int64_t off = coef[3 * c + 2];")
-    end, function(wr)
-      wr.line("int32_t a3 = 0, a1 = 0;")
-      accumulate(wr, P, conv, grp, d.zp)
-    end, string.format("(int64_t)%d + spgen_rq(a3, m3, %s_EA3[c]) + spgen_rq(a1, m1, %s_EA1[c]) + off", k.q.own.zp, P, P))
+      wr.line("const int32_t ea3 = %s_EA3[c], ea1 = %s_EA1[c]; /* in registers: the stores may alias them */", P, P)
+    end, setup_row, pixel, string.format("(int64_t)%d + spgen_rq(a3, m3, ea3) + spgen_rq(a1, m1, ea1) + off", k.q.own.zp))
   end
   w.close()
   w.line("")
