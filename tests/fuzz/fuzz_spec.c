@@ -19,8 +19,8 @@
  *     while it runs) that do not start with "WORK/": every message names the
  *     spec or weights file;
  *   - exit 0 wrote anything but the generated set: NAME.h, NAME.c,
- *     NAME_weights.c, NAME_weights.bin, NAME_main.c, Makefile for one C
- *     identifier NAME;
+ *     NAME_weights.c, NAME_weights.bin, NAME_arena.c, NAME_main.c, Makefile,
+ *     CMakeLists.txt for one C identifier NAME;
  *   - any file or directory appeared in WORK besides spec.lua, lib.lua, out/,
  *     messages and the two weights files below, or in the current directory (the spec sandbox
  *     has no file-system access).
@@ -345,7 +345,10 @@ static void write_weights(const char *name, int bad)
         die("cannot write %s: %s", path, f ? err : strerror(errno));
 }
 
-static const char *const SUFFIXES[] = {".h", ".c", "_weights.c", "_weights.bin", "_main.c"};
+static const char *const SUFFIXES[] = {".h", ".c", "_weights.c", "_weights.bin", "_arena.c", "_main.c"};
+/* the names that do not start with NAME */
+static const char *const FIXED[] = {"Makefile", "CMakeLists.txt"};
+#define NFIXED (sizeof FIXED / sizeof FIXED[0])
 #define NSUFFIX (sizeof SUFFIXES / sizeof SUFFIXES[0])
 
 static int is_identifier(const char *s)
@@ -380,7 +383,9 @@ static void check_outputs(void)
     if (!is_identifier(name))
         die("network name '%s' is not a C identifier%s", name, "");
     for (size_t i = 0; i < n; i++) {
-        int ok = strcmp(v[i], "Makefile") == 0;
+        int ok = 0;
+        for (size_t k = 0; k < NFIXED && !ok; k++)
+            ok = strcmp(v[i], FIXED[k]) == 0;
         for (size_t k = 0; k < NSUFFIX && !ok; k++) {
             snprintf(want, sizeof want, "%s%s", name, SUFFIXES[k]);
             ok = strcmp(v[i], want) == 0;
@@ -388,7 +393,7 @@ static void check_outputs(void)
         if (!ok)
             die("unexpected file in the output directory: %s (network '%s')", v[i], name);
     }
-    if (n != NSUFFIX + 1)
+    if (n != NSUFFIX + NFIXED)
         die("exit 0 but the generated set is incomplete (network '%s')%s", name, "");
     free_list(v, n);
 }

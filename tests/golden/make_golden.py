@@ -569,6 +569,16 @@ def _(n, x):
     return n.linear(y, 4, name="fc2")
 
 
+@case("avgpool_excl_inner", (5, 9, 10), about="""
+the same pool between two convolutions, 20 channels: with --simd the pool
+runs channel-blocked (a padded last block at --simd 16), dividing border
+windows by the taps inside.""")
+def _(n, x):
+    y = n.conv2d(x, 20, k=3, bias=True, name="a")
+    y = n.avgpool(y, 3, stride=2, pad=1, count_include_pad=False)
+    return n.conv2d(y, 6, k=1, name="b")
+
+
 def write_op_cases():
     for (name, shape, batch, naming, seed, scale, shift, build, about) in OP_CASES:
         torch.manual_seed(seed)

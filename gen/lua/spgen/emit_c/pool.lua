@@ -10,8 +10,9 @@ local blocks = require("spgen.blocks")
 local M = {}
 
 -- The blocked layout (tiling.lua): one vector of B channels per pixel and
--- tap; max selects lane by lane (a > v), as the scalar code does.
-local function blocked_pool(w, k, ctx, P, max)
+-- tap; max selects lane by lane (a > v), as the scalar code does; avg
+-- divides by k*k or, without count_include_pad, by the taps read.
+local function blocked_pool(w, k, ctx, P, max, by_taps)
   local a, s, B = k.node.attrs, k.node.shape, k.layout.block
   local h, wd = k.in_shape[2], k.in_shape[3]
   local vec = blocked.vec(B)
@@ -24,6 +25,8 @@ local function blocked_pool(w, k, ctx, P, max)
     w.open("for (ox = %d; ox < %d; ++ox) {", col.start, col.stop)
     w.line("const int o = ((%d * oy - %d) * %s_W + %d * ox - %d) * %d;", a.stride, a.pad, P, a.stride, a.pad, B)
     w.line("%s v = %s, t;", vec.t, max and "(" .. vec.t .. "){0} - INFINITY" or "(" .. vec.t .. "){0}")
+    local fixed = 0 -- taps read for every output pixel of the run
+    if by_taps then w.line("int n = 0;") end
     for ky = 0, a.k - 1 do
       local cond = tile.row_condition(s[2], h, a.stride, a.pad, ky)
       if cond then
@@ -35,11 +38,18 @@ local function blocked_pool(w, k, ctx, P, max)
               or "v += t;"
           end
         end
-        if cond == "" then w.line(table.concat(t, " "))
-        else w.line("if (%s) { %s }", cond, table.concat(t, " ")) end
+        local taps = #t // 2
+        if cond == "" then
+          fixed = fixed + taps
+          w.line(table.concat(t, " "))
+        else
+          if by_taps then t[#t + 1] = string.format("n += %d;", taps) end
+          w.line("if (%s) { %s }", cond, table.concat(t, " "))
+        end
       end
     end
-    if not max then w.line("v *= 1.0f / %d.0f;", a.k * a.k) end
+    if by_taps then w.line("v /= (float)(n + %d);", fixed)
+    elseif not max then w.line("v *= 1.0f / %d.0f;", a.k * a.k) end
     w.line("memcpy(yc + (oy * %s_WO + ox) * %d, &v, sizeof v);", P, B)
     w.close()
   end
@@ -59,7 +69,7 @@ function M.emit(k, ctx)
   w.line("static void %s(const float *x, float *y)", fn)
   w.open("{")
   if k.layout and k.layout.output then
-    blocked_pool(w, k, ctx, P, max)
+    blocked_pool(w, k, ctx, P, max, by_taps)
     w.close()
     return { text = w.text(), call = function(p) return string.format("%s(%s, %s);", fn, p.inputs[1], p.output) end }
   end
