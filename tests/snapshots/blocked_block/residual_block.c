@@ -4,13 +4,13 @@
  *   stride 1, ratio 0.5 (4 representative, 4 redundant channels), groups 2, bias official
  *   params 248, MACs/image 3,328 (the vanilla 3x3 it replaces: 576, 9,216)
  *   fused: bn1, bn2 and pooling folded into the weights; batchnorm 'bn1' in the store; relu in the store
- *   blocked tiles: 1 x 4 output channels x 4 pixels
+ *   blocked tiles: 1 x 4 output channels x 6 pixels (the whole plane, tile by tile)
  *
  * layer 2: spconv 'conv2' (residual_block.lua:6): 8x4x4 -> 8x4x4
  *   stride 1, ratio 0.5 (4 representative, 4 redundant channels), groups 2, bias official
  *   params 248, MACs/image 3,328 (the vanilla 3x3 it replaces: 576, 9,216)
  *   fused: bn1, bn2 and pooling folded into the weights; batchnorm 'bn2' in the store; residual add of input (residual_block.lua:4) in the store; relu in the store
- *   blocked tiles: 1 x 4 output channels x 4 pixels
+ *   blocked tiles: 1 x 4 output channels x 6 pixels (the whole plane, tile by tile)
 */
 #include <math.h>
 #include <string.h>
@@ -37,7 +37,7 @@ static float residual_block_arena[RESIDUAL_BLOCK_ARENA_BYTES / 4];
  *   stride 1, ratio 0.5 (4 representative, 4 redundant channels), groups 2, bias official
  *   params 248, MACs/image 3,328 (the vanilla 3x3 it replaces: 576, 9,216)
  *   fused: bn1, bn2 and pooling folded into the weights; batchnorm 'bn1' in the store; relu in the store
- *   blocked tiles: 1 x 4 output channels x 4 pixels
+ *   blocked tiles: 1 x 4 output channels x 6 pixels (the whole plane, tile by tile)
  */
 #define RESIDUAL_BLOCK_L1_C 8
 #define RESIDUAL_BLOCK_L1_R 4
@@ -99,14 +99,14 @@ static void residual_block_l1_stats(const float *x, float *t, float *sum)
     }
 }
 
-/* The softmax and the one pass over the output, in blocked tiles of 1 x 4 channels x 4 pixels. */
+/* The softmax and the one pass over the output, in blocked tiles of 1 x 4 channels x 6 pixels. */
 static void residual_block_l1_out(const float *x, const float *t, const float *sum, float *y)
 {
     const spgen_f4 z = {0};
-    int cb, oy, ox, j, ci;
+    int cb, j, ci;
     /* group 0: output channels 0..3, representative inputs 0..1 */
     #ifdef _OPENMP
-    #pragma omp parallel for private(oy, ox, j, ci) schedule(static)
+    #pragma omp parallel for private(j, ci) schedule(static)
     #endif
     for (cb = 0; cb < 1; cb += 1) {
         float s3[4], s1[4], be[4];
@@ -142,61 +142,141 @@ static void residual_block_l1_out(const float *x, const float *t, const float *s
                 }
             }
         }
-        for (oy = 0; oy < 4; ++oy) {
-            {
-                ox = 0;
-                spgen_f4 a3_0_0 = z, a3_0_1 = z, a3_0_2 = z, a3_0_3 = z, a1_0_0 = z, a1_0_1 = z, a1_0_2 = z, a1_0_3 = z;
-                spgen_f4 w0;
-                float x0, x1, x2, x3;
-                const int o = ((1 * oy - 1) * 4 + 1 * ox - 1) * 1; /* first tap of pixel 0 */
-                for (j = 0; j < 2; ++j) {
-                    const float *xc = x + (j) * 16;
-                    const float *wc = RESIDUAL_BLOCK_L1_GB + cb * 72 + j * 36;
-                    if (oy >= 1) {
-                        w0 = spgen_ld4(wc + 0); x1 = xc[o + 1]; x2 = xc[o + 2]; x3 = xc[o + 3];
-                        a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3;
-                        w0 = spgen_ld4(wc + 4); x0 = xc[o + 1]; x1 = xc[o + 2]; x2 = xc[o + 3]; x3 = xc[o + 4];
-                        a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3;
-                        w0 = spgen_ld4(wc + 8); x0 = xc[o + 2]; x1 = xc[o + 3]; x2 = xc[o + 4];
-                        a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2;
-                    }
-                    w0 = spgen_ld4(wc + 12); x1 = xc[o + 5]; x2 = xc[o + 6]; x3 = xc[o + 7];
-                    a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3;
-                    w0 = spgen_ld4(wc + 16); x0 = xc[o + 5]; x1 = xc[o + 6]; x2 = xc[o + 7]; x3 = xc[o + 8];
-                    a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3;
-                    w0 = spgen_ld4(wc + 20); x0 = xc[o + 6]; x1 = xc[o + 7]; x2 = xc[o + 8];
-                    a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2;
-                    if (oy <= 2) {
-                        w0 = spgen_ld4(wc + 24); x1 = xc[o + 9]; x2 = xc[o + 10]; x3 = xc[o + 11];
-                        a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3;
-                        w0 = spgen_ld4(wc + 28); x0 = xc[o + 9]; x1 = xc[o + 10]; x2 = xc[o + 11]; x3 = xc[o + 12];
-                        a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3;
-                        w0 = spgen_ld4(wc + 32); x0 = xc[o + 10]; x1 = xc[o + 11]; x2 = xc[o + 12];
-                        a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2;
-                    }
-                }
-                for (ci = 2; ci < 4; ++ci) {
-                    const float *xc = x + (ci) * 16 + 1 * (oy * 4 + ox) * 1;
-                    const float *wc = RESIDUAL_BLOCK_L1_QB + cb * 32 + ci * 4;
-                    w0 = spgen_ld4(wc + 0); x0 = xc[0]; x1 = xc[1]; x2 = xc[2]; x3 = xc[3];
-                    a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3;
-                }
-                for (ci = 4; ci < 8; ++ci) {
-                    const float *xc = x + (ci) * 16 + 1 * (oy * 4 + ox) * 1;
-                    const float *wc = RESIDUAL_BLOCK_L1_QB + cb * 32 + ci * 4;
-                    w0 = spgen_ld4(wc + 0); x0 = xc[0]; x1 = xc[1]; x2 = xc[2]; x3 = xc[3];
-                    a1_0_0 += w0 * x0; a1_0_1 += w0 * x1; a1_0_2 += w0 * x2; a1_0_3 += w0 * x3;
-                }
-                { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_0 + spgen_ld4(s1 + 0) * a1_0_0 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + oy * 4 + ox + 0) * 4, &v, sizeof v); }
-                { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_1 + spgen_ld4(s1 + 0) * a1_0_1 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + oy * 4 + ox + 1) * 4, &v, sizeof v); }
-                { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_2 + spgen_ld4(s1 + 0) * a1_0_2 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + oy * 4 + ox + 2) * 4, &v, sizeof v); }
-                { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_3 + spgen_ld4(s1 + 0) * a1_0_3 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + oy * 4 + ox + 3) * 4, &v, sizeof v); }
+        {
+            spgen_f4 a3_0_0 = z, a3_0_1 = z, a3_0_2 = z, a3_0_3 = z, a3_0_4 = z, a3_0_5 = z, a1_0_0 = z, a1_0_1 = z, a1_0_2 = z, a1_0_3 = z, a1_0_4 = z, a1_0_5 = z;
+            spgen_f4 w0;
+            float x0, x1, x2, x3, x4, x5;
+            for (j = 0; j < 2; ++j) {
+                const float *xc = x + (j) * 16;
+                const float *wc = RESIDUAL_BLOCK_L1_GB + cb * 72 + j * 36;
+                w0 = spgen_ld4(wc + 0); x5 = xc[0];
+                a3_0_5 += w0 * x5;
+                w0 = spgen_ld4(wc + 4); x4 = xc[0]; x5 = xc[1];
+                a3_0_4 += w0 * x4; a3_0_5 += w0 * x5;
+                w0 = spgen_ld4(wc + 8); x4 = xc[1]; x5 = xc[2];
+                a3_0_4 += w0 * x4; a3_0_5 += w0 * x5;
+                w0 = spgen_ld4(wc + 12); x1 = xc[0]; x2 = xc[1]; x3 = xc[2]; x5 = xc[4];
+                a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_5 += w0 * x5;
+                w0 = spgen_ld4(wc + 16); x0 = xc[0]; x1 = xc[1]; x2 = xc[2]; x3 = xc[3]; x4 = xc[4]; x5 = xc[5];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4; a3_0_5 += w0 * x5;
+                w0 = spgen_ld4(wc + 20); x0 = xc[1]; x1 = xc[2]; x2 = xc[3]; x4 = xc[5]; x5 = xc[6];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_4 += w0 * x4; a3_0_5 += w0 * x5;
+                w0 = spgen_ld4(wc + 24); x1 = xc[4]; x2 = xc[5]; x3 = xc[6]; x5 = xc[8];
+                a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_5 += w0 * x5;
+                w0 = spgen_ld4(wc + 28); x0 = xc[4]; x1 = xc[5]; x2 = xc[6]; x3 = xc[7]; x4 = xc[8]; x5 = xc[9];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4; a3_0_5 += w0 * x5;
+                w0 = spgen_ld4(wc + 32); x0 = xc[5]; x1 = xc[6]; x2 = xc[7]; x4 = xc[9]; x5 = xc[10];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_4 += w0 * x4; a3_0_5 += w0 * x5;
             }
+            for (ci = 2; ci < 4; ++ci) {
+                const float *xc = x + (ci) * 16;
+                const float *wc = RESIDUAL_BLOCK_L1_QB + cb * 32 + ci * 4;
+                w0 = spgen_ld4(wc + 0); x0 = xc[0]; x1 = xc[1]; x2 = xc[2]; x3 = xc[3]; x4 = xc[4]; x5 = xc[5];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4; a3_0_5 += w0 * x5;
+            }
+            for (ci = 4; ci < 8; ++ci) {
+                const float *xc = x + (ci) * 16;
+                const float *wc = RESIDUAL_BLOCK_L1_QB + cb * 32 + ci * 4;
+                w0 = spgen_ld4(wc + 0); x0 = xc[0]; x1 = xc[1]; x2 = xc[2]; x3 = xc[3]; x4 = xc[4]; x5 = xc[5];
+                a1_0_0 += w0 * x0; a1_0_1 += w0 * x1; a1_0_2 += w0 * x2; a1_0_3 += w0 * x3; a1_0_4 += w0 * x4; a1_0_5 += w0 * x5;
+            }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_0 + spgen_ld4(s1 + 0) * a1_0_0 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 0) * 4, &v, sizeof v); }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_1 + spgen_ld4(s1 + 0) * a1_0_1 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 1) * 4, &v, sizeof v); }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_2 + spgen_ld4(s1 + 0) * a1_0_2 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 2) * 4, &v, sizeof v); }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_3 + spgen_ld4(s1 + 0) * a1_0_3 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 3) * 4, &v, sizeof v); }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_4 + spgen_ld4(s1 + 0) * a1_0_4 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 4) * 4, &v, sizeof v); }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_5 + spgen_ld4(s1 + 0) * a1_0_5 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 5) * 4, &v, sizeof v); }
+        }
+        {
+            spgen_f4 a3_0_0 = z, a3_0_1 = z, a3_0_2 = z, a3_0_3 = z, a3_0_4 = z, a1_0_0 = z, a1_0_1 = z, a1_0_2 = z, a1_0_3 = z, a1_0_4 = z;
+            spgen_f4 w0;
+            float x0, x1, x2, x3, x4;
+            for (j = 0; j < 2; ++j) {
+                const float *xc = x + (j) * 16;
+                const float *wc = RESIDUAL_BLOCK_L1_GB + cb * 72 + j * 36;
+                w0 = spgen_ld4(wc + 0); x0 = xc[1]; x1 = xc[2]; x3 = xc[4]; x4 = xc[5];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 4); x0 = xc[2]; x1 = xc[3]; x2 = xc[4]; x3 = xc[5]; x4 = xc[6];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 8); x0 = xc[3]; x2 = xc[5]; x3 = xc[6]; x4 = xc[7];
+                a3_0_0 += w0 * x0; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 12); x0 = xc[5]; x1 = xc[6]; x3 = xc[8]; x4 = xc[9];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 16); x0 = xc[6]; x1 = xc[7]; x2 = xc[8]; x3 = xc[9]; x4 = xc[10];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 20); x0 = xc[7]; x2 = xc[9]; x3 = xc[10]; x4 = xc[11];
+                a3_0_0 += w0 * x0; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 24); x0 = xc[9]; x1 = xc[10]; x3 = xc[12]; x4 = xc[13];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 28); x0 = xc[10]; x1 = xc[11]; x2 = xc[12]; x3 = xc[13]; x4 = xc[14];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 32); x0 = xc[11]; x2 = xc[13]; x3 = xc[14]; x4 = xc[15];
+                a3_0_0 += w0 * x0; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+            }
+            for (ci = 2; ci < 4; ++ci) {
+                const float *xc = x + (ci) * 16;
+                const float *wc = RESIDUAL_BLOCK_L1_QB + cb * 32 + ci * 4;
+                w0 = spgen_ld4(wc + 0); x0 = xc[6]; x1 = xc[7]; x2 = xc[8]; x3 = xc[9]; x4 = xc[10];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+            }
+            for (ci = 4; ci < 8; ++ci) {
+                const float *xc = x + (ci) * 16;
+                const float *wc = RESIDUAL_BLOCK_L1_QB + cb * 32 + ci * 4;
+                w0 = spgen_ld4(wc + 0); x0 = xc[6]; x1 = xc[7]; x2 = xc[8]; x3 = xc[9]; x4 = xc[10];
+                a1_0_0 += w0 * x0; a1_0_1 += w0 * x1; a1_0_2 += w0 * x2; a1_0_3 += w0 * x3; a1_0_4 += w0 * x4;
+            }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_0 + spgen_ld4(s1 + 0) * a1_0_0 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 6) * 4, &v, sizeof v); }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_1 + spgen_ld4(s1 + 0) * a1_0_1 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 7) * 4, &v, sizeof v); }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_2 + spgen_ld4(s1 + 0) * a1_0_2 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 8) * 4, &v, sizeof v); }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_3 + spgen_ld4(s1 + 0) * a1_0_3 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 9) * 4, &v, sizeof v); }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_4 + spgen_ld4(s1 + 0) * a1_0_4 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 10) * 4, &v, sizeof v); }
+        }
+        {
+            spgen_f4 a3_0_0 = z, a3_0_1 = z, a3_0_2 = z, a3_0_3 = z, a3_0_4 = z, a1_0_0 = z, a1_0_1 = z, a1_0_2 = z, a1_0_3 = z, a1_0_4 = z;
+            spgen_f4 w0;
+            float x0, x1, x2, x3, x4;
+            for (j = 0; j < 2; ++j) {
+                const float *xc = x + (j) * 16;
+                const float *wc = RESIDUAL_BLOCK_L1_GB + cb * 72 + j * 36;
+                w0 = spgen_ld4(wc + 0); x0 = xc[6]; x2 = xc[8]; x3 = xc[9]; x4 = xc[10];
+                a3_0_0 += w0 * x0; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 4); x0 = xc[7]; x1 = xc[8]; x2 = xc[9]; x3 = xc[10]; x4 = xc[11];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 8); x1 = xc[9]; x2 = xc[10]; x3 = xc[11];
+                a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3;
+                w0 = spgen_ld4(wc + 12); x0 = xc[10]; x2 = xc[12]; x3 = xc[13]; x4 = xc[14];
+                a3_0_0 += w0 * x0; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 16); x0 = xc[11]; x1 = xc[12]; x2 = xc[13]; x3 = xc[14]; x4 = xc[15];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 20); x1 = xc[13]; x2 = xc[14]; x3 = xc[15];
+                a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3;
+                w0 = spgen_ld4(wc + 24); x0 = xc[14];
+                a3_0_0 += w0 * x0;
+                w0 = spgen_ld4(wc + 28); x0 = xc[15];
+                a3_0_0 += w0 * x0;
+            }
+            for (ci = 2; ci < 4; ++ci) {
+                const float *xc = x + (ci) * 16;
+                const float *wc = RESIDUAL_BLOCK_L1_QB + cb * 32 + ci * 4;
+                w0 = spgen_ld4(wc + 0); x0 = xc[11]; x1 = xc[12]; x2 = xc[13]; x3 = xc[14]; x4 = xc[15];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+            }
+            for (ci = 4; ci < 8; ++ci) {
+                const float *xc = x + (ci) * 16;
+                const float *wc = RESIDUAL_BLOCK_L1_QB + cb * 32 + ci * 4;
+                w0 = spgen_ld4(wc + 0); x0 = xc[11]; x1 = xc[12]; x2 = xc[13]; x3 = xc[14]; x4 = xc[15];
+                a1_0_0 += w0 * x0; a1_0_1 += w0 * x1; a1_0_2 += w0 * x2; a1_0_3 += w0 * x3; a1_0_4 += w0 * x4;
+            }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_0 + spgen_ld4(s1 + 0) * a1_0_0 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 11) * 4, &v, sizeof v); }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_1 + spgen_ld4(s1 + 0) * a1_0_1 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 12) * 4, &v, sizeof v); }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_2 + spgen_ld4(s1 + 0) * a1_0_2 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 13) * 4, &v, sizeof v); }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_3 + spgen_ld4(s1 + 0) * a1_0_3 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 14) * 4, &v, sizeof v); }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_4 + spgen_ld4(s1 + 0) * a1_0_4 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 15) * 4, &v, sizeof v); }
         }
     }
     /* group 1: output channels 4..7, representative inputs 2..3 */
     #ifdef _OPENMP
-    #pragma omp parallel for private(oy, ox, j, ci) schedule(static)
+    #pragma omp parallel for private(j, ci) schedule(static)
     #endif
     for (cb = 1; cb < 2; cb += 1) {
         float s3[4], s1[4], be[4];
@@ -232,56 +312,136 @@ static void residual_block_l1_out(const float *x, const float *t, const float *s
                 }
             }
         }
-        for (oy = 0; oy < 4; ++oy) {
-            {
-                ox = 0;
-                spgen_f4 a3_0_0 = z, a3_0_1 = z, a3_0_2 = z, a3_0_3 = z, a1_0_0 = z, a1_0_1 = z, a1_0_2 = z, a1_0_3 = z;
-                spgen_f4 w0;
-                float x0, x1, x2, x3;
-                const int o = ((1 * oy - 1) * 4 + 1 * ox - 1) * 1; /* first tap of pixel 0 */
-                for (j = 0; j < 2; ++j) {
-                    const float *xc = x + (2 + j) * 16;
-                    const float *wc = RESIDUAL_BLOCK_L1_GB + cb * 72 + j * 36;
-                    if (oy >= 1) {
-                        w0 = spgen_ld4(wc + 0); x1 = xc[o + 1]; x2 = xc[o + 2]; x3 = xc[o + 3];
-                        a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3;
-                        w0 = spgen_ld4(wc + 4); x0 = xc[o + 1]; x1 = xc[o + 2]; x2 = xc[o + 3]; x3 = xc[o + 4];
-                        a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3;
-                        w0 = spgen_ld4(wc + 8); x0 = xc[o + 2]; x1 = xc[o + 3]; x2 = xc[o + 4];
-                        a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2;
-                    }
-                    w0 = spgen_ld4(wc + 12); x1 = xc[o + 5]; x2 = xc[o + 6]; x3 = xc[o + 7];
-                    a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3;
-                    w0 = spgen_ld4(wc + 16); x0 = xc[o + 5]; x1 = xc[o + 6]; x2 = xc[o + 7]; x3 = xc[o + 8];
-                    a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3;
-                    w0 = spgen_ld4(wc + 20); x0 = xc[o + 6]; x1 = xc[o + 7]; x2 = xc[o + 8];
-                    a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2;
-                    if (oy <= 2) {
-                        w0 = spgen_ld4(wc + 24); x1 = xc[o + 9]; x2 = xc[o + 10]; x3 = xc[o + 11];
-                        a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3;
-                        w0 = spgen_ld4(wc + 28); x0 = xc[o + 9]; x1 = xc[o + 10]; x2 = xc[o + 11]; x3 = xc[o + 12];
-                        a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3;
-                        w0 = spgen_ld4(wc + 32); x0 = xc[o + 10]; x1 = xc[o + 11]; x2 = xc[o + 12];
-                        a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2;
-                    }
-                }
-                for (ci = 0; ci < 2; ++ci) {
-                    const float *xc = x + (ci) * 16 + 1 * (oy * 4 + ox) * 1;
-                    const float *wc = RESIDUAL_BLOCK_L1_QB + cb * 32 + ci * 4;
-                    w0 = spgen_ld4(wc + 0); x0 = xc[0]; x1 = xc[1]; x2 = xc[2]; x3 = xc[3];
-                    a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3;
-                }
-                for (ci = 4; ci < 8; ++ci) {
-                    const float *xc = x + (ci) * 16 + 1 * (oy * 4 + ox) * 1;
-                    const float *wc = RESIDUAL_BLOCK_L1_QB + cb * 32 + ci * 4;
-                    w0 = spgen_ld4(wc + 0); x0 = xc[0]; x1 = xc[1]; x2 = xc[2]; x3 = xc[3];
-                    a1_0_0 += w0 * x0; a1_0_1 += w0 * x1; a1_0_2 += w0 * x2; a1_0_3 += w0 * x3;
-                }
-                { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_0 + spgen_ld4(s1 + 0) * a1_0_0 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + oy * 4 + ox + 0) * 4, &v, sizeof v); }
-                { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_1 + spgen_ld4(s1 + 0) * a1_0_1 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + oy * 4 + ox + 1) * 4, &v, sizeof v); }
-                { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_2 + spgen_ld4(s1 + 0) * a1_0_2 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + oy * 4 + ox + 2) * 4, &v, sizeof v); }
-                { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_3 + spgen_ld4(s1 + 0) * a1_0_3 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + oy * 4 + ox + 3) * 4, &v, sizeof v); }
+        {
+            spgen_f4 a3_0_0 = z, a3_0_1 = z, a3_0_2 = z, a3_0_3 = z, a3_0_4 = z, a3_0_5 = z, a1_0_0 = z, a1_0_1 = z, a1_0_2 = z, a1_0_3 = z, a1_0_4 = z, a1_0_5 = z;
+            spgen_f4 w0;
+            float x0, x1, x2, x3, x4, x5;
+            for (j = 0; j < 2; ++j) {
+                const float *xc = x + (2 + j) * 16;
+                const float *wc = RESIDUAL_BLOCK_L1_GB + cb * 72 + j * 36;
+                w0 = spgen_ld4(wc + 0); x5 = xc[0];
+                a3_0_5 += w0 * x5;
+                w0 = spgen_ld4(wc + 4); x4 = xc[0]; x5 = xc[1];
+                a3_0_4 += w0 * x4; a3_0_5 += w0 * x5;
+                w0 = spgen_ld4(wc + 8); x4 = xc[1]; x5 = xc[2];
+                a3_0_4 += w0 * x4; a3_0_5 += w0 * x5;
+                w0 = spgen_ld4(wc + 12); x1 = xc[0]; x2 = xc[1]; x3 = xc[2]; x5 = xc[4];
+                a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_5 += w0 * x5;
+                w0 = spgen_ld4(wc + 16); x0 = xc[0]; x1 = xc[1]; x2 = xc[2]; x3 = xc[3]; x4 = xc[4]; x5 = xc[5];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4; a3_0_5 += w0 * x5;
+                w0 = spgen_ld4(wc + 20); x0 = xc[1]; x1 = xc[2]; x2 = xc[3]; x4 = xc[5]; x5 = xc[6];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_4 += w0 * x4; a3_0_5 += w0 * x5;
+                w0 = spgen_ld4(wc + 24); x1 = xc[4]; x2 = xc[5]; x3 = xc[6]; x5 = xc[8];
+                a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_5 += w0 * x5;
+                w0 = spgen_ld4(wc + 28); x0 = xc[4]; x1 = xc[5]; x2 = xc[6]; x3 = xc[7]; x4 = xc[8]; x5 = xc[9];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4; a3_0_5 += w0 * x5;
+                w0 = spgen_ld4(wc + 32); x0 = xc[5]; x1 = xc[6]; x2 = xc[7]; x4 = xc[9]; x5 = xc[10];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_4 += w0 * x4; a3_0_5 += w0 * x5;
             }
+            for (ci = 0; ci < 2; ++ci) {
+                const float *xc = x + (ci) * 16;
+                const float *wc = RESIDUAL_BLOCK_L1_QB + cb * 32 + ci * 4;
+                w0 = spgen_ld4(wc + 0); x0 = xc[0]; x1 = xc[1]; x2 = xc[2]; x3 = xc[3]; x4 = xc[4]; x5 = xc[5];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4; a3_0_5 += w0 * x5;
+            }
+            for (ci = 4; ci < 8; ++ci) {
+                const float *xc = x + (ci) * 16;
+                const float *wc = RESIDUAL_BLOCK_L1_QB + cb * 32 + ci * 4;
+                w0 = spgen_ld4(wc + 0); x0 = xc[0]; x1 = xc[1]; x2 = xc[2]; x3 = xc[3]; x4 = xc[4]; x5 = xc[5];
+                a1_0_0 += w0 * x0; a1_0_1 += w0 * x1; a1_0_2 += w0 * x2; a1_0_3 += w0 * x3; a1_0_4 += w0 * x4; a1_0_5 += w0 * x5;
+            }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_0 + spgen_ld4(s1 + 0) * a1_0_0 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 0) * 4, &v, sizeof v); }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_1 + spgen_ld4(s1 + 0) * a1_0_1 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 1) * 4, &v, sizeof v); }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_2 + spgen_ld4(s1 + 0) * a1_0_2 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 2) * 4, &v, sizeof v); }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_3 + spgen_ld4(s1 + 0) * a1_0_3 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 3) * 4, &v, sizeof v); }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_4 + spgen_ld4(s1 + 0) * a1_0_4 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 4) * 4, &v, sizeof v); }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_5 + spgen_ld4(s1 + 0) * a1_0_5 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 5) * 4, &v, sizeof v); }
+        }
+        {
+            spgen_f4 a3_0_0 = z, a3_0_1 = z, a3_0_2 = z, a3_0_3 = z, a3_0_4 = z, a1_0_0 = z, a1_0_1 = z, a1_0_2 = z, a1_0_3 = z, a1_0_4 = z;
+            spgen_f4 w0;
+            float x0, x1, x2, x3, x4;
+            for (j = 0; j < 2; ++j) {
+                const float *xc = x + (2 + j) * 16;
+                const float *wc = RESIDUAL_BLOCK_L1_GB + cb * 72 + j * 36;
+                w0 = spgen_ld4(wc + 0); x0 = xc[1]; x1 = xc[2]; x3 = xc[4]; x4 = xc[5];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 4); x0 = xc[2]; x1 = xc[3]; x2 = xc[4]; x3 = xc[5]; x4 = xc[6];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 8); x0 = xc[3]; x2 = xc[5]; x3 = xc[6]; x4 = xc[7];
+                a3_0_0 += w0 * x0; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 12); x0 = xc[5]; x1 = xc[6]; x3 = xc[8]; x4 = xc[9];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 16); x0 = xc[6]; x1 = xc[7]; x2 = xc[8]; x3 = xc[9]; x4 = xc[10];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 20); x0 = xc[7]; x2 = xc[9]; x3 = xc[10]; x4 = xc[11];
+                a3_0_0 += w0 * x0; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 24); x0 = xc[9]; x1 = xc[10]; x3 = xc[12]; x4 = xc[13];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 28); x0 = xc[10]; x1 = xc[11]; x2 = xc[12]; x3 = xc[13]; x4 = xc[14];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 32); x0 = xc[11]; x2 = xc[13]; x3 = xc[14]; x4 = xc[15];
+                a3_0_0 += w0 * x0; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+            }
+            for (ci = 0; ci < 2; ++ci) {
+                const float *xc = x + (ci) * 16;
+                const float *wc = RESIDUAL_BLOCK_L1_QB + cb * 32 + ci * 4;
+                w0 = spgen_ld4(wc + 0); x0 = xc[6]; x1 = xc[7]; x2 = xc[8]; x3 = xc[9]; x4 = xc[10];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+            }
+            for (ci = 4; ci < 8; ++ci) {
+                const float *xc = x + (ci) * 16;
+                const float *wc = RESIDUAL_BLOCK_L1_QB + cb * 32 + ci * 4;
+                w0 = spgen_ld4(wc + 0); x0 = xc[6]; x1 = xc[7]; x2 = xc[8]; x3 = xc[9]; x4 = xc[10];
+                a1_0_0 += w0 * x0; a1_0_1 += w0 * x1; a1_0_2 += w0 * x2; a1_0_3 += w0 * x3; a1_0_4 += w0 * x4;
+            }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_0 + spgen_ld4(s1 + 0) * a1_0_0 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 6) * 4, &v, sizeof v); }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_1 + spgen_ld4(s1 + 0) * a1_0_1 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 7) * 4, &v, sizeof v); }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_2 + spgen_ld4(s1 + 0) * a1_0_2 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 8) * 4, &v, sizeof v); }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_3 + spgen_ld4(s1 + 0) * a1_0_3 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 9) * 4, &v, sizeof v); }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_4 + spgen_ld4(s1 + 0) * a1_0_4 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 10) * 4, &v, sizeof v); }
+        }
+        {
+            spgen_f4 a3_0_0 = z, a3_0_1 = z, a3_0_2 = z, a3_0_3 = z, a3_0_4 = z, a1_0_0 = z, a1_0_1 = z, a1_0_2 = z, a1_0_3 = z, a1_0_4 = z;
+            spgen_f4 w0;
+            float x0, x1, x2, x3, x4;
+            for (j = 0; j < 2; ++j) {
+                const float *xc = x + (2 + j) * 16;
+                const float *wc = RESIDUAL_BLOCK_L1_GB + cb * 72 + j * 36;
+                w0 = spgen_ld4(wc + 0); x0 = xc[6]; x2 = xc[8]; x3 = xc[9]; x4 = xc[10];
+                a3_0_0 += w0 * x0; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 4); x0 = xc[7]; x1 = xc[8]; x2 = xc[9]; x3 = xc[10]; x4 = xc[11];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 8); x1 = xc[9]; x2 = xc[10]; x3 = xc[11];
+                a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3;
+                w0 = spgen_ld4(wc + 12); x0 = xc[10]; x2 = xc[12]; x3 = xc[13]; x4 = xc[14];
+                a3_0_0 += w0 * x0; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 16); x0 = xc[11]; x1 = xc[12]; x2 = xc[13]; x3 = xc[14]; x4 = xc[15];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 20); x1 = xc[13]; x2 = xc[14]; x3 = xc[15];
+                a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3;
+                w0 = spgen_ld4(wc + 24); x0 = xc[14];
+                a3_0_0 += w0 * x0;
+                w0 = spgen_ld4(wc + 28); x0 = xc[15];
+                a3_0_0 += w0 * x0;
+            }
+            for (ci = 0; ci < 2; ++ci) {
+                const float *xc = x + (ci) * 16;
+                const float *wc = RESIDUAL_BLOCK_L1_QB + cb * 32 + ci * 4;
+                w0 = spgen_ld4(wc + 0); x0 = xc[11]; x1 = xc[12]; x2 = xc[13]; x3 = xc[14]; x4 = xc[15];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+            }
+            for (ci = 4; ci < 8; ++ci) {
+                const float *xc = x + (ci) * 16;
+                const float *wc = RESIDUAL_BLOCK_L1_QB + cb * 32 + ci * 4;
+                w0 = spgen_ld4(wc + 0); x0 = xc[11]; x1 = xc[12]; x2 = xc[13]; x3 = xc[14]; x4 = xc[15];
+                a1_0_0 += w0 * x0; a1_0_1 += w0 * x1; a1_0_2 += w0 * x2; a1_0_3 += w0 * x3; a1_0_4 += w0 * x4;
+            }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_0 + spgen_ld4(s1 + 0) * a1_0_0 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 11) * 4, &v, sizeof v); }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_1 + spgen_ld4(s1 + 0) * a1_0_1 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 12) * 4, &v, sizeof v); }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_2 + spgen_ld4(s1 + 0) * a1_0_2 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 13) * 4, &v, sizeof v); }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_3 + spgen_ld4(s1 + 0) * a1_0_3 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 14) * 4, &v, sizeof v); }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_4 + spgen_ld4(s1 + 0) * a1_0_4 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 15) * 4, &v, sizeof v); }
         }
     }
 }
@@ -303,7 +463,7 @@ static void residual_block_l1(const float *x, float *y, float *scratch)
  *   stride 1, ratio 0.5 (4 representative, 4 redundant channels), groups 2, bias official
  *   params 248, MACs/image 3,328 (the vanilla 3x3 it replaces: 576, 9,216)
  *   fused: bn1, bn2 and pooling folded into the weights; batchnorm 'bn2' in the store; residual add of input (residual_block.lua:4) in the store; relu in the store
- *   blocked tiles: 1 x 4 output channels x 4 pixels
+ *   blocked tiles: 1 x 4 output channels x 6 pixels (the whole plane, tile by tile)
  */
 #define RESIDUAL_BLOCK_L2_C 8
 #define RESIDUAL_BLOCK_L2_R 4
@@ -366,14 +526,14 @@ static void residual_block_l2_stats(const float *x, float *t, float *sum)
     }
 }
 
-/* The softmax and the one pass over the output, in blocked tiles of 1 x 4 channels x 4 pixels. */
+/* The softmax and the one pass over the output, in blocked tiles of 1 x 4 channels x 6 pixels. */
 static void residual_block_l2_out(const float *x, const float *r, const float *t, const float *sum, float *y)
 {
     const spgen_f4 z = {0};
-    int cb, oy, ox, j, ci;
+    int cb, j, ci;
     /* group 0: output channels 0..3, representative inputs 0..1 */
     #ifdef _OPENMP
-    #pragma omp parallel for private(oy, ox, j, ci) schedule(static)
+    #pragma omp parallel for private(j, ci) schedule(static)
     #endif
     for (cb = 0; cb < 1; cb += 1) {
         float s3[4], s1[4], be[4];
@@ -409,89 +569,253 @@ static void residual_block_l2_out(const float *x, const float *r, const float *t
                 }
             }
         }
-        for (oy = 0; oy < 4; ++oy) {
-            {
-                ox = 0;
-                spgen_f4 a3_0_0 = z, a3_0_1 = z, a3_0_2 = z, a3_0_3 = z, a1_0_0 = z, a1_0_1 = z, a1_0_2 = z, a1_0_3 = z;
-                spgen_f4 w0;
-                float x0, x1, x2, x3;
-                const int o = ((1 * oy - 1) * 4 + 1 * ox - 1) * 4; /* first tap of pixel 0 */
-                for (j = 0; j < 2; ++j) {
-                    const float *xc = x + (j) / 4 * 64 + (j) % 4;
-                    const float *wc = RESIDUAL_BLOCK_L2_GB + cb * 72 + j * 36;
-                    if (oy >= 1) {
-                        w0 = spgen_ld4(wc + 0); x1 = xc[o + 4]; x2 = xc[o + 8]; x3 = xc[o + 12];
-                        a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3;
-                        w0 = spgen_ld4(wc + 4); x0 = xc[o + 4]; x1 = xc[o + 8]; x2 = xc[o + 12]; x3 = xc[o + 16];
-                        a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3;
-                        w0 = spgen_ld4(wc + 8); x0 = xc[o + 8]; x1 = xc[o + 12]; x2 = xc[o + 16];
-                        a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2;
-                    }
-                    w0 = spgen_ld4(wc + 12); x1 = xc[o + 20]; x2 = xc[o + 24]; x3 = xc[o + 28];
-                    a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3;
-                    w0 = spgen_ld4(wc + 16); x0 = xc[o + 20]; x1 = xc[o + 24]; x2 = xc[o + 28]; x3 = xc[o + 32];
-                    a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3;
-                    w0 = spgen_ld4(wc + 20); x0 = xc[o + 24]; x1 = xc[o + 28]; x2 = xc[o + 32];
-                    a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2;
-                    if (oy <= 2) {
-                        w0 = spgen_ld4(wc + 24); x1 = xc[o + 36]; x2 = xc[o + 40]; x3 = xc[o + 44];
-                        a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3;
-                        w0 = spgen_ld4(wc + 28); x0 = xc[o + 36]; x1 = xc[o + 40]; x2 = xc[o + 44]; x3 = xc[o + 48];
-                        a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3;
-                        w0 = spgen_ld4(wc + 32); x0 = xc[o + 40]; x1 = xc[o + 44]; x2 = xc[o + 48];
-                        a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2;
-                    }
+        {
+            spgen_f4 a3_0_0 = z, a3_0_1 = z, a3_0_2 = z, a3_0_3 = z, a3_0_4 = z, a3_0_5 = z, a1_0_0 = z, a1_0_1 = z, a1_0_2 = z, a1_0_3 = z, a1_0_4 = z, a1_0_5 = z;
+            spgen_f4 w0;
+            float x0, x1, x2, x3, x4, x5;
+            for (j = 0; j < 2; ++j) {
+                const float *xc = x + (j) / 4 * 64 + (j) % 4;
+                const float *wc = RESIDUAL_BLOCK_L2_GB + cb * 72 + j * 36;
+                w0 = spgen_ld4(wc + 0); x5 = xc[0];
+                a3_0_5 += w0 * x5;
+                w0 = spgen_ld4(wc + 4); x4 = xc[0]; x5 = xc[4];
+                a3_0_4 += w0 * x4; a3_0_5 += w0 * x5;
+                w0 = spgen_ld4(wc + 8); x4 = xc[4]; x5 = xc[8];
+                a3_0_4 += w0 * x4; a3_0_5 += w0 * x5;
+                w0 = spgen_ld4(wc + 12); x1 = xc[0]; x2 = xc[4]; x3 = xc[8]; x5 = xc[16];
+                a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_5 += w0 * x5;
+                w0 = spgen_ld4(wc + 16); x0 = xc[0]; x1 = xc[4]; x2 = xc[8]; x3 = xc[12]; x4 = xc[16]; x5 = xc[20];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4; a3_0_5 += w0 * x5;
+                w0 = spgen_ld4(wc + 20); x0 = xc[4]; x1 = xc[8]; x2 = xc[12]; x4 = xc[20]; x5 = xc[24];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_4 += w0 * x4; a3_0_5 += w0 * x5;
+                w0 = spgen_ld4(wc + 24); x1 = xc[16]; x2 = xc[20]; x3 = xc[24]; x5 = xc[32];
+                a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_5 += w0 * x5;
+                w0 = spgen_ld4(wc + 28); x0 = xc[16]; x1 = xc[20]; x2 = xc[24]; x3 = xc[28]; x4 = xc[32]; x5 = xc[36];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4; a3_0_5 += w0 * x5;
+                w0 = spgen_ld4(wc + 32); x0 = xc[20]; x1 = xc[24]; x2 = xc[28]; x4 = xc[36]; x5 = xc[40];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_4 += w0 * x4; a3_0_5 += w0 * x5;
+            }
+            for (ci = 2; ci < 4; ++ci) {
+                const float *xc = x + (ci) / 4 * 64 + (ci) % 4;
+                const float *wc = RESIDUAL_BLOCK_L2_QB + cb * 32 + ci * 4;
+                w0 = spgen_ld4(wc + 0); x0 = xc[0]; x1 = xc[4]; x2 = xc[8]; x3 = xc[12]; x4 = xc[16]; x5 = xc[20];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4; a3_0_5 += w0 * x5;
+            }
+            for (ci = 4; ci < 8; ++ci) {
+                const float *xc = x + (ci) / 4 * 64 + (ci) % 4;
+                const float *wc = RESIDUAL_BLOCK_L2_QB + cb * 32 + ci * 4;
+                w0 = spgen_ld4(wc + 0); x0 = xc[0]; x1 = xc[4]; x2 = xc[8]; x3 = xc[12]; x4 = xc[16]; x5 = xc[20];
+                a1_0_0 += w0 * x0; a1_0_1 += w0 * x1; a1_0_2 += w0 * x2; a1_0_3 += w0 * x3; a1_0_4 += w0 * x4; a1_0_5 += w0 * x5;
+            }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_0 + spgen_ld4(s1 + 0) * a1_0_0 + spgen_ld4(be + 0); int l;
+            for (l = 0; l < 4; ++l) {
+                const int c = (cb + 0) * 4 + l;
+                if (c < 8) {
+                    float s = v[l]; s += r[c * 16 + 0]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 0] = s;
                 }
-                for (ci = 2; ci < 4; ++ci) {
-                    const float *xc = x + (ci) / 4 * 64 + (ci) % 4 + 1 * (oy * 4 + ox) * 4;
-                    const float *wc = RESIDUAL_BLOCK_L2_QB + cb * 32 + ci * 4;
-                    w0 = spgen_ld4(wc + 0); x0 = xc[0]; x1 = xc[4]; x2 = xc[8]; x3 = xc[12];
-                    a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3;
+            }
+            }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_1 + spgen_ld4(s1 + 0) * a1_0_1 + spgen_ld4(be + 0); int l;
+            for (l = 0; l < 4; ++l) {
+                const int c = (cb + 0) * 4 + l;
+                if (c < 8) {
+                    float s = v[l]; s += r[c * 16 + 1]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 1] = s;
                 }
-                for (ci = 4; ci < 8; ++ci) {
-                    const float *xc = x + (ci) / 4 * 64 + (ci) % 4 + 1 * (oy * 4 + ox) * 4;
-                    const float *wc = RESIDUAL_BLOCK_L2_QB + cb * 32 + ci * 4;
-                    w0 = spgen_ld4(wc + 0); x0 = xc[0]; x1 = xc[4]; x2 = xc[8]; x3 = xc[12];
-                    a1_0_0 += w0 * x0; a1_0_1 += w0 * x1; a1_0_2 += w0 * x2; a1_0_3 += w0 * x3;
+            }
+            }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_2 + spgen_ld4(s1 + 0) * a1_0_2 + spgen_ld4(be + 0); int l;
+            for (l = 0; l < 4; ++l) {
+                const int c = (cb + 0) * 4 + l;
+                if (c < 8) {
+                    float s = v[l]; s += r[c * 16 + 2]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 2] = s;
                 }
-                { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_0 + spgen_ld4(s1 + 0) * a1_0_0 + spgen_ld4(be + 0); int l;
-                for (l = 0; l < 4; ++l) {
-                    const int c = (cb + 0) * 4 + l;
-                    if (c < 8) {
-                        float s = v[l]; s += r[c * 16 + oy * 4 + ox + 0]; s = s > 0.0f ? s : 0.0f; y[c * 16 + oy * 4 + ox + 0] = s;
-                    }
+            }
+            }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_3 + spgen_ld4(s1 + 0) * a1_0_3 + spgen_ld4(be + 0); int l;
+            for (l = 0; l < 4; ++l) {
+                const int c = (cb + 0) * 4 + l;
+                if (c < 8) {
+                    float s = v[l]; s += r[c * 16 + 3]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 3] = s;
                 }
+            }
+            }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_4 + spgen_ld4(s1 + 0) * a1_0_4 + spgen_ld4(be + 0); int l;
+            for (l = 0; l < 4; ++l) {
+                const int c = (cb + 0) * 4 + l;
+                if (c < 8) {
+                    float s = v[l]; s += r[c * 16 + 4]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 4] = s;
                 }
-                { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_1 + spgen_ld4(s1 + 0) * a1_0_1 + spgen_ld4(be + 0); int l;
-                for (l = 0; l < 4; ++l) {
-                    const int c = (cb + 0) * 4 + l;
-                    if (c < 8) {
-                        float s = v[l]; s += r[c * 16 + oy * 4 + ox + 1]; s = s > 0.0f ? s : 0.0f; y[c * 16 + oy * 4 + ox + 1] = s;
-                    }
+            }
+            }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_5 + spgen_ld4(s1 + 0) * a1_0_5 + spgen_ld4(be + 0); int l;
+            for (l = 0; l < 4; ++l) {
+                const int c = (cb + 0) * 4 + l;
+                if (c < 8) {
+                    float s = v[l]; s += r[c * 16 + 5]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 5] = s;
                 }
+            }
+            }
+        }
+        {
+            spgen_f4 a3_0_0 = z, a3_0_1 = z, a3_0_2 = z, a3_0_3 = z, a3_0_4 = z, a1_0_0 = z, a1_0_1 = z, a1_0_2 = z, a1_0_3 = z, a1_0_4 = z;
+            spgen_f4 w0;
+            float x0, x1, x2, x3, x4;
+            for (j = 0; j < 2; ++j) {
+                const float *xc = x + (j) / 4 * 64 + (j) % 4;
+                const float *wc = RESIDUAL_BLOCK_L2_GB + cb * 72 + j * 36;
+                w0 = spgen_ld4(wc + 0); x0 = xc[4]; x1 = xc[8]; x3 = xc[16]; x4 = xc[20];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 4); x0 = xc[8]; x1 = xc[12]; x2 = xc[16]; x3 = xc[20]; x4 = xc[24];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 8); x0 = xc[12]; x2 = xc[20]; x3 = xc[24]; x4 = xc[28];
+                a3_0_0 += w0 * x0; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 12); x0 = xc[20]; x1 = xc[24]; x3 = xc[32]; x4 = xc[36];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 16); x0 = xc[24]; x1 = xc[28]; x2 = xc[32]; x3 = xc[36]; x4 = xc[40];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 20); x0 = xc[28]; x2 = xc[36]; x3 = xc[40]; x4 = xc[44];
+                a3_0_0 += w0 * x0; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 24); x0 = xc[36]; x1 = xc[40]; x3 = xc[48]; x4 = xc[52];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 28); x0 = xc[40]; x1 = xc[44]; x2 = xc[48]; x3 = xc[52]; x4 = xc[56];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 32); x0 = xc[44]; x2 = xc[52]; x3 = xc[56]; x4 = xc[60];
+                a3_0_0 += w0 * x0; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+            }
+            for (ci = 2; ci < 4; ++ci) {
+                const float *xc = x + (ci) / 4 * 64 + (ci) % 4;
+                const float *wc = RESIDUAL_BLOCK_L2_QB + cb * 32 + ci * 4;
+                w0 = spgen_ld4(wc + 0); x0 = xc[24]; x1 = xc[28]; x2 = xc[32]; x3 = xc[36]; x4 = xc[40];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+            }
+            for (ci = 4; ci < 8; ++ci) {
+                const float *xc = x + (ci) / 4 * 64 + (ci) % 4;
+                const float *wc = RESIDUAL_BLOCK_L2_QB + cb * 32 + ci * 4;
+                w0 = spgen_ld4(wc + 0); x0 = xc[24]; x1 = xc[28]; x2 = xc[32]; x3 = xc[36]; x4 = xc[40];
+                a1_0_0 += w0 * x0; a1_0_1 += w0 * x1; a1_0_2 += w0 * x2; a1_0_3 += w0 * x3; a1_0_4 += w0 * x4;
+            }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_0 + spgen_ld4(s1 + 0) * a1_0_0 + spgen_ld4(be + 0); int l;
+            for (l = 0; l < 4; ++l) {
+                const int c = (cb + 0) * 4 + l;
+                if (c < 8) {
+                    float s = v[l]; s += r[c * 16 + 6]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 6] = s;
                 }
-                { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_2 + spgen_ld4(s1 + 0) * a1_0_2 + spgen_ld4(be + 0); int l;
-                for (l = 0; l < 4; ++l) {
-                    const int c = (cb + 0) * 4 + l;
-                    if (c < 8) {
-                        float s = v[l]; s += r[c * 16 + oy * 4 + ox + 2]; s = s > 0.0f ? s : 0.0f; y[c * 16 + oy * 4 + ox + 2] = s;
-                    }
+            }
+            }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_1 + spgen_ld4(s1 + 0) * a1_0_1 + spgen_ld4(be + 0); int l;
+            for (l = 0; l < 4; ++l) {
+                const int c = (cb + 0) * 4 + l;
+                if (c < 8) {
+                    float s = v[l]; s += r[c * 16 + 7]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 7] = s;
                 }
+            }
+            }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_2 + spgen_ld4(s1 + 0) * a1_0_2 + spgen_ld4(be + 0); int l;
+            for (l = 0; l < 4; ++l) {
+                const int c = (cb + 0) * 4 + l;
+                if (c < 8) {
+                    float s = v[l]; s += r[c * 16 + 8]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 8] = s;
                 }
-                { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_3 + spgen_ld4(s1 + 0) * a1_0_3 + spgen_ld4(be + 0); int l;
-                for (l = 0; l < 4; ++l) {
-                    const int c = (cb + 0) * 4 + l;
-                    if (c < 8) {
-                        float s = v[l]; s += r[c * 16 + oy * 4 + ox + 3]; s = s > 0.0f ? s : 0.0f; y[c * 16 + oy * 4 + ox + 3] = s;
-                    }
+            }
+            }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_3 + spgen_ld4(s1 + 0) * a1_0_3 + spgen_ld4(be + 0); int l;
+            for (l = 0; l < 4; ++l) {
+                const int c = (cb + 0) * 4 + l;
+                if (c < 8) {
+                    float s = v[l]; s += r[c * 16 + 9]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 9] = s;
                 }
+            }
+            }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_4 + spgen_ld4(s1 + 0) * a1_0_4 + spgen_ld4(be + 0); int l;
+            for (l = 0; l < 4; ++l) {
+                const int c = (cb + 0) * 4 + l;
+                if (c < 8) {
+                    float s = v[l]; s += r[c * 16 + 10]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 10] = s;
                 }
+            }
+            }
+        }
+        {
+            spgen_f4 a3_0_0 = z, a3_0_1 = z, a3_0_2 = z, a3_0_3 = z, a3_0_4 = z, a1_0_0 = z, a1_0_1 = z, a1_0_2 = z, a1_0_3 = z, a1_0_4 = z;
+            spgen_f4 w0;
+            float x0, x1, x2, x3, x4;
+            for (j = 0; j < 2; ++j) {
+                const float *xc = x + (j) / 4 * 64 + (j) % 4;
+                const float *wc = RESIDUAL_BLOCK_L2_GB + cb * 72 + j * 36;
+                w0 = spgen_ld4(wc + 0); x0 = xc[24]; x2 = xc[32]; x3 = xc[36]; x4 = xc[40];
+                a3_0_0 += w0 * x0; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 4); x0 = xc[28]; x1 = xc[32]; x2 = xc[36]; x3 = xc[40]; x4 = xc[44];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 8); x1 = xc[36]; x2 = xc[40]; x3 = xc[44];
+                a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3;
+                w0 = spgen_ld4(wc + 12); x0 = xc[40]; x2 = xc[48]; x3 = xc[52]; x4 = xc[56];
+                a3_0_0 += w0 * x0; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 16); x0 = xc[44]; x1 = xc[48]; x2 = xc[52]; x3 = xc[56]; x4 = xc[60];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 20); x1 = xc[52]; x2 = xc[56]; x3 = xc[60];
+                a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3;
+                w0 = spgen_ld4(wc + 24); x0 = xc[56];
+                a3_0_0 += w0 * x0;
+                w0 = spgen_ld4(wc + 28); x0 = xc[60];
+                a3_0_0 += w0 * x0;
+            }
+            for (ci = 2; ci < 4; ++ci) {
+                const float *xc = x + (ci) / 4 * 64 + (ci) % 4;
+                const float *wc = RESIDUAL_BLOCK_L2_QB + cb * 32 + ci * 4;
+                w0 = spgen_ld4(wc + 0); x0 = xc[44]; x1 = xc[48]; x2 = xc[52]; x3 = xc[56]; x4 = xc[60];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+            }
+            for (ci = 4; ci < 8; ++ci) {
+                const float *xc = x + (ci) / 4 * 64 + (ci) % 4;
+                const float *wc = RESIDUAL_BLOCK_L2_QB + cb * 32 + ci * 4;
+                w0 = spgen_ld4(wc + 0); x0 = xc[44]; x1 = xc[48]; x2 = xc[52]; x3 = xc[56]; x4 = xc[60];
+                a1_0_0 += w0 * x0; a1_0_1 += w0 * x1; a1_0_2 += w0 * x2; a1_0_3 += w0 * x3; a1_0_4 += w0 * x4;
+            }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_0 + spgen_ld4(s1 + 0) * a1_0_0 + spgen_ld4(be + 0); int l;
+            for (l = 0; l < 4; ++l) {
+                const int c = (cb + 0) * 4 + l;
+                if (c < 8) {
+                    float s = v[l]; s += r[c * 16 + 11]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 11] = s;
+                }
+            }
+            }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_1 + spgen_ld4(s1 + 0) * a1_0_1 + spgen_ld4(be + 0); int l;
+            for (l = 0; l < 4; ++l) {
+                const int c = (cb + 0) * 4 + l;
+                if (c < 8) {
+                    float s = v[l]; s += r[c * 16 + 12]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 12] = s;
+                }
+            }
+            }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_2 + spgen_ld4(s1 + 0) * a1_0_2 + spgen_ld4(be + 0); int l;
+            for (l = 0; l < 4; ++l) {
+                const int c = (cb + 0) * 4 + l;
+                if (c < 8) {
+                    float s = v[l]; s += r[c * 16 + 13]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 13] = s;
+                }
+            }
+            }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_3 + spgen_ld4(s1 + 0) * a1_0_3 + spgen_ld4(be + 0); int l;
+            for (l = 0; l < 4; ++l) {
+                const int c = (cb + 0) * 4 + l;
+                if (c < 8) {
+                    float s = v[l]; s += r[c * 16 + 14]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 14] = s;
+                }
+            }
+            }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_4 + spgen_ld4(s1 + 0) * a1_0_4 + spgen_ld4(be + 0); int l;
+            for (l = 0; l < 4; ++l) {
+                const int c = (cb + 0) * 4 + l;
+                if (c < 8) {
+                    float s = v[l]; s += r[c * 16 + 15]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 15] = s;
+                }
+            }
             }
         }
     }
     /* group 1: output channels 4..7, representative inputs 2..3 */
     #ifdef _OPENMP
-    #pragma omp parallel for private(oy, ox, j, ci) schedule(static)
+    #pragma omp parallel for private(j, ci) schedule(static)
     #endif
     for (cb = 1; cb < 2; cb += 1) {
         float s3[4], s1[4], be[4];
@@ -527,83 +851,247 @@ static void residual_block_l2_out(const float *x, const float *r, const float *t
                 }
             }
         }
-        for (oy = 0; oy < 4; ++oy) {
-            {
-                ox = 0;
-                spgen_f4 a3_0_0 = z, a3_0_1 = z, a3_0_2 = z, a3_0_3 = z, a1_0_0 = z, a1_0_1 = z, a1_0_2 = z, a1_0_3 = z;
-                spgen_f4 w0;
-                float x0, x1, x2, x3;
-                const int o = ((1 * oy - 1) * 4 + 1 * ox - 1) * 4; /* first tap of pixel 0 */
-                for (j = 0; j < 2; ++j) {
-                    const float *xc = x + (2 + j) / 4 * 64 + (2 + j) % 4;
-                    const float *wc = RESIDUAL_BLOCK_L2_GB + cb * 72 + j * 36;
-                    if (oy >= 1) {
-                        w0 = spgen_ld4(wc + 0); x1 = xc[o + 4]; x2 = xc[o + 8]; x3 = xc[o + 12];
-                        a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3;
-                        w0 = spgen_ld4(wc + 4); x0 = xc[o + 4]; x1 = xc[o + 8]; x2 = xc[o + 12]; x3 = xc[o + 16];
-                        a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3;
-                        w0 = spgen_ld4(wc + 8); x0 = xc[o + 8]; x1 = xc[o + 12]; x2 = xc[o + 16];
-                        a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2;
-                    }
-                    w0 = spgen_ld4(wc + 12); x1 = xc[o + 20]; x2 = xc[o + 24]; x3 = xc[o + 28];
-                    a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3;
-                    w0 = spgen_ld4(wc + 16); x0 = xc[o + 20]; x1 = xc[o + 24]; x2 = xc[o + 28]; x3 = xc[o + 32];
-                    a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3;
-                    w0 = spgen_ld4(wc + 20); x0 = xc[o + 24]; x1 = xc[o + 28]; x2 = xc[o + 32];
-                    a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2;
-                    if (oy <= 2) {
-                        w0 = spgen_ld4(wc + 24); x1 = xc[o + 36]; x2 = xc[o + 40]; x3 = xc[o + 44];
-                        a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3;
-                        w0 = spgen_ld4(wc + 28); x0 = xc[o + 36]; x1 = xc[o + 40]; x2 = xc[o + 44]; x3 = xc[o + 48];
-                        a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3;
-                        w0 = spgen_ld4(wc + 32); x0 = xc[o + 40]; x1 = xc[o + 44]; x2 = xc[o + 48];
-                        a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2;
-                    }
+        {
+            spgen_f4 a3_0_0 = z, a3_0_1 = z, a3_0_2 = z, a3_0_3 = z, a3_0_4 = z, a3_0_5 = z, a1_0_0 = z, a1_0_1 = z, a1_0_2 = z, a1_0_3 = z, a1_0_4 = z, a1_0_5 = z;
+            spgen_f4 w0;
+            float x0, x1, x2, x3, x4, x5;
+            for (j = 0; j < 2; ++j) {
+                const float *xc = x + (2 + j) / 4 * 64 + (2 + j) % 4;
+                const float *wc = RESIDUAL_BLOCK_L2_GB + cb * 72 + j * 36;
+                w0 = spgen_ld4(wc + 0); x5 = xc[0];
+                a3_0_5 += w0 * x5;
+                w0 = spgen_ld4(wc + 4); x4 = xc[0]; x5 = xc[4];
+                a3_0_4 += w0 * x4; a3_0_5 += w0 * x5;
+                w0 = spgen_ld4(wc + 8); x4 = xc[4]; x5 = xc[8];
+                a3_0_4 += w0 * x4; a3_0_5 += w0 * x5;
+                w0 = spgen_ld4(wc + 12); x1 = xc[0]; x2 = xc[4]; x3 = xc[8]; x5 = xc[16];
+                a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_5 += w0 * x5;
+                w0 = spgen_ld4(wc + 16); x0 = xc[0]; x1 = xc[4]; x2 = xc[8]; x3 = xc[12]; x4 = xc[16]; x5 = xc[20];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4; a3_0_5 += w0 * x5;
+                w0 = spgen_ld4(wc + 20); x0 = xc[4]; x1 = xc[8]; x2 = xc[12]; x4 = xc[20]; x5 = xc[24];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_4 += w0 * x4; a3_0_5 += w0 * x5;
+                w0 = spgen_ld4(wc + 24); x1 = xc[16]; x2 = xc[20]; x3 = xc[24]; x5 = xc[32];
+                a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_5 += w0 * x5;
+                w0 = spgen_ld4(wc + 28); x0 = xc[16]; x1 = xc[20]; x2 = xc[24]; x3 = xc[28]; x4 = xc[32]; x5 = xc[36];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4; a3_0_5 += w0 * x5;
+                w0 = spgen_ld4(wc + 32); x0 = xc[20]; x1 = xc[24]; x2 = xc[28]; x4 = xc[36]; x5 = xc[40];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_4 += w0 * x4; a3_0_5 += w0 * x5;
+            }
+            for (ci = 0; ci < 2; ++ci) {
+                const float *xc = x + (ci) / 4 * 64 + (ci) % 4;
+                const float *wc = RESIDUAL_BLOCK_L2_QB + cb * 32 + ci * 4;
+                w0 = spgen_ld4(wc + 0); x0 = xc[0]; x1 = xc[4]; x2 = xc[8]; x3 = xc[12]; x4 = xc[16]; x5 = xc[20];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4; a3_0_5 += w0 * x5;
+            }
+            for (ci = 4; ci < 8; ++ci) {
+                const float *xc = x + (ci) / 4 * 64 + (ci) % 4;
+                const float *wc = RESIDUAL_BLOCK_L2_QB + cb * 32 + ci * 4;
+                w0 = spgen_ld4(wc + 0); x0 = xc[0]; x1 = xc[4]; x2 = xc[8]; x3 = xc[12]; x4 = xc[16]; x5 = xc[20];
+                a1_0_0 += w0 * x0; a1_0_1 += w0 * x1; a1_0_2 += w0 * x2; a1_0_3 += w0 * x3; a1_0_4 += w0 * x4; a1_0_5 += w0 * x5;
+            }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_0 + spgen_ld4(s1 + 0) * a1_0_0 + spgen_ld4(be + 0); int l;
+            for (l = 0; l < 4; ++l) {
+                const int c = (cb + 0) * 4 + l;
+                if (c < 8) {
+                    float s = v[l]; s += r[c * 16 + 0]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 0] = s;
                 }
-                for (ci = 0; ci < 2; ++ci) {
-                    const float *xc = x + (ci) / 4 * 64 + (ci) % 4 + 1 * (oy * 4 + ox) * 4;
-                    const float *wc = RESIDUAL_BLOCK_L2_QB + cb * 32 + ci * 4;
-                    w0 = spgen_ld4(wc + 0); x0 = xc[0]; x1 = xc[4]; x2 = xc[8]; x3 = xc[12];
-                    a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3;
+            }
+            }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_1 + spgen_ld4(s1 + 0) * a1_0_1 + spgen_ld4(be + 0); int l;
+            for (l = 0; l < 4; ++l) {
+                const int c = (cb + 0) * 4 + l;
+                if (c < 8) {
+                    float s = v[l]; s += r[c * 16 + 1]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 1] = s;
                 }
-                for (ci = 4; ci < 8; ++ci) {
-                    const float *xc = x + (ci) / 4 * 64 + (ci) % 4 + 1 * (oy * 4 + ox) * 4;
-                    const float *wc = RESIDUAL_BLOCK_L2_QB + cb * 32 + ci * 4;
-                    w0 = spgen_ld4(wc + 0); x0 = xc[0]; x1 = xc[4]; x2 = xc[8]; x3 = xc[12];
-                    a1_0_0 += w0 * x0; a1_0_1 += w0 * x1; a1_0_2 += w0 * x2; a1_0_3 += w0 * x3;
+            }
+            }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_2 + spgen_ld4(s1 + 0) * a1_0_2 + spgen_ld4(be + 0); int l;
+            for (l = 0; l < 4; ++l) {
+                const int c = (cb + 0) * 4 + l;
+                if (c < 8) {
+                    float s = v[l]; s += r[c * 16 + 2]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 2] = s;
                 }
-                { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_0 + spgen_ld4(s1 + 0) * a1_0_0 + spgen_ld4(be + 0); int l;
-                for (l = 0; l < 4; ++l) {
-                    const int c = (cb + 0) * 4 + l;
-                    if (c < 8) {
-                        float s = v[l]; s += r[c * 16 + oy * 4 + ox + 0]; s = s > 0.0f ? s : 0.0f; y[c * 16 + oy * 4 + ox + 0] = s;
-                    }
+            }
+            }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_3 + spgen_ld4(s1 + 0) * a1_0_3 + spgen_ld4(be + 0); int l;
+            for (l = 0; l < 4; ++l) {
+                const int c = (cb + 0) * 4 + l;
+                if (c < 8) {
+                    float s = v[l]; s += r[c * 16 + 3]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 3] = s;
                 }
+            }
+            }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_4 + spgen_ld4(s1 + 0) * a1_0_4 + spgen_ld4(be + 0); int l;
+            for (l = 0; l < 4; ++l) {
+                const int c = (cb + 0) * 4 + l;
+                if (c < 8) {
+                    float s = v[l]; s += r[c * 16 + 4]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 4] = s;
                 }
-                { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_1 + spgen_ld4(s1 + 0) * a1_0_1 + spgen_ld4(be + 0); int l;
-                for (l = 0; l < 4; ++l) {
-                    const int c = (cb + 0) * 4 + l;
-                    if (c < 8) {
-                        float s = v[l]; s += r[c * 16 + oy * 4 + ox + 1]; s = s > 0.0f ? s : 0.0f; y[c * 16 + oy * 4 + ox + 1] = s;
-                    }
+            }
+            }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_5 + spgen_ld4(s1 + 0) * a1_0_5 + spgen_ld4(be + 0); int l;
+            for (l = 0; l < 4; ++l) {
+                const int c = (cb + 0) * 4 + l;
+                if (c < 8) {
+                    float s = v[l]; s += r[c * 16 + 5]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 5] = s;
                 }
+            }
+            }
+        }
+        {
+            spgen_f4 a3_0_0 = z, a3_0_1 = z, a3_0_2 = z, a3_0_3 = z, a3_0_4 = z, a1_0_0 = z, a1_0_1 = z, a1_0_2 = z, a1_0_3 = z, a1_0_4 = z;
+            spgen_f4 w0;
+            float x0, x1, x2, x3, x4;
+            for (j = 0; j < 2; ++j) {
+                const float *xc = x + (2 + j) / 4 * 64 + (2 + j) % 4;
+                const float *wc = RESIDUAL_BLOCK_L2_GB + cb * 72 + j * 36;
+                w0 = spgen_ld4(wc + 0); x0 = xc[4]; x1 = xc[8]; x3 = xc[16]; x4 = xc[20];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 4); x0 = xc[8]; x1 = xc[12]; x2 = xc[16]; x3 = xc[20]; x4 = xc[24];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 8); x0 = xc[12]; x2 = xc[20]; x3 = xc[24]; x4 = xc[28];
+                a3_0_0 += w0 * x0; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 12); x0 = xc[20]; x1 = xc[24]; x3 = xc[32]; x4 = xc[36];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 16); x0 = xc[24]; x1 = xc[28]; x2 = xc[32]; x3 = xc[36]; x4 = xc[40];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 20); x0 = xc[28]; x2 = xc[36]; x3 = xc[40]; x4 = xc[44];
+                a3_0_0 += w0 * x0; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 24); x0 = xc[36]; x1 = xc[40]; x3 = xc[48]; x4 = xc[52];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 28); x0 = xc[40]; x1 = xc[44]; x2 = xc[48]; x3 = xc[52]; x4 = xc[56];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 32); x0 = xc[44]; x2 = xc[52]; x3 = xc[56]; x4 = xc[60];
+                a3_0_0 += w0 * x0; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+            }
+            for (ci = 0; ci < 2; ++ci) {
+                const float *xc = x + (ci) / 4 * 64 + (ci) % 4;
+                const float *wc = RESIDUAL_BLOCK_L2_QB + cb * 32 + ci * 4;
+                w0 = spgen_ld4(wc + 0); x0 = xc[24]; x1 = xc[28]; x2 = xc[32]; x3 = xc[36]; x4 = xc[40];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+            }
+            for (ci = 4; ci < 8; ++ci) {
+                const float *xc = x + (ci) / 4 * 64 + (ci) % 4;
+                const float *wc = RESIDUAL_BLOCK_L2_QB + cb * 32 + ci * 4;
+                w0 = spgen_ld4(wc + 0); x0 = xc[24]; x1 = xc[28]; x2 = xc[32]; x3 = xc[36]; x4 = xc[40];
+                a1_0_0 += w0 * x0; a1_0_1 += w0 * x1; a1_0_2 += w0 * x2; a1_0_3 += w0 * x3; a1_0_4 += w0 * x4;
+            }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_0 + spgen_ld4(s1 + 0) * a1_0_0 + spgen_ld4(be + 0); int l;
+            for (l = 0; l < 4; ++l) {
+                const int c = (cb + 0) * 4 + l;
+                if (c < 8) {
+                    float s = v[l]; s += r[c * 16 + 6]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 6] = s;
                 }
-                { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_2 + spgen_ld4(s1 + 0) * a1_0_2 + spgen_ld4(be + 0); int l;
-                for (l = 0; l < 4; ++l) {
-                    const int c = (cb + 0) * 4 + l;
-                    if (c < 8) {
-                        float s = v[l]; s += r[c * 16 + oy * 4 + ox + 2]; s = s > 0.0f ? s : 0.0f; y[c * 16 + oy * 4 + ox + 2] = s;
-                    }
+            }
+            }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_1 + spgen_ld4(s1 + 0) * a1_0_1 + spgen_ld4(be + 0); int l;
+            for (l = 0; l < 4; ++l) {
+                const int c = (cb + 0) * 4 + l;
+                if (c < 8) {
+                    float s = v[l]; s += r[c * 16 + 7]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 7] = s;
                 }
+            }
+            }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_2 + spgen_ld4(s1 + 0) * a1_0_2 + spgen_ld4(be + 0); int l;
+            for (l = 0; l < 4; ++l) {
+                const int c = (cb + 0) * 4 + l;
+                if (c < 8) {
+                    float s = v[l]; s += r[c * 16 + 8]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 8] = s;
                 }
-                { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_3 + spgen_ld4(s1 + 0) * a1_0_3 + spgen_ld4(be + 0); int l;
-                for (l = 0; l < 4; ++l) {
-                    const int c = (cb + 0) * 4 + l;
-                    if (c < 8) {
-                        float s = v[l]; s += r[c * 16 + oy * 4 + ox + 3]; s = s > 0.0f ? s : 0.0f; y[c * 16 + oy * 4 + ox + 3] = s;
-                    }
+            }
+            }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_3 + spgen_ld4(s1 + 0) * a1_0_3 + spgen_ld4(be + 0); int l;
+            for (l = 0; l < 4; ++l) {
+                const int c = (cb + 0) * 4 + l;
+                if (c < 8) {
+                    float s = v[l]; s += r[c * 16 + 9]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 9] = s;
                 }
+            }
+            }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_4 + spgen_ld4(s1 + 0) * a1_0_4 + spgen_ld4(be + 0); int l;
+            for (l = 0; l < 4; ++l) {
+                const int c = (cb + 0) * 4 + l;
+                if (c < 8) {
+                    float s = v[l]; s += r[c * 16 + 10]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 10] = s;
                 }
+            }
+            }
+        }
+        {
+            spgen_f4 a3_0_0 = z, a3_0_1 = z, a3_0_2 = z, a3_0_3 = z, a3_0_4 = z, a1_0_0 = z, a1_0_1 = z, a1_0_2 = z, a1_0_3 = z, a1_0_4 = z;
+            spgen_f4 w0;
+            float x0, x1, x2, x3, x4;
+            for (j = 0; j < 2; ++j) {
+                const float *xc = x + (2 + j) / 4 * 64 + (2 + j) % 4;
+                const float *wc = RESIDUAL_BLOCK_L2_GB + cb * 72 + j * 36;
+                w0 = spgen_ld4(wc + 0); x0 = xc[24]; x2 = xc[32]; x3 = xc[36]; x4 = xc[40];
+                a3_0_0 += w0 * x0; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 4); x0 = xc[28]; x1 = xc[32]; x2 = xc[36]; x3 = xc[40]; x4 = xc[44];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 8); x1 = xc[36]; x2 = xc[40]; x3 = xc[44];
+                a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3;
+                w0 = spgen_ld4(wc + 12); x0 = xc[40]; x2 = xc[48]; x3 = xc[52]; x4 = xc[56];
+                a3_0_0 += w0 * x0; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 16); x0 = xc[44]; x1 = xc[48]; x2 = xc[52]; x3 = xc[56]; x4 = xc[60];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+                w0 = spgen_ld4(wc + 20); x1 = xc[52]; x2 = xc[56]; x3 = xc[60];
+                a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3;
+                w0 = spgen_ld4(wc + 24); x0 = xc[56];
+                a3_0_0 += w0 * x0;
+                w0 = spgen_ld4(wc + 28); x0 = xc[60];
+                a3_0_0 += w0 * x0;
+            }
+            for (ci = 0; ci < 2; ++ci) {
+                const float *xc = x + (ci) / 4 * 64 + (ci) % 4;
+                const float *wc = RESIDUAL_BLOCK_L2_QB + cb * 32 + ci * 4;
+                w0 = spgen_ld4(wc + 0); x0 = xc[44]; x1 = xc[48]; x2 = xc[52]; x3 = xc[56]; x4 = xc[60];
+                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_0_4 += w0 * x4;
+            }
+            for (ci = 4; ci < 8; ++ci) {
+                const float *xc = x + (ci) / 4 * 64 + (ci) % 4;
+                const float *wc = RESIDUAL_BLOCK_L2_QB + cb * 32 + ci * 4;
+                w0 = spgen_ld4(wc + 0); x0 = xc[44]; x1 = xc[48]; x2 = xc[52]; x3 = xc[56]; x4 = xc[60];
+                a1_0_0 += w0 * x0; a1_0_1 += w0 * x1; a1_0_2 += w0 * x2; a1_0_3 += w0 * x3; a1_0_4 += w0 * x4;
+            }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_0 + spgen_ld4(s1 + 0) * a1_0_0 + spgen_ld4(be + 0); int l;
+            for (l = 0; l < 4; ++l) {
+                const int c = (cb + 0) * 4 + l;
+                if (c < 8) {
+                    float s = v[l]; s += r[c * 16 + 11]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 11] = s;
+                }
+            }
+            }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_1 + spgen_ld4(s1 + 0) * a1_0_1 + spgen_ld4(be + 0); int l;
+            for (l = 0; l < 4; ++l) {
+                const int c = (cb + 0) * 4 + l;
+                if (c < 8) {
+                    float s = v[l]; s += r[c * 16 + 12]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 12] = s;
+                }
+            }
+            }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_2 + spgen_ld4(s1 + 0) * a1_0_2 + spgen_ld4(be + 0); int l;
+            for (l = 0; l < 4; ++l) {
+                const int c = (cb + 0) * 4 + l;
+                if (c < 8) {
+                    float s = v[l]; s += r[c * 16 + 13]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 13] = s;
+                }
+            }
+            }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_3 + spgen_ld4(s1 + 0) * a1_0_3 + spgen_ld4(be + 0); int l;
+            for (l = 0; l < 4; ++l) {
+                const int c = (cb + 0) * 4 + l;
+                if (c < 8) {
+                    float s = v[l]; s += r[c * 16 + 14]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 14] = s;
+                }
+            }
+            }
+            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_4 + spgen_ld4(s1 + 0) * a1_0_4 + spgen_ld4(be + 0); int l;
+            for (l = 0; l < 4; ++l) {
+                const int c = (cb + 0) * 4 + l;
+                if (c < 8) {
+                    float s = v[l]; s += r[c * 16 + 15]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 15] = s;
+                }
+            }
             }
         }
     }
