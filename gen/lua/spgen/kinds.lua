@@ -44,7 +44,8 @@
 --   tiling.lua    layout (--simd: { block, inputs = { bool, ... }, output },
 --                 whether each tensor it reads and writes is channel-blocked),
 --                 bt (a convolution that runs blocked: { block, blocks,
---                 pixels }, its register tile of channel blocks x pixels),
+--                 pixels, flat }, its register tile of channel blocks x
+--                 pixels of a row, or with flat of the whole small plane),
 --                 vt (--simd vector tiles of a convolution that does not run
 --                 blocked: geometry, how vectors of `lanes` NCHW pixels cover
 --                 the output plane; pixel_vectors x channels, the register
