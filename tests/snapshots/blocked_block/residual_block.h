@@ -13,7 +13,7 @@
 #define RESIDUAL_BLOCK_IN_SIZE 256 /* floats */
 #define RESIDUAL_BLOCK_OUT_SIZE 256 /* floats */
 #define RESIDUAL_BLOCK_ARENA_BYTES 1216 /* static activation memory */
-#define RESIDUAL_BLOCK_WEIGHT_BYTES 3840 /* read-only, placeable in flash */
+#define RESIDUAL_BLOCK_WEIGHT_BYTES 2176 /* read-only, placeable in flash */
 
 #ifdef __cplusplus
 extern "C" {
