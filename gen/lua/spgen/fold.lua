@@ -28,12 +28,14 @@ end
 
 -- Sets k.w (array name -> blob offset) and k.scratch (floats) on each
 -- kernel, with its kind's fold (kinds/*.lua); a kind without weights has none.
-function M.run(g, kernels, weights)
+-- plain: a layer laid out for a blocked tile (k.bt) keeps its plain arrays
+-- too (the CUDA backend reads them).
+function M.run(g, kernels, weights, plain)
   local blob = new_blob()
   for _, k in ipairs(kernels) do
     k.w, k.scratch = {}, 0
     local fold = kinds[k.kind].fold
-    if fold then fold(k, g.net.naming, weights, blob) end
+    if fold then fold(k, g.net.naming, weights, blob, plain) end
   end
   return blob
 end

@@ -14,8 +14,9 @@
 --   in_place     "any": the output may overwrite any input it reads last;
 --                "residual": only the residual (a producer reads many elements
 --                of its main input for each one it writes); nil: never (plan.lua)
---   fold         function(k, naming, weights, blob) turning the raw weights into
---                the arrays the code reads (fold/*.lua); nil: no weights
+--   fold         function(k, naming, weights, blob, plain) turning the raw
+--                weights into the arrays the code reads (fold/*.lua; plain:
+--                keep the plain arrays beside a blocked tile's); nil: no weights
 --   emit         the emitter per backend as a dotted path "module.function"
 --                (emitters.lua): c, function(k, ctx) -> { text, call(ptrs) }
 --                (emit_c/); cuda, function(k, ctx) -> { text, launch(ptrs),
@@ -52,7 +53,8 @@
 --   tiling.lua    layout (--simd: { block, inputs = { bool, ... }, output },
 --                 whether each tensor it reads and writes is channel-blocked),
 --                 bt (a convolution that runs blocked: { block, blocks,
---                 pixels }, its register tile of channel blocks x pixels),
+--                 pixels, flat }, its register tile of channel blocks x
+--                 pixels of a row, or with flat of the whole small plane),
 --                 vt (--simd vector tiles of a convolution that does not run
 --                 blocked: geometry, how vectors of `lanes` NCHW pixels cover
 --                 the output plane; pixel_vectors x channels, the register

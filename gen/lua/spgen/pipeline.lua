@@ -82,7 +82,8 @@ function M.run(opts)
   if #kernels == 0 then fail.raise(g.output.where, "the network has no operations") end
   for i, k in ipairs(kernels) do k.index, k.in_shape = i, g.nodes[k.inputs[1]].shape end
   tiling.run(g, kernels, views, opts.simd)
-  local blob = fold.run(g, kernels, w)
+  -- the CUDA backend reads the plain arrays; the C code of a blocked layer only its blocked copies
+  local blob = fold.run(g, kernels, w, target ~= "c")
   local q
   if samples then
     local ranges = calibrate.run(g, kernels, blob, samples, sample_count, opts.percentile and tonumber(opts.percentile))

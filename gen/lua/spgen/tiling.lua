@@ -149,12 +149,16 @@ M.FLAT_PIXELS = 64 -- planes up to this size may be tiled whole, each tile's pix
 -- The register tile of a blocked convolution: blocks (dividing the blocks of
 -- a group) x pixels, the most accumulators within the budget (an SPConv
 -- keeps both branches), then the fewest loads per multiply-add (blocks +
--- pixels). Pixels lie in one row, balanced over it; on a small plane whose
+-- pixels), or on an NCHW input the fewest blocks. Pixels lie in one row, balanced over it; on a small plane whose
 -- rows are too short to fill a tile (flat), the tiles run on over the rows.
 local function block_tile(k, block)
   local a, wo = k.node.attrs, k.node.shape[3]
   local plane_size = k.node.shape[2] * wo
   local budget = M.BLOCK_ACC[block] // #lower.conv(k).branches
+  -- reading an NCHW input (the stem: few channels, many taps), one block's
+  -- weights stay in L1 where four do not (make bench, per layer: the 7x7
+  -- stem from 20% to 45% of the peak)
+  local nchw_input = not k.layout.inputs[1]
   local group_blocks = blocks.padded(a.out // a.groups, block) // block
   local best
   for nb = 1, math.min(4, group_blocks, budget) do
@@ -163,7 +167,7 @@ local function block_tile(k, block)
         local span = flat and plane_size or wo
         local np = math.min(budget // nb, span)
         np = (span + (span + np - 1) // np - 1) // ((span + np - 1) // np)
-        local key = { nb * np, -(nb + np) }
+        local key = { nb * np, nchw_input and -nb or -(nb + np) }
         if not best or key[1] > best.key[1] or (key[1] == best.key[1] and key[2] > best.key[2]) then
           best = { blocks = nb, pixels = np, flat = flat, key = key }
         end

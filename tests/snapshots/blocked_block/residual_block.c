@@ -55,14 +55,12 @@ extern const float residual_block_weights[];
 #define RESIDUAL_BLOCK_L1_WO 4
 #define RESIDUAL_BLOCK_L1_RG 2
 #define RESIDUAL_BLOCK_L1_CG 4
-#define RESIDUAL_BLOCK_L1_B1 (residual_block_weights + 224)
-#define RESIDUAL_BLOCK_L1_B3 (residual_block_weights + 208)
-#define RESIDUAL_BLOCK_L1_G (residual_block_weights + 0)
-#define RESIDUAL_BLOCK_L1_GB (residual_block_weights + 240)
-#define RESIDUAL_BLOCK_L1_PA (residual_block_weights + 448)
-#define RESIDUAL_BLOCK_L1_PB (residual_block_weights + 464)
-#define RESIDUAL_BLOCK_L1_Q (residual_block_weights + 144)
-#define RESIDUAL_BLOCK_L1_QB (residual_block_weights + 384)
+#define RESIDUAL_BLOCK_L1_B1 (residual_block_weights + 16)
+#define RESIDUAL_BLOCK_L1_B3 (residual_block_weights + 0)
+#define RESIDUAL_BLOCK_L1_GB (residual_block_weights + 32)
+#define RESIDUAL_BLOCK_L1_PA (residual_block_weights + 240)
+#define RESIDUAL_BLOCK_L1_PB (residual_block_weights + 256)
+#define RESIDUAL_BLOCK_L1_QB (residual_block_weights + 176)
 
 /* Window sums T[ci][ky][kx] of the representative channels and channel sums S[ci],
    from column sums of the input added up in vectors of 4. */
@@ -481,14 +479,12 @@ static void residual_block_l1(const float *x, float *y, float *scratch)
 #define RESIDUAL_BLOCK_L2_WO 4
 #define RESIDUAL_BLOCK_L2_RG 2
 #define RESIDUAL_BLOCK_L2_CG 4
-#define RESIDUAL_BLOCK_L2_B1 (residual_block_weights + 704)
-#define RESIDUAL_BLOCK_L2_B3 (residual_block_weights + 688)
-#define RESIDUAL_BLOCK_L2_G (residual_block_weights + 480)
-#define RESIDUAL_BLOCK_L2_GB (residual_block_weights + 720)
-#define RESIDUAL_BLOCK_L2_PA (residual_block_weights + 928)
-#define RESIDUAL_BLOCK_L2_PB (residual_block_weights + 944)
-#define RESIDUAL_BLOCK_L2_Q (residual_block_weights + 624)
-#define RESIDUAL_BLOCK_L2_QB (residual_block_weights + 864)
+#define RESIDUAL_BLOCK_L2_B1 (residual_block_weights + 288)
+#define RESIDUAL_BLOCK_L2_B3 (residual_block_weights + 272)
+#define RESIDUAL_BLOCK_L2_GB (residual_block_weights + 304)
+#define RESIDUAL_BLOCK_L2_PA (residual_block_weights + 512)
+#define RESIDUAL_BLOCK_L2_PB (residual_block_weights + 528)
+#define RESIDUAL_BLOCK_L2_QB (residual_block_weights + 448)
 
 /* Window sums T[ci][ky][kx] of the representative channels and channel sums S[ci]
    of the blocked input, 4 channels to a vector, in one read. */

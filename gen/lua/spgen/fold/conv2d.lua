@@ -1,10 +1,11 @@
 -- Folds a conv2d and the batchnorm after it: W' = W * s[o], b' = b * s[o] + t[o];
--- a blocked convolution (k.bt) gets them laid out for its tile too.
+-- a blocked convolution (k.bt) gets them laid out for its tile instead (both
+-- with plain, for the CUDA backend).
 local native = require("spgen.native")
 local bn = require("spgen.bn")
 local blocks = require("spgen.blocks")
 
-return function(k, naming, weights, blob)
+return function(k, naming, weights, blob, plain)
   local a, p = k.node.attrs, k.node.name
   local per_out = a.cin // a.groups * a.k * a.k
   local w, b = weights[p .. ".weight"], weights[p .. ".bias"]
@@ -16,10 +17,13 @@ return function(k, naming, weights, blob)
     W:set_scaled(o * per_out, 1, w, o * per_out, 1, per_out, s)
     B[o] = s * (b and b[o] or 0.0) + (shift and shift[o + 1] or 0.0)
   end
-  k.w = { WT = blob.add(W) }
-  if b or k.bn then k.w.B = blob.add(B) end
+  k.w = {}
+  if not k.bt or plain then
+    k.w.WT = blob.add(W)
+    if b or k.bn then k.w.B = blob.add(B) end
+  end
   if k.bt then -- blocked: [output block][input channel][tap][block], bias padded
     k.w.WB = blob.add(blocks.rows(W, a.out, per_out, k.bt.block))
-    if k.w.B then k.w.BB = blob.add(blocks.vector(B, a.out, k.bt.block)) end
+    if b or k.bn then k.w.BB = blob.add(blocks.vector(B, a.out, k.bt.block)) end
   end
 end

@@ -7,12 +7,13 @@
 --                 ones (BN2 scale); pooling's 1/4 applied; zero where merged into G
 --   B3, B1        branch biases after BN: o3 = G*x + Q3*x + B3, o1 = Q1*x + B1
 --   PA, PB        the following batchnorm's scale and shift, when fused
---   GB, QB        G and Q laid out for a blocked tile (k.bt)
+--   GB, QB        G and Q laid out for a blocked tile (k.bt), which reads
+--                 them instead of G and Q (kept only with plain, for CUDA)
 local native = require("spgen.native")
 local bn = require("spgen.bn")
 local blocks = require("spgen.blocks")
 
-return function(k, naming, weights, blob)
+return function(k, naming, weights, blob, plain)
   local a, p = k.node.attrs, k.node.name
   local co, c, r, grp, s = a.out, a.cin, a.r, a.groups, a.stride
   local rg, cg = r // grp, co // grp
@@ -41,7 +42,9 @@ return function(k, naming, weights, blob)
     B3[oc] = s1 * bias3 + sh1[oc + 1]
     B1[oc] = s2 * b1[oc] + (sh2[oc + 1] or 0)
   end
-  k.w = { G = blob.add(G), Q = blob.add(Q), B3 = blob.add(B3), B1 = blob.add(B1) }
+  k.w = {}
+  if not k.bt or plain then k.w.G, k.w.Q = blob.add(G), blob.add(Q) end
+  k.w.B3, k.w.B1 = blob.add(B3), blob.add(B1)
   if k.bt then -- blocked: G and Q as [output block][row][block]
     k.w.GB = blob.add(blocks.rows(G, co, rg * 9, k.bt.block))
     k.w.QB = blob.add(blocks.rows(Q, co, c, k.bt.block))
