@@ -13,15 +13,29 @@
 #define RESIDUAL_BLOCK_IN_SIZE 256 /* floats */
 #define RESIDUAL_BLOCK_OUT_SIZE 256 /* floats */
 #define RESIDUAL_BLOCK_ARENA_BYTES 1216 /* static activation memory */
+#define RESIDUAL_BLOCK_RUN_WITH_BYTES 1216 /* residual_block_run_with's arena: the planner's bytes */
+#define RESIDUAL_BLOCK_ARENA_ALIGN 4 /* the arena's address is a multiple of this */
 #define RESIDUAL_BLOCK_WEIGHT_BYTES 2176 /* read-only, placeable in flash */
+#define RESIDUAL_BLOCK_LAYERS 2 /* layer calls in residual_block_run, numbered from 1 */
+
+/* Profiling: residual_block_run calls RESIDUAL_BLOCK_LAYER_BEGIN(i, "name") before and
+   RESIDUAL_BLOCK_LAYER_END(i) after layer i (1..RESIDUAL_BLOCK_LAYERS; the numbers and
+   names of the comments in residual_block.c). Both are empty unless defined when
+   residual_block.c is compiled, e.g. with -D'RESIDUAL_BLOCK_LAYER_BEGIN(i, name)=...' or
+   a header given by -include in CFLAGS, so they cost nothing by default. */
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* Runs the network on input[RESIDUAL_BLOCK_IN_SIZE], writes output[RESIDUAL_BLOCK_OUT_SIZE].
-   Returns 0, or 1 when a pointer is NULL. Not reentrant: activations live in
-   one static arena. */
+/* Runs the network on input[RESIDUAL_BLOCK_IN_SIZE], writes output[RESIDUAL_BLOCK_OUT_SIZE],
+   keeping its activations in the caller's arena of RESIDUAL_BLOCK_RUN_WITH_BYTES
+   bytes at a multiple of RESIDUAL_BLOCK_ARENA_ALIGN (calls on distinct arenas may run
+   at once). Returns 0, or 1 when a pointer is NULL or the arena misaligned. */
+int residual_block_run_with(void *arena, const float *input, float *output);
+
+/* The same in one static arena (residual_block_arena.c; define RESIDUAL_BLOCK_ARENA_SECTION
+   there to place it): not reentrant. */
 int residual_block_run(const float *input, float *output);
 
 #ifdef __cplusplus
