@@ -58,7 +58,7 @@ one() {
   if [ $# -eq 0 ]; then
     gcc $CFLAGS -Ibench -I$dir -DNET=$n -DUNET=${n^^} -o $dir/$out bench/one.c $dir/lib$n.a -lm
   else
-    gcc $CFLAGS "$@" -Ibench -I$dir -Wa,-I$dir -DNET=$n -DUNET=${n^^} -o $dir/$out bench/one.c $dir/$n.c \
+    gcc $CFLAGS "$@" -Ibench -I$dir -Wa,-I$dir -DNET=$n -DUNET=${n^^} -o $dir/$out bench/one.c $dir/$n.c $dir/${n}_arena.c \
       $dir/${n}_weights.c -lm
   fi
 }
@@ -167,7 +167,7 @@ if part 5; then
     ' $dir/$n.c >$dir/layer_info.h
     gcc $CFLAGS -Ibench -I$dir -Wa,-I$dir -DNET=$n -DUNET=$N -DNET_C="\"$PWD/$dir/$n.c\"" -DLAYER_INFO="\"$PWD/$dir/layer_info.h\"" \
       "-D${N}_LAYER_BEGIN(i, name)=bench_layer_begin(i)" "-D${N}_LAYER_END(i)=bench_layer_end(i)" \
-      -o $dir/layers bench/layers.c $dir/${n}_weights.c -lm
+      -o $dir/layers bench/layers.c $dir/${n}_weights.c $dir/${n}_arena.c -lm
     echo "-- $n"
     $dir/layers
   done

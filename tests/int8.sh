@@ -106,7 +106,7 @@ bitexact() {
   "$BUILD/mknpy" $((seed + 1)) "$d/in.npy" $shape >/dev/null
   if ! $SPGEN "$spec" "$@" >/dev/null 2>"$d/err"; then fail "int8/$name" "spgen: $(head -c 300 "$d/err")"
   elif ! "$BUILD/plan_check" "$d/plan.txt" >"$d/err" 2>&1; then fail "int8/$name" "plan: $(tail -c 300 "$d/err")"
-  elif ! "$BUILD/contract_check" "$d/q/$net.c" "$d/q/${net}_weights.c" >"$d/err" 2>&1; then
+  elif ! "$BUILD/contract_check" "$d/q/$net.c" "$d/q/${net}_weights.c" "$d/q/${net}_arena.c" >"$d/err" 2>&1; then
     fail "int8/$name" "contract: $(head -c 300 "$d/err")"
   elif ! make -s -C "$d/q" CFLAGS="$STRICT_CFLAGS $SAN_CFLAGS" >"$d/err" 2>&1; then
     fail "int8/$name" "build: $(head -c 300 "$d/err")"

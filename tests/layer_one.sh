@@ -17,7 +17,7 @@ sets=(--set cin=$cin --set out=$out --set h=$h --set w=$w --set batch=$batch --s
 if ! $SPGEN tests/specs/layer.lua -o "$dir/gen" --dump-weights "$dir/w.safetensors" "${sets[@]}" >"$log" 2>&1; then
   fail "$name" "spgen failed: $(tail -1 "$log")"; exit 0
 fi
-if ! $BUILD/contract_check "$dir/gen/layer.c" "$dir/gen/layer_weights.c" >>"$log" 2>&1; then
+if ! $BUILD/contract_check "$dir/gen/layer.c" "$dir/gen/layer_weights.c" "$dir/gen/layer_arena.c" >>"$log" 2>&1; then
   fail "$name" "contract: $(grep error: "$log" | head -1)"; exit 0
 fi
 $BUILD/mknpy "$seed" "$dir/in.npy" "$batch" "$cin" "$h" "$w" >>"$log" 2>&1

@@ -21,7 +21,7 @@ if ! $SPGEN "specs/$spec.lua" -o "$dir/gen" --batch "$batch" --simd "$simd" "${s
   fail "$name" "spgen: $(tail -1 "$log")"; exit 0
 fi
 if ! $BUILD/plan_check "$dir/plan" >>"$log" 2>&1; then fail "$name" "plan: $(tail -1 "$log")"; exit 0; fi
-if ! $BUILD/contract_check "$dir/gen/$spec.c" "$dir/gen/${spec}_weights.c" >>"$log" 2>&1; then
+if ! $BUILD/contract_check "$dir/gen/$spec.c" "$dir/gen/${spec}_weights.c" "$dir/gen/${spec}_arena.c" >>"$log" 2>&1; then
   fail "$name" "contract: $(grep -m1 error: "$log")"; exit 0
 fi
 if ! make -s -C "$dir/gen" CFLAGS="$STRICT_CFLAGS $SAN_CFLAGS" >>"$log" 2>&1; then
