@@ -249,23 +249,6 @@ static void free_list(char **v, size_t n)
     free(v);
 }
 
-static void remove_tree(const char *dir)
-{
-    size_t n;
-    char **v = list_dir(dir, &n);
-    char p[600];
-    for (size_t i = 0; i < n; i++) {
-        struct stat st;
-        snprintf(p, sizeof p, "%s/%s", dir, v[i]);
-        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-            remove_tree(p);
-        else
-            unlink(p);
-    }
-    free_list(v, n);
-    rmdir(dir);
-}
-
 static void cleanup(void)
 {
     if (work[0])

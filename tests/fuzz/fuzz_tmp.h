@@ -1,5 +1,5 @@
-/* Temporary files of the fuzz harnesses: where they go, and the sweep of what
-   crashed runs left behind. Included by each harness. */
+/* Temporary files of the fuzz harnesses: where they go, their removal, and
+   the sweep of what crashed runs left behind. Included by each harness. */
 #ifndef SPGEN_FUZZ_TMP_H
 #define SPGEN_FUZZ_TMP_H
 #include <dirent.h>
@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Where the temporary files go: $FUZZ_TMPDIR, else /dev/shm (a tmpfs: on a
@@ -22,6 +23,28 @@ static const char *tmp_base(void)
         return "/dev/shm";
     d = getenv("TMPDIR");
     return d && *d && strlen(d) < 200 ? d : "/tmp";
+}
+
+/* Removes PATH and, if it is a directory (never through a symbolic link),
+   everything below it. */
+static inline void remove_tree(const char *path)
+{
+    struct stat st;
+    DIR *d;
+    if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode) || !(d = opendir(path))) {
+        unlink(path);
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char p[600];
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(p, sizeof p, "%s/%s", path, e->d_name);
+        remove_tree(p);
+    }
+    closedir(d);
+    rmdir(path);
 }
 
 /* A crash, timeout or OOM ends the process with _Exit, skipping the atexit
