@@ -93,9 +93,8 @@ int %s_run_q(const int8_t *input, int8_t *output)
   vars.simd = "#include <stdint.h>\n#include <string.h>\n\n" .. int8_common.prelude(uses)
   vars.weights_type = "int32_t"
   vars.weights_format = "int8 and int32"
-  vars.arena = vars.arena:gsub("static float (%S+)%[(%S+) / 4%]", "static int64_t %1[%2 / 8]")
   vars.weight_bytes = #q.blob_data
-  vars.arena_align = 8 -- the scratch's int64 sums
+  vars.arena_type, vars.arena_align = "int64_t", 8 -- the scratch's int64 sums
   vars.run_with_bytes = (vars.arena_bytes + vars.in_size + vars.out_size + 7) // 8 * 8
   vars.run_with_bytes_note = "the planner's bytes, then the quantized input and output"
 end
@@ -167,12 +166,13 @@ function M.run(g, kernels, plan, blob, weights_source, simd, q)
     -- vector code needs contraction into FMAs, which -std=c99 turns off
     cflags = "-std=c99 -O2 -Wall -Wextra" .. (simd > 0 and " -ffp-contract=fast" or ""),
     quant_macros = "", run_q_decl = "", weights_type = "float", weights_format = "float32",
-    arena_align = 4, run_with_bytes = plan.arena_bytes, run_with_bytes_note = "the planner's bytes",
+    arena_type = "float", arena_align = 4, run_with_bytes = plan.arena_bytes, run_with_bytes_note = "the planner's bytes",
     run_with_head = arena_head(name, NAME, plan.arena_bytes > 0 and "float"), run_q_static = "",
     -- CMake's own variable, which the template cannot spell
     cmake_source_dir = "${CMAKE_CURRENT_SOURCE_DIR}",
     cmake_options = simd > 0 and "\n# vector code needs contraction into FMAs\ntarget_compile_options(" .. name .. " PRIVATE -ffp-contract=fast)" or "",
   }
+  if q then int8_vars(vars, q, name, NAME, vars.calls, ctx.uses) end
   -- the static arena of <name>_arena.c, aligned as its element type
   vars.arena = string.format([[
 
@@ -181,9 +181,8 @@ function M.run(g, kernels, plan, blob, weights_source, simd, q)
 #endif
 
 /* activations and scratch, placed by the memory planner */
-static float %s_arena[%s_RUN_WITH_BYTES / 4] __attribute__((section(%s_ARENA_SECTION)));
-]], NAME, NAME, name, name, NAME, NAME)
-  if q then int8_vars(vars, q, name, NAME, vars.calls, ctx.uses) end
+static %s %s_arena[%s_RUN_WITH_BYTES / %d] __attribute__((section(%s_ARENA_SECTION)));
+]], NAME, NAME, name, vars.arena_type, name, NAME, vars.arena_align, NAME)
   if vars.run_with_bytes == 0 then vars.arena, vars.static_arena = "", "(void *)0"
   else vars.static_arena = name .. "_arena" end
   return {
