@@ -7,6 +7,7 @@ local comment = require("spgen.comment")
 local EMIT = require("spgen.emitters")("c")
 local int8_kinds = require("spgen.int8.kinds")
 local int8_common = require("spgen.emit_c.int8.common")
+local layer = require("spgen.emit_c.layer")
 
 local M = {}
 
@@ -123,6 +124,13 @@ typedef float spgen_u%d __attribute__((vector_size(%d), aligned(4), may_alias));
   return table.concat(t, "\n") .. "\n"
 end
 
+-- A layer's text with its macro prefix P and function name fn replaced by
+-- placeholders: equal for layers whose code is the same. P and fn are
+-- [%w_]+, and a longer layer number never continues them with "_" or "(".
+local function anonymous(text, P, fn)
+  return (text:gsub(P .. "_", "\0P_"):gsub(fn .. "([_(])", "\0F%1"))
+end
+
 -- q (--dtype int8): { blob_data, input, output (tensors), attention }, else nil.
 function M.run(g, kernels, plan, blob, weights_source, simd, q)
   local name = g.net.name
@@ -130,6 +138,7 @@ function M.run(g, kernels, plan, blob, weights_source, simd, q)
   local ctx = { prefix = name, batch = g.net.batch, simd = simd }
   if q then ctx.uses, ctx.attention = {}, q.attention end
   local texts, calls, layers = {}, {}, {}
+  local first_with = {} -- a layer's text with its own names taken out -> the first layer that emitted it
   for _, k in ipairs(kernels) do
     local e = q and int8_kinds.of(k.kind).emit(k, ctx) or EMIT[k.kind](k, ctx)
     local text = comment.text(g, k)
@@ -139,16 +148,31 @@ function M.run(g, kernels, plan, blob, weights_source, simd, q)
     elseif k.vt then
       text = text .. string.format(" *   vector tiles: %d x %d pixels x %d output channels\n", k.vt.pixel_vectors, k.vt.geometry.lanes, k.vt.channels)
     end
-    layers[#layers + 1] = text
-    texts[#texts + 1] = "/*\n" .. text .. " */\n" .. e.text
     local at = q and pointer_int8 or pointer
     local ptrs = { inputs = {}, output = at(k.refs.output, name),
                    scratch = k.refs.scratch and at(k.refs.scratch, name, true) }
     for j, ref in ipairs(k.refs.inputs) do ptrs.inputs[j] = at(ref, name) end
+    local base = not q and layer.weight_base(k)
+    if base then ptrs.weights = string.format("%s_weights + %d", name, base) end
+    local call = e.call(ptrs)
+    local P, fn = layer.names(k, ctx)
+    local key = anonymous(e.text, P, fn)
+    local first = first_with[key]
+    if first then
+      -- the same code as an earlier layer: call its functions instead
+      local first_fn = select(2, layer.names(first, ctx))
+      text = text .. string.format(" *   kernels: those of layer %d (the same shape, fusions and weight layout)\n", first.index)
+      call = first_fn .. call:sub(#fn + 1)
+      texts[#texts + 1] = "/*\n" .. text .. " */\n"
+    else
+      first_with[key] = k
+      texts[#texts + 1] = "/*\n" .. text .. " */\n" .. e.text
+    end
+    layers[#layers + 1] = text
     -- the profiling hooks of net.c.in around each call; names are validated
     -- ([%w_.]), so they are safe in a C string
     calls[#calls + 1] = string.format("    %s_LAYER_BEGIN(%d, \"%s\");\n    %s\n    %s_LAYER_END(%d);\n",
-      NAME, k.index, k.node.name or k.node.op, e.call(ptrs), NAME, k.index)
+      NAME, k.index, k.node.name or k.node.op, call, NAME, k.index)
   end
   local ins, outs = g.nodes[1].shape, g.output.shape
   local batch = g.net.batch

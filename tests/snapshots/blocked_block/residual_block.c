@@ -55,12 +55,12 @@ extern const float residual_block_weights[];
 #define RESIDUAL_BLOCK_L1_WO 4
 #define RESIDUAL_BLOCK_L1_RG 2
 #define RESIDUAL_BLOCK_L1_CG 4
-#define RESIDUAL_BLOCK_L1_B1 (residual_block_weights + 16)
-#define RESIDUAL_BLOCK_L1_B3 (residual_block_weights + 0)
-#define RESIDUAL_BLOCK_L1_GB (residual_block_weights + 32)
-#define RESIDUAL_BLOCK_L1_PA (residual_block_weights + 240)
-#define RESIDUAL_BLOCK_L1_PB (residual_block_weights + 256)
-#define RESIDUAL_BLOCK_L1_QB (residual_block_weights + 176)
+#define RESIDUAL_BLOCK_L1_B1 (wt + 16)
+#define RESIDUAL_BLOCK_L1_B3 (wt + 0)
+#define RESIDUAL_BLOCK_L1_GB (wt + 32)
+#define RESIDUAL_BLOCK_L1_PA (wt + 240)
+#define RESIDUAL_BLOCK_L1_PB (wt + 256)
+#define RESIDUAL_BLOCK_L1_QB (wt + 176)
 
 /* Window sums T[ci][ky][kx] of the representative channels and channel sums S[ci],
    from column sums of the input added up in vectors of 4. */
@@ -104,7 +104,7 @@ static void residual_block_l1_stats(const float *x, float *t, float *sum)
 }
 
 /* The softmax and the one pass over the output, in blocked tiles of 1 x 4 channels x 6 pixels. */
-static void residual_block_l1_out(const float *x, const float *t, const float *sum, float *y)
+static void residual_block_l1_out(const float *x, const float *t, const float *sum, float *y, const float *wt)
 {
     const spgen_f4 z = {0};
     int cb, j, ci;
@@ -450,7 +450,7 @@ static void residual_block_l1_out(const float *x, const float *t, const float *s
     }
 }
 
-static void residual_block_l1(const float *x, float *y, float *scratch)
+static void residual_block_l1(const float *x, float *y, const float *wt, float *scratch)
 {
     int n;
     for (n = 0; n < 2; ++n) {
@@ -458,7 +458,7 @@ static void residual_block_l1(const float *x, float *y, float *scratch)
         float *yn = y + n * 128;
         float *t = scratch, *sum = t + RESIDUAL_BLOCK_L1_R * 9;
         residual_block_l1_stats(xn, t, sum);
-        residual_block_l1_out(xn, t, sum, yn);
+        residual_block_l1_out(xn, t, sum, yn, wt);
     }
 }
 
@@ -479,12 +479,12 @@ static void residual_block_l1(const float *x, float *y, float *scratch)
 #define RESIDUAL_BLOCK_L2_WO 4
 #define RESIDUAL_BLOCK_L2_RG 2
 #define RESIDUAL_BLOCK_L2_CG 4
-#define RESIDUAL_BLOCK_L2_B1 (residual_block_weights + 288)
-#define RESIDUAL_BLOCK_L2_B3 (residual_block_weights + 272)
-#define RESIDUAL_BLOCK_L2_GB (residual_block_weights + 304)
-#define RESIDUAL_BLOCK_L2_PA (residual_block_weights + 512)
-#define RESIDUAL_BLOCK_L2_PB (residual_block_weights + 528)
-#define RESIDUAL_BLOCK_L2_QB (residual_block_weights + 448)
+#define RESIDUAL_BLOCK_L2_B1 (wt + 16)
+#define RESIDUAL_BLOCK_L2_B3 (wt + 0)
+#define RESIDUAL_BLOCK_L2_GB (wt + 32)
+#define RESIDUAL_BLOCK_L2_PA (wt + 240)
+#define RESIDUAL_BLOCK_L2_PB (wt + 256)
+#define RESIDUAL_BLOCK_L2_QB (wt + 176)
 
 /* Window sums T[ci][ky][kx] of the representative channels and channel sums S[ci]
    of the blocked input, 4 channels to a vector, in one read. */
@@ -529,7 +529,7 @@ static void residual_block_l2_stats(const float *x, float *t, float *sum)
 }
 
 /* The softmax and the one pass over the output, in blocked tiles of 1 x 4 channels x 6 pixels. */
-static void residual_block_l2_out(const float *x, const float *r, const float *t, const float *sum, float *y)
+static void residual_block_l2_out(const float *x, const float *r, const float *t, const float *sum, float *y, const float *wt)
 {
     const spgen_f4 z = {0};
     int cb, j, ci;
@@ -1099,7 +1099,7 @@ static void residual_block_l2_out(const float *x, const float *r, const float *t
     }
 }
 
-static void residual_block_l2(const float *x, const float *r, float *y, float *scratch)
+static void residual_block_l2(const float *x, const float *r, float *y, const float *wt, float *scratch)
 {
     int n;
     for (n = 0; n < 2; ++n) {
@@ -1108,7 +1108,7 @@ static void residual_block_l2(const float *x, const float *r, float *y, float *s
         float *yn = y + n * 128;
         float *t = scratch, *sum = t + RESIDUAL_BLOCK_L2_R * 9;
         residual_block_l2_stats(xn, t, sum);
-        residual_block_l2_out(xn, rn, t, sum, yn);
+        residual_block_l2_out(xn, rn, t, sum, yn, wt);
     }
 }
 
@@ -1118,10 +1118,10 @@ int residual_block_run_with(void *arena, const float *input, float *output)
     if (!arena || (uintptr_t)arena % RESIDUAL_BLOCK_ARENA_ALIGN != 0 || !input || !output)
         return 1;
     RESIDUAL_BLOCK_LAYER_BEGIN(1, "conv1");
-    residual_block_l1(input, residual_block_arena + 0, residual_block_arena + 256);
+    residual_block_l1(input, residual_block_arena + 0, residual_block_weights + 0, residual_block_arena + 256);
     RESIDUAL_BLOCK_LAYER_END(1);
     RESIDUAL_BLOCK_LAYER_BEGIN(2, "conv2");
-    residual_block_l2(residual_block_arena + 0, input, output, residual_block_arena + 256);
+    residual_block_l2(residual_block_arena + 0, input, output, residual_block_weights + 272, residual_block_arena + 256);
     RESIDUAL_BLOCK_LAYER_END(2);
     return 0;
 }

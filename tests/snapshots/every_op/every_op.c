@@ -62,10 +62,10 @@ extern const float every_op_weights[];
  */
 #define EVERY_OP_L1_C 4
 #define EVERY_OP_L1_HW 36
-#define EVERY_OP_L1_A (every_op_weights + 0)
-#define EVERY_OP_L1_B (every_op_weights + 16)
+#define EVERY_OP_L1_A (wt + 0)
+#define EVERY_OP_L1_B (wt + 16)
 
-static void every_op_l1(const float *x, float *y)
+static void every_op_l1(const float *x, float *y, const float *wt)
 {
     int n, c, i;
     for (n = 0; n < 1; ++n) {
@@ -94,9 +94,9 @@ static void every_op_l1(const float *x, float *y)
 #define EVERY_OP_L2_S 1
 #define EVERY_OP_L2_CIG 4
 #define EVERY_OP_L2_COG 8
-#define EVERY_OP_L2_WT (every_op_weights + 32)
+#define EVERY_OP_L2_WT (wt + 0)
 
-static void every_op_l2_out(const float *x, float *y)
+static void every_op_l2_out(const float *x, float *y, const float *wt)
 {
     int c0, oy, ox, j;
     for (c0 = 0; c0 < 8; c0 += 4) {
@@ -217,13 +217,13 @@ static void every_op_l2_out(const float *x, float *y)
     }
 }
 
-static void every_op_l2(const float *x, float *y)
+static void every_op_l2(const float *x, float *y, const float *wt)
 {
     int n;
     for (n = 0; n < 1; ++n) {
         const float *xn = x + n * 144;
         float *yn = y + n * 288;
-        every_op_l2_out(xn, yn);
+        every_op_l2_out(xn, yn, wt);
     }
 }
 
@@ -243,10 +243,10 @@ static void every_op_l2(const float *x, float *y)
 #define EVERY_OP_L3_WO 6
 #define EVERY_OP_L3_RG 2
 #define EVERY_OP_L3_CG 4
-#define EVERY_OP_L3_B1 (every_op_weights + 544)
-#define EVERY_OP_L3_B3 (every_op_weights + 528)
-#define EVERY_OP_L3_G (every_op_weights + 320)
-#define EVERY_OP_L3_Q (every_op_weights + 464)
+#define EVERY_OP_L3_B1 (wt + 224)
+#define EVERY_OP_L3_B3 (wt + 208)
+#define EVERY_OP_L3_G (wt + 0)
+#define EVERY_OP_L3_Q (wt + 144)
 
 /* Window sums T[ci][ky][kx] of the representative channels (what the mean of the
    3x3 branch needs) and channel sums S[ci], in one read of the input. */
@@ -276,7 +276,7 @@ static void every_op_l3_stats(const float *x, float *t, float *sum)
 }
 
 /* Per output channel: the branch means, their softmax, the epilogue coefficients. */
-static void every_op_l3_attend(const float *t, const float *sum, float *al3, float *al1, float *be)
+static void every_op_l3_attend(const float *t, const float *sum, float *al3, float *al1, float *be, const float *wt)
 {
     int c, j;
     for (c = 0; c < EVERY_OP_L3_CO; ++c) {
@@ -302,7 +302,7 @@ static void every_op_l3_attend(const float *t, const float *sum, float *al3, flo
 }
 
 /* The one pass over the output: both branches accumulate in registers. */
-static void every_op_l3_out(const float *x, const float *r, const float *al3, const float *al1, const float *be, float *y)
+static void every_op_l3_out(const float *x, const float *r, const float *al3, const float *al1, const float *be, float *y, const float *wt)
 {
     int c0, oy, ox, j, ci;
     /* group 0: output channels 0..3, representative inputs 0..1 */
@@ -613,7 +613,7 @@ static void every_op_l3_out(const float *x, const float *r, const float *al3, co
     }
 }
 
-static void every_op_l3(const float *x, const float *r, float *y, float *scratch)
+static void every_op_l3(const float *x, const float *r, float *y, const float *wt, float *scratch)
 {
     int n;
     for (n = 0; n < 1; ++n) {
@@ -623,8 +623,8 @@ static void every_op_l3(const float *x, const float *r, float *y, float *scratch
         float *t = scratch, *sum = t + EVERY_OP_L3_R * 9;
         every_op_l3_stats(xn, t, sum);
         float *al3 = sum + EVERY_OP_L3_C, *al1 = al3 + EVERY_OP_L3_CO, *be = al1 + EVERY_OP_L3_CO;
-        every_op_l3_attend(t, sum, al3, al1, be);
-        every_op_l3_out(xn, rn, al3, al1, be, yn);
+        every_op_l3_attend(t, sum, al3, al1, be, wt);
+        every_op_l3_out(xn, rn, al3, al1, be, yn, wt);
     }
 }
 
@@ -670,9 +670,9 @@ static void every_op_l4(const float *x, float *y)
 #define EVERY_OP_L5_S 2
 #define EVERY_OP_L5_CIG 8
 #define EVERY_OP_L5_COG 16
-#define EVERY_OP_L5_WT (every_op_weights + 560)
+#define EVERY_OP_L5_WT (wt + 0)
 
-static void every_op_l5_out(const float *x, float *y)
+static void every_op_l5_out(const float *x, float *y, const float *wt)
 {
     int c0, oy, ox, j;
     for (c0 = 0; c0 < 16; c0 += 4) {
@@ -702,13 +702,13 @@ static void every_op_l5_out(const float *x, float *y)
     }
 }
 
-static void every_op_l5(const float *x, float *y)
+static void every_op_l5(const float *x, float *y, const float *wt)
 {
     int n;
     for (n = 0; n < 1; ++n) {
         const float *xn = x + n * 72;
         float *yn = y + n * 64;
-        every_op_l5_out(xn, yn);
+        every_op_l5_out(xn, yn, wt);
     }
 }
 
@@ -814,10 +814,10 @@ static void every_op_l9(const float *x, float *y)
 #define EVERY_OP_L10_OUT 5
 #define EVERY_OP_L10_HO 1
 #define EVERY_OP_L10_WO 1
-#define EVERY_OP_L10_B (every_op_weights + 768)
-#define EVERY_OP_L10_WT (every_op_weights + 688)
+#define EVERY_OP_L10_B (wt + 80)
+#define EVERY_OP_L10_WT (wt + 0)
 
-static void every_op_l10_out(const float *x, float *y)
+static void every_op_l10_out(const float *x, float *y, const float *wt)
 {
     int c0, i;
     const int oy = 0, ox = 0;
@@ -841,13 +841,13 @@ static void every_op_l10_out(const float *x, float *y)
     }
 }
 
-static void every_op_l10(const float *x, float *y)
+static void every_op_l10(const float *x, float *y, const float *wt)
 {
     int n;
     for (n = 0; n < 1; ++n) {
         const float *xn = x + n * 16;
         float *yn = y + n * 5;
-        every_op_l10_out(xn, yn);
+        every_op_l10_out(xn, yn, wt);
     }
 }
 
@@ -879,19 +879,19 @@ int every_op_run_with(void *arena, const float *input, float *output)
     if (!arena || (uintptr_t)arena % EVERY_OP_ARENA_ALIGN != 0 || !input || !output)
         return 1;
     EVERY_OP_LAYER_BEGIN(1, "bn0");
-    every_op_l1(input, every_op_arena + 288);
+    every_op_l1(input, every_op_arena + 288, every_op_weights + 0);
     EVERY_OP_LAYER_END(1);
     EVERY_OP_LAYER_BEGIN(2, "conv");
-    every_op_l2(every_op_arena + 288, every_op_arena + 0);
+    every_op_l2(every_op_arena + 288, every_op_arena + 0, every_op_weights + 32);
     EVERY_OP_LAYER_END(2);
     EVERY_OP_LAYER_BEGIN(3, "sp");
-    every_op_l3(every_op_arena + 0, every_op_arena + 0, every_op_arena + 288, every_op_arena + 576);
+    every_op_l3(every_op_arena + 0, every_op_arena + 0, every_op_arena + 288, every_op_weights + 320, every_op_arena + 576);
     EVERY_OP_LAYER_END(3);
     EVERY_OP_LAYER_BEGIN(4, "maxpool");
     every_op_l4(every_op_arena + 288, every_op_arena + 0);
     EVERY_OP_LAYER_END(4);
     EVERY_OP_LAYER_BEGIN(5, "down");
-    every_op_l5(every_op_arena + 0, every_op_arena + 80);
+    every_op_l5(every_op_arena + 0, every_op_arena + 80, every_op_weights + 560);
     EVERY_OP_LAYER_END(5);
     EVERY_OP_LAYER_BEGIN(6, "shortcut_a");
     every_op_l6(every_op_arena + 0, every_op_arena + 144);
@@ -906,7 +906,7 @@ int every_op_run_with(void *arena, const float *input, float *output)
     every_op_l9(every_op_arena + 0, every_op_arena + 144);
     EVERY_OP_LAYER_END(9);
     EVERY_OP_LAYER_BEGIN(10, "fc");
-    every_op_l10(every_op_arena + 144, every_op_arena + 0);
+    every_op_l10(every_op_arena + 144, every_op_arena + 0, every_op_weights + 688);
     EVERY_OP_LAYER_END(10);
     EVERY_OP_LAYER_BEGIN(11, "softmax");
     every_op_l11(every_op_arena + 0, output);

@@ -42,12 +42,12 @@ extern const float residual_block_weights[];
 #define RESIDUAL_BLOCK_L1_WO 4
 #define RESIDUAL_BLOCK_L1_RG 2
 #define RESIDUAL_BLOCK_L1_CG 4
-#define RESIDUAL_BLOCK_L1_B1 (residual_block_weights + 224)
-#define RESIDUAL_BLOCK_L1_B3 (residual_block_weights + 208)
-#define RESIDUAL_BLOCK_L1_G (residual_block_weights + 0)
-#define RESIDUAL_BLOCK_L1_PA (residual_block_weights + 240)
-#define RESIDUAL_BLOCK_L1_PB (residual_block_weights + 256)
-#define RESIDUAL_BLOCK_L1_Q (residual_block_weights + 144)
+#define RESIDUAL_BLOCK_L1_B1 (wt + 224)
+#define RESIDUAL_BLOCK_L1_B3 (wt + 208)
+#define RESIDUAL_BLOCK_L1_G (wt + 0)
+#define RESIDUAL_BLOCK_L1_PA (wt + 240)
+#define RESIDUAL_BLOCK_L1_PB (wt + 256)
+#define RESIDUAL_BLOCK_L1_Q (wt + 144)
 
 /* Window sums T[ci][ky][kx] of the representative channels (what the mean of the
    3x3 branch needs) and channel sums S[ci], in one read of the input. */
@@ -77,7 +77,7 @@ static void residual_block_l1_stats(const float *x, float *t, float *sum)
 }
 
 /* Per output channel: the branch means, their softmax, the epilogue coefficients. */
-static void residual_block_l1_attend(const float *t, const float *sum, float *al3, float *al1, float *be)
+static void residual_block_l1_attend(const float *t, const float *sum, float *al3, float *al1, float *be, const float *wt)
 {
     int c, j;
     for (c = 0; c < RESIDUAL_BLOCK_L1_CO; ++c) {
@@ -104,7 +104,7 @@ static void residual_block_l1_attend(const float *t, const float *sum, float *al
 }
 
 /* The one pass over the output: both branches accumulate in registers. */
-static void residual_block_l1_out(const float *x, const float *al3, const float *al1, const float *be, float *y)
+static void residual_block_l1_out(const float *x, const float *al3, const float *al1, const float *be, float *y, const float *wt)
 {
     int c0, oy, ox, j, ci;
     /* group 0: output channels 0..3, representative inputs 0..1 */
@@ -397,7 +397,7 @@ static void residual_block_l1_out(const float *x, const float *al3, const float 
     }
 }
 
-static void residual_block_l1(const float *x, float *y, float *scratch)
+static void residual_block_l1(const float *x, float *y, const float *wt, float *scratch)
 {
     int n;
     for (n = 0; n < 2; ++n) {
@@ -406,8 +406,8 @@ static void residual_block_l1(const float *x, float *y, float *scratch)
         float *t = scratch, *sum = t + RESIDUAL_BLOCK_L1_R * 9;
         residual_block_l1_stats(xn, t, sum);
         float *al3 = sum + RESIDUAL_BLOCK_L1_C, *al1 = al3 + RESIDUAL_BLOCK_L1_CO, *be = al1 + RESIDUAL_BLOCK_L1_CO;
-        residual_block_l1_attend(t, sum, al3, al1, be);
-        residual_block_l1_out(xn, al3, al1, be, yn);
+        residual_block_l1_attend(t, sum, al3, al1, be, wt);
+        residual_block_l1_out(xn, al3, al1, be, yn, wt);
     }
 }
 
@@ -427,12 +427,12 @@ static void residual_block_l1(const float *x, float *y, float *scratch)
 #define RESIDUAL_BLOCK_L2_WO 4
 #define RESIDUAL_BLOCK_L2_RG 2
 #define RESIDUAL_BLOCK_L2_CG 4
-#define RESIDUAL_BLOCK_L2_B1 (residual_block_weights + 496)
-#define RESIDUAL_BLOCK_L2_B3 (residual_block_weights + 480)
-#define RESIDUAL_BLOCK_L2_G (residual_block_weights + 272)
-#define RESIDUAL_BLOCK_L2_PA (residual_block_weights + 512)
-#define RESIDUAL_BLOCK_L2_PB (residual_block_weights + 528)
-#define RESIDUAL_BLOCK_L2_Q (residual_block_weights + 416)
+#define RESIDUAL_BLOCK_L2_B1 (wt + 224)
+#define RESIDUAL_BLOCK_L2_B3 (wt + 208)
+#define RESIDUAL_BLOCK_L2_G (wt + 0)
+#define RESIDUAL_BLOCK_L2_PA (wt + 240)
+#define RESIDUAL_BLOCK_L2_PB (wt + 256)
+#define RESIDUAL_BLOCK_L2_Q (wt + 144)
 
 /* Window sums T[ci][ky][kx] of the representative channels (what the mean of the
    3x3 branch needs) and channel sums S[ci], in one read of the input. */
@@ -462,7 +462,7 @@ static void residual_block_l2_stats(const float *x, float *t, float *sum)
 }
 
 /* Per output channel: the branch means, their softmax, the epilogue coefficients. */
-static void residual_block_l2_attend(const float *t, const float *sum, float *al3, float *al1, float *be)
+static void residual_block_l2_attend(const float *t, const float *sum, float *al3, float *al1, float *be, const float *wt)
 {
     int c, j;
     for (c = 0; c < RESIDUAL_BLOCK_L2_CO; ++c) {
@@ -489,7 +489,7 @@ static void residual_block_l2_attend(const float *t, const float *sum, float *al
 }
 
 /* The one pass over the output: both branches accumulate in registers. */
-static void residual_block_l2_out(const float *x, const float *r, const float *al3, const float *al1, const float *be, float *y)
+static void residual_block_l2_out(const float *x, const float *r, const float *al3, const float *al1, const float *be, float *y, const float *wt)
 {
     int c0, oy, ox, j, ci;
     /* group 0: output channels 0..3, representative inputs 0..1 */
@@ -782,7 +782,7 @@ static void residual_block_l2_out(const float *x, const float *r, const float *a
     }
 }
 
-static void residual_block_l2(const float *x, const float *r, float *y, float *scratch)
+static void residual_block_l2(const float *x, const float *r, float *y, const float *wt, float *scratch)
 {
     int n;
     for (n = 0; n < 2; ++n) {
@@ -792,8 +792,8 @@ static void residual_block_l2(const float *x, const float *r, float *y, float *s
         float *t = scratch, *sum = t + RESIDUAL_BLOCK_L2_R * 9;
         residual_block_l2_stats(xn, t, sum);
         float *al3 = sum + RESIDUAL_BLOCK_L2_C, *al1 = al3 + RESIDUAL_BLOCK_L2_CO, *be = al1 + RESIDUAL_BLOCK_L2_CO;
-        residual_block_l2_attend(t, sum, al3, al1, be);
-        residual_block_l2_out(xn, rn, al3, al1, be, yn);
+        residual_block_l2_attend(t, sum, al3, al1, be, wt);
+        residual_block_l2_out(xn, rn, al3, al1, be, yn, wt);
     }
 }
 
@@ -803,10 +803,10 @@ int residual_block_run_with(void *arena, const float *input, float *output)
     if (!arena || (uintptr_t)arena % RESIDUAL_BLOCK_ARENA_ALIGN != 0 || !input || !output)
         return 1;
     RESIDUAL_BLOCK_LAYER_BEGIN(1, "conv1");
-    residual_block_l1(input, residual_block_arena + 0, residual_block_arena + 256);
+    residual_block_l1(input, residual_block_arena + 0, residual_block_weights + 0, residual_block_arena + 256);
     RESIDUAL_BLOCK_LAYER_END(1);
     RESIDUAL_BLOCK_LAYER_BEGIN(2, "conv2");
-    residual_block_l2(residual_block_arena + 0, input, output, residual_block_arena + 256);
+    residual_block_l2(residual_block_arena + 0, input, output, residual_block_weights + 272, residual_block_arena + 256);
     RESIDUAL_BLOCK_LAYER_END(2);
     return 0;
 }

@@ -57,12 +57,12 @@ extern const float spconv_layer_weights[];
 #define SPCONV_LAYER_L1_WO 4
 #define SPCONV_LAYER_L1_RG 2
 #define SPCONV_LAYER_L1_CG 8
-#define SPCONV_LAYER_L1_B1 (spconv_layer_weights + 432)
-#define SPCONV_LAYER_L1_B3 (spconv_layer_weights + 416)
-#define SPCONV_LAYER_L1_G (spconv_layer_weights + 0)
-#define SPCONV_LAYER_L1_PA (spconv_layer_weights + 448)
-#define SPCONV_LAYER_L1_PB (spconv_layer_weights + 464)
-#define SPCONV_LAYER_L1_Q (spconv_layer_weights + 288)
+#define SPCONV_LAYER_L1_B1 (wt + 432)
+#define SPCONV_LAYER_L1_B3 (wt + 416)
+#define SPCONV_LAYER_L1_G (wt + 0)
+#define SPCONV_LAYER_L1_PA (wt + 448)
+#define SPCONV_LAYER_L1_PB (wt + 464)
+#define SPCONV_LAYER_L1_Q (wt + 288)
 
 /* Window sums T[ci][ky][kx] of the representative channels and channel sums S[ci],
    from column sums of the input added up in vectors of 4. */
@@ -106,7 +106,7 @@ static void spconv_layer_l1_stats(const float *x, float *t, float *sum)
 }
 
 /* The softmax and the one pass over the output, in vector tiles of 1 x 16 pixels x 8 channels. */
-static void spconv_layer_l1_out(const float *x, const float *t, const float *sum, float *y)
+static void spconv_layer_l1_out(const float *x, const float *t, const float *sum, float *y, const float *wt)
 {
     const spgen_f16 z = {0};
     int c0, oy, ox, j, c;
@@ -294,7 +294,7 @@ static void spconv_layer_l1_out(const float *x, const float *t, const float *sum
     }
 }
 
-static void spconv_layer_l1(const float *x, float *y, float *scratch)
+static void spconv_layer_l1(const float *x, float *y, const float *wt, float *scratch)
 {
     int n;
     for (n = 0; n < 1; ++n) {
@@ -302,7 +302,7 @@ static void spconv_layer_l1(const float *x, float *y, float *scratch)
         float *yn = y + n * 256;
         float *t = scratch, *sum = t + SPCONV_LAYER_L1_R * 9;
         spconv_layer_l1_stats(xn, t, sum);
-        spconv_layer_l1_out(xn, t, sum, yn);
+        spconv_layer_l1_out(xn, t, sum, yn, wt);
     }
 }
 
@@ -312,7 +312,7 @@ int spconv_layer_run_with(void *arena, const float *input, float *output)
     if (!arena || (uintptr_t)arena % SPCONV_LAYER_ARENA_ALIGN != 0 || !input || !output)
         return 1;
     SPCONV_LAYER_LAYER_BEGIN(1, "conv");
-    spconv_layer_l1(input, output, spconv_layer_arena + 0);
+    spconv_layer_l1(input, output, spconv_layer_weights + 0, spconv_layer_arena + 0);
     SPCONV_LAYER_LAYER_END(1);
     return 0;
 }

@@ -73,9 +73,9 @@ function M.emit(k, ctx)
   layer.macros(w, P, {
     { "C", a.cin }, { "H", d.h }, { "W", d.w }, { "CO", a.out }, { "HO", d.ho }, { "WO", d.wo },
     { "S", a.stride }, { "CIG", cig }, { "COG", cog },
-  }, k, ctx)
+  }, k)
   w.line("")
-  w.line("static void %s_out(const float *x, %sfloat *y)", fn, k.residual and "const float *r, " or "")
+  w.line("static void %s_out(const float *x, %sfloat *y%s)", fn, k.residual and "const float *r, " or "", layer.weight_param(k))
   w.open("{")
   if k.bt then
     d.bt, d.in_blocked, d.out_blocked, d.channels = k.bt, k.layout.inputs[1], k.layout.output, a.out
@@ -90,7 +90,7 @@ function M.emit(k, ctx)
   w.line("")
   local call = layer.wrapper(w, fn, P, k, ctx,
     blocked.sizes(k, a.cin, d.h * d.w, a.out, d.ho * d.wo), function()
-      w.line("%s_out(xn, %syn);", fn, k.residual and "rn, " or "")
+      w.line("%s_out(xn, %syn, wt);", fn, k.residual and "rn, " or "")
     end)
   return { text = w.text(), call = call }
 end

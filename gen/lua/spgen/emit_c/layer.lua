@@ -11,8 +11,23 @@ function M.names(k, ctx)
   return string.upper(ctx.prefix) .. "_L" .. k.index, ctx.prefix .. "_l" .. k.index
 end
 
-function M.macros(w, P, list, k, ctx)
-  macros(w, P, list, k, ctx.prefix .. "_weights")
+-- The float offset in the blob of k's first weight array, nil without
+-- weights. A layer's functions address its weights from there through their
+-- parameter wt, so layers of the same shape, fusions and weight layout emit
+-- the same text and share it (emit_c.lua).
+function M.weight_base(k)
+  local base
+  for _, offset in pairs(k.w) do base = math.min(base or offset, offset) end
+  return base
+end
+
+-- ", const float *wt" for the functions of a layer with weights.
+function M.weight_param(k)
+  return M.weight_base(k) and ", const float *wt" or ""
+end
+
+function M.macros(w, P, list, k)
+  macros(w, P, list, k, "wt", M.weight_base(k) or 0)
 end
 
 -- The store of `value` for output channel c0 + c at output index idx; with
@@ -71,6 +86,7 @@ function M.wrapper(w, fn, P, k, ctx, sizes, body, values)
   local params = { "const " .. t .. " *x" }
   if k.residual then params[#params + 1] = "const " .. t .. " *r" end
   params[#params + 1] = t .. " *y"
+  if not values and M.weight_base(k) then params[#params + 1] = "const float *wt" end
   if k.scratch > 0 then params[#params + 1] = scratch .. " *scratch" end
   w.line("static void %s(%s)", fn, table.concat(params, ", "))
   w.open("{")
@@ -91,15 +107,17 @@ function M.wrapper(w, fn, P, k, ctx, sizes, body, values)
   end
   w.close()
   w.close()
-  return M.call(fn, k)
+  return M.call(fn, k, not values)
 end
 
--- The call of a wrapper's function fn: input, residual, output, scratch.
-function M.call(fn, k)
+-- The call of a wrapper's function fn: input, residual, output, weights
+-- (with_weights, for a layer that has them), scratch.
+function M.call(fn, k, with_weights)
   return function(ptrs)
     local args = { ptrs.inputs[1] }
     if k.residual then args[#args + 1] = ptrs.inputs[2] end
     args[#args + 1] = ptrs.output
+    if with_weights and M.weight_base(k) then args[#args + 1] = ptrs.weights end
     if k.scratch > 0 then args[#args + 1] = ptrs.scratch end
     return string.format("%s(%s);", fn, table.concat(args, ", "))
   end

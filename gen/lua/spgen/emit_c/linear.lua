@@ -9,9 +9,9 @@ function M.emit(k, ctx)
   local a = k.node.attrs
   local P, fn = layer.names(k, ctx)
   local w = layer.new_writer()
-  layer.macros(w, P, { { "IN", a.cin }, { "OUT", a.out }, { "HO", 1 }, { "WO", 1 } }, k, ctx)
+  layer.macros(w, P, { { "IN", a.cin }, { "OUT", a.out }, { "HO", 1 }, { "WO", 1 } }, k)
   w.line("")
-  w.line("static void %s_out(const float *x, %sfloat *y)", fn, k.residual and "const float *r, " or "")
+  w.line("static void %s_out(const float *x, %sfloat *y%s)", fn, k.residual and "const float *r, " or "", layer.weight_param(k))
   w.open("{")
   w.line("int c0, i;")
   w.line("const int oy = 0, ox = 0;")
@@ -44,7 +44,7 @@ function M.emit(k, ctx)
   w.line("")
   -- a blocked input is one pixel (tiling.lua): the features padded at its end
   local call = layer.wrapper(w, fn, P, k, ctx, blocked.sizes(k, a.cin, 1, a.out, 1), function()
-    w.line("%s_out(xn, %syn);", fn, k.residual and "rn, " or "")
+    w.line("%s_out(xn, %syn, wt);", fn, k.residual and "rn, " or "")
   end)
   return { text = w.text(), call = call }
 end

@@ -8,12 +8,14 @@ local blocks = require("spgen.blocks")
 local M = {}
 
 -- The emitter's result: the text and a call of fn with its first nargs
--- inputs and the output (the int8 emitters use it too).
-function M.finish(w, fn, nargs)
+-- inputs and the output, then the weights of k where given (the int8
+-- emitters use it too).
+function M.finish(w, fn, nargs, k)
   return { text = w.text(), call = function(p)
     local args = {}
     for i = 1, nargs do args[i] = p.inputs[i] end
     args[#args + 1] = p.output
+    if k and layer.weight_base(k) then args[#args + 1] = p.weights end
     return string.format("%s(%s);", fn, table.concat(args, ", "))
   end }
 end
@@ -45,14 +47,14 @@ function M.affine(k, ctx)
   local s = k.node.shape
   local P, fn = layer.names(k, ctx)
   local w = layer.new_writer()
-  layer.macros(w, P, { { "C", s[1] }, { "HW", s[2] * s[3] } }, k, ctx)
+  layer.macros(w, P, { { "C", s[1] }, { "HW", s[2] * s[3] } }, k)
   w.line("")
-  w.line("static void %s(const float *x, float *y)", fn)
+  w.line("static void %s(const float *x, float *y%s)", fn, layer.weight_param(k))
   w.open("{")
   if k.layout and k.layout.output then
     blocked_affine(w, k, ctx, P)
     w.close()
-    return finish(w, fn, 1)
+    return M.finish(w, fn, 1, k)
   end
   w.line("int n, c, i;")
   w.open("for (n = 0; n < %d; ++n) {", ctx.batch)
@@ -66,7 +68,7 @@ function M.affine(k, ctx)
   w.close()
   w.close()
   w.close()
-  return M.finish(w, fn, 1)
+  return M.finish(w, fn, 1, k)
 end
 
 function M.add(k, ctx)
@@ -114,7 +116,7 @@ function M.gap(k, ctx)
   if k.layout and k.layout.inputs[1] then
     blocked_gap(w, k, ctx)
     w.close()
-    return finish(w, fn, 1)
+    return M.finish(w, fn, 1)
   end
   w.line("int c, i;")
   w.open("for (c = 0; c < %d; ++c) {", ctx.batch * s[1])

@@ -64,7 +64,7 @@ function M.emit(k, ctx)
   local max = k.node.op == "maxpool"
   local by_taps = not max and not a.count_include_pad
   local w = layer.new_writer()
-  layer.macros(w, P, { { "C", s[1] }, { "H", h }, { "W", wd }, { "HO", s[2] }, { "WO", s[3] } }, k, ctx)
+  layer.macros(w, P, { { "C", s[1] }, { "H", h }, { "W", wd }, { "HO", s[2] }, { "WO", s[3] } }, k)
   w.line("")
   w.line("static void %s(const float *x, float *y)", fn)
   w.open("{")

@@ -183,7 +183,7 @@ end
 
 local function attend(w, d)
   w.line("/* Per output channel: the branch means, their softmax, the epilogue coefficients. */")
-  w.line("static void %s_attend(const float *t, const float *sum, float *al3, float *al1, float *be)", d.fn)
+  w.line("static void %s_attend(const float *t, const float *sum, float *al3, float *al1, float *be, const float *wt)", d.fn)
   w.open("{")
   w.line("int c, j;")
   w.open("for (c = 0; c < %s_CO; ++c) {", d.P)
@@ -201,7 +201,7 @@ end
 local function output_pass(w, d, k)
   local P = d.P
   w.line("/* The one pass over the output: both branches accumulate in registers. */")
-  w.line("static void %s_out(const float *x, %sconst float *al3, const float *al1, const float *be, float *y)",
+  w.line("static void %s_out(const float *x, %sconst float *al3, const float *al1, const float *be, float *y, const float *wt)",
     d.fn, k.residual and "const float *r, " or "")
   w.open("{")
   w.line("int c0, oy, ox, j, ci;")
@@ -226,7 +226,7 @@ local function vector_out(w, d, k)
   local vec = vtile.vec(vt)
   w.line("/* The softmax and the one pass over the output, in vector tiles of %d x %d pixels x %d channels. */",
     vt.pixel_vectors, vt.geometry.lanes, vt.channels)
-  w.line("static void %s_out(const float *x, %sconst float *t, const float *sum, float *y)",
+  w.line("static void %s_out(const float *x, %sconst float *t, const float *sum, float *y, const float *wt)",
     d.fn, k.residual and "const float *r, " or "")
   w.open("{")
   w.line("const %s z = {0};", vec.t)
@@ -324,7 +324,7 @@ local function blocked_out(w, d, k)
   local rg9, vec = size.group_inputs * 9, blocked.vec(B)
   w.line("/* The softmax and the one pass over the output, in blocked tiles of %d x %d channels x %d pixels. */",
     nb, B, bt.pixels)
-  w.line("static void %s_out(const float *x, %sconst float *t, const float *sum, float *y)",
+  w.line("static void %s_out(const float *x, %sconst float *t, const float *sum, float *y, const float *wt)",
     d.fn, k.residual and "const float *r, " or "")
   w.open("{")
   w.line("const %s z = {0};", vec.t)
@@ -389,7 +389,7 @@ function M.emit(k, ctx)
   layer.macros(w, P, {
     { "C", a.cin }, { "R", a.r }, { "H", d.h }, { "W", d.w }, { "S", d.stride }, { "CO", a.out },
     { "HO", d.ho }, { "WO", d.wo }, { "RG", d.conv.sizes.group_inputs }, { "CG", a.out // a.groups },
-  }, k, ctx)
+  }, k)
   w.line("")
   if k.bt then d.bt, d.in_blocked, d.out_blocked, d.channels = k.bt, k.layout.inputs[1], k.layout.output, a.out end
   local sl = lanes_for(d, d.w)
@@ -411,11 +411,11 @@ function M.emit(k, ctx)
       w.line("float *t = scratch, *sum = t + %s_R * 9;", P)
       w.line("%s_stats(xn, t, sum);", fn)
       if k.vt or k.bt then
-        w.line("%s_out(xn, %st, sum, yn);", fn, k.residual and "rn, " or "")
+        w.line("%s_out(xn, %st, sum, yn, wt);", fn, k.residual and "rn, " or "")
       else
         w.line("float *al3 = sum + %s_C, *al1 = al3 + %s_CO, *be = al1 + %s_CO;", P, P, P)
-        w.line("%s_attend(t, sum, al3, al1, be);", fn)
-        w.line("%s_out(xn, %sal3, al1, be, yn);", fn, k.residual and "rn, " or "")
+        w.line("%s_attend(t, sum, al3, al1, be, wt);", fn)
+        w.line("%s_out(xn, %sal3, al1, be, yn, wt);", fn, k.residual and "rn, " or "")
       end
     end)
   return { text = w.text(), call = call }
