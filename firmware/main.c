@@ -1,7 +1,7 @@
-/* Bare-metal check of the emitted sp_tiny_cifar on a QEMU mps2 board (FW_BOARD:
-   the Cortex-M4F of mps2-an386 or the Cortex-M3 of mps2-an385): paints the
-   free stack, runs sp_tiny_cifar_run once on the golden input stored in
-   flash, timing it with timer 0, measures the stack high-water mark, prints
+/* Bare-metal check of an emitted network (FW_NET, default sp_tiny_cifar; its
+   macro prefix FW_NET_UC) on a QEMU mps2 board (FW_BOARD: the Cortex-M4F of
+   mps2-an386 or the Cortex-M3 of mps2-an385): paints the free stack, runs
+   <FW_NET>_run once on the input stored in flash, timing it with timer 0, measures the stack high-water mark, prints
    the logits (decimal and the exact float bits) and the figures over
    semihosting, and returns 0 when the run succeeded, every logit is finite,
    the output matches the expected output (float32: the golden; int8: the int8
@@ -13,7 +13,20 @@
 #include <stdint.h>
 
 #include "semihost.h"
-#include "sp_tiny_cifar.h"
+
+#ifndef FW_NET
+#define FW_NET sp_tiny_cifar
+#define FW_NET_UC SP_TINY_CIFAR
+#endif
+#define FW_STR_(x) #x
+#define FW_STR(x) FW_STR_(x)
+#define FW_CAT_(a, b) a##b
+#define FW_CAT(a, b) FW_CAT_(a, b)
+#include FW_STR(FW_NET.h)
+#define NET_RUN FW_CAT(FW_NET, _run)
+#define NET_IN_SIZE FW_CAT(FW_NET_UC, _IN_SIZE)
+#define NET_OUT_SIZE FW_CAT(FW_NET_UC, _OUT_SIZE)
+#define NET_ARENA_BYTES FW_CAT(FW_NET_UC, _ARENA_BYTES)
 
 #ifndef FW_TOL
 #define FW_TOL 1e-5
@@ -37,7 +50,7 @@ extern const char fw_input_end[], fw_expected_end[];
 extern uint32_t __stack_bottom[], __stack_top[];
 extern char __data_start__[], __data_end__[], __bss_start__[], __bss_end__[];
 
-static float output[SP_TINY_CIFAR_OUT_SIZE];
+static float output[NET_OUT_SIZE];
 static char line[160];
 
 static char *put_str(char *p, const char *s)
@@ -160,8 +173,8 @@ int main(void)
     int rc, i, finite = 1, ok;
     char *p;
 
-    if ((uintptr_t)(fw_input_end - (const char *)fw_input) != SP_TINY_CIFAR_IN_SIZE * 4u ||
-        (uintptr_t)(fw_expected_end - (const char *)fw_expected) != SP_TINY_CIFAR_OUT_SIZE * 4u) {
+    if ((uintptr_t)(fw_input_end - (const char *)fw_input) != NET_IN_SIZE * 4u ||
+        (uintptr_t)(fw_expected_end - (const char *)fw_expected) != NET_OUT_SIZE * 4u) {
         sh_write0("result: FAIL: the embedded golden data has the wrong size\n");
         return 1;
     }
@@ -176,7 +189,7 @@ int main(void)
     TIMER0_VALUE = 0xFFFFFFFFu;
     TIMER0_CTRL = 1u; /* enable, no interrupt */
     t0 = TIMER0_VALUE;
-    rc = sp_tiny_cifar_run(fw_input, output);
+    rc = NET_RUN(fw_input, output);
     t1 = TIMER0_VALUE;
 
     /* The lowest word that is no longer the paint is the high-water mark. */
@@ -187,10 +200,10 @@ int main(void)
     data_bytes = (uint32_t)(__data_end__ - __data_start__);
     bss_bytes = (uint32_t)(__bss_end__ - __bss_start__);
 
-    sh_write0("sp_tiny_cifar on " FW_BOARD ", golden input from flash\n");
+    sh_write0(FW_STR(FW_NET) " on " FW_BOARD ", input from flash\n");
     p = put_u32(put_str(line, "run: "), (uint32_t)rc);
     put_line(p);
-    for (i = 0; i < SP_TINY_CIFAR_OUT_SIZE; i++) {
+    for (i = 0; i < NET_OUT_SIZE; i++) {
         double got = output[i], want = fw_expected[i];
         if (!is_finite(output[i]))
             finite = 0;
@@ -221,7 +234,7 @@ int main(void)
     p = put_u32(put_str(p, " bss "), bss_bytes);
     p = put_u32(put_str(p, " stack "), used);
     p = put_u32(put_str(p, " total "), data_bytes + bss_bytes + used);
-    p = put_u32(put_str(p, " arena "), (uint32_t)SP_TINY_CIFAR_ARENA_BYTES);
+    p = put_u32(put_str(p, " arena "), (uint32_t)NET_ARENA_BYTES);
     put_line(p);
 
     ok = rc == 0 && finite && rel <= FW_TOL && low != __stack_bottom;

@@ -304,310 +304,209 @@ static void every_op_l3_attend(const float *t, const float *sum, float *al3, flo
 /* The one pass over the output: both branches accumulate in registers. */
 static void every_op_l3_out(const float *x, const float *r, const float *al3, const float *al1, const float *be, float *y, const float *wt)
 {
-    int c0, oy, ox, j, ci;
-    /* group 0: output channels 0..3, representative inputs 0..1 */
-    for (c0 = 0; c0 < 4; c0 += 4) {
-        for (oy = 0; oy < 6; ++oy) {
-            ox = 0;
-            {
-                float a3_0_0 = 0.0f, a3_1_0 = 0.0f, a3_2_0 = 0.0f, a3_3_0 = 0.0f, a1_0_0 = 0.0f, a1_1_0 = 0.0f, a1_2_0 = 0.0f, a1_3_0 = 0.0f;
-                float x0;
-                float w0, w1, w2, w3;
-                const int o = (EVERY_OP_L3_S * oy - 1) * EVERY_OP_L3_W + EVERY_OP_L3_S * ox - 1; /* first tap of pixel 0 */
-                for (j = 0; j < EVERY_OP_L3_RG; ++j) {
-                    const float *xc = x + (0 + j) * EVERY_OP_L3_H * EVERY_OP_L3_W;
-                    const float *wc = EVERY_OP_L3_G + c0 * EVERY_OP_L3_RG * 9 + j * 9;
-                    if (oy >= 1) {
-                        x0 = xc[o + 0 * EVERY_OP_L3_W + 1]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 1]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 1]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 1]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 1];
-                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                        x0 = xc[o + 0 * EVERY_OP_L3_W + 2]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 2]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 2]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 2]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 2];
-                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                    }
-                    x0 = xc[o + 1 * EVERY_OP_L3_W + 1]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 4]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 4]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 4]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 4];
-                    a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                    x0 = xc[o + 1 * EVERY_OP_L3_W + 2]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 5]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 5]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 5]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 5];
-                    a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                    if (oy <= 4) {
-                        x0 = xc[o + 2 * EVERY_OP_L3_W + 1]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 7]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 7]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 7]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 7];
-                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                        x0 = xc[o + 2 * EVERY_OP_L3_W + 2]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 8]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 8]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 8]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 8];
-                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                    }
-                }
-                for (ci = 2; ci < 4; ++ci) {
-                    const float *xc = x + ci * EVERY_OP_L3_H * EVERY_OP_L3_W + EVERY_OP_L3_S * (oy * EVERY_OP_L3_W + ox);
-                    const float *wc = EVERY_OP_L3_Q + c0 * EVERY_OP_L3_C + ci;
-                    x0 = xc[0]; w0 = wc[0 * EVERY_OP_L3_C]; w1 = wc[1 * EVERY_OP_L3_C]; w2 = wc[2 * EVERY_OP_L3_C]; w3 = wc[3 * EVERY_OP_L3_C];
-                    a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                }
-                for (ci = 4; ci < 8; ++ci) {
-                    const float *xc = x + ci * EVERY_OP_L3_H * EVERY_OP_L3_W + EVERY_OP_L3_S * (oy * EVERY_OP_L3_W + ox);
-                    const float *wc = EVERY_OP_L3_Q + c0 * EVERY_OP_L3_C + ci;
-                    x0 = xc[0]; w0 = wc[0 * EVERY_OP_L3_C]; w1 = wc[1 * EVERY_OP_L3_C]; w2 = wc[2 * EVERY_OP_L3_C]; w3 = wc[3 * EVERY_OP_L3_C];
-                    a1_0_0 += w0 * x0; a1_1_0 += w1 * x0; a1_2_0 += w2 * x0; a1_3_0 += w3 * x0;
-                }
-                { float v = al3[c0 + 0] * a3_0_0 + al1[c0 + 0] * a1_0_0 + be[c0 + 0]; v += r[(c0 + 0) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0]; y[(c0 + 0) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0] = v; }
-                { float v = al3[c0 + 1] * a3_1_0 + al1[c0 + 1] * a1_1_0 + be[c0 + 1]; v += r[(c0 + 1) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0]; y[(c0 + 1) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0] = v; }
-                { float v = al3[c0 + 2] * a3_2_0 + al1[c0 + 2] * a1_2_0 + be[c0 + 2]; v += r[(c0 + 2) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0]; y[(c0 + 2) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0] = v; }
-                { float v = al3[c0 + 3] * a3_3_0 + al1[c0 + 3] * a1_3_0 + be[c0 + 3]; v += r[(c0 + 3) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0]; y[(c0 + 3) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0] = v; }
-            }
-            for (ox = 1; ox < 5; ox += 4) {
+    int c0, cr, oy, ox, j, ci, g;
+    for (g = 0; g < 2; ++g) {
+        const int gb = g * EVERY_OP_L3_RG; /* the group's first representative channel */
+        for (cr = 0; cr < 4; cr += 4) {
+            c0 = g * EVERY_OP_L3_CG + cr;
+            for (oy = 0; oy < 6; ++oy) {
+                ox = 0;
                 {
-                    float a3_0_0 = 0.0f, a3_0_1 = 0.0f, a3_0_2 = 0.0f, a3_0_3 = 0.0f, a3_1_0 = 0.0f, a3_1_1 = 0.0f, a3_1_2 = 0.0f, a3_1_3 = 0.0f, a3_2_0 = 0.0f, a3_2_1 = 0.0f, a3_2_2 = 0.0f, a3_2_3 = 0.0f, a3_3_0 = 0.0f, a3_3_1 = 0.0f, a3_3_2 = 0.0f, a3_3_3 = 0.0f, a1_0_0 = 0.0f, a1_0_1 = 0.0f, a1_0_2 = 0.0f, a1_0_3 = 0.0f, a1_1_0 = 0.0f, a1_1_1 = 0.0f, a1_1_2 = 0.0f, a1_1_3 = 0.0f, a1_2_0 = 0.0f, a1_2_1 = 0.0f, a1_2_2 = 0.0f, a1_2_3 = 0.0f, a1_3_0 = 0.0f, a1_3_1 = 0.0f, a1_3_2 = 0.0f, a1_3_3 = 0.0f;
-                    float x0, x1, x2, x3;
+                    float a3_0_0 = 0.0f, a3_1_0 = 0.0f, a3_2_0 = 0.0f, a3_3_0 = 0.0f, a1_0_0 = 0.0f, a1_1_0 = 0.0f, a1_2_0 = 0.0f, a1_3_0 = 0.0f;
+                    float x0;
                     float w0, w1, w2, w3;
                     const int o = (EVERY_OP_L3_S * oy - 1) * EVERY_OP_L3_W + EVERY_OP_L3_S * ox - 1; /* first tap of pixel 0 */
                     for (j = 0; j < EVERY_OP_L3_RG; ++j) {
-                        const float *xc = x + (0 + j) * EVERY_OP_L3_H * EVERY_OP_L3_W;
+                        const float *xc = x + (gb + j) * EVERY_OP_L3_H * EVERY_OP_L3_W;
                         const float *wc = EVERY_OP_L3_G + c0 * EVERY_OP_L3_RG * 9 + j * 9;
                         if (oy >= 1) {
-                            x0 = xc[o + 0 * EVERY_OP_L3_W + 0]; x1 = xc[o + 0 * EVERY_OP_L3_W + 1]; x2 = xc[o + 0 * EVERY_OP_L3_W + 2]; x3 = xc[o + 0 * EVERY_OP_L3_W + 3]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 0]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 0]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 0]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 0];
-                            a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_1_2 += w1 * x2; a3_1_3 += w1 * x3; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_2_2 += w2 * x2; a3_2_3 += w2 * x3; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1; a3_3_2 += w3 * x2; a3_3_3 += w3 * x3;
-                            x0 = xc[o + 0 * EVERY_OP_L3_W + 1]; x1 = xc[o + 0 * EVERY_OP_L3_W + 2]; x2 = xc[o + 0 * EVERY_OP_L3_W + 3]; x3 = xc[o + 0 * EVERY_OP_L3_W + 4]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 1]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 1]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 1]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 1];
-                            a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_1_2 += w1 * x2; a3_1_3 += w1 * x3; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_2_2 += w2 * x2; a3_2_3 += w2 * x3; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1; a3_3_2 += w3 * x2; a3_3_3 += w3 * x3;
-                            x0 = xc[o + 0 * EVERY_OP_L3_W + 2]; x1 = xc[o + 0 * EVERY_OP_L3_W + 3]; x2 = xc[o + 0 * EVERY_OP_L3_W + 4]; x3 = xc[o + 0 * EVERY_OP_L3_W + 5]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 2]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 2]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 2]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 2];
-                            a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_1_2 += w1 * x2; a3_1_3 += w1 * x3; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_2_2 += w2 * x2; a3_2_3 += w2 * x3; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1; a3_3_2 += w3 * x2; a3_3_3 += w3 * x3;
+                            x0 = xc[o + 0 * EVERY_OP_L3_W + 1]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 1]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 1]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 1]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 1];
+                            a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
+                            x0 = xc[o + 0 * EVERY_OP_L3_W + 2]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 2]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 2]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 2]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 2];
+                            a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
                         }
-                        x0 = xc[o + 1 * EVERY_OP_L3_W + 0]; x1 = xc[o + 1 * EVERY_OP_L3_W + 1]; x2 = xc[o + 1 * EVERY_OP_L3_W + 2]; x3 = xc[o + 1 * EVERY_OP_L3_W + 3]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 3]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 3]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 3]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 3];
-                        a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_1_2 += w1 * x2; a3_1_3 += w1 * x3; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_2_2 += w2 * x2; a3_2_3 += w2 * x3; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1; a3_3_2 += w3 * x2; a3_3_3 += w3 * x3;
-                        x0 = xc[o + 1 * EVERY_OP_L3_W + 1]; x1 = xc[o + 1 * EVERY_OP_L3_W + 2]; x2 = xc[o + 1 * EVERY_OP_L3_W + 3]; x3 = xc[o + 1 * EVERY_OP_L3_W + 4]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 4]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 4]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 4]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 4];
-                        a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_1_2 += w1 * x2; a3_1_3 += w1 * x3; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_2_2 += w2 * x2; a3_2_3 += w2 * x3; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1; a3_3_2 += w3 * x2; a3_3_3 += w3 * x3;
-                        x0 = xc[o + 1 * EVERY_OP_L3_W + 2]; x1 = xc[o + 1 * EVERY_OP_L3_W + 3]; x2 = xc[o + 1 * EVERY_OP_L3_W + 4]; x3 = xc[o + 1 * EVERY_OP_L3_W + 5]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 5]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 5]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 5]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 5];
-                        a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_1_2 += w1 * x2; a3_1_3 += w1 * x3; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_2_2 += w2 * x2; a3_2_3 += w2 * x3; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1; a3_3_2 += w3 * x2; a3_3_3 += w3 * x3;
+                        x0 = xc[o + 1 * EVERY_OP_L3_W + 1]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 4]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 4]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 4]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 4];
+                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
+                        x0 = xc[o + 1 * EVERY_OP_L3_W + 2]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 5]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 5]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 5]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 5];
+                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
                         if (oy <= 4) {
-                            x0 = xc[o + 2 * EVERY_OP_L3_W + 0]; x1 = xc[o + 2 * EVERY_OP_L3_W + 1]; x2 = xc[o + 2 * EVERY_OP_L3_W + 2]; x3 = xc[o + 2 * EVERY_OP_L3_W + 3]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 6]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 6]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 6]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 6];
-                            a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_1_2 += w1 * x2; a3_1_3 += w1 * x3; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_2_2 += w2 * x2; a3_2_3 += w2 * x3; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1; a3_3_2 += w3 * x2; a3_3_3 += w3 * x3;
-                            x0 = xc[o + 2 * EVERY_OP_L3_W + 1]; x1 = xc[o + 2 * EVERY_OP_L3_W + 2]; x2 = xc[o + 2 * EVERY_OP_L3_W + 3]; x3 = xc[o + 2 * EVERY_OP_L3_W + 4]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 7]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 7]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 7]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 7];
-                            a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_1_2 += w1 * x2; a3_1_3 += w1 * x3; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_2_2 += w2 * x2; a3_2_3 += w2 * x3; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1; a3_3_2 += w3 * x2; a3_3_3 += w3 * x3;
-                            x0 = xc[o + 2 * EVERY_OP_L3_W + 2]; x1 = xc[o + 2 * EVERY_OP_L3_W + 3]; x2 = xc[o + 2 * EVERY_OP_L3_W + 4]; x3 = xc[o + 2 * EVERY_OP_L3_W + 5]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 8]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 8]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 8]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 8];
-                            a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_1_2 += w1 * x2; a3_1_3 += w1 * x3; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_2_2 += w2 * x2; a3_2_3 += w2 * x3; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1; a3_3_2 += w3 * x2; a3_3_3 += w3 * x3;
-                        }
-                    }
-                    for (ci = 2; ci < 4; ++ci) {
-                        const float *xc = x + ci * EVERY_OP_L3_H * EVERY_OP_L3_W + EVERY_OP_L3_S * (oy * EVERY_OP_L3_W + ox);
-                        const float *wc = EVERY_OP_L3_Q + c0 * EVERY_OP_L3_C + ci;
-                        x0 = xc[0]; x1 = xc[1]; x2 = xc[2]; x3 = xc[3]; w0 = wc[0 * EVERY_OP_L3_C]; w1 = wc[1 * EVERY_OP_L3_C]; w2 = wc[2 * EVERY_OP_L3_C]; w3 = wc[3 * EVERY_OP_L3_C];
-                        a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_1_2 += w1 * x2; a3_1_3 += w1 * x3; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_2_2 += w2 * x2; a3_2_3 += w2 * x3; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1; a3_3_2 += w3 * x2; a3_3_3 += w3 * x3;
-                    }
-                    for (ci = 4; ci < 8; ++ci) {
-                        const float *xc = x + ci * EVERY_OP_L3_H * EVERY_OP_L3_W + EVERY_OP_L3_S * (oy * EVERY_OP_L3_W + ox);
-                        const float *wc = EVERY_OP_L3_Q + c0 * EVERY_OP_L3_C + ci;
-                        x0 = xc[0]; x1 = xc[1]; x2 = xc[2]; x3 = xc[3]; w0 = wc[0 * EVERY_OP_L3_C]; w1 = wc[1 * EVERY_OP_L3_C]; w2 = wc[2 * EVERY_OP_L3_C]; w3 = wc[3 * EVERY_OP_L3_C];
-                        a1_0_0 += w0 * x0; a1_0_1 += w0 * x1; a1_0_2 += w0 * x2; a1_0_3 += w0 * x3; a1_1_0 += w1 * x0; a1_1_1 += w1 * x1; a1_1_2 += w1 * x2; a1_1_3 += w1 * x3; a1_2_0 += w2 * x0; a1_2_1 += w2 * x1; a1_2_2 += w2 * x2; a1_2_3 += w2 * x3; a1_3_0 += w3 * x0; a1_3_1 += w3 * x1; a1_3_2 += w3 * x2; a1_3_3 += w3 * x3;
-                    }
-                    { float v = al3[c0 + 0] * a3_0_0 + al1[c0 + 0] * a1_0_0 + be[c0 + 0]; v += r[(c0 + 0) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0]; y[(c0 + 0) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0] = v; }
-                    { float v = al3[c0 + 0] * a3_0_1 + al1[c0 + 0] * a1_0_1 + be[c0 + 0]; v += r[(c0 + 0) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 1]; y[(c0 + 0) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 1] = v; }
-                    { float v = al3[c0 + 0] * a3_0_2 + al1[c0 + 0] * a1_0_2 + be[c0 + 0]; v += r[(c0 + 0) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 2]; y[(c0 + 0) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 2] = v; }
-                    { float v = al3[c0 + 0] * a3_0_3 + al1[c0 + 0] * a1_0_3 + be[c0 + 0]; v += r[(c0 + 0) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 3]; y[(c0 + 0) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 3] = v; }
-                    { float v = al3[c0 + 1] * a3_1_0 + al1[c0 + 1] * a1_1_0 + be[c0 + 1]; v += r[(c0 + 1) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0]; y[(c0 + 1) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0] = v; }
-                    { float v = al3[c0 + 1] * a3_1_1 + al1[c0 + 1] * a1_1_1 + be[c0 + 1]; v += r[(c0 + 1) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 1]; y[(c0 + 1) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 1] = v; }
-                    { float v = al3[c0 + 1] * a3_1_2 + al1[c0 + 1] * a1_1_2 + be[c0 + 1]; v += r[(c0 + 1) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 2]; y[(c0 + 1) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 2] = v; }
-                    { float v = al3[c0 + 1] * a3_1_3 + al1[c0 + 1] * a1_1_3 + be[c0 + 1]; v += r[(c0 + 1) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 3]; y[(c0 + 1) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 3] = v; }
-                    { float v = al3[c0 + 2] * a3_2_0 + al1[c0 + 2] * a1_2_0 + be[c0 + 2]; v += r[(c0 + 2) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0]; y[(c0 + 2) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0] = v; }
-                    { float v = al3[c0 + 2] * a3_2_1 + al1[c0 + 2] * a1_2_1 + be[c0 + 2]; v += r[(c0 + 2) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 1]; y[(c0 + 2) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 1] = v; }
-                    { float v = al3[c0 + 2] * a3_2_2 + al1[c0 + 2] * a1_2_2 + be[c0 + 2]; v += r[(c0 + 2) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 2]; y[(c0 + 2) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 2] = v; }
-                    { float v = al3[c0 + 2] * a3_2_3 + al1[c0 + 2] * a1_2_3 + be[c0 + 2]; v += r[(c0 + 2) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 3]; y[(c0 + 2) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 3] = v; }
-                    { float v = al3[c0 + 3] * a3_3_0 + al1[c0 + 3] * a1_3_0 + be[c0 + 3]; v += r[(c0 + 3) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0]; y[(c0 + 3) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0] = v; }
-                    { float v = al3[c0 + 3] * a3_3_1 + al1[c0 + 3] * a1_3_1 + be[c0 + 3]; v += r[(c0 + 3) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 1]; y[(c0 + 3) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 1] = v; }
-                    { float v = al3[c0 + 3] * a3_3_2 + al1[c0 + 3] * a1_3_2 + be[c0 + 3]; v += r[(c0 + 3) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 2]; y[(c0 + 3) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 2] = v; }
-                    { float v = al3[c0 + 3] * a3_3_3 + al1[c0 + 3] * a1_3_3 + be[c0 + 3]; v += r[(c0 + 3) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 3]; y[(c0 + 3) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 3] = v; }
-                }
-            }
-            ox = 5;
-            {
-                float a3_0_0 = 0.0f, a3_1_0 = 0.0f, a3_2_0 = 0.0f, a3_3_0 = 0.0f, a1_0_0 = 0.0f, a1_1_0 = 0.0f, a1_2_0 = 0.0f, a1_3_0 = 0.0f;
-                float x0;
-                float w0, w1, w2, w3;
-                const int o = (EVERY_OP_L3_S * oy - 1) * EVERY_OP_L3_W + EVERY_OP_L3_S * ox - 1; /* first tap of pixel 0 */
-                for (j = 0; j < EVERY_OP_L3_RG; ++j) {
-                    const float *xc = x + (0 + j) * EVERY_OP_L3_H * EVERY_OP_L3_W;
-                    const float *wc = EVERY_OP_L3_G + c0 * EVERY_OP_L3_RG * 9 + j * 9;
-                    if (oy >= 1) {
-                        x0 = xc[o + 0 * EVERY_OP_L3_W + 0]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 0]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 0]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 0]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 0];
-                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                        x0 = xc[o + 0 * EVERY_OP_L3_W + 1]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 1]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 1]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 1]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 1];
-                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                    }
-                    x0 = xc[o + 1 * EVERY_OP_L3_W + 0]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 3]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 3]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 3]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 3];
-                    a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                    x0 = xc[o + 1 * EVERY_OP_L3_W + 1]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 4]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 4]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 4]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 4];
-                    a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                    if (oy <= 4) {
-                        x0 = xc[o + 2 * EVERY_OP_L3_W + 0]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 6]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 6]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 6]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 6];
-                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                        x0 = xc[o + 2 * EVERY_OP_L3_W + 1]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 7]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 7]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 7]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 7];
-                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                    }
-                }
-                for (ci = 2; ci < 4; ++ci) {
-                    const float *xc = x + ci * EVERY_OP_L3_H * EVERY_OP_L3_W + EVERY_OP_L3_S * (oy * EVERY_OP_L3_W + ox);
-                    const float *wc = EVERY_OP_L3_Q + c0 * EVERY_OP_L3_C + ci;
-                    x0 = xc[0]; w0 = wc[0 * EVERY_OP_L3_C]; w1 = wc[1 * EVERY_OP_L3_C]; w2 = wc[2 * EVERY_OP_L3_C]; w3 = wc[3 * EVERY_OP_L3_C];
-                    a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                }
-                for (ci = 4; ci < 8; ++ci) {
-                    const float *xc = x + ci * EVERY_OP_L3_H * EVERY_OP_L3_W + EVERY_OP_L3_S * (oy * EVERY_OP_L3_W + ox);
-                    const float *wc = EVERY_OP_L3_Q + c0 * EVERY_OP_L3_C + ci;
-                    x0 = xc[0]; w0 = wc[0 * EVERY_OP_L3_C]; w1 = wc[1 * EVERY_OP_L3_C]; w2 = wc[2 * EVERY_OP_L3_C]; w3 = wc[3 * EVERY_OP_L3_C];
-                    a1_0_0 += w0 * x0; a1_1_0 += w1 * x0; a1_2_0 += w2 * x0; a1_3_0 += w3 * x0;
-                }
-                { float v = al3[c0 + 0] * a3_0_0 + al1[c0 + 0] * a1_0_0 + be[c0 + 0]; v += r[(c0 + 0) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0]; y[(c0 + 0) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0] = v; }
-                { float v = al3[c0 + 1] * a3_1_0 + al1[c0 + 1] * a1_1_0 + be[c0 + 1]; v += r[(c0 + 1) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0]; y[(c0 + 1) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0] = v; }
-                { float v = al3[c0 + 2] * a3_2_0 + al1[c0 + 2] * a1_2_0 + be[c0 + 2]; v += r[(c0 + 2) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0]; y[(c0 + 2) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0] = v; }
-                { float v = al3[c0 + 3] * a3_3_0 + al1[c0 + 3] * a1_3_0 + be[c0 + 3]; v += r[(c0 + 3) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0]; y[(c0 + 3) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0] = v; }
-            }
-        }
-    }
-    /* group 1: output channels 4..7, representative inputs 2..3 */
-    for (c0 = 4; c0 < 8; c0 += 4) {
-        for (oy = 0; oy < 6; ++oy) {
-            ox = 0;
-            {
-                float a3_0_0 = 0.0f, a3_1_0 = 0.0f, a3_2_0 = 0.0f, a3_3_0 = 0.0f, a1_0_0 = 0.0f, a1_1_0 = 0.0f, a1_2_0 = 0.0f, a1_3_0 = 0.0f;
-                float x0;
-                float w0, w1, w2, w3;
-                const int o = (EVERY_OP_L3_S * oy - 1) * EVERY_OP_L3_W + EVERY_OP_L3_S * ox - 1; /* first tap of pixel 0 */
-                for (j = 0; j < EVERY_OP_L3_RG; ++j) {
-                    const float *xc = x + (2 + j) * EVERY_OP_L3_H * EVERY_OP_L3_W;
-                    const float *wc = EVERY_OP_L3_G + c0 * EVERY_OP_L3_RG * 9 + j * 9;
-                    if (oy >= 1) {
-                        x0 = xc[o + 0 * EVERY_OP_L3_W + 1]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 1]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 1]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 1]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 1];
-                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                        x0 = xc[o + 0 * EVERY_OP_L3_W + 2]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 2]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 2]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 2]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 2];
-                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                    }
-                    x0 = xc[o + 1 * EVERY_OP_L3_W + 1]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 4]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 4]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 4]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 4];
-                    a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                    x0 = xc[o + 1 * EVERY_OP_L3_W + 2]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 5]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 5]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 5]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 5];
-                    a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                    if (oy <= 4) {
-                        x0 = xc[o + 2 * EVERY_OP_L3_W + 1]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 7]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 7]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 7]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 7];
-                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                        x0 = xc[o + 2 * EVERY_OP_L3_W + 2]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 8]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 8]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 8]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 8];
-                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                    }
-                }
-                for (ci = 0; ci < 2; ++ci) {
-                    const float *xc = x + ci * EVERY_OP_L3_H * EVERY_OP_L3_W + EVERY_OP_L3_S * (oy * EVERY_OP_L3_W + ox);
-                    const float *wc = EVERY_OP_L3_Q + c0 * EVERY_OP_L3_C + ci;
-                    x0 = xc[0]; w0 = wc[0 * EVERY_OP_L3_C]; w1 = wc[1 * EVERY_OP_L3_C]; w2 = wc[2 * EVERY_OP_L3_C]; w3 = wc[3 * EVERY_OP_L3_C];
-                    a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                }
-                for (ci = 4; ci < 8; ++ci) {
-                    const float *xc = x + ci * EVERY_OP_L3_H * EVERY_OP_L3_W + EVERY_OP_L3_S * (oy * EVERY_OP_L3_W + ox);
-                    const float *wc = EVERY_OP_L3_Q + c0 * EVERY_OP_L3_C + ci;
-                    x0 = xc[0]; w0 = wc[0 * EVERY_OP_L3_C]; w1 = wc[1 * EVERY_OP_L3_C]; w2 = wc[2 * EVERY_OP_L3_C]; w3 = wc[3 * EVERY_OP_L3_C];
-                    a1_0_0 += w0 * x0; a1_1_0 += w1 * x0; a1_2_0 += w2 * x0; a1_3_0 += w3 * x0;
-                }
-                { float v = al3[c0 + 0] * a3_0_0 + al1[c0 + 0] * a1_0_0 + be[c0 + 0]; v += r[(c0 + 0) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0]; y[(c0 + 0) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0] = v; }
-                { float v = al3[c0 + 1] * a3_1_0 + al1[c0 + 1] * a1_1_0 + be[c0 + 1]; v += r[(c0 + 1) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0]; y[(c0 + 1) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0] = v; }
-                { float v = al3[c0 + 2] * a3_2_0 + al1[c0 + 2] * a1_2_0 + be[c0 + 2]; v += r[(c0 + 2) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0]; y[(c0 + 2) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0] = v; }
-                { float v = al3[c0 + 3] * a3_3_0 + al1[c0 + 3] * a1_3_0 + be[c0 + 3]; v += r[(c0 + 3) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0]; y[(c0 + 3) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0] = v; }
-            }
-            for (ox = 1; ox < 5; ox += 4) {
-                {
-                    float a3_0_0 = 0.0f, a3_0_1 = 0.0f, a3_0_2 = 0.0f, a3_0_3 = 0.0f, a3_1_0 = 0.0f, a3_1_1 = 0.0f, a3_1_2 = 0.0f, a3_1_3 = 0.0f, a3_2_0 = 0.0f, a3_2_1 = 0.0f, a3_2_2 = 0.0f, a3_2_3 = 0.0f, a3_3_0 = 0.0f, a3_3_1 = 0.0f, a3_3_2 = 0.0f, a3_3_3 = 0.0f, a1_0_0 = 0.0f, a1_0_1 = 0.0f, a1_0_2 = 0.0f, a1_0_3 = 0.0f, a1_1_0 = 0.0f, a1_1_1 = 0.0f, a1_1_2 = 0.0f, a1_1_3 = 0.0f, a1_2_0 = 0.0f, a1_2_1 = 0.0f, a1_2_2 = 0.0f, a1_2_3 = 0.0f, a1_3_0 = 0.0f, a1_3_1 = 0.0f, a1_3_2 = 0.0f, a1_3_3 = 0.0f;
-                    float x0, x1, x2, x3;
-                    float w0, w1, w2, w3;
-                    const int o = (EVERY_OP_L3_S * oy - 1) * EVERY_OP_L3_W + EVERY_OP_L3_S * ox - 1; /* first tap of pixel 0 */
-                    for (j = 0; j < EVERY_OP_L3_RG; ++j) {
-                        const float *xc = x + (2 + j) * EVERY_OP_L3_H * EVERY_OP_L3_W;
-                        const float *wc = EVERY_OP_L3_G + c0 * EVERY_OP_L3_RG * 9 + j * 9;
-                        if (oy >= 1) {
-                            x0 = xc[o + 0 * EVERY_OP_L3_W + 0]; x1 = xc[o + 0 * EVERY_OP_L3_W + 1]; x2 = xc[o + 0 * EVERY_OP_L3_W + 2]; x3 = xc[o + 0 * EVERY_OP_L3_W + 3]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 0]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 0]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 0]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 0];
-                            a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_1_2 += w1 * x2; a3_1_3 += w1 * x3; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_2_2 += w2 * x2; a3_2_3 += w2 * x3; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1; a3_3_2 += w3 * x2; a3_3_3 += w3 * x3;
-                            x0 = xc[o + 0 * EVERY_OP_L3_W + 1]; x1 = xc[o + 0 * EVERY_OP_L3_W + 2]; x2 = xc[o + 0 * EVERY_OP_L3_W + 3]; x3 = xc[o + 0 * EVERY_OP_L3_W + 4]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 1]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 1]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 1]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 1];
-                            a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_1_2 += w1 * x2; a3_1_3 += w1 * x3; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_2_2 += w2 * x2; a3_2_3 += w2 * x3; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1; a3_3_2 += w3 * x2; a3_3_3 += w3 * x3;
-                            x0 = xc[o + 0 * EVERY_OP_L3_W + 2]; x1 = xc[o + 0 * EVERY_OP_L3_W + 3]; x2 = xc[o + 0 * EVERY_OP_L3_W + 4]; x3 = xc[o + 0 * EVERY_OP_L3_W + 5]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 2]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 2]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 2]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 2];
-                            a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_1_2 += w1 * x2; a3_1_3 += w1 * x3; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_2_2 += w2 * x2; a3_2_3 += w2 * x3; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1; a3_3_2 += w3 * x2; a3_3_3 += w3 * x3;
-                        }
-                        x0 = xc[o + 1 * EVERY_OP_L3_W + 0]; x1 = xc[o + 1 * EVERY_OP_L3_W + 1]; x2 = xc[o + 1 * EVERY_OP_L3_W + 2]; x3 = xc[o + 1 * EVERY_OP_L3_W + 3]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 3]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 3]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 3]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 3];
-                        a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_1_2 += w1 * x2; a3_1_3 += w1 * x3; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_2_2 += w2 * x2; a3_2_3 += w2 * x3; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1; a3_3_2 += w3 * x2; a3_3_3 += w3 * x3;
-                        x0 = xc[o + 1 * EVERY_OP_L3_W + 1]; x1 = xc[o + 1 * EVERY_OP_L3_W + 2]; x2 = xc[o + 1 * EVERY_OP_L3_W + 3]; x3 = xc[o + 1 * EVERY_OP_L3_W + 4]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 4]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 4]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 4]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 4];
-                        a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_1_2 += w1 * x2; a3_1_3 += w1 * x3; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_2_2 += w2 * x2; a3_2_3 += w2 * x3; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1; a3_3_2 += w3 * x2; a3_3_3 += w3 * x3;
-                        x0 = xc[o + 1 * EVERY_OP_L3_W + 2]; x1 = xc[o + 1 * EVERY_OP_L3_W + 3]; x2 = xc[o + 1 * EVERY_OP_L3_W + 4]; x3 = xc[o + 1 * EVERY_OP_L3_W + 5]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 5]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 5]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 5]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 5];
-                        a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_1_2 += w1 * x2; a3_1_3 += w1 * x3; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_2_2 += w2 * x2; a3_2_3 += w2 * x3; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1; a3_3_2 += w3 * x2; a3_3_3 += w3 * x3;
-                        if (oy <= 4) {
-                            x0 = xc[o + 2 * EVERY_OP_L3_W + 0]; x1 = xc[o + 2 * EVERY_OP_L3_W + 1]; x2 = xc[o + 2 * EVERY_OP_L3_W + 2]; x3 = xc[o + 2 * EVERY_OP_L3_W + 3]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 6]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 6]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 6]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 6];
-                            a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_1_2 += w1 * x2; a3_1_3 += w1 * x3; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_2_2 += w2 * x2; a3_2_3 += w2 * x3; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1; a3_3_2 += w3 * x2; a3_3_3 += w3 * x3;
-                            x0 = xc[o + 2 * EVERY_OP_L3_W + 1]; x1 = xc[o + 2 * EVERY_OP_L3_W + 2]; x2 = xc[o + 2 * EVERY_OP_L3_W + 3]; x3 = xc[o + 2 * EVERY_OP_L3_W + 4]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 7]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 7]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 7]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 7];
-                            a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_1_2 += w1 * x2; a3_1_3 += w1 * x3; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_2_2 += w2 * x2; a3_2_3 += w2 * x3; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1; a3_3_2 += w3 * x2; a3_3_3 += w3 * x3;
-                            x0 = xc[o + 2 * EVERY_OP_L3_W + 2]; x1 = xc[o + 2 * EVERY_OP_L3_W + 3]; x2 = xc[o + 2 * EVERY_OP_L3_W + 4]; x3 = xc[o + 2 * EVERY_OP_L3_W + 5]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 8]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 8]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 8]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 8];
-                            a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_1_2 += w1 * x2; a3_1_3 += w1 * x3; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_2_2 += w2 * x2; a3_2_3 += w2 * x3; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1; a3_3_2 += w3 * x2; a3_3_3 += w3 * x3;
+                            x0 = xc[o + 2 * EVERY_OP_L3_W + 1]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 7]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 7]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 7]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 7];
+                            a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
+                            x0 = xc[o + 2 * EVERY_OP_L3_W + 2]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 8]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 8]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 8]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 8];
+                            a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
                         }
                     }
                     for (ci = 0; ci < 2; ++ci) {
-                        const float *xc = x + ci * EVERY_OP_L3_H * EVERY_OP_L3_W + EVERY_OP_L3_S * (oy * EVERY_OP_L3_W + ox);
-                        const float *wc = EVERY_OP_L3_Q + c0 * EVERY_OP_L3_C + ci;
-                        x0 = xc[0]; x1 = xc[1]; x2 = xc[2]; x3 = xc[3]; w0 = wc[0 * EVERY_OP_L3_C]; w1 = wc[1 * EVERY_OP_L3_C]; w2 = wc[2 * EVERY_OP_L3_C]; w3 = wc[3 * EVERY_OP_L3_C];
-                        a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_0_3 += w0 * x3; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_1_2 += w1 * x2; a3_1_3 += w1 * x3; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_2_2 += w2 * x2; a3_2_3 += w2 * x3; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1; a3_3_2 += w3 * x2; a3_3_3 += w3 * x3;
+                        const int ch = (ci < gb ? ci : ci + EVERY_OP_L3_RG);
+                        const float *xc = x + ch * EVERY_OP_L3_H * EVERY_OP_L3_W + EVERY_OP_L3_S * (oy * EVERY_OP_L3_W + ox);
+                        const float *wc = EVERY_OP_L3_Q + c0 * EVERY_OP_L3_C + ch;
+                        x0 = xc[0]; w0 = wc[0 * EVERY_OP_L3_C]; w1 = wc[1 * EVERY_OP_L3_C]; w2 = wc[2 * EVERY_OP_L3_C]; w3 = wc[3 * EVERY_OP_L3_C];
+                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
                     }
                     for (ci = 4; ci < 8; ++ci) {
                         const float *xc = x + ci * EVERY_OP_L3_H * EVERY_OP_L3_W + EVERY_OP_L3_S * (oy * EVERY_OP_L3_W + ox);
                         const float *wc = EVERY_OP_L3_Q + c0 * EVERY_OP_L3_C + ci;
-                        x0 = xc[0]; x1 = xc[1]; x2 = xc[2]; x3 = xc[3]; w0 = wc[0 * EVERY_OP_L3_C]; w1 = wc[1 * EVERY_OP_L3_C]; w2 = wc[2 * EVERY_OP_L3_C]; w3 = wc[3 * EVERY_OP_L3_C];
-                        a1_0_0 += w0 * x0; a1_0_1 += w0 * x1; a1_0_2 += w0 * x2; a1_0_3 += w0 * x3; a1_1_0 += w1 * x0; a1_1_1 += w1 * x1; a1_1_2 += w1 * x2; a1_1_3 += w1 * x3; a1_2_0 += w2 * x0; a1_2_1 += w2 * x1; a1_2_2 += w2 * x2; a1_2_3 += w2 * x3; a1_3_0 += w3 * x0; a1_3_1 += w3 * x1; a1_3_2 += w3 * x2; a1_3_3 += w3 * x3;
+                        x0 = xc[0]; w0 = wc[0 * EVERY_OP_L3_C]; w1 = wc[1 * EVERY_OP_L3_C]; w2 = wc[2 * EVERY_OP_L3_C]; w3 = wc[3 * EVERY_OP_L3_C];
+                        a1_0_0 += w0 * x0; a1_1_0 += w1 * x0; a1_2_0 += w2 * x0; a1_3_0 += w3 * x0;
                     }
                     { float v = al3[c0 + 0] * a3_0_0 + al1[c0 + 0] * a1_0_0 + be[c0 + 0]; v += r[(c0 + 0) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0]; y[(c0 + 0) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0] = v; }
-                    { float v = al3[c0 + 0] * a3_0_1 + al1[c0 + 0] * a1_0_1 + be[c0 + 0]; v += r[(c0 + 0) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 1]; y[(c0 + 0) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 1] = v; }
-                    { float v = al3[c0 + 0] * a3_0_2 + al1[c0 + 0] * a1_0_2 + be[c0 + 0]; v += r[(c0 + 0) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 2]; y[(c0 + 0) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 2] = v; }
-                    { float v = al3[c0 + 0] * a3_0_3 + al1[c0 + 0] * a1_0_3 + be[c0 + 0]; v += r[(c0 + 0) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 3]; y[(c0 + 0) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 3] = v; }
                     { float v = al3[c0 + 1] * a3_1_0 + al1[c0 + 1] * a1_1_0 + be[c0 + 1]; v += r[(c0 + 1) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0]; y[(c0 + 1) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0] = v; }
-                    { float v = al3[c0 + 1] * a3_1_1 + al1[c0 + 1] * a1_1_1 + be[c0 + 1]; v += r[(c0 + 1) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 1]; y[(c0 + 1) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 1] = v; }
-                    { float v = al3[c0 + 1] * a3_1_2 + al1[c0 + 1] * a1_1_2 + be[c0 + 1]; v += r[(c0 + 1) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 2]; y[(c0 + 1) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 2] = v; }
-                    { float v = al3[c0 + 1] * a3_1_3 + al1[c0 + 1] * a1_1_3 + be[c0 + 1]; v += r[(c0 + 1) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 3]; y[(c0 + 1) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 3] = v; }
                     { float v = al3[c0 + 2] * a3_2_0 + al1[c0 + 2] * a1_2_0 + be[c0 + 2]; v += r[(c0 + 2) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0]; y[(c0 + 2) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0] = v; }
-                    { float v = al3[c0 + 2] * a3_2_1 + al1[c0 + 2] * a1_2_1 + be[c0 + 2]; v += r[(c0 + 2) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 1]; y[(c0 + 2) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 1] = v; }
-                    { float v = al3[c0 + 2] * a3_2_2 + al1[c0 + 2] * a1_2_2 + be[c0 + 2]; v += r[(c0 + 2) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 2]; y[(c0 + 2) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 2] = v; }
-                    { float v = al3[c0 + 2] * a3_2_3 + al1[c0 + 2] * a1_2_3 + be[c0 + 2]; v += r[(c0 + 2) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 3]; y[(c0 + 2) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 3] = v; }
                     { float v = al3[c0 + 3] * a3_3_0 + al1[c0 + 3] * a1_3_0 + be[c0 + 3]; v += r[(c0 + 3) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0]; y[(c0 + 3) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0] = v; }
-                    { float v = al3[c0 + 3] * a3_3_1 + al1[c0 + 3] * a1_3_1 + be[c0 + 3]; v += r[(c0 + 3) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 1]; y[(c0 + 3) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 1] = v; }
-                    { float v = al3[c0 + 3] * a3_3_2 + al1[c0 + 3] * a1_3_2 + be[c0 + 3]; v += r[(c0 + 3) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 2]; y[(c0 + 3) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 2] = v; }
-                    { float v = al3[c0 + 3] * a3_3_3 + al1[c0 + 3] * a1_3_3 + be[c0 + 3]; v += r[(c0 + 3) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 3]; y[(c0 + 3) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 3] = v; }
                 }
-            }
-            ox = 5;
-            {
-                float a3_0_0 = 0.0f, a3_1_0 = 0.0f, a3_2_0 = 0.0f, a3_3_0 = 0.0f, a1_0_0 = 0.0f, a1_1_0 = 0.0f, a1_2_0 = 0.0f, a1_3_0 = 0.0f;
-                float x0;
-                float w0, w1, w2, w3;
-                const int o = (EVERY_OP_L3_S * oy - 1) * EVERY_OP_L3_W + EVERY_OP_L3_S * ox - 1; /* first tap of pixel 0 */
-                for (j = 0; j < EVERY_OP_L3_RG; ++j) {
-                    const float *xc = x + (2 + j) * EVERY_OP_L3_H * EVERY_OP_L3_W;
-                    const float *wc = EVERY_OP_L3_G + c0 * EVERY_OP_L3_RG * 9 + j * 9;
-                    if (oy >= 1) {
-                        x0 = xc[o + 0 * EVERY_OP_L3_W + 0]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 0]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 0]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 0]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 0];
+                for (ox = 1; ox < 4; ox += 3) {
+                    {
+                        float a3_0_0 = 0.0f, a3_0_1 = 0.0f, a3_0_2 = 0.0f, a3_1_0 = 0.0f, a3_1_1 = 0.0f, a3_1_2 = 0.0f, a3_2_0 = 0.0f, a3_2_1 = 0.0f, a3_2_2 = 0.0f, a3_3_0 = 0.0f, a3_3_1 = 0.0f, a3_3_2 = 0.0f, a1_0_0 = 0.0f, a1_0_1 = 0.0f, a1_0_2 = 0.0f, a1_1_0 = 0.0f, a1_1_1 = 0.0f, a1_1_2 = 0.0f, a1_2_0 = 0.0f, a1_2_1 = 0.0f, a1_2_2 = 0.0f, a1_3_0 = 0.0f, a1_3_1 = 0.0f, a1_3_2 = 0.0f;
+                        float x0, x1, x2;
+                        float w0, w1, w2, w3;
+                        const int o = (EVERY_OP_L3_S * oy - 1) * EVERY_OP_L3_W + EVERY_OP_L3_S * ox - 1; /* first tap of pixel 0 */
+                        for (j = 0; j < EVERY_OP_L3_RG; ++j) {
+                            const float *xc = x + (gb + j) * EVERY_OP_L3_H * EVERY_OP_L3_W;
+                            const float *wc = EVERY_OP_L3_G + c0 * EVERY_OP_L3_RG * 9 + j * 9;
+                            if (oy >= 1) {
+                                x0 = xc[o + 0 * EVERY_OP_L3_W + 0]; x1 = xc[o + 0 * EVERY_OP_L3_W + 1]; x2 = xc[o + 0 * EVERY_OP_L3_W + 2]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 0]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 0]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 0]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 0];
+                                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_1_2 += w1 * x2; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_2_2 += w2 * x2; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1; a3_3_2 += w3 * x2;
+                                x0 = xc[o + 0 * EVERY_OP_L3_W + 1]; x1 = xc[o + 0 * EVERY_OP_L3_W + 2]; x2 = xc[o + 0 * EVERY_OP_L3_W + 3]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 1]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 1]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 1]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 1];
+                                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_1_2 += w1 * x2; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_2_2 += w2 * x2; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1; a3_3_2 += w3 * x2;
+                                x0 = xc[o + 0 * EVERY_OP_L3_W + 2]; x1 = xc[o + 0 * EVERY_OP_L3_W + 3]; x2 = xc[o + 0 * EVERY_OP_L3_W + 4]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 2]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 2]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 2]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 2];
+                                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_1_2 += w1 * x2; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_2_2 += w2 * x2; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1; a3_3_2 += w3 * x2;
+                            }
+                            x0 = xc[o + 1 * EVERY_OP_L3_W + 0]; x1 = xc[o + 1 * EVERY_OP_L3_W + 1]; x2 = xc[o + 1 * EVERY_OP_L3_W + 2]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 3]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 3]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 3]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 3];
+                            a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_1_2 += w1 * x2; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_2_2 += w2 * x2; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1; a3_3_2 += w3 * x2;
+                            x0 = xc[o + 1 * EVERY_OP_L3_W + 1]; x1 = xc[o + 1 * EVERY_OP_L3_W + 2]; x2 = xc[o + 1 * EVERY_OP_L3_W + 3]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 4]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 4]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 4]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 4];
+                            a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_1_2 += w1 * x2; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_2_2 += w2 * x2; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1; a3_3_2 += w3 * x2;
+                            x0 = xc[o + 1 * EVERY_OP_L3_W + 2]; x1 = xc[o + 1 * EVERY_OP_L3_W + 3]; x2 = xc[o + 1 * EVERY_OP_L3_W + 4]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 5]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 5]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 5]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 5];
+                            a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_1_2 += w1 * x2; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_2_2 += w2 * x2; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1; a3_3_2 += w3 * x2;
+                            if (oy <= 4) {
+                                x0 = xc[o + 2 * EVERY_OP_L3_W + 0]; x1 = xc[o + 2 * EVERY_OP_L3_W + 1]; x2 = xc[o + 2 * EVERY_OP_L3_W + 2]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 6]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 6]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 6]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 6];
+                                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_1_2 += w1 * x2; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_2_2 += w2 * x2; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1; a3_3_2 += w3 * x2;
+                                x0 = xc[o + 2 * EVERY_OP_L3_W + 1]; x1 = xc[o + 2 * EVERY_OP_L3_W + 2]; x2 = xc[o + 2 * EVERY_OP_L3_W + 3]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 7]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 7]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 7]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 7];
+                                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_1_2 += w1 * x2; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_2_2 += w2 * x2; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1; a3_3_2 += w3 * x2;
+                                x0 = xc[o + 2 * EVERY_OP_L3_W + 2]; x1 = xc[o + 2 * EVERY_OP_L3_W + 3]; x2 = xc[o + 2 * EVERY_OP_L3_W + 4]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 8]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 8]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 8]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 8];
+                                a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_1_2 += w1 * x2; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_2_2 += w2 * x2; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1; a3_3_2 += w3 * x2;
+                            }
+                        }
+                        for (ci = 0; ci < 2; ++ci) {
+                            const int ch = (ci < gb ? ci : ci + EVERY_OP_L3_RG);
+                            const float *xc = x + ch * EVERY_OP_L3_H * EVERY_OP_L3_W + EVERY_OP_L3_S * (oy * EVERY_OP_L3_W + ox);
+                            const float *wc = EVERY_OP_L3_Q + c0 * EVERY_OP_L3_C + ch;
+                            x0 = xc[0]; x1 = xc[1]; x2 = xc[2]; w0 = wc[0 * EVERY_OP_L3_C]; w1 = wc[1 * EVERY_OP_L3_C]; w2 = wc[2 * EVERY_OP_L3_C]; w3 = wc[3 * EVERY_OP_L3_C];
+                            a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_0_2 += w0 * x2; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_1_2 += w1 * x2; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_2_2 += w2 * x2; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1; a3_3_2 += w3 * x2;
+                        }
+                        for (ci = 4; ci < 8; ++ci) {
+                            const float *xc = x + ci * EVERY_OP_L3_H * EVERY_OP_L3_W + EVERY_OP_L3_S * (oy * EVERY_OP_L3_W + ox);
+                            const float *wc = EVERY_OP_L3_Q + c0 * EVERY_OP_L3_C + ci;
+                            x0 = xc[0]; x1 = xc[1]; x2 = xc[2]; w0 = wc[0 * EVERY_OP_L3_C]; w1 = wc[1 * EVERY_OP_L3_C]; w2 = wc[2 * EVERY_OP_L3_C]; w3 = wc[3 * EVERY_OP_L3_C];
+                            a1_0_0 += w0 * x0; a1_0_1 += w0 * x1; a1_0_2 += w0 * x2; a1_1_0 += w1 * x0; a1_1_1 += w1 * x1; a1_1_2 += w1 * x2; a1_2_0 += w2 * x0; a1_2_1 += w2 * x1; a1_2_2 += w2 * x2; a1_3_0 += w3 * x0; a1_3_1 += w3 * x1; a1_3_2 += w3 * x2;
+                        }
+                        { float v = al3[c0 + 0] * a3_0_0 + al1[c0 + 0] * a1_0_0 + be[c0 + 0]; v += r[(c0 + 0) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0]; y[(c0 + 0) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0] = v; }
+                        { float v = al3[c0 + 0] * a3_0_1 + al1[c0 + 0] * a1_0_1 + be[c0 + 0]; v += r[(c0 + 0) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 1]; y[(c0 + 0) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 1] = v; }
+                        { float v = al3[c0 + 0] * a3_0_2 + al1[c0 + 0] * a1_0_2 + be[c0 + 0]; v += r[(c0 + 0) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 2]; y[(c0 + 0) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 2] = v; }
+                        { float v = al3[c0 + 1] * a3_1_0 + al1[c0 + 1] * a1_1_0 + be[c0 + 1]; v += r[(c0 + 1) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0]; y[(c0 + 1) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0] = v; }
+                        { float v = al3[c0 + 1] * a3_1_1 + al1[c0 + 1] * a1_1_1 + be[c0 + 1]; v += r[(c0 + 1) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 1]; y[(c0 + 1) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 1] = v; }
+                        { float v = al3[c0 + 1] * a3_1_2 + al1[c0 + 1] * a1_1_2 + be[c0 + 1]; v += r[(c0 + 1) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 2]; y[(c0 + 1) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 2] = v; }
+                        { float v = al3[c0 + 2] * a3_2_0 + al1[c0 + 2] * a1_2_0 + be[c0 + 2]; v += r[(c0 + 2) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0]; y[(c0 + 2) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0] = v; }
+                        { float v = al3[c0 + 2] * a3_2_1 + al1[c0 + 2] * a1_2_1 + be[c0 + 2]; v += r[(c0 + 2) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 1]; y[(c0 + 2) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 1] = v; }
+                        { float v = al3[c0 + 2] * a3_2_2 + al1[c0 + 2] * a1_2_2 + be[c0 + 2]; v += r[(c0 + 2) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 2]; y[(c0 + 2) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 2] = v; }
+                        { float v = al3[c0 + 3] * a3_3_0 + al1[c0 + 3] * a1_3_0 + be[c0 + 3]; v += r[(c0 + 3) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0]; y[(c0 + 3) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0] = v; }
+                        { float v = al3[c0 + 3] * a3_3_1 + al1[c0 + 3] * a1_3_1 + be[c0 + 3]; v += r[(c0 + 3) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 1]; y[(c0 + 3) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 1] = v; }
+                        { float v = al3[c0 + 3] * a3_3_2 + al1[c0 + 3] * a1_3_2 + be[c0 + 3]; v += r[(c0 + 3) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 2]; y[(c0 + 3) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 2] = v; }
+                    }
+                }
+                ox = 4;
+                {
+                    float a3_0_0 = 0.0f, a3_1_0 = 0.0f, a3_2_0 = 0.0f, a3_3_0 = 0.0f, a1_0_0 = 0.0f, a1_1_0 = 0.0f, a1_2_0 = 0.0f, a1_3_0 = 0.0f;
+                    float x0;
+                    float w0, w1, w2, w3;
+                    const int o = (EVERY_OP_L3_S * oy - 1) * EVERY_OP_L3_W + EVERY_OP_L3_S * ox - 1; /* first tap of pixel 0 */
+                    for (j = 0; j < EVERY_OP_L3_RG; ++j) {
+                        const float *xc = x + (gb + j) * EVERY_OP_L3_H * EVERY_OP_L3_W;
+                        const float *wc = EVERY_OP_L3_G + c0 * EVERY_OP_L3_RG * 9 + j * 9;
+                        if (oy >= 1) {
+                            x0 = xc[o + 0 * EVERY_OP_L3_W + 0]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 0]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 0]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 0]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 0];
+                            a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
+                            x0 = xc[o + 0 * EVERY_OP_L3_W + 1]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 1]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 1]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 1]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 1];
+                            a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
+                            x0 = xc[o + 0 * EVERY_OP_L3_W + 2]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 2]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 2]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 2]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 2];
+                            a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
+                        }
+                        x0 = xc[o + 1 * EVERY_OP_L3_W + 0]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 3]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 3]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 3]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 3];
                         a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                        x0 = xc[o + 0 * EVERY_OP_L3_W + 1]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 1]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 1]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 1]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 1];
+                        x0 = xc[o + 1 * EVERY_OP_L3_W + 1]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 4]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 4]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 4]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 4];
+                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
+                        x0 = xc[o + 1 * EVERY_OP_L3_W + 2]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 5]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 5]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 5]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 5];
+                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
+                        if (oy <= 4) {
+                            x0 = xc[o + 2 * EVERY_OP_L3_W + 0]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 6]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 6]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 6]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 6];
+                            a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
+                            x0 = xc[o + 2 * EVERY_OP_L3_W + 1]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 7]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 7]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 7]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 7];
+                            a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
+                            x0 = xc[o + 2 * EVERY_OP_L3_W + 2]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 8]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 8]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 8]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 8];
+                            a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
+                        }
+                    }
+                    for (ci = 0; ci < 2; ++ci) {
+                        const int ch = (ci < gb ? ci : ci + EVERY_OP_L3_RG);
+                        const float *xc = x + ch * EVERY_OP_L3_H * EVERY_OP_L3_W + EVERY_OP_L3_S * (oy * EVERY_OP_L3_W + ox);
+                        const float *wc = EVERY_OP_L3_Q + c0 * EVERY_OP_L3_C + ch;
+                        x0 = xc[0]; w0 = wc[0 * EVERY_OP_L3_C]; w1 = wc[1 * EVERY_OP_L3_C]; w2 = wc[2 * EVERY_OP_L3_C]; w3 = wc[3 * EVERY_OP_L3_C];
                         a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
                     }
-                    x0 = xc[o + 1 * EVERY_OP_L3_W + 0]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 3]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 3]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 3]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 3];
-                    a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                    x0 = xc[o + 1 * EVERY_OP_L3_W + 1]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 4]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 4]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 4]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 4];
-                    a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                    if (oy <= 4) {
-                        x0 = xc[o + 2 * EVERY_OP_L3_W + 0]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 6]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 6]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 6]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 6];
+                    for (ci = 4; ci < 8; ++ci) {
+                        const float *xc = x + ci * EVERY_OP_L3_H * EVERY_OP_L3_W + EVERY_OP_L3_S * (oy * EVERY_OP_L3_W + ox);
+                        const float *wc = EVERY_OP_L3_Q + c0 * EVERY_OP_L3_C + ci;
+                        x0 = xc[0]; w0 = wc[0 * EVERY_OP_L3_C]; w1 = wc[1 * EVERY_OP_L3_C]; w2 = wc[2 * EVERY_OP_L3_C]; w3 = wc[3 * EVERY_OP_L3_C];
+                        a1_0_0 += w0 * x0; a1_1_0 += w1 * x0; a1_2_0 += w2 * x0; a1_3_0 += w3 * x0;
+                    }
+                    { float v = al3[c0 + 0] * a3_0_0 + al1[c0 + 0] * a1_0_0 + be[c0 + 0]; v += r[(c0 + 0) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0]; y[(c0 + 0) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0] = v; }
+                    { float v = al3[c0 + 1] * a3_1_0 + al1[c0 + 1] * a1_1_0 + be[c0 + 1]; v += r[(c0 + 1) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0]; y[(c0 + 1) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0] = v; }
+                    { float v = al3[c0 + 2] * a3_2_0 + al1[c0 + 2] * a1_2_0 + be[c0 + 2]; v += r[(c0 + 2) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0]; y[(c0 + 2) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0] = v; }
+                    { float v = al3[c0 + 3] * a3_3_0 + al1[c0 + 3] * a1_3_0 + be[c0 + 3]; v += r[(c0 + 3) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0]; y[(c0 + 3) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0] = v; }
+                }
+                ox = 5;
+                {
+                    float a3_0_0 = 0.0f, a3_1_0 = 0.0f, a3_2_0 = 0.0f, a3_3_0 = 0.0f, a1_0_0 = 0.0f, a1_1_0 = 0.0f, a1_2_0 = 0.0f, a1_3_0 = 0.0f;
+                    float x0;
+                    float w0, w1, w2, w3;
+                    const int o = (EVERY_OP_L3_S * oy - 1) * EVERY_OP_L3_W + EVERY_OP_L3_S * ox - 1; /* first tap of pixel 0 */
+                    for (j = 0; j < EVERY_OP_L3_RG; ++j) {
+                        const float *xc = x + (gb + j) * EVERY_OP_L3_H * EVERY_OP_L3_W;
+                        const float *wc = EVERY_OP_L3_G + c0 * EVERY_OP_L3_RG * 9 + j * 9;
+                        if (oy >= 1) {
+                            x0 = xc[o + 0 * EVERY_OP_L3_W + 0]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 0]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 0]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 0]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 0];
+                            a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
+                            x0 = xc[o + 0 * EVERY_OP_L3_W + 1]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 1]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 1]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 1]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 1];
+                            a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
+                        }
+                        x0 = xc[o + 1 * EVERY_OP_L3_W + 0]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 3]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 3]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 3]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 3];
                         a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                        x0 = xc[o + 2 * EVERY_OP_L3_W + 1]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 7]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 7]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 7]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 7];
+                        x0 = xc[o + 1 * EVERY_OP_L3_W + 1]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 4]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 4]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 4]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 4];
+                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
+                        if (oy <= 4) {
+                            x0 = xc[o + 2 * EVERY_OP_L3_W + 0]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 6]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 6]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 6]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 6];
+                            a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
+                            x0 = xc[o + 2 * EVERY_OP_L3_W + 1]; w0 = wc[0 * EVERY_OP_L3_RG * 9 + 7]; w1 = wc[1 * EVERY_OP_L3_RG * 9 + 7]; w2 = wc[2 * EVERY_OP_L3_RG * 9 + 7]; w3 = wc[3 * EVERY_OP_L3_RG * 9 + 7];
+                            a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
+                        }
+                    }
+                    for (ci = 0; ci < 2; ++ci) {
+                        const int ch = (ci < gb ? ci : ci + EVERY_OP_L3_RG);
+                        const float *xc = x + ch * EVERY_OP_L3_H * EVERY_OP_L3_W + EVERY_OP_L3_S * (oy * EVERY_OP_L3_W + ox);
+                        const float *wc = EVERY_OP_L3_Q + c0 * EVERY_OP_L3_C + ch;
+                        x0 = xc[0]; w0 = wc[0 * EVERY_OP_L3_C]; w1 = wc[1 * EVERY_OP_L3_C]; w2 = wc[2 * EVERY_OP_L3_C]; w3 = wc[3 * EVERY_OP_L3_C];
                         a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
                     }
+                    for (ci = 4; ci < 8; ++ci) {
+                        const float *xc = x + ci * EVERY_OP_L3_H * EVERY_OP_L3_W + EVERY_OP_L3_S * (oy * EVERY_OP_L3_W + ox);
+                        const float *wc = EVERY_OP_L3_Q + c0 * EVERY_OP_L3_C + ci;
+                        x0 = xc[0]; w0 = wc[0 * EVERY_OP_L3_C]; w1 = wc[1 * EVERY_OP_L3_C]; w2 = wc[2 * EVERY_OP_L3_C]; w3 = wc[3 * EVERY_OP_L3_C];
+                        a1_0_0 += w0 * x0; a1_1_0 += w1 * x0; a1_2_0 += w2 * x0; a1_3_0 += w3 * x0;
+                    }
+                    { float v = al3[c0 + 0] * a3_0_0 + al1[c0 + 0] * a1_0_0 + be[c0 + 0]; v += r[(c0 + 0) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0]; y[(c0 + 0) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0] = v; }
+                    { float v = al3[c0 + 1] * a3_1_0 + al1[c0 + 1] * a1_1_0 + be[c0 + 1]; v += r[(c0 + 1) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0]; y[(c0 + 1) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0] = v; }
+                    { float v = al3[c0 + 2] * a3_2_0 + al1[c0 + 2] * a1_2_0 + be[c0 + 2]; v += r[(c0 + 2) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0]; y[(c0 + 2) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0] = v; }
+                    { float v = al3[c0 + 3] * a3_3_0 + al1[c0 + 3] * a1_3_0 + be[c0 + 3]; v += r[(c0 + 3) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0]; y[(c0 + 3) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0] = v; }
                 }
-                for (ci = 0; ci < 2; ++ci) {
-                    const float *xc = x + ci * EVERY_OP_L3_H * EVERY_OP_L3_W + EVERY_OP_L3_S * (oy * EVERY_OP_L3_W + ox);
-                    const float *wc = EVERY_OP_L3_Q + c0 * EVERY_OP_L3_C + ci;
-                    x0 = xc[0]; w0 = wc[0 * EVERY_OP_L3_C]; w1 = wc[1 * EVERY_OP_L3_C]; w2 = wc[2 * EVERY_OP_L3_C]; w3 = wc[3 * EVERY_OP_L3_C];
-                    a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                }
-                for (ci = 4; ci < 8; ++ci) {
-                    const float *xc = x + ci * EVERY_OP_L3_H * EVERY_OP_L3_W + EVERY_OP_L3_S * (oy * EVERY_OP_L3_W + ox);
-                    const float *wc = EVERY_OP_L3_Q + c0 * EVERY_OP_L3_C + ci;
-                    x0 = xc[0]; w0 = wc[0 * EVERY_OP_L3_C]; w1 = wc[1 * EVERY_OP_L3_C]; w2 = wc[2 * EVERY_OP_L3_C]; w3 = wc[3 * EVERY_OP_L3_C];
-                    a1_0_0 += w0 * x0; a1_1_0 += w1 * x0; a1_2_0 += w2 * x0; a1_3_0 += w3 * x0;
-                }
-                { float v = al3[c0 + 0] * a3_0_0 + al1[c0 + 0] * a1_0_0 + be[c0 + 0]; v += r[(c0 + 0) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0]; y[(c0 + 0) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0] = v; }
-                { float v = al3[c0 + 1] * a3_1_0 + al1[c0 + 1] * a1_1_0 + be[c0 + 1]; v += r[(c0 + 1) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0]; y[(c0 + 1) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0] = v; }
-                { float v = al3[c0 + 2] * a3_2_0 + al1[c0 + 2] * a1_2_0 + be[c0 + 2]; v += r[(c0 + 2) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0]; y[(c0 + 2) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0] = v; }
-                { float v = al3[c0 + 3] * a3_3_0 + al1[c0 + 3] * a1_3_0 + be[c0 + 3]; v += r[(c0 + 3) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0]; y[(c0 + 3) * EVERY_OP_L3_HO * EVERY_OP_L3_WO + oy * EVERY_OP_L3_WO + ox + 0] = v; }
             }
         }
     }

@@ -106,292 +106,154 @@ static void residual_block_l1_attend(const float *t, const float *sum, float *al
 /* The one pass over the output: both branches accumulate in registers. */
 static void residual_block_l1_out(const float *x, const float *al3, const float *al1, const float *be, float *y, const float *wt)
 {
-    int c0, oy, ox, j, ci;
-    /* group 0: output channels 0..3, representative inputs 0..1 */
-    for (c0 = 0; c0 < 4; c0 += 4) {
-        for (oy = 0; oy < 4; ++oy) {
-            ox = 0;
-            {
-                float a3_0_0 = 0.0f, a3_1_0 = 0.0f, a3_2_0 = 0.0f, a3_3_0 = 0.0f, a1_0_0 = 0.0f, a1_1_0 = 0.0f, a1_2_0 = 0.0f, a1_3_0 = 0.0f;
-                float x0;
-                float w0, w1, w2, w3;
-                const int o = (RESIDUAL_BLOCK_L1_S * oy - 1) * RESIDUAL_BLOCK_L1_W + RESIDUAL_BLOCK_L1_S * ox - 1; /* first tap of pixel 0 */
-                for (j = 0; j < RESIDUAL_BLOCK_L1_RG; ++j) {
-                    const float *xc = x + (0 + j) * RESIDUAL_BLOCK_L1_H * RESIDUAL_BLOCK_L1_W;
-                    const float *wc = RESIDUAL_BLOCK_L1_G + c0 * RESIDUAL_BLOCK_L1_RG * 9 + j * 9;
-                    if (oy >= 1) {
-                        x0 = xc[o + 0 * RESIDUAL_BLOCK_L1_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 1]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 1]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 1]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 1];
+    int c0, cr, oy, ox, j, ci, g;
+    for (g = 0; g < 2; ++g) {
+        const int gb = g * RESIDUAL_BLOCK_L1_RG; /* the group's first representative channel */
+        for (cr = 0; cr < 4; cr += 4) {
+            c0 = g * RESIDUAL_BLOCK_L1_CG + cr;
+            for (oy = 0; oy < 4; ++oy) {
+                ox = 0;
+                {
+                    float a3_0_0 = 0.0f, a3_1_0 = 0.0f, a3_2_0 = 0.0f, a3_3_0 = 0.0f, a1_0_0 = 0.0f, a1_1_0 = 0.0f, a1_2_0 = 0.0f, a1_3_0 = 0.0f;
+                    float x0;
+                    float w0, w1, w2, w3;
+                    const int o = (RESIDUAL_BLOCK_L1_S * oy - 1) * RESIDUAL_BLOCK_L1_W + RESIDUAL_BLOCK_L1_S * ox - 1; /* first tap of pixel 0 */
+                    for (j = 0; j < RESIDUAL_BLOCK_L1_RG; ++j) {
+                        const float *xc = x + (gb + j) * RESIDUAL_BLOCK_L1_H * RESIDUAL_BLOCK_L1_W;
+                        const float *wc = RESIDUAL_BLOCK_L1_G + c0 * RESIDUAL_BLOCK_L1_RG * 9 + j * 9;
+                        if (oy >= 1) {
+                            x0 = xc[o + 0 * RESIDUAL_BLOCK_L1_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 1]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 1]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 1]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 1];
+                            a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
+                            x0 = xc[o + 0 * RESIDUAL_BLOCK_L1_W + 2]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 2]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 2]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 2]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 2];
+                            a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
+                        }
+                        x0 = xc[o + 1 * RESIDUAL_BLOCK_L1_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 4]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 4]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 4]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 4];
                         a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                        x0 = xc[o + 0 * RESIDUAL_BLOCK_L1_W + 2]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 2]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 2]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 2]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 2];
+                        x0 = xc[o + 1 * RESIDUAL_BLOCK_L1_W + 2]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 5]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 5]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 5]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 5];
+                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
+                        if (oy <= 2) {
+                            x0 = xc[o + 2 * RESIDUAL_BLOCK_L1_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 7]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 7]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 7]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 7];
+                            a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
+                            x0 = xc[o + 2 * RESIDUAL_BLOCK_L1_W + 2]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 8]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 8]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 8]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 8];
+                            a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
+                        }
+                    }
+                    for (ci = 0; ci < 2; ++ci) {
+                        const int ch = (ci < gb ? ci : ci + RESIDUAL_BLOCK_L1_RG);
+                        const float *xc = x + ch * RESIDUAL_BLOCK_L1_H * RESIDUAL_BLOCK_L1_W + RESIDUAL_BLOCK_L1_S * (oy * RESIDUAL_BLOCK_L1_W + ox);
+                        const float *wc = RESIDUAL_BLOCK_L1_Q + c0 * RESIDUAL_BLOCK_L1_C + ch;
+                        x0 = xc[0]; w0 = wc[0 * RESIDUAL_BLOCK_L1_C]; w1 = wc[1 * RESIDUAL_BLOCK_L1_C]; w2 = wc[2 * RESIDUAL_BLOCK_L1_C]; w3 = wc[3 * RESIDUAL_BLOCK_L1_C];
                         a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
                     }
-                    x0 = xc[o + 1 * RESIDUAL_BLOCK_L1_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 4]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 4]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 4]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 4];
-                    a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                    x0 = xc[o + 1 * RESIDUAL_BLOCK_L1_W + 2]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 5]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 5]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 5]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 5];
-                    a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                    if (oy <= 2) {
-                        x0 = xc[o + 2 * RESIDUAL_BLOCK_L1_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 7]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 7]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 7]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 7];
-                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                        x0 = xc[o + 2 * RESIDUAL_BLOCK_L1_W + 2]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 8]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 8]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 8]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 8];
-                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
+                    for (ci = 4; ci < 8; ++ci) {
+                        const float *xc = x + ci * RESIDUAL_BLOCK_L1_H * RESIDUAL_BLOCK_L1_W + RESIDUAL_BLOCK_L1_S * (oy * RESIDUAL_BLOCK_L1_W + ox);
+                        const float *wc = RESIDUAL_BLOCK_L1_Q + c0 * RESIDUAL_BLOCK_L1_C + ci;
+                        x0 = xc[0]; w0 = wc[0 * RESIDUAL_BLOCK_L1_C]; w1 = wc[1 * RESIDUAL_BLOCK_L1_C]; w2 = wc[2 * RESIDUAL_BLOCK_L1_C]; w3 = wc[3 * RESIDUAL_BLOCK_L1_C];
+                        a1_0_0 += w0 * x0; a1_1_0 += w1 * x0; a1_2_0 += w2 * x0; a1_3_0 += w3 * x0;
                     }
+                    { float v = al3[c0 + 0] * a3_0_0 + al1[c0 + 0] * a1_0_0 + be[c0 + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 0) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 0] = v; }
+                    { float v = al3[c0 + 1] * a3_1_0 + al1[c0 + 1] * a1_1_0 + be[c0 + 1]; v = v > 0.0f ? v : 0.0f; y[(c0 + 1) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 0] = v; }
+                    { float v = al3[c0 + 2] * a3_2_0 + al1[c0 + 2] * a1_2_0 + be[c0 + 2]; v = v > 0.0f ? v : 0.0f; y[(c0 + 2) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 0] = v; }
+                    { float v = al3[c0 + 3] * a3_3_0 + al1[c0 + 3] * a1_3_0 + be[c0 + 3]; v = v > 0.0f ? v : 0.0f; y[(c0 + 3) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 0] = v; }
                 }
-                for (ci = 2; ci < 4; ++ci) {
-                    const float *xc = x + ci * RESIDUAL_BLOCK_L1_H * RESIDUAL_BLOCK_L1_W + RESIDUAL_BLOCK_L1_S * (oy * RESIDUAL_BLOCK_L1_W + ox);
-                    const float *wc = RESIDUAL_BLOCK_L1_Q + c0 * RESIDUAL_BLOCK_L1_C + ci;
-                    x0 = xc[0]; w0 = wc[0 * RESIDUAL_BLOCK_L1_C]; w1 = wc[1 * RESIDUAL_BLOCK_L1_C]; w2 = wc[2 * RESIDUAL_BLOCK_L1_C]; w3 = wc[3 * RESIDUAL_BLOCK_L1_C];
-                    a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                }
-                for (ci = 4; ci < 8; ++ci) {
-                    const float *xc = x + ci * RESIDUAL_BLOCK_L1_H * RESIDUAL_BLOCK_L1_W + RESIDUAL_BLOCK_L1_S * (oy * RESIDUAL_BLOCK_L1_W + ox);
-                    const float *wc = RESIDUAL_BLOCK_L1_Q + c0 * RESIDUAL_BLOCK_L1_C + ci;
-                    x0 = xc[0]; w0 = wc[0 * RESIDUAL_BLOCK_L1_C]; w1 = wc[1 * RESIDUAL_BLOCK_L1_C]; w2 = wc[2 * RESIDUAL_BLOCK_L1_C]; w3 = wc[3 * RESIDUAL_BLOCK_L1_C];
-                    a1_0_0 += w0 * x0; a1_1_0 += w1 * x0; a1_2_0 += w2 * x0; a1_3_0 += w3 * x0;
-                }
-                { float v = al3[c0 + 0] * a3_0_0 + al1[c0 + 0] * a1_0_0 + be[c0 + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 0) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 0] = v; }
-                { float v = al3[c0 + 1] * a3_1_0 + al1[c0 + 1] * a1_1_0 + be[c0 + 1]; v = v > 0.0f ? v : 0.0f; y[(c0 + 1) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 0] = v; }
-                { float v = al3[c0 + 2] * a3_2_0 + al1[c0 + 2] * a1_2_0 + be[c0 + 2]; v = v > 0.0f ? v : 0.0f; y[(c0 + 2) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 0] = v; }
-                { float v = al3[c0 + 3] * a3_3_0 + al1[c0 + 3] * a1_3_0 + be[c0 + 3]; v = v > 0.0f ? v : 0.0f; y[(c0 + 3) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 0] = v; }
-            }
-            ox = 1;
-            {
-                float a3_0_0 = 0.0f, a3_0_1 = 0.0f, a3_1_0 = 0.0f, a3_1_1 = 0.0f, a3_2_0 = 0.0f, a3_2_1 = 0.0f, a3_3_0 = 0.0f, a3_3_1 = 0.0f, a1_0_0 = 0.0f, a1_0_1 = 0.0f, a1_1_0 = 0.0f, a1_1_1 = 0.0f, a1_2_0 = 0.0f, a1_2_1 = 0.0f, a1_3_0 = 0.0f, a1_3_1 = 0.0f;
-                float x0, x1;
-                float w0, w1, w2, w3;
-                const int o = (RESIDUAL_BLOCK_L1_S * oy - 1) * RESIDUAL_BLOCK_L1_W + RESIDUAL_BLOCK_L1_S * ox - 1; /* first tap of pixel 0 */
-                for (j = 0; j < RESIDUAL_BLOCK_L1_RG; ++j) {
-                    const float *xc = x + (0 + j) * RESIDUAL_BLOCK_L1_H * RESIDUAL_BLOCK_L1_W;
-                    const float *wc = RESIDUAL_BLOCK_L1_G + c0 * RESIDUAL_BLOCK_L1_RG * 9 + j * 9;
-                    if (oy >= 1) {
-                        x0 = xc[o + 0 * RESIDUAL_BLOCK_L1_W + 0]; x1 = xc[o + 0 * RESIDUAL_BLOCK_L1_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 0]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 0]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 0]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 0];
+                ox = 1;
+                {
+                    float a3_0_0 = 0.0f, a3_0_1 = 0.0f, a3_1_0 = 0.0f, a3_1_1 = 0.0f, a3_2_0 = 0.0f, a3_2_1 = 0.0f, a3_3_0 = 0.0f, a3_3_1 = 0.0f, a1_0_0 = 0.0f, a1_0_1 = 0.0f, a1_1_0 = 0.0f, a1_1_1 = 0.0f, a1_2_0 = 0.0f, a1_2_1 = 0.0f, a1_3_0 = 0.0f, a1_3_1 = 0.0f;
+                    float x0, x1;
+                    float w0, w1, w2, w3;
+                    const int o = (RESIDUAL_BLOCK_L1_S * oy - 1) * RESIDUAL_BLOCK_L1_W + RESIDUAL_BLOCK_L1_S * ox - 1; /* first tap of pixel 0 */
+                    for (j = 0; j < RESIDUAL_BLOCK_L1_RG; ++j) {
+                        const float *xc = x + (gb + j) * RESIDUAL_BLOCK_L1_H * RESIDUAL_BLOCK_L1_W;
+                        const float *wc = RESIDUAL_BLOCK_L1_G + c0 * RESIDUAL_BLOCK_L1_RG * 9 + j * 9;
+                        if (oy >= 1) {
+                            x0 = xc[o + 0 * RESIDUAL_BLOCK_L1_W + 0]; x1 = xc[o + 0 * RESIDUAL_BLOCK_L1_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 0]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 0]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 0]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 0];
+                            a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
+                            x0 = xc[o + 0 * RESIDUAL_BLOCK_L1_W + 1]; x1 = xc[o + 0 * RESIDUAL_BLOCK_L1_W + 2]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 1]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 1]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 1]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 1];
+                            a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
+                            x0 = xc[o + 0 * RESIDUAL_BLOCK_L1_W + 2]; x1 = xc[o + 0 * RESIDUAL_BLOCK_L1_W + 3]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 2]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 2]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 2]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 2];
+                            a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
+                        }
+                        x0 = xc[o + 1 * RESIDUAL_BLOCK_L1_W + 0]; x1 = xc[o + 1 * RESIDUAL_BLOCK_L1_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 3]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 3]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 3]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 3];
                         a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
-                        x0 = xc[o + 0 * RESIDUAL_BLOCK_L1_W + 1]; x1 = xc[o + 0 * RESIDUAL_BLOCK_L1_W + 2]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 1]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 1]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 1]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 1];
+                        x0 = xc[o + 1 * RESIDUAL_BLOCK_L1_W + 1]; x1 = xc[o + 1 * RESIDUAL_BLOCK_L1_W + 2]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 4]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 4]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 4]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 4];
                         a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
-                        x0 = xc[o + 0 * RESIDUAL_BLOCK_L1_W + 2]; x1 = xc[o + 0 * RESIDUAL_BLOCK_L1_W + 3]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 2]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 2]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 2]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 2];
+                        x0 = xc[o + 1 * RESIDUAL_BLOCK_L1_W + 2]; x1 = xc[o + 1 * RESIDUAL_BLOCK_L1_W + 3]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 5]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 5]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 5]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 5];
                         a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
+                        if (oy <= 2) {
+                            x0 = xc[o + 2 * RESIDUAL_BLOCK_L1_W + 0]; x1 = xc[o + 2 * RESIDUAL_BLOCK_L1_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 6]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 6]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 6]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 6];
+                            a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
+                            x0 = xc[o + 2 * RESIDUAL_BLOCK_L1_W + 1]; x1 = xc[o + 2 * RESIDUAL_BLOCK_L1_W + 2]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 7]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 7]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 7]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 7];
+                            a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
+                            x0 = xc[o + 2 * RESIDUAL_BLOCK_L1_W + 2]; x1 = xc[o + 2 * RESIDUAL_BLOCK_L1_W + 3]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 8]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 8]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 8]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 8];
+                            a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
+                        }
                     }
-                    x0 = xc[o + 1 * RESIDUAL_BLOCK_L1_W + 0]; x1 = xc[o + 1 * RESIDUAL_BLOCK_L1_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 3]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 3]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 3]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 3];
-                    a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
-                    x0 = xc[o + 1 * RESIDUAL_BLOCK_L1_W + 1]; x1 = xc[o + 1 * RESIDUAL_BLOCK_L1_W + 2]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 4]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 4]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 4]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 4];
-                    a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
-                    x0 = xc[o + 1 * RESIDUAL_BLOCK_L1_W + 2]; x1 = xc[o + 1 * RESIDUAL_BLOCK_L1_W + 3]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 5]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 5]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 5]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 5];
-                    a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
-                    if (oy <= 2) {
-                        x0 = xc[o + 2 * RESIDUAL_BLOCK_L1_W + 0]; x1 = xc[o + 2 * RESIDUAL_BLOCK_L1_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 6]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 6]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 6]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 6];
-                        a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
-                        x0 = xc[o + 2 * RESIDUAL_BLOCK_L1_W + 1]; x1 = xc[o + 2 * RESIDUAL_BLOCK_L1_W + 2]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 7]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 7]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 7]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 7];
-                        a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
-                        x0 = xc[o + 2 * RESIDUAL_BLOCK_L1_W + 2]; x1 = xc[o + 2 * RESIDUAL_BLOCK_L1_W + 3]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 8]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 8]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 8]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 8];
+                    for (ci = 0; ci < 2; ++ci) {
+                        const int ch = (ci < gb ? ci : ci + RESIDUAL_BLOCK_L1_RG);
+                        const float *xc = x + ch * RESIDUAL_BLOCK_L1_H * RESIDUAL_BLOCK_L1_W + RESIDUAL_BLOCK_L1_S * (oy * RESIDUAL_BLOCK_L1_W + ox);
+                        const float *wc = RESIDUAL_BLOCK_L1_Q + c0 * RESIDUAL_BLOCK_L1_C + ch;
+                        x0 = xc[0]; x1 = xc[1]; w0 = wc[0 * RESIDUAL_BLOCK_L1_C]; w1 = wc[1 * RESIDUAL_BLOCK_L1_C]; w2 = wc[2 * RESIDUAL_BLOCK_L1_C]; w3 = wc[3 * RESIDUAL_BLOCK_L1_C];
                         a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
                     }
+                    for (ci = 4; ci < 8; ++ci) {
+                        const float *xc = x + ci * RESIDUAL_BLOCK_L1_H * RESIDUAL_BLOCK_L1_W + RESIDUAL_BLOCK_L1_S * (oy * RESIDUAL_BLOCK_L1_W + ox);
+                        const float *wc = RESIDUAL_BLOCK_L1_Q + c0 * RESIDUAL_BLOCK_L1_C + ci;
+                        x0 = xc[0]; x1 = xc[1]; w0 = wc[0 * RESIDUAL_BLOCK_L1_C]; w1 = wc[1 * RESIDUAL_BLOCK_L1_C]; w2 = wc[2 * RESIDUAL_BLOCK_L1_C]; w3 = wc[3 * RESIDUAL_BLOCK_L1_C];
+                        a1_0_0 += w0 * x0; a1_0_1 += w0 * x1; a1_1_0 += w1 * x0; a1_1_1 += w1 * x1; a1_2_0 += w2 * x0; a1_2_1 += w2 * x1; a1_3_0 += w3 * x0; a1_3_1 += w3 * x1;
+                    }
+                    { float v = al3[c0 + 0] * a3_0_0 + al1[c0 + 0] * a1_0_0 + be[c0 + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 0) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 0] = v; }
+                    { float v = al3[c0 + 0] * a3_0_1 + al1[c0 + 0] * a1_0_1 + be[c0 + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 0) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 1] = v; }
+                    { float v = al3[c0 + 1] * a3_1_0 + al1[c0 + 1] * a1_1_0 + be[c0 + 1]; v = v > 0.0f ? v : 0.0f; y[(c0 + 1) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 0] = v; }
+                    { float v = al3[c0 + 1] * a3_1_1 + al1[c0 + 1] * a1_1_1 + be[c0 + 1]; v = v > 0.0f ? v : 0.0f; y[(c0 + 1) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 1] = v; }
+                    { float v = al3[c0 + 2] * a3_2_0 + al1[c0 + 2] * a1_2_0 + be[c0 + 2]; v = v > 0.0f ? v : 0.0f; y[(c0 + 2) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 0] = v; }
+                    { float v = al3[c0 + 2] * a3_2_1 + al1[c0 + 2] * a1_2_1 + be[c0 + 2]; v = v > 0.0f ? v : 0.0f; y[(c0 + 2) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 1] = v; }
+                    { float v = al3[c0 + 3] * a3_3_0 + al1[c0 + 3] * a1_3_0 + be[c0 + 3]; v = v > 0.0f ? v : 0.0f; y[(c0 + 3) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 0] = v; }
+                    { float v = al3[c0 + 3] * a3_3_1 + al1[c0 + 3] * a1_3_1 + be[c0 + 3]; v = v > 0.0f ? v : 0.0f; y[(c0 + 3) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 1] = v; }
                 }
-                for (ci = 2; ci < 4; ++ci) {
-                    const float *xc = x + ci * RESIDUAL_BLOCK_L1_H * RESIDUAL_BLOCK_L1_W + RESIDUAL_BLOCK_L1_S * (oy * RESIDUAL_BLOCK_L1_W + ox);
-                    const float *wc = RESIDUAL_BLOCK_L1_Q + c0 * RESIDUAL_BLOCK_L1_C + ci;
-                    x0 = xc[0]; x1 = xc[1]; w0 = wc[0 * RESIDUAL_BLOCK_L1_C]; w1 = wc[1 * RESIDUAL_BLOCK_L1_C]; w2 = wc[2 * RESIDUAL_BLOCK_L1_C]; w3 = wc[3 * RESIDUAL_BLOCK_L1_C];
-                    a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
-                }
-                for (ci = 4; ci < 8; ++ci) {
-                    const float *xc = x + ci * RESIDUAL_BLOCK_L1_H * RESIDUAL_BLOCK_L1_W + RESIDUAL_BLOCK_L1_S * (oy * RESIDUAL_BLOCK_L1_W + ox);
-                    const float *wc = RESIDUAL_BLOCK_L1_Q + c0 * RESIDUAL_BLOCK_L1_C + ci;
-                    x0 = xc[0]; x1 = xc[1]; w0 = wc[0 * RESIDUAL_BLOCK_L1_C]; w1 = wc[1 * RESIDUAL_BLOCK_L1_C]; w2 = wc[2 * RESIDUAL_BLOCK_L1_C]; w3 = wc[3 * RESIDUAL_BLOCK_L1_C];
-                    a1_0_0 += w0 * x0; a1_0_1 += w0 * x1; a1_1_0 += w1 * x0; a1_1_1 += w1 * x1; a1_2_0 += w2 * x0; a1_2_1 += w2 * x1; a1_3_0 += w3 * x0; a1_3_1 += w3 * x1;
-                }
-                { float v = al3[c0 + 0] * a3_0_0 + al1[c0 + 0] * a1_0_0 + be[c0 + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 0) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 0] = v; }
-                { float v = al3[c0 + 0] * a3_0_1 + al1[c0 + 0] * a1_0_1 + be[c0 + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 0) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 1] = v; }
-                { float v = al3[c0 + 1] * a3_1_0 + al1[c0 + 1] * a1_1_0 + be[c0 + 1]; v = v > 0.0f ? v : 0.0f; y[(c0 + 1) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 0] = v; }
-                { float v = al3[c0 + 1] * a3_1_1 + al1[c0 + 1] * a1_1_1 + be[c0 + 1]; v = v > 0.0f ? v : 0.0f; y[(c0 + 1) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 1] = v; }
-                { float v = al3[c0 + 2] * a3_2_0 + al1[c0 + 2] * a1_2_0 + be[c0 + 2]; v = v > 0.0f ? v : 0.0f; y[(c0 + 2) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 0] = v; }
-                { float v = al3[c0 + 2] * a3_2_1 + al1[c0 + 2] * a1_2_1 + be[c0 + 2]; v = v > 0.0f ? v : 0.0f; y[(c0 + 2) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 1] = v; }
-                { float v = al3[c0 + 3] * a3_3_0 + al1[c0 + 3] * a1_3_0 + be[c0 + 3]; v = v > 0.0f ? v : 0.0f; y[(c0 + 3) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 0] = v; }
-                { float v = al3[c0 + 3] * a3_3_1 + al1[c0 + 3] * a1_3_1 + be[c0 + 3]; v = v > 0.0f ? v : 0.0f; y[(c0 + 3) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 1] = v; }
-            }
-            ox = 3;
-            {
-                float a3_0_0 = 0.0f, a3_1_0 = 0.0f, a3_2_0 = 0.0f, a3_3_0 = 0.0f, a1_0_0 = 0.0f, a1_1_0 = 0.0f, a1_2_0 = 0.0f, a1_3_0 = 0.0f;
-                float x0;
-                float w0, w1, w2, w3;
-                const int o = (RESIDUAL_BLOCK_L1_S * oy - 1) * RESIDUAL_BLOCK_L1_W + RESIDUAL_BLOCK_L1_S * ox - 1; /* first tap of pixel 0 */
-                for (j = 0; j < RESIDUAL_BLOCK_L1_RG; ++j) {
-                    const float *xc = x + (0 + j) * RESIDUAL_BLOCK_L1_H * RESIDUAL_BLOCK_L1_W;
-                    const float *wc = RESIDUAL_BLOCK_L1_G + c0 * RESIDUAL_BLOCK_L1_RG * 9 + j * 9;
-                    if (oy >= 1) {
-                        x0 = xc[o + 0 * RESIDUAL_BLOCK_L1_W + 0]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 0]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 0]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 0]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 0];
+                ox = 3;
+                {
+                    float a3_0_0 = 0.0f, a3_1_0 = 0.0f, a3_2_0 = 0.0f, a3_3_0 = 0.0f, a1_0_0 = 0.0f, a1_1_0 = 0.0f, a1_2_0 = 0.0f, a1_3_0 = 0.0f;
+                    float x0;
+                    float w0, w1, w2, w3;
+                    const int o = (RESIDUAL_BLOCK_L1_S * oy - 1) * RESIDUAL_BLOCK_L1_W + RESIDUAL_BLOCK_L1_S * ox - 1; /* first tap of pixel 0 */
+                    for (j = 0; j < RESIDUAL_BLOCK_L1_RG; ++j) {
+                        const float *xc = x + (gb + j) * RESIDUAL_BLOCK_L1_H * RESIDUAL_BLOCK_L1_W;
+                        const float *wc = RESIDUAL_BLOCK_L1_G + c0 * RESIDUAL_BLOCK_L1_RG * 9 + j * 9;
+                        if (oy >= 1) {
+                            x0 = xc[o + 0 * RESIDUAL_BLOCK_L1_W + 0]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 0]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 0]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 0]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 0];
+                            a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
+                            x0 = xc[o + 0 * RESIDUAL_BLOCK_L1_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 1]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 1]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 1]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 1];
+                            a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
+                        }
+                        x0 = xc[o + 1 * RESIDUAL_BLOCK_L1_W + 0]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 3]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 3]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 3]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 3];
                         a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                        x0 = xc[o + 0 * RESIDUAL_BLOCK_L1_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 1]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 1]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 1]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 1];
+                        x0 = xc[o + 1 * RESIDUAL_BLOCK_L1_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 4]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 4]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 4]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 4];
+                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
+                        if (oy <= 2) {
+                            x0 = xc[o + 2 * RESIDUAL_BLOCK_L1_W + 0]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 6]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 6]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 6]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 6];
+                            a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
+                            x0 = xc[o + 2 * RESIDUAL_BLOCK_L1_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 7]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 7]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 7]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 7];
+                            a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
+                        }
+                    }
+                    for (ci = 0; ci < 2; ++ci) {
+                        const int ch = (ci < gb ? ci : ci + RESIDUAL_BLOCK_L1_RG);
+                        const float *xc = x + ch * RESIDUAL_BLOCK_L1_H * RESIDUAL_BLOCK_L1_W + RESIDUAL_BLOCK_L1_S * (oy * RESIDUAL_BLOCK_L1_W + ox);
+                        const float *wc = RESIDUAL_BLOCK_L1_Q + c0 * RESIDUAL_BLOCK_L1_C + ch;
+                        x0 = xc[0]; w0 = wc[0 * RESIDUAL_BLOCK_L1_C]; w1 = wc[1 * RESIDUAL_BLOCK_L1_C]; w2 = wc[2 * RESIDUAL_BLOCK_L1_C]; w3 = wc[3 * RESIDUAL_BLOCK_L1_C];
                         a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
                     }
-                    x0 = xc[o + 1 * RESIDUAL_BLOCK_L1_W + 0]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 3]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 3]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 3]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 3];
-                    a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                    x0 = xc[o + 1 * RESIDUAL_BLOCK_L1_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 4]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 4]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 4]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 4];
-                    a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                    if (oy <= 2) {
-                        x0 = xc[o + 2 * RESIDUAL_BLOCK_L1_W + 0]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 6]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 6]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 6]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 6];
-                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                        x0 = xc[o + 2 * RESIDUAL_BLOCK_L1_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 7]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 7]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 7]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 7];
-                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
+                    for (ci = 4; ci < 8; ++ci) {
+                        const float *xc = x + ci * RESIDUAL_BLOCK_L1_H * RESIDUAL_BLOCK_L1_W + RESIDUAL_BLOCK_L1_S * (oy * RESIDUAL_BLOCK_L1_W + ox);
+                        const float *wc = RESIDUAL_BLOCK_L1_Q + c0 * RESIDUAL_BLOCK_L1_C + ci;
+                        x0 = xc[0]; w0 = wc[0 * RESIDUAL_BLOCK_L1_C]; w1 = wc[1 * RESIDUAL_BLOCK_L1_C]; w2 = wc[2 * RESIDUAL_BLOCK_L1_C]; w3 = wc[3 * RESIDUAL_BLOCK_L1_C];
+                        a1_0_0 += w0 * x0; a1_1_0 += w1 * x0; a1_2_0 += w2 * x0; a1_3_0 += w3 * x0;
                     }
+                    { float v = al3[c0 + 0] * a3_0_0 + al1[c0 + 0] * a1_0_0 + be[c0 + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 0) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 0] = v; }
+                    { float v = al3[c0 + 1] * a3_1_0 + al1[c0 + 1] * a1_1_0 + be[c0 + 1]; v = v > 0.0f ? v : 0.0f; y[(c0 + 1) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 0] = v; }
+                    { float v = al3[c0 + 2] * a3_2_0 + al1[c0 + 2] * a1_2_0 + be[c0 + 2]; v = v > 0.0f ? v : 0.0f; y[(c0 + 2) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 0] = v; }
+                    { float v = al3[c0 + 3] * a3_3_0 + al1[c0 + 3] * a1_3_0 + be[c0 + 3]; v = v > 0.0f ? v : 0.0f; y[(c0 + 3) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 0] = v; }
                 }
-                for (ci = 2; ci < 4; ++ci) {
-                    const float *xc = x + ci * RESIDUAL_BLOCK_L1_H * RESIDUAL_BLOCK_L1_W + RESIDUAL_BLOCK_L1_S * (oy * RESIDUAL_BLOCK_L1_W + ox);
-                    const float *wc = RESIDUAL_BLOCK_L1_Q + c0 * RESIDUAL_BLOCK_L1_C + ci;
-                    x0 = xc[0]; w0 = wc[0 * RESIDUAL_BLOCK_L1_C]; w1 = wc[1 * RESIDUAL_BLOCK_L1_C]; w2 = wc[2 * RESIDUAL_BLOCK_L1_C]; w3 = wc[3 * RESIDUAL_BLOCK_L1_C];
-                    a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                }
-                for (ci = 4; ci < 8; ++ci) {
-                    const float *xc = x + ci * RESIDUAL_BLOCK_L1_H * RESIDUAL_BLOCK_L1_W + RESIDUAL_BLOCK_L1_S * (oy * RESIDUAL_BLOCK_L1_W + ox);
-                    const float *wc = RESIDUAL_BLOCK_L1_Q + c0 * RESIDUAL_BLOCK_L1_C + ci;
-                    x0 = xc[0]; w0 = wc[0 * RESIDUAL_BLOCK_L1_C]; w1 = wc[1 * RESIDUAL_BLOCK_L1_C]; w2 = wc[2 * RESIDUAL_BLOCK_L1_C]; w3 = wc[3 * RESIDUAL_BLOCK_L1_C];
-                    a1_0_0 += w0 * x0; a1_1_0 += w1 * x0; a1_2_0 += w2 * x0; a1_3_0 += w3 * x0;
-                }
-                { float v = al3[c0 + 0] * a3_0_0 + al1[c0 + 0] * a1_0_0 + be[c0 + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 0) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 0] = v; }
-                { float v = al3[c0 + 1] * a3_1_0 + al1[c0 + 1] * a1_1_0 + be[c0 + 1]; v = v > 0.0f ? v : 0.0f; y[(c0 + 1) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 0] = v; }
-                { float v = al3[c0 + 2] * a3_2_0 + al1[c0 + 2] * a1_2_0 + be[c0 + 2]; v = v > 0.0f ? v : 0.0f; y[(c0 + 2) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 0] = v; }
-                { float v = al3[c0 + 3] * a3_3_0 + al1[c0 + 3] * a1_3_0 + be[c0 + 3]; v = v > 0.0f ? v : 0.0f; y[(c0 + 3) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 0] = v; }
-            }
-        }
-    }
-    /* group 1: output channels 4..7, representative inputs 2..3 */
-    for (c0 = 4; c0 < 8; c0 += 4) {
-        for (oy = 0; oy < 4; ++oy) {
-            ox = 0;
-            {
-                float a3_0_0 = 0.0f, a3_1_0 = 0.0f, a3_2_0 = 0.0f, a3_3_0 = 0.0f, a1_0_0 = 0.0f, a1_1_0 = 0.0f, a1_2_0 = 0.0f, a1_3_0 = 0.0f;
-                float x0;
-                float w0, w1, w2, w3;
-                const int o = (RESIDUAL_BLOCK_L1_S * oy - 1) * RESIDUAL_BLOCK_L1_W + RESIDUAL_BLOCK_L1_S * ox - 1; /* first tap of pixel 0 */
-                for (j = 0; j < RESIDUAL_BLOCK_L1_RG; ++j) {
-                    const float *xc = x + (2 + j) * RESIDUAL_BLOCK_L1_H * RESIDUAL_BLOCK_L1_W;
-                    const float *wc = RESIDUAL_BLOCK_L1_G + c0 * RESIDUAL_BLOCK_L1_RG * 9 + j * 9;
-                    if (oy >= 1) {
-                        x0 = xc[o + 0 * RESIDUAL_BLOCK_L1_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 1]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 1]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 1]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 1];
-                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                        x0 = xc[o + 0 * RESIDUAL_BLOCK_L1_W + 2]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 2]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 2]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 2]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 2];
-                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                    }
-                    x0 = xc[o + 1 * RESIDUAL_BLOCK_L1_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 4]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 4]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 4]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 4];
-                    a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                    x0 = xc[o + 1 * RESIDUAL_BLOCK_L1_W + 2]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 5]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 5]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 5]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 5];
-                    a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                    if (oy <= 2) {
-                        x0 = xc[o + 2 * RESIDUAL_BLOCK_L1_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 7]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 7]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 7]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 7];
-                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                        x0 = xc[o + 2 * RESIDUAL_BLOCK_L1_W + 2]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 8]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 8]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 8]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 8];
-                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                    }
-                }
-                for (ci = 0; ci < 2; ++ci) {
-                    const float *xc = x + ci * RESIDUAL_BLOCK_L1_H * RESIDUAL_BLOCK_L1_W + RESIDUAL_BLOCK_L1_S * (oy * RESIDUAL_BLOCK_L1_W + ox);
-                    const float *wc = RESIDUAL_BLOCK_L1_Q + c0 * RESIDUAL_BLOCK_L1_C + ci;
-                    x0 = xc[0]; w0 = wc[0 * RESIDUAL_BLOCK_L1_C]; w1 = wc[1 * RESIDUAL_BLOCK_L1_C]; w2 = wc[2 * RESIDUAL_BLOCK_L1_C]; w3 = wc[3 * RESIDUAL_BLOCK_L1_C];
-                    a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                }
-                for (ci = 4; ci < 8; ++ci) {
-                    const float *xc = x + ci * RESIDUAL_BLOCK_L1_H * RESIDUAL_BLOCK_L1_W + RESIDUAL_BLOCK_L1_S * (oy * RESIDUAL_BLOCK_L1_W + ox);
-                    const float *wc = RESIDUAL_BLOCK_L1_Q + c0 * RESIDUAL_BLOCK_L1_C + ci;
-                    x0 = xc[0]; w0 = wc[0 * RESIDUAL_BLOCK_L1_C]; w1 = wc[1 * RESIDUAL_BLOCK_L1_C]; w2 = wc[2 * RESIDUAL_BLOCK_L1_C]; w3 = wc[3 * RESIDUAL_BLOCK_L1_C];
-                    a1_0_0 += w0 * x0; a1_1_0 += w1 * x0; a1_2_0 += w2 * x0; a1_3_0 += w3 * x0;
-                }
-                { float v = al3[c0 + 0] * a3_0_0 + al1[c0 + 0] * a1_0_0 + be[c0 + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 0) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 0] = v; }
-                { float v = al3[c0 + 1] * a3_1_0 + al1[c0 + 1] * a1_1_0 + be[c0 + 1]; v = v > 0.0f ? v : 0.0f; y[(c0 + 1) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 0] = v; }
-                { float v = al3[c0 + 2] * a3_2_0 + al1[c0 + 2] * a1_2_0 + be[c0 + 2]; v = v > 0.0f ? v : 0.0f; y[(c0 + 2) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 0] = v; }
-                { float v = al3[c0 + 3] * a3_3_0 + al1[c0 + 3] * a1_3_0 + be[c0 + 3]; v = v > 0.0f ? v : 0.0f; y[(c0 + 3) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 0] = v; }
-            }
-            ox = 1;
-            {
-                float a3_0_0 = 0.0f, a3_0_1 = 0.0f, a3_1_0 = 0.0f, a3_1_1 = 0.0f, a3_2_0 = 0.0f, a3_2_1 = 0.0f, a3_3_0 = 0.0f, a3_3_1 = 0.0f, a1_0_0 = 0.0f, a1_0_1 = 0.0f, a1_1_0 = 0.0f, a1_1_1 = 0.0f, a1_2_0 = 0.0f, a1_2_1 = 0.0f, a1_3_0 = 0.0f, a1_3_1 = 0.0f;
-                float x0, x1;
-                float w0, w1, w2, w3;
-                const int o = (RESIDUAL_BLOCK_L1_S * oy - 1) * RESIDUAL_BLOCK_L1_W + RESIDUAL_BLOCK_L1_S * ox - 1; /* first tap of pixel 0 */
-                for (j = 0; j < RESIDUAL_BLOCK_L1_RG; ++j) {
-                    const float *xc = x + (2 + j) * RESIDUAL_BLOCK_L1_H * RESIDUAL_BLOCK_L1_W;
-                    const float *wc = RESIDUAL_BLOCK_L1_G + c0 * RESIDUAL_BLOCK_L1_RG * 9 + j * 9;
-                    if (oy >= 1) {
-                        x0 = xc[o + 0 * RESIDUAL_BLOCK_L1_W + 0]; x1 = xc[o + 0 * RESIDUAL_BLOCK_L1_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 0]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 0]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 0]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 0];
-                        a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
-                        x0 = xc[o + 0 * RESIDUAL_BLOCK_L1_W + 1]; x1 = xc[o + 0 * RESIDUAL_BLOCK_L1_W + 2]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 1]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 1]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 1]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 1];
-                        a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
-                        x0 = xc[o + 0 * RESIDUAL_BLOCK_L1_W + 2]; x1 = xc[o + 0 * RESIDUAL_BLOCK_L1_W + 3]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 2]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 2]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 2]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 2];
-                        a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
-                    }
-                    x0 = xc[o + 1 * RESIDUAL_BLOCK_L1_W + 0]; x1 = xc[o + 1 * RESIDUAL_BLOCK_L1_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 3]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 3]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 3]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 3];
-                    a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
-                    x0 = xc[o + 1 * RESIDUAL_BLOCK_L1_W + 1]; x1 = xc[o + 1 * RESIDUAL_BLOCK_L1_W + 2]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 4]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 4]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 4]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 4];
-                    a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
-                    x0 = xc[o + 1 * RESIDUAL_BLOCK_L1_W + 2]; x1 = xc[o + 1 * RESIDUAL_BLOCK_L1_W + 3]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 5]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 5]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 5]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 5];
-                    a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
-                    if (oy <= 2) {
-                        x0 = xc[o + 2 * RESIDUAL_BLOCK_L1_W + 0]; x1 = xc[o + 2 * RESIDUAL_BLOCK_L1_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 6]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 6]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 6]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 6];
-                        a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
-                        x0 = xc[o + 2 * RESIDUAL_BLOCK_L1_W + 1]; x1 = xc[o + 2 * RESIDUAL_BLOCK_L1_W + 2]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 7]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 7]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 7]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 7];
-                        a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
-                        x0 = xc[o + 2 * RESIDUAL_BLOCK_L1_W + 2]; x1 = xc[o + 2 * RESIDUAL_BLOCK_L1_W + 3]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 8]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 8]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 8]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 8];
-                        a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
-                    }
-                }
-                for (ci = 0; ci < 2; ++ci) {
-                    const float *xc = x + ci * RESIDUAL_BLOCK_L1_H * RESIDUAL_BLOCK_L1_W + RESIDUAL_BLOCK_L1_S * (oy * RESIDUAL_BLOCK_L1_W + ox);
-                    const float *wc = RESIDUAL_BLOCK_L1_Q + c0 * RESIDUAL_BLOCK_L1_C + ci;
-                    x0 = xc[0]; x1 = xc[1]; w0 = wc[0 * RESIDUAL_BLOCK_L1_C]; w1 = wc[1 * RESIDUAL_BLOCK_L1_C]; w2 = wc[2 * RESIDUAL_BLOCK_L1_C]; w3 = wc[3 * RESIDUAL_BLOCK_L1_C];
-                    a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
-                }
-                for (ci = 4; ci < 8; ++ci) {
-                    const float *xc = x + ci * RESIDUAL_BLOCK_L1_H * RESIDUAL_BLOCK_L1_W + RESIDUAL_BLOCK_L1_S * (oy * RESIDUAL_BLOCK_L1_W + ox);
-                    const float *wc = RESIDUAL_BLOCK_L1_Q + c0 * RESIDUAL_BLOCK_L1_C + ci;
-                    x0 = xc[0]; x1 = xc[1]; w0 = wc[0 * RESIDUAL_BLOCK_L1_C]; w1 = wc[1 * RESIDUAL_BLOCK_L1_C]; w2 = wc[2 * RESIDUAL_BLOCK_L1_C]; w3 = wc[3 * RESIDUAL_BLOCK_L1_C];
-                    a1_0_0 += w0 * x0; a1_0_1 += w0 * x1; a1_1_0 += w1 * x0; a1_1_1 += w1 * x1; a1_2_0 += w2 * x0; a1_2_1 += w2 * x1; a1_3_0 += w3 * x0; a1_3_1 += w3 * x1;
-                }
-                { float v = al3[c0 + 0] * a3_0_0 + al1[c0 + 0] * a1_0_0 + be[c0 + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 0) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 0] = v; }
-                { float v = al3[c0 + 0] * a3_0_1 + al1[c0 + 0] * a1_0_1 + be[c0 + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 0) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 1] = v; }
-                { float v = al3[c0 + 1] * a3_1_0 + al1[c0 + 1] * a1_1_0 + be[c0 + 1]; v = v > 0.0f ? v : 0.0f; y[(c0 + 1) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 0] = v; }
-                { float v = al3[c0 + 1] * a3_1_1 + al1[c0 + 1] * a1_1_1 + be[c0 + 1]; v = v > 0.0f ? v : 0.0f; y[(c0 + 1) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 1] = v; }
-                { float v = al3[c0 + 2] * a3_2_0 + al1[c0 + 2] * a1_2_0 + be[c0 + 2]; v = v > 0.0f ? v : 0.0f; y[(c0 + 2) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 0] = v; }
-                { float v = al3[c0 + 2] * a3_2_1 + al1[c0 + 2] * a1_2_1 + be[c0 + 2]; v = v > 0.0f ? v : 0.0f; y[(c0 + 2) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 1] = v; }
-                { float v = al3[c0 + 3] * a3_3_0 + al1[c0 + 3] * a1_3_0 + be[c0 + 3]; v = v > 0.0f ? v : 0.0f; y[(c0 + 3) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 0] = v; }
-                { float v = al3[c0 + 3] * a3_3_1 + al1[c0 + 3] * a1_3_1 + be[c0 + 3]; v = v > 0.0f ? v : 0.0f; y[(c0 + 3) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 1] = v; }
-            }
-            ox = 3;
-            {
-                float a3_0_0 = 0.0f, a3_1_0 = 0.0f, a3_2_0 = 0.0f, a3_3_0 = 0.0f, a1_0_0 = 0.0f, a1_1_0 = 0.0f, a1_2_0 = 0.0f, a1_3_0 = 0.0f;
-                float x0;
-                float w0, w1, w2, w3;
-                const int o = (RESIDUAL_BLOCK_L1_S * oy - 1) * RESIDUAL_BLOCK_L1_W + RESIDUAL_BLOCK_L1_S * ox - 1; /* first tap of pixel 0 */
-                for (j = 0; j < RESIDUAL_BLOCK_L1_RG; ++j) {
-                    const float *xc = x + (2 + j) * RESIDUAL_BLOCK_L1_H * RESIDUAL_BLOCK_L1_W;
-                    const float *wc = RESIDUAL_BLOCK_L1_G + c0 * RESIDUAL_BLOCK_L1_RG * 9 + j * 9;
-                    if (oy >= 1) {
-                        x0 = xc[o + 0 * RESIDUAL_BLOCK_L1_W + 0]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 0]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 0]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 0]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 0];
-                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                        x0 = xc[o + 0 * RESIDUAL_BLOCK_L1_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 1]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 1]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 1]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 1];
-                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                    }
-                    x0 = xc[o + 1 * RESIDUAL_BLOCK_L1_W + 0]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 3]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 3]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 3]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 3];
-                    a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                    x0 = xc[o + 1 * RESIDUAL_BLOCK_L1_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 4]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 4]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 4]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 4];
-                    a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                    if (oy <= 2) {
-                        x0 = xc[o + 2 * RESIDUAL_BLOCK_L1_W + 0]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 6]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 6]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 6]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 6];
-                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                        x0 = xc[o + 2 * RESIDUAL_BLOCK_L1_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L1_RG * 9 + 7]; w1 = wc[1 * RESIDUAL_BLOCK_L1_RG * 9 + 7]; w2 = wc[2 * RESIDUAL_BLOCK_L1_RG * 9 + 7]; w3 = wc[3 * RESIDUAL_BLOCK_L1_RG * 9 + 7];
-                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                    }
-                }
-                for (ci = 0; ci < 2; ++ci) {
-                    const float *xc = x + ci * RESIDUAL_BLOCK_L1_H * RESIDUAL_BLOCK_L1_W + RESIDUAL_BLOCK_L1_S * (oy * RESIDUAL_BLOCK_L1_W + ox);
-                    const float *wc = RESIDUAL_BLOCK_L1_Q + c0 * RESIDUAL_BLOCK_L1_C + ci;
-                    x0 = xc[0]; w0 = wc[0 * RESIDUAL_BLOCK_L1_C]; w1 = wc[1 * RESIDUAL_BLOCK_L1_C]; w2 = wc[2 * RESIDUAL_BLOCK_L1_C]; w3 = wc[3 * RESIDUAL_BLOCK_L1_C];
-                    a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                }
-                for (ci = 4; ci < 8; ++ci) {
-                    const float *xc = x + ci * RESIDUAL_BLOCK_L1_H * RESIDUAL_BLOCK_L1_W + RESIDUAL_BLOCK_L1_S * (oy * RESIDUAL_BLOCK_L1_W + ox);
-                    const float *wc = RESIDUAL_BLOCK_L1_Q + c0 * RESIDUAL_BLOCK_L1_C + ci;
-                    x0 = xc[0]; w0 = wc[0 * RESIDUAL_BLOCK_L1_C]; w1 = wc[1 * RESIDUAL_BLOCK_L1_C]; w2 = wc[2 * RESIDUAL_BLOCK_L1_C]; w3 = wc[3 * RESIDUAL_BLOCK_L1_C];
-                    a1_0_0 += w0 * x0; a1_1_0 += w1 * x0; a1_2_0 += w2 * x0; a1_3_0 += w3 * x0;
-                }
-                { float v = al3[c0 + 0] * a3_0_0 + al1[c0 + 0] * a1_0_0 + be[c0 + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 0) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 0] = v; }
-                { float v = al3[c0 + 1] * a3_1_0 + al1[c0 + 1] * a1_1_0 + be[c0 + 1]; v = v > 0.0f ? v : 0.0f; y[(c0 + 1) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 0] = v; }
-                { float v = al3[c0 + 2] * a3_2_0 + al1[c0 + 2] * a1_2_0 + be[c0 + 2]; v = v > 0.0f ? v : 0.0f; y[(c0 + 2) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 0] = v; }
-                { float v = al3[c0 + 3] * a3_3_0 + al1[c0 + 3] * a1_3_0 + be[c0 + 3]; v = v > 0.0f ? v : 0.0f; y[(c0 + 3) * RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO + oy * RESIDUAL_BLOCK_L1_WO + ox + 0] = v; }
             }
         }
     }
@@ -491,292 +353,154 @@ static void residual_block_l2_attend(const float *t, const float *sum, float *al
 /* The one pass over the output: both branches accumulate in registers. */
 static void residual_block_l2_out(const float *x, const float *r, const float *al3, const float *al1, const float *be, float *y, const float *wt)
 {
-    int c0, oy, ox, j, ci;
-    /* group 0: output channels 0..3, representative inputs 0..1 */
-    for (c0 = 0; c0 < 4; c0 += 4) {
-        for (oy = 0; oy < 4; ++oy) {
-            ox = 0;
-            {
-                float a3_0_0 = 0.0f, a3_1_0 = 0.0f, a3_2_0 = 0.0f, a3_3_0 = 0.0f, a1_0_0 = 0.0f, a1_1_0 = 0.0f, a1_2_0 = 0.0f, a1_3_0 = 0.0f;
-                float x0;
-                float w0, w1, w2, w3;
-                const int o = (RESIDUAL_BLOCK_L2_S * oy - 1) * RESIDUAL_BLOCK_L2_W + RESIDUAL_BLOCK_L2_S * ox - 1; /* first tap of pixel 0 */
-                for (j = 0; j < RESIDUAL_BLOCK_L2_RG; ++j) {
-                    const float *xc = x + (0 + j) * RESIDUAL_BLOCK_L2_H * RESIDUAL_BLOCK_L2_W;
-                    const float *wc = RESIDUAL_BLOCK_L2_G + c0 * RESIDUAL_BLOCK_L2_RG * 9 + j * 9;
-                    if (oy >= 1) {
-                        x0 = xc[o + 0 * RESIDUAL_BLOCK_L2_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 1]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 1]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 1]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 1];
+    int c0, cr, oy, ox, j, ci, g;
+    for (g = 0; g < 2; ++g) {
+        const int gb = g * RESIDUAL_BLOCK_L2_RG; /* the group's first representative channel */
+        for (cr = 0; cr < 4; cr += 4) {
+            c0 = g * RESIDUAL_BLOCK_L2_CG + cr;
+            for (oy = 0; oy < 4; ++oy) {
+                ox = 0;
+                {
+                    float a3_0_0 = 0.0f, a3_1_0 = 0.0f, a3_2_0 = 0.0f, a3_3_0 = 0.0f, a1_0_0 = 0.0f, a1_1_0 = 0.0f, a1_2_0 = 0.0f, a1_3_0 = 0.0f;
+                    float x0;
+                    float w0, w1, w2, w3;
+                    const int o = (RESIDUAL_BLOCK_L2_S * oy - 1) * RESIDUAL_BLOCK_L2_W + RESIDUAL_BLOCK_L2_S * ox - 1; /* first tap of pixel 0 */
+                    for (j = 0; j < RESIDUAL_BLOCK_L2_RG; ++j) {
+                        const float *xc = x + (gb + j) * RESIDUAL_BLOCK_L2_H * RESIDUAL_BLOCK_L2_W;
+                        const float *wc = RESIDUAL_BLOCK_L2_G + c0 * RESIDUAL_BLOCK_L2_RG * 9 + j * 9;
+                        if (oy >= 1) {
+                            x0 = xc[o + 0 * RESIDUAL_BLOCK_L2_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 1]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 1]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 1]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 1];
+                            a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
+                            x0 = xc[o + 0 * RESIDUAL_BLOCK_L2_W + 2]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 2]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 2]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 2]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 2];
+                            a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
+                        }
+                        x0 = xc[o + 1 * RESIDUAL_BLOCK_L2_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 4]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 4]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 4]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 4];
                         a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                        x0 = xc[o + 0 * RESIDUAL_BLOCK_L2_W + 2]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 2]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 2]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 2]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 2];
+                        x0 = xc[o + 1 * RESIDUAL_BLOCK_L2_W + 2]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 5]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 5]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 5]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 5];
+                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
+                        if (oy <= 2) {
+                            x0 = xc[o + 2 * RESIDUAL_BLOCK_L2_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 7]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 7]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 7]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 7];
+                            a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
+                            x0 = xc[o + 2 * RESIDUAL_BLOCK_L2_W + 2]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 8]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 8]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 8]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 8];
+                            a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
+                        }
+                    }
+                    for (ci = 0; ci < 2; ++ci) {
+                        const int ch = (ci < gb ? ci : ci + RESIDUAL_BLOCK_L2_RG);
+                        const float *xc = x + ch * RESIDUAL_BLOCK_L2_H * RESIDUAL_BLOCK_L2_W + RESIDUAL_BLOCK_L2_S * (oy * RESIDUAL_BLOCK_L2_W + ox);
+                        const float *wc = RESIDUAL_BLOCK_L2_Q + c0 * RESIDUAL_BLOCK_L2_C + ch;
+                        x0 = xc[0]; w0 = wc[0 * RESIDUAL_BLOCK_L2_C]; w1 = wc[1 * RESIDUAL_BLOCK_L2_C]; w2 = wc[2 * RESIDUAL_BLOCK_L2_C]; w3 = wc[3 * RESIDUAL_BLOCK_L2_C];
                         a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
                     }
-                    x0 = xc[o + 1 * RESIDUAL_BLOCK_L2_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 4]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 4]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 4]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 4];
-                    a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                    x0 = xc[o + 1 * RESIDUAL_BLOCK_L2_W + 2]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 5]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 5]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 5]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 5];
-                    a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                    if (oy <= 2) {
-                        x0 = xc[o + 2 * RESIDUAL_BLOCK_L2_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 7]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 7]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 7]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 7];
-                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                        x0 = xc[o + 2 * RESIDUAL_BLOCK_L2_W + 2]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 8]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 8]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 8]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 8];
-                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
+                    for (ci = 4; ci < 8; ++ci) {
+                        const float *xc = x + ci * RESIDUAL_BLOCK_L2_H * RESIDUAL_BLOCK_L2_W + RESIDUAL_BLOCK_L2_S * (oy * RESIDUAL_BLOCK_L2_W + ox);
+                        const float *wc = RESIDUAL_BLOCK_L2_Q + c0 * RESIDUAL_BLOCK_L2_C + ci;
+                        x0 = xc[0]; w0 = wc[0 * RESIDUAL_BLOCK_L2_C]; w1 = wc[1 * RESIDUAL_BLOCK_L2_C]; w2 = wc[2 * RESIDUAL_BLOCK_L2_C]; w3 = wc[3 * RESIDUAL_BLOCK_L2_C];
+                        a1_0_0 += w0 * x0; a1_1_0 += w1 * x0; a1_2_0 += w2 * x0; a1_3_0 += w3 * x0;
                     }
+                    { float v = al3[c0 + 0] * a3_0_0 + al1[c0 + 0] * a1_0_0 + be[c0 + 0]; v += r[(c0 + 0) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 0) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0] = v; }
+                    { float v = al3[c0 + 1] * a3_1_0 + al1[c0 + 1] * a1_1_0 + be[c0 + 1]; v += r[(c0 + 1) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 1) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0] = v; }
+                    { float v = al3[c0 + 2] * a3_2_0 + al1[c0 + 2] * a1_2_0 + be[c0 + 2]; v += r[(c0 + 2) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 2) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0] = v; }
+                    { float v = al3[c0 + 3] * a3_3_0 + al1[c0 + 3] * a1_3_0 + be[c0 + 3]; v += r[(c0 + 3) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 3) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0] = v; }
                 }
-                for (ci = 2; ci < 4; ++ci) {
-                    const float *xc = x + ci * RESIDUAL_BLOCK_L2_H * RESIDUAL_BLOCK_L2_W + RESIDUAL_BLOCK_L2_S * (oy * RESIDUAL_BLOCK_L2_W + ox);
-                    const float *wc = RESIDUAL_BLOCK_L2_Q + c0 * RESIDUAL_BLOCK_L2_C + ci;
-                    x0 = xc[0]; w0 = wc[0 * RESIDUAL_BLOCK_L2_C]; w1 = wc[1 * RESIDUAL_BLOCK_L2_C]; w2 = wc[2 * RESIDUAL_BLOCK_L2_C]; w3 = wc[3 * RESIDUAL_BLOCK_L2_C];
-                    a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                }
-                for (ci = 4; ci < 8; ++ci) {
-                    const float *xc = x + ci * RESIDUAL_BLOCK_L2_H * RESIDUAL_BLOCK_L2_W + RESIDUAL_BLOCK_L2_S * (oy * RESIDUAL_BLOCK_L2_W + ox);
-                    const float *wc = RESIDUAL_BLOCK_L2_Q + c0 * RESIDUAL_BLOCK_L2_C + ci;
-                    x0 = xc[0]; w0 = wc[0 * RESIDUAL_BLOCK_L2_C]; w1 = wc[1 * RESIDUAL_BLOCK_L2_C]; w2 = wc[2 * RESIDUAL_BLOCK_L2_C]; w3 = wc[3 * RESIDUAL_BLOCK_L2_C];
-                    a1_0_0 += w0 * x0; a1_1_0 += w1 * x0; a1_2_0 += w2 * x0; a1_3_0 += w3 * x0;
-                }
-                { float v = al3[c0 + 0] * a3_0_0 + al1[c0 + 0] * a1_0_0 + be[c0 + 0]; v += r[(c0 + 0) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 0) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0] = v; }
-                { float v = al3[c0 + 1] * a3_1_0 + al1[c0 + 1] * a1_1_0 + be[c0 + 1]; v += r[(c0 + 1) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 1) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0] = v; }
-                { float v = al3[c0 + 2] * a3_2_0 + al1[c0 + 2] * a1_2_0 + be[c0 + 2]; v += r[(c0 + 2) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 2) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0] = v; }
-                { float v = al3[c0 + 3] * a3_3_0 + al1[c0 + 3] * a1_3_0 + be[c0 + 3]; v += r[(c0 + 3) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 3) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0] = v; }
-            }
-            ox = 1;
-            {
-                float a3_0_0 = 0.0f, a3_0_1 = 0.0f, a3_1_0 = 0.0f, a3_1_1 = 0.0f, a3_2_0 = 0.0f, a3_2_1 = 0.0f, a3_3_0 = 0.0f, a3_3_1 = 0.0f, a1_0_0 = 0.0f, a1_0_1 = 0.0f, a1_1_0 = 0.0f, a1_1_1 = 0.0f, a1_2_0 = 0.0f, a1_2_1 = 0.0f, a1_3_0 = 0.0f, a1_3_1 = 0.0f;
-                float x0, x1;
-                float w0, w1, w2, w3;
-                const int o = (RESIDUAL_BLOCK_L2_S * oy - 1) * RESIDUAL_BLOCK_L2_W + RESIDUAL_BLOCK_L2_S * ox - 1; /* first tap of pixel 0 */
-                for (j = 0; j < RESIDUAL_BLOCK_L2_RG; ++j) {
-                    const float *xc = x + (0 + j) * RESIDUAL_BLOCK_L2_H * RESIDUAL_BLOCK_L2_W;
-                    const float *wc = RESIDUAL_BLOCK_L2_G + c0 * RESIDUAL_BLOCK_L2_RG * 9 + j * 9;
-                    if (oy >= 1) {
-                        x0 = xc[o + 0 * RESIDUAL_BLOCK_L2_W + 0]; x1 = xc[o + 0 * RESIDUAL_BLOCK_L2_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 0]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 0]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 0]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 0];
+                ox = 1;
+                {
+                    float a3_0_0 = 0.0f, a3_0_1 = 0.0f, a3_1_0 = 0.0f, a3_1_1 = 0.0f, a3_2_0 = 0.0f, a3_2_1 = 0.0f, a3_3_0 = 0.0f, a3_3_1 = 0.0f, a1_0_0 = 0.0f, a1_0_1 = 0.0f, a1_1_0 = 0.0f, a1_1_1 = 0.0f, a1_2_0 = 0.0f, a1_2_1 = 0.0f, a1_3_0 = 0.0f, a1_3_1 = 0.0f;
+                    float x0, x1;
+                    float w0, w1, w2, w3;
+                    const int o = (RESIDUAL_BLOCK_L2_S * oy - 1) * RESIDUAL_BLOCK_L2_W + RESIDUAL_BLOCK_L2_S * ox - 1; /* first tap of pixel 0 */
+                    for (j = 0; j < RESIDUAL_BLOCK_L2_RG; ++j) {
+                        const float *xc = x + (gb + j) * RESIDUAL_BLOCK_L2_H * RESIDUAL_BLOCK_L2_W;
+                        const float *wc = RESIDUAL_BLOCK_L2_G + c0 * RESIDUAL_BLOCK_L2_RG * 9 + j * 9;
+                        if (oy >= 1) {
+                            x0 = xc[o + 0 * RESIDUAL_BLOCK_L2_W + 0]; x1 = xc[o + 0 * RESIDUAL_BLOCK_L2_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 0]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 0]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 0]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 0];
+                            a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
+                            x0 = xc[o + 0 * RESIDUAL_BLOCK_L2_W + 1]; x1 = xc[o + 0 * RESIDUAL_BLOCK_L2_W + 2]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 1]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 1]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 1]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 1];
+                            a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
+                            x0 = xc[o + 0 * RESIDUAL_BLOCK_L2_W + 2]; x1 = xc[o + 0 * RESIDUAL_BLOCK_L2_W + 3]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 2]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 2]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 2]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 2];
+                            a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
+                        }
+                        x0 = xc[o + 1 * RESIDUAL_BLOCK_L2_W + 0]; x1 = xc[o + 1 * RESIDUAL_BLOCK_L2_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 3]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 3]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 3]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 3];
                         a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
-                        x0 = xc[o + 0 * RESIDUAL_BLOCK_L2_W + 1]; x1 = xc[o + 0 * RESIDUAL_BLOCK_L2_W + 2]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 1]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 1]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 1]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 1];
+                        x0 = xc[o + 1 * RESIDUAL_BLOCK_L2_W + 1]; x1 = xc[o + 1 * RESIDUAL_BLOCK_L2_W + 2]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 4]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 4]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 4]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 4];
                         a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
-                        x0 = xc[o + 0 * RESIDUAL_BLOCK_L2_W + 2]; x1 = xc[o + 0 * RESIDUAL_BLOCK_L2_W + 3]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 2]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 2]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 2]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 2];
+                        x0 = xc[o + 1 * RESIDUAL_BLOCK_L2_W + 2]; x1 = xc[o + 1 * RESIDUAL_BLOCK_L2_W + 3]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 5]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 5]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 5]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 5];
                         a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
+                        if (oy <= 2) {
+                            x0 = xc[o + 2 * RESIDUAL_BLOCK_L2_W + 0]; x1 = xc[o + 2 * RESIDUAL_BLOCK_L2_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 6]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 6]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 6]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 6];
+                            a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
+                            x0 = xc[o + 2 * RESIDUAL_BLOCK_L2_W + 1]; x1 = xc[o + 2 * RESIDUAL_BLOCK_L2_W + 2]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 7]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 7]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 7]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 7];
+                            a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
+                            x0 = xc[o + 2 * RESIDUAL_BLOCK_L2_W + 2]; x1 = xc[o + 2 * RESIDUAL_BLOCK_L2_W + 3]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 8]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 8]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 8]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 8];
+                            a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
+                        }
                     }
-                    x0 = xc[o + 1 * RESIDUAL_BLOCK_L2_W + 0]; x1 = xc[o + 1 * RESIDUAL_BLOCK_L2_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 3]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 3]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 3]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 3];
-                    a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
-                    x0 = xc[o + 1 * RESIDUAL_BLOCK_L2_W + 1]; x1 = xc[o + 1 * RESIDUAL_BLOCK_L2_W + 2]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 4]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 4]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 4]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 4];
-                    a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
-                    x0 = xc[o + 1 * RESIDUAL_BLOCK_L2_W + 2]; x1 = xc[o + 1 * RESIDUAL_BLOCK_L2_W + 3]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 5]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 5]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 5]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 5];
-                    a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
-                    if (oy <= 2) {
-                        x0 = xc[o + 2 * RESIDUAL_BLOCK_L2_W + 0]; x1 = xc[o + 2 * RESIDUAL_BLOCK_L2_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 6]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 6]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 6]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 6];
-                        a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
-                        x0 = xc[o + 2 * RESIDUAL_BLOCK_L2_W + 1]; x1 = xc[o + 2 * RESIDUAL_BLOCK_L2_W + 2]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 7]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 7]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 7]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 7];
-                        a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
-                        x0 = xc[o + 2 * RESIDUAL_BLOCK_L2_W + 2]; x1 = xc[o + 2 * RESIDUAL_BLOCK_L2_W + 3]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 8]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 8]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 8]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 8];
+                    for (ci = 0; ci < 2; ++ci) {
+                        const int ch = (ci < gb ? ci : ci + RESIDUAL_BLOCK_L2_RG);
+                        const float *xc = x + ch * RESIDUAL_BLOCK_L2_H * RESIDUAL_BLOCK_L2_W + RESIDUAL_BLOCK_L2_S * (oy * RESIDUAL_BLOCK_L2_W + ox);
+                        const float *wc = RESIDUAL_BLOCK_L2_Q + c0 * RESIDUAL_BLOCK_L2_C + ch;
+                        x0 = xc[0]; x1 = xc[1]; w0 = wc[0 * RESIDUAL_BLOCK_L2_C]; w1 = wc[1 * RESIDUAL_BLOCK_L2_C]; w2 = wc[2 * RESIDUAL_BLOCK_L2_C]; w3 = wc[3 * RESIDUAL_BLOCK_L2_C];
                         a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
                     }
+                    for (ci = 4; ci < 8; ++ci) {
+                        const float *xc = x + ci * RESIDUAL_BLOCK_L2_H * RESIDUAL_BLOCK_L2_W + RESIDUAL_BLOCK_L2_S * (oy * RESIDUAL_BLOCK_L2_W + ox);
+                        const float *wc = RESIDUAL_BLOCK_L2_Q + c0 * RESIDUAL_BLOCK_L2_C + ci;
+                        x0 = xc[0]; x1 = xc[1]; w0 = wc[0 * RESIDUAL_BLOCK_L2_C]; w1 = wc[1 * RESIDUAL_BLOCK_L2_C]; w2 = wc[2 * RESIDUAL_BLOCK_L2_C]; w3 = wc[3 * RESIDUAL_BLOCK_L2_C];
+                        a1_0_0 += w0 * x0; a1_0_1 += w0 * x1; a1_1_0 += w1 * x0; a1_1_1 += w1 * x1; a1_2_0 += w2 * x0; a1_2_1 += w2 * x1; a1_3_0 += w3 * x0; a1_3_1 += w3 * x1;
+                    }
+                    { float v = al3[c0 + 0] * a3_0_0 + al1[c0 + 0] * a1_0_0 + be[c0 + 0]; v += r[(c0 + 0) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 0) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0] = v; }
+                    { float v = al3[c0 + 0] * a3_0_1 + al1[c0 + 0] * a1_0_1 + be[c0 + 0]; v += r[(c0 + 0) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 1]; v = v > 0.0f ? v : 0.0f; y[(c0 + 0) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 1] = v; }
+                    { float v = al3[c0 + 1] * a3_1_0 + al1[c0 + 1] * a1_1_0 + be[c0 + 1]; v += r[(c0 + 1) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 1) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0] = v; }
+                    { float v = al3[c0 + 1] * a3_1_1 + al1[c0 + 1] * a1_1_1 + be[c0 + 1]; v += r[(c0 + 1) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 1]; v = v > 0.0f ? v : 0.0f; y[(c0 + 1) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 1] = v; }
+                    { float v = al3[c0 + 2] * a3_2_0 + al1[c0 + 2] * a1_2_0 + be[c0 + 2]; v += r[(c0 + 2) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 2) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0] = v; }
+                    { float v = al3[c0 + 2] * a3_2_1 + al1[c0 + 2] * a1_2_1 + be[c0 + 2]; v += r[(c0 + 2) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 1]; v = v > 0.0f ? v : 0.0f; y[(c0 + 2) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 1] = v; }
+                    { float v = al3[c0 + 3] * a3_3_0 + al1[c0 + 3] * a1_3_0 + be[c0 + 3]; v += r[(c0 + 3) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 3) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0] = v; }
+                    { float v = al3[c0 + 3] * a3_3_1 + al1[c0 + 3] * a1_3_1 + be[c0 + 3]; v += r[(c0 + 3) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 1]; v = v > 0.0f ? v : 0.0f; y[(c0 + 3) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 1] = v; }
                 }
-                for (ci = 2; ci < 4; ++ci) {
-                    const float *xc = x + ci * RESIDUAL_BLOCK_L2_H * RESIDUAL_BLOCK_L2_W + RESIDUAL_BLOCK_L2_S * (oy * RESIDUAL_BLOCK_L2_W + ox);
-                    const float *wc = RESIDUAL_BLOCK_L2_Q + c0 * RESIDUAL_BLOCK_L2_C + ci;
-                    x0 = xc[0]; x1 = xc[1]; w0 = wc[0 * RESIDUAL_BLOCK_L2_C]; w1 = wc[1 * RESIDUAL_BLOCK_L2_C]; w2 = wc[2 * RESIDUAL_BLOCK_L2_C]; w3 = wc[3 * RESIDUAL_BLOCK_L2_C];
-                    a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
-                }
-                for (ci = 4; ci < 8; ++ci) {
-                    const float *xc = x + ci * RESIDUAL_BLOCK_L2_H * RESIDUAL_BLOCK_L2_W + RESIDUAL_BLOCK_L2_S * (oy * RESIDUAL_BLOCK_L2_W + ox);
-                    const float *wc = RESIDUAL_BLOCK_L2_Q + c0 * RESIDUAL_BLOCK_L2_C + ci;
-                    x0 = xc[0]; x1 = xc[1]; w0 = wc[0 * RESIDUAL_BLOCK_L2_C]; w1 = wc[1 * RESIDUAL_BLOCK_L2_C]; w2 = wc[2 * RESIDUAL_BLOCK_L2_C]; w3 = wc[3 * RESIDUAL_BLOCK_L2_C];
-                    a1_0_0 += w0 * x0; a1_0_1 += w0 * x1; a1_1_0 += w1 * x0; a1_1_1 += w1 * x1; a1_2_0 += w2 * x0; a1_2_1 += w2 * x1; a1_3_0 += w3 * x0; a1_3_1 += w3 * x1;
-                }
-                { float v = al3[c0 + 0] * a3_0_0 + al1[c0 + 0] * a1_0_0 + be[c0 + 0]; v += r[(c0 + 0) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 0) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0] = v; }
-                { float v = al3[c0 + 0] * a3_0_1 + al1[c0 + 0] * a1_0_1 + be[c0 + 0]; v += r[(c0 + 0) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 1]; v = v > 0.0f ? v : 0.0f; y[(c0 + 0) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 1] = v; }
-                { float v = al3[c0 + 1] * a3_1_0 + al1[c0 + 1] * a1_1_0 + be[c0 + 1]; v += r[(c0 + 1) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 1) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0] = v; }
-                { float v = al3[c0 + 1] * a3_1_1 + al1[c0 + 1] * a1_1_1 + be[c0 + 1]; v += r[(c0 + 1) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 1]; v = v > 0.0f ? v : 0.0f; y[(c0 + 1) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 1] = v; }
-                { float v = al3[c0 + 2] * a3_2_0 + al1[c0 + 2] * a1_2_0 + be[c0 + 2]; v += r[(c0 + 2) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 2) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0] = v; }
-                { float v = al3[c0 + 2] * a3_2_1 + al1[c0 + 2] * a1_2_1 + be[c0 + 2]; v += r[(c0 + 2) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 1]; v = v > 0.0f ? v : 0.0f; y[(c0 + 2) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 1] = v; }
-                { float v = al3[c0 + 3] * a3_3_0 + al1[c0 + 3] * a1_3_0 + be[c0 + 3]; v += r[(c0 + 3) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 3) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0] = v; }
-                { float v = al3[c0 + 3] * a3_3_1 + al1[c0 + 3] * a1_3_1 + be[c0 + 3]; v += r[(c0 + 3) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 1]; v = v > 0.0f ? v : 0.0f; y[(c0 + 3) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 1] = v; }
-            }
-            ox = 3;
-            {
-                float a3_0_0 = 0.0f, a3_1_0 = 0.0f, a3_2_0 = 0.0f, a3_3_0 = 0.0f, a1_0_0 = 0.0f, a1_1_0 = 0.0f, a1_2_0 = 0.0f, a1_3_0 = 0.0f;
-                float x0;
-                float w0, w1, w2, w3;
-                const int o = (RESIDUAL_BLOCK_L2_S * oy - 1) * RESIDUAL_BLOCK_L2_W + RESIDUAL_BLOCK_L2_S * ox - 1; /* first tap of pixel 0 */
-                for (j = 0; j < RESIDUAL_BLOCK_L2_RG; ++j) {
-                    const float *xc = x + (0 + j) * RESIDUAL_BLOCK_L2_H * RESIDUAL_BLOCK_L2_W;
-                    const float *wc = RESIDUAL_BLOCK_L2_G + c0 * RESIDUAL_BLOCK_L2_RG * 9 + j * 9;
-                    if (oy >= 1) {
-                        x0 = xc[o + 0 * RESIDUAL_BLOCK_L2_W + 0]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 0]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 0]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 0]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 0];
+                ox = 3;
+                {
+                    float a3_0_0 = 0.0f, a3_1_0 = 0.0f, a3_2_0 = 0.0f, a3_3_0 = 0.0f, a1_0_0 = 0.0f, a1_1_0 = 0.0f, a1_2_0 = 0.0f, a1_3_0 = 0.0f;
+                    float x0;
+                    float w0, w1, w2, w3;
+                    const int o = (RESIDUAL_BLOCK_L2_S * oy - 1) * RESIDUAL_BLOCK_L2_W + RESIDUAL_BLOCK_L2_S * ox - 1; /* first tap of pixel 0 */
+                    for (j = 0; j < RESIDUAL_BLOCK_L2_RG; ++j) {
+                        const float *xc = x + (gb + j) * RESIDUAL_BLOCK_L2_H * RESIDUAL_BLOCK_L2_W;
+                        const float *wc = RESIDUAL_BLOCK_L2_G + c0 * RESIDUAL_BLOCK_L2_RG * 9 + j * 9;
+                        if (oy >= 1) {
+                            x0 = xc[o + 0 * RESIDUAL_BLOCK_L2_W + 0]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 0]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 0]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 0]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 0];
+                            a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
+                            x0 = xc[o + 0 * RESIDUAL_BLOCK_L2_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 1]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 1]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 1]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 1];
+                            a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
+                        }
+                        x0 = xc[o + 1 * RESIDUAL_BLOCK_L2_W + 0]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 3]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 3]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 3]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 3];
                         a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                        x0 = xc[o + 0 * RESIDUAL_BLOCK_L2_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 1]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 1]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 1]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 1];
+                        x0 = xc[o + 1 * RESIDUAL_BLOCK_L2_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 4]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 4]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 4]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 4];
+                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
+                        if (oy <= 2) {
+                            x0 = xc[o + 2 * RESIDUAL_BLOCK_L2_W + 0]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 6]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 6]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 6]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 6];
+                            a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
+                            x0 = xc[o + 2 * RESIDUAL_BLOCK_L2_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 7]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 7]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 7]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 7];
+                            a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
+                        }
+                    }
+                    for (ci = 0; ci < 2; ++ci) {
+                        const int ch = (ci < gb ? ci : ci + RESIDUAL_BLOCK_L2_RG);
+                        const float *xc = x + ch * RESIDUAL_BLOCK_L2_H * RESIDUAL_BLOCK_L2_W + RESIDUAL_BLOCK_L2_S * (oy * RESIDUAL_BLOCK_L2_W + ox);
+                        const float *wc = RESIDUAL_BLOCK_L2_Q + c0 * RESIDUAL_BLOCK_L2_C + ch;
+                        x0 = xc[0]; w0 = wc[0 * RESIDUAL_BLOCK_L2_C]; w1 = wc[1 * RESIDUAL_BLOCK_L2_C]; w2 = wc[2 * RESIDUAL_BLOCK_L2_C]; w3 = wc[3 * RESIDUAL_BLOCK_L2_C];
                         a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
                     }
-                    x0 = xc[o + 1 * RESIDUAL_BLOCK_L2_W + 0]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 3]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 3]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 3]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 3];
-                    a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                    x0 = xc[o + 1 * RESIDUAL_BLOCK_L2_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 4]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 4]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 4]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 4];
-                    a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                    if (oy <= 2) {
-                        x0 = xc[o + 2 * RESIDUAL_BLOCK_L2_W + 0]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 6]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 6]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 6]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 6];
-                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                        x0 = xc[o + 2 * RESIDUAL_BLOCK_L2_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 7]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 7]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 7]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 7];
-                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
+                    for (ci = 4; ci < 8; ++ci) {
+                        const float *xc = x + ci * RESIDUAL_BLOCK_L2_H * RESIDUAL_BLOCK_L2_W + RESIDUAL_BLOCK_L2_S * (oy * RESIDUAL_BLOCK_L2_W + ox);
+                        const float *wc = RESIDUAL_BLOCK_L2_Q + c0 * RESIDUAL_BLOCK_L2_C + ci;
+                        x0 = xc[0]; w0 = wc[0 * RESIDUAL_BLOCK_L2_C]; w1 = wc[1 * RESIDUAL_BLOCK_L2_C]; w2 = wc[2 * RESIDUAL_BLOCK_L2_C]; w3 = wc[3 * RESIDUAL_BLOCK_L2_C];
+                        a1_0_0 += w0 * x0; a1_1_0 += w1 * x0; a1_2_0 += w2 * x0; a1_3_0 += w3 * x0;
                     }
+                    { float v = al3[c0 + 0] * a3_0_0 + al1[c0 + 0] * a1_0_0 + be[c0 + 0]; v += r[(c0 + 0) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 0) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0] = v; }
+                    { float v = al3[c0 + 1] * a3_1_0 + al1[c0 + 1] * a1_1_0 + be[c0 + 1]; v += r[(c0 + 1) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 1) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0] = v; }
+                    { float v = al3[c0 + 2] * a3_2_0 + al1[c0 + 2] * a1_2_0 + be[c0 + 2]; v += r[(c0 + 2) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 2) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0] = v; }
+                    { float v = al3[c0 + 3] * a3_3_0 + al1[c0 + 3] * a1_3_0 + be[c0 + 3]; v += r[(c0 + 3) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 3) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0] = v; }
                 }
-                for (ci = 2; ci < 4; ++ci) {
-                    const float *xc = x + ci * RESIDUAL_BLOCK_L2_H * RESIDUAL_BLOCK_L2_W + RESIDUAL_BLOCK_L2_S * (oy * RESIDUAL_BLOCK_L2_W + ox);
-                    const float *wc = RESIDUAL_BLOCK_L2_Q + c0 * RESIDUAL_BLOCK_L2_C + ci;
-                    x0 = xc[0]; w0 = wc[0 * RESIDUAL_BLOCK_L2_C]; w1 = wc[1 * RESIDUAL_BLOCK_L2_C]; w2 = wc[2 * RESIDUAL_BLOCK_L2_C]; w3 = wc[3 * RESIDUAL_BLOCK_L2_C];
-                    a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                }
-                for (ci = 4; ci < 8; ++ci) {
-                    const float *xc = x + ci * RESIDUAL_BLOCK_L2_H * RESIDUAL_BLOCK_L2_W + RESIDUAL_BLOCK_L2_S * (oy * RESIDUAL_BLOCK_L2_W + ox);
-                    const float *wc = RESIDUAL_BLOCK_L2_Q + c0 * RESIDUAL_BLOCK_L2_C + ci;
-                    x0 = xc[0]; w0 = wc[0 * RESIDUAL_BLOCK_L2_C]; w1 = wc[1 * RESIDUAL_BLOCK_L2_C]; w2 = wc[2 * RESIDUAL_BLOCK_L2_C]; w3 = wc[3 * RESIDUAL_BLOCK_L2_C];
-                    a1_0_0 += w0 * x0; a1_1_0 += w1 * x0; a1_2_0 += w2 * x0; a1_3_0 += w3 * x0;
-                }
-                { float v = al3[c0 + 0] * a3_0_0 + al1[c0 + 0] * a1_0_0 + be[c0 + 0]; v += r[(c0 + 0) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 0) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0] = v; }
-                { float v = al3[c0 + 1] * a3_1_0 + al1[c0 + 1] * a1_1_0 + be[c0 + 1]; v += r[(c0 + 1) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 1) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0] = v; }
-                { float v = al3[c0 + 2] * a3_2_0 + al1[c0 + 2] * a1_2_0 + be[c0 + 2]; v += r[(c0 + 2) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 2) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0] = v; }
-                { float v = al3[c0 + 3] * a3_3_0 + al1[c0 + 3] * a1_3_0 + be[c0 + 3]; v += r[(c0 + 3) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 3) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0] = v; }
-            }
-        }
-    }
-    /* group 1: output channels 4..7, representative inputs 2..3 */
-    for (c0 = 4; c0 < 8; c0 += 4) {
-        for (oy = 0; oy < 4; ++oy) {
-            ox = 0;
-            {
-                float a3_0_0 = 0.0f, a3_1_0 = 0.0f, a3_2_0 = 0.0f, a3_3_0 = 0.0f, a1_0_0 = 0.0f, a1_1_0 = 0.0f, a1_2_0 = 0.0f, a1_3_0 = 0.0f;
-                float x0;
-                float w0, w1, w2, w3;
-                const int o = (RESIDUAL_BLOCK_L2_S * oy - 1) * RESIDUAL_BLOCK_L2_W + RESIDUAL_BLOCK_L2_S * ox - 1; /* first tap of pixel 0 */
-                for (j = 0; j < RESIDUAL_BLOCK_L2_RG; ++j) {
-                    const float *xc = x + (2 + j) * RESIDUAL_BLOCK_L2_H * RESIDUAL_BLOCK_L2_W;
-                    const float *wc = RESIDUAL_BLOCK_L2_G + c0 * RESIDUAL_BLOCK_L2_RG * 9 + j * 9;
-                    if (oy >= 1) {
-                        x0 = xc[o + 0 * RESIDUAL_BLOCK_L2_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 1]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 1]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 1]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 1];
-                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                        x0 = xc[o + 0 * RESIDUAL_BLOCK_L2_W + 2]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 2]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 2]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 2]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 2];
-                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                    }
-                    x0 = xc[o + 1 * RESIDUAL_BLOCK_L2_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 4]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 4]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 4]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 4];
-                    a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                    x0 = xc[o + 1 * RESIDUAL_BLOCK_L2_W + 2]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 5]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 5]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 5]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 5];
-                    a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                    if (oy <= 2) {
-                        x0 = xc[o + 2 * RESIDUAL_BLOCK_L2_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 7]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 7]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 7]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 7];
-                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                        x0 = xc[o + 2 * RESIDUAL_BLOCK_L2_W + 2]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 8]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 8]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 8]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 8];
-                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                    }
-                }
-                for (ci = 0; ci < 2; ++ci) {
-                    const float *xc = x + ci * RESIDUAL_BLOCK_L2_H * RESIDUAL_BLOCK_L2_W + RESIDUAL_BLOCK_L2_S * (oy * RESIDUAL_BLOCK_L2_W + ox);
-                    const float *wc = RESIDUAL_BLOCK_L2_Q + c0 * RESIDUAL_BLOCK_L2_C + ci;
-                    x0 = xc[0]; w0 = wc[0 * RESIDUAL_BLOCK_L2_C]; w1 = wc[1 * RESIDUAL_BLOCK_L2_C]; w2 = wc[2 * RESIDUAL_BLOCK_L2_C]; w3 = wc[3 * RESIDUAL_BLOCK_L2_C];
-                    a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                }
-                for (ci = 4; ci < 8; ++ci) {
-                    const float *xc = x + ci * RESIDUAL_BLOCK_L2_H * RESIDUAL_BLOCK_L2_W + RESIDUAL_BLOCK_L2_S * (oy * RESIDUAL_BLOCK_L2_W + ox);
-                    const float *wc = RESIDUAL_BLOCK_L2_Q + c0 * RESIDUAL_BLOCK_L2_C + ci;
-                    x0 = xc[0]; w0 = wc[0 * RESIDUAL_BLOCK_L2_C]; w1 = wc[1 * RESIDUAL_BLOCK_L2_C]; w2 = wc[2 * RESIDUAL_BLOCK_L2_C]; w3 = wc[3 * RESIDUAL_BLOCK_L2_C];
-                    a1_0_0 += w0 * x0; a1_1_0 += w1 * x0; a1_2_0 += w2 * x0; a1_3_0 += w3 * x0;
-                }
-                { float v = al3[c0 + 0] * a3_0_0 + al1[c0 + 0] * a1_0_0 + be[c0 + 0]; v += r[(c0 + 0) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 0) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0] = v; }
-                { float v = al3[c0 + 1] * a3_1_0 + al1[c0 + 1] * a1_1_0 + be[c0 + 1]; v += r[(c0 + 1) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 1) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0] = v; }
-                { float v = al3[c0 + 2] * a3_2_0 + al1[c0 + 2] * a1_2_0 + be[c0 + 2]; v += r[(c0 + 2) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 2) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0] = v; }
-                { float v = al3[c0 + 3] * a3_3_0 + al1[c0 + 3] * a1_3_0 + be[c0 + 3]; v += r[(c0 + 3) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 3) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0] = v; }
-            }
-            ox = 1;
-            {
-                float a3_0_0 = 0.0f, a3_0_1 = 0.0f, a3_1_0 = 0.0f, a3_1_1 = 0.0f, a3_2_0 = 0.0f, a3_2_1 = 0.0f, a3_3_0 = 0.0f, a3_3_1 = 0.0f, a1_0_0 = 0.0f, a1_0_1 = 0.0f, a1_1_0 = 0.0f, a1_1_1 = 0.0f, a1_2_0 = 0.0f, a1_2_1 = 0.0f, a1_3_0 = 0.0f, a1_3_1 = 0.0f;
-                float x0, x1;
-                float w0, w1, w2, w3;
-                const int o = (RESIDUAL_BLOCK_L2_S * oy - 1) * RESIDUAL_BLOCK_L2_W + RESIDUAL_BLOCK_L2_S * ox - 1; /* first tap of pixel 0 */
-                for (j = 0; j < RESIDUAL_BLOCK_L2_RG; ++j) {
-                    const float *xc = x + (2 + j) * RESIDUAL_BLOCK_L2_H * RESIDUAL_BLOCK_L2_W;
-                    const float *wc = RESIDUAL_BLOCK_L2_G + c0 * RESIDUAL_BLOCK_L2_RG * 9 + j * 9;
-                    if (oy >= 1) {
-                        x0 = xc[o + 0 * RESIDUAL_BLOCK_L2_W + 0]; x1 = xc[o + 0 * RESIDUAL_BLOCK_L2_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 0]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 0]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 0]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 0];
-                        a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
-                        x0 = xc[o + 0 * RESIDUAL_BLOCK_L2_W + 1]; x1 = xc[o + 0 * RESIDUAL_BLOCK_L2_W + 2]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 1]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 1]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 1]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 1];
-                        a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
-                        x0 = xc[o + 0 * RESIDUAL_BLOCK_L2_W + 2]; x1 = xc[o + 0 * RESIDUAL_BLOCK_L2_W + 3]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 2]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 2]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 2]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 2];
-                        a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
-                    }
-                    x0 = xc[o + 1 * RESIDUAL_BLOCK_L2_W + 0]; x1 = xc[o + 1 * RESIDUAL_BLOCK_L2_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 3]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 3]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 3]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 3];
-                    a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
-                    x0 = xc[o + 1 * RESIDUAL_BLOCK_L2_W + 1]; x1 = xc[o + 1 * RESIDUAL_BLOCK_L2_W + 2]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 4]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 4]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 4]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 4];
-                    a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
-                    x0 = xc[o + 1 * RESIDUAL_BLOCK_L2_W + 2]; x1 = xc[o + 1 * RESIDUAL_BLOCK_L2_W + 3]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 5]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 5]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 5]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 5];
-                    a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
-                    if (oy <= 2) {
-                        x0 = xc[o + 2 * RESIDUAL_BLOCK_L2_W + 0]; x1 = xc[o + 2 * RESIDUAL_BLOCK_L2_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 6]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 6]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 6]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 6];
-                        a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
-                        x0 = xc[o + 2 * RESIDUAL_BLOCK_L2_W + 1]; x1 = xc[o + 2 * RESIDUAL_BLOCK_L2_W + 2]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 7]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 7]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 7]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 7];
-                        a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
-                        x0 = xc[o + 2 * RESIDUAL_BLOCK_L2_W + 2]; x1 = xc[o + 2 * RESIDUAL_BLOCK_L2_W + 3]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 8]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 8]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 8]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 8];
-                        a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
-                    }
-                }
-                for (ci = 0; ci < 2; ++ci) {
-                    const float *xc = x + ci * RESIDUAL_BLOCK_L2_H * RESIDUAL_BLOCK_L2_W + RESIDUAL_BLOCK_L2_S * (oy * RESIDUAL_BLOCK_L2_W + ox);
-                    const float *wc = RESIDUAL_BLOCK_L2_Q + c0 * RESIDUAL_BLOCK_L2_C + ci;
-                    x0 = xc[0]; x1 = xc[1]; w0 = wc[0 * RESIDUAL_BLOCK_L2_C]; w1 = wc[1 * RESIDUAL_BLOCK_L2_C]; w2 = wc[2 * RESIDUAL_BLOCK_L2_C]; w3 = wc[3 * RESIDUAL_BLOCK_L2_C];
-                    a3_0_0 += w0 * x0; a3_0_1 += w0 * x1; a3_1_0 += w1 * x0; a3_1_1 += w1 * x1; a3_2_0 += w2 * x0; a3_2_1 += w2 * x1; a3_3_0 += w3 * x0; a3_3_1 += w3 * x1;
-                }
-                for (ci = 4; ci < 8; ++ci) {
-                    const float *xc = x + ci * RESIDUAL_BLOCK_L2_H * RESIDUAL_BLOCK_L2_W + RESIDUAL_BLOCK_L2_S * (oy * RESIDUAL_BLOCK_L2_W + ox);
-                    const float *wc = RESIDUAL_BLOCK_L2_Q + c0 * RESIDUAL_BLOCK_L2_C + ci;
-                    x0 = xc[0]; x1 = xc[1]; w0 = wc[0 * RESIDUAL_BLOCK_L2_C]; w1 = wc[1 * RESIDUAL_BLOCK_L2_C]; w2 = wc[2 * RESIDUAL_BLOCK_L2_C]; w3 = wc[3 * RESIDUAL_BLOCK_L2_C];
-                    a1_0_0 += w0 * x0; a1_0_1 += w0 * x1; a1_1_0 += w1 * x0; a1_1_1 += w1 * x1; a1_2_0 += w2 * x0; a1_2_1 += w2 * x1; a1_3_0 += w3 * x0; a1_3_1 += w3 * x1;
-                }
-                { float v = al3[c0 + 0] * a3_0_0 + al1[c0 + 0] * a1_0_0 + be[c0 + 0]; v += r[(c0 + 0) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 0) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0] = v; }
-                { float v = al3[c0 + 0] * a3_0_1 + al1[c0 + 0] * a1_0_1 + be[c0 + 0]; v += r[(c0 + 0) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 1]; v = v > 0.0f ? v : 0.0f; y[(c0 + 0) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 1] = v; }
-                { float v = al3[c0 + 1] * a3_1_0 + al1[c0 + 1] * a1_1_0 + be[c0 + 1]; v += r[(c0 + 1) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 1) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0] = v; }
-                { float v = al3[c0 + 1] * a3_1_1 + al1[c0 + 1] * a1_1_1 + be[c0 + 1]; v += r[(c0 + 1) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 1]; v = v > 0.0f ? v : 0.0f; y[(c0 + 1) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 1] = v; }
-                { float v = al3[c0 + 2] * a3_2_0 + al1[c0 + 2] * a1_2_0 + be[c0 + 2]; v += r[(c0 + 2) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 2) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0] = v; }
-                { float v = al3[c0 + 2] * a3_2_1 + al1[c0 + 2] * a1_2_1 + be[c0 + 2]; v += r[(c0 + 2) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 1]; v = v > 0.0f ? v : 0.0f; y[(c0 + 2) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 1] = v; }
-                { float v = al3[c0 + 3] * a3_3_0 + al1[c0 + 3] * a1_3_0 + be[c0 + 3]; v += r[(c0 + 3) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 3) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0] = v; }
-                { float v = al3[c0 + 3] * a3_3_1 + al1[c0 + 3] * a1_3_1 + be[c0 + 3]; v += r[(c0 + 3) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 1]; v = v > 0.0f ? v : 0.0f; y[(c0 + 3) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 1] = v; }
-            }
-            ox = 3;
-            {
-                float a3_0_0 = 0.0f, a3_1_0 = 0.0f, a3_2_0 = 0.0f, a3_3_0 = 0.0f, a1_0_0 = 0.0f, a1_1_0 = 0.0f, a1_2_0 = 0.0f, a1_3_0 = 0.0f;
-                float x0;
-                float w0, w1, w2, w3;
-                const int o = (RESIDUAL_BLOCK_L2_S * oy - 1) * RESIDUAL_BLOCK_L2_W + RESIDUAL_BLOCK_L2_S * ox - 1; /* first tap of pixel 0 */
-                for (j = 0; j < RESIDUAL_BLOCK_L2_RG; ++j) {
-                    const float *xc = x + (2 + j) * RESIDUAL_BLOCK_L2_H * RESIDUAL_BLOCK_L2_W;
-                    const float *wc = RESIDUAL_BLOCK_L2_G + c0 * RESIDUAL_BLOCK_L2_RG * 9 + j * 9;
-                    if (oy >= 1) {
-                        x0 = xc[o + 0 * RESIDUAL_BLOCK_L2_W + 0]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 0]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 0]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 0]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 0];
-                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                        x0 = xc[o + 0 * RESIDUAL_BLOCK_L2_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 1]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 1]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 1]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 1];
-                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                    }
-                    x0 = xc[o + 1 * RESIDUAL_BLOCK_L2_W + 0]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 3]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 3]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 3]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 3];
-                    a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                    x0 = xc[o + 1 * RESIDUAL_BLOCK_L2_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 4]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 4]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 4]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 4];
-                    a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                    if (oy <= 2) {
-                        x0 = xc[o + 2 * RESIDUAL_BLOCK_L2_W + 0]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 6]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 6]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 6]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 6];
-                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                        x0 = xc[o + 2 * RESIDUAL_BLOCK_L2_W + 1]; w0 = wc[0 * RESIDUAL_BLOCK_L2_RG * 9 + 7]; w1 = wc[1 * RESIDUAL_BLOCK_L2_RG * 9 + 7]; w2 = wc[2 * RESIDUAL_BLOCK_L2_RG * 9 + 7]; w3 = wc[3 * RESIDUAL_BLOCK_L2_RG * 9 + 7];
-                        a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                    }
-                }
-                for (ci = 0; ci < 2; ++ci) {
-                    const float *xc = x + ci * RESIDUAL_BLOCK_L2_H * RESIDUAL_BLOCK_L2_W + RESIDUAL_BLOCK_L2_S * (oy * RESIDUAL_BLOCK_L2_W + ox);
-                    const float *wc = RESIDUAL_BLOCK_L2_Q + c0 * RESIDUAL_BLOCK_L2_C + ci;
-                    x0 = xc[0]; w0 = wc[0 * RESIDUAL_BLOCK_L2_C]; w1 = wc[1 * RESIDUAL_BLOCK_L2_C]; w2 = wc[2 * RESIDUAL_BLOCK_L2_C]; w3 = wc[3 * RESIDUAL_BLOCK_L2_C];
-                    a3_0_0 += w0 * x0; a3_1_0 += w1 * x0; a3_2_0 += w2 * x0; a3_3_0 += w3 * x0;
-                }
-                for (ci = 4; ci < 8; ++ci) {
-                    const float *xc = x + ci * RESIDUAL_BLOCK_L2_H * RESIDUAL_BLOCK_L2_W + RESIDUAL_BLOCK_L2_S * (oy * RESIDUAL_BLOCK_L2_W + ox);
-                    const float *wc = RESIDUAL_BLOCK_L2_Q + c0 * RESIDUAL_BLOCK_L2_C + ci;
-                    x0 = xc[0]; w0 = wc[0 * RESIDUAL_BLOCK_L2_C]; w1 = wc[1 * RESIDUAL_BLOCK_L2_C]; w2 = wc[2 * RESIDUAL_BLOCK_L2_C]; w3 = wc[3 * RESIDUAL_BLOCK_L2_C];
-                    a1_0_0 += w0 * x0; a1_1_0 += w1 * x0; a1_2_0 += w2 * x0; a1_3_0 += w3 * x0;
-                }
-                { float v = al3[c0 + 0] * a3_0_0 + al1[c0 + 0] * a1_0_0 + be[c0 + 0]; v += r[(c0 + 0) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 0) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0] = v; }
-                { float v = al3[c0 + 1] * a3_1_0 + al1[c0 + 1] * a1_1_0 + be[c0 + 1]; v += r[(c0 + 1) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 1) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0] = v; }
-                { float v = al3[c0 + 2] * a3_2_0 + al1[c0 + 2] * a1_2_0 + be[c0 + 2]; v += r[(c0 + 2) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 2) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0] = v; }
-                { float v = al3[c0 + 3] * a3_3_0 + al1[c0 + 3] * a1_3_0 + be[c0 + 3]; v += r[(c0 + 3) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0]; v = v > 0.0f ? v : 0.0f; y[(c0 + 3) * RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO + oy * RESIDUAL_BLOCK_L2_WO + ox + 0] = v; }
             }
         }
     }

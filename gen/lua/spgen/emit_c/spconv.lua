@@ -204,12 +204,20 @@ local function output_pass(w, d, k)
   w.line("static void %s_out(const float *x, %sconst float *al3, const float *al1, const float *be, float *y, const float *wt)",
     d.fn, k.residual and "const float *r, " or "")
   w.open("{")
-  w.line("int c0, oy, ox, j, ci;")
   local cg = d.conv.sizes.out_channels // d.conv.groups
-  for grp = 0, d.conv.groups - 1 do
-    group_comment(w, d, grp)
-    d.group = grp
-    tile.channels(w, d, grp * cg, (grp + 1) * cg, math.min(tile.CT, cg))
+  if d.conv.groups == 1 then
+    w.line("int c0, oy, ox, j, ci;")
+    d.group = 0
+    tile.channels(w, d, 0, cg, math.min(tile.CT, cg))
+  else
+    -- one loop over the groups: written out per group, the same tiles
+    -- would take as many copies of the code and no fewer instructions
+    w.line("int c0, cr, oy, ox, j, ci, g;")
+    w.open("for (g = 0; g < %d; ++g) {", d.conv.groups)
+    w.line("const int gb = g * %s_RG; /* the group's first representative channel */", P)
+    d.group, d.channel_base = nil, "g * " .. P .. "_CG"
+    tile.channels(w, d, 0, cg, math.min(tile.CT, cg))
+    w.close()
   end
   w.close()
 end

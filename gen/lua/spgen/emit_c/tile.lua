@@ -7,7 +7,18 @@ local lower = require("spgen.lower")
 
 local M = {}
 
-M.CT, M.PT = 4, 4 -- default tile: output channels x pixels
+M.CT = 4 -- output channels of a tile
+M.REGISTERS = 32 -- the float registers of a Cortex-M4F (s0-s31) or an AArch64 core
+
+-- The widest pixel tile, at most 4, whose accumulators (CT x pixels per
+-- branch), weights (CT) and inputs (one per pixel) fit the registers: a
+-- spilled accumulator costs a load and a store per tap. An SPConv's two
+-- branches get 3 pixels (31 registers), a conv2d 4 (24).
+function M.pixel_tile(conv)
+  local pt = 4
+  while pt > 1 and M.CT * pt * #conv.branches + M.CT + pt > M.REGISTERS do pt = pt - 1 end
+  return pt
+end
 
 -- Runs of output positions with the same set of valid taps:
 -- { { start, stop, valid = { [tap] = bool } }, ... }
@@ -104,14 +115,33 @@ local function window_part(w, d, part, nc, np, kx_ok)
   w.close()
 end
 
+-- The input channels a part reads for the tile's group, as lower.ranges
+-- gives them: literal for d.group, else for the run-time gb, where ci runs
+-- over literal bounds and `channel` is the C expression of the channel read.
+local function ranges(d, part)
+  if d.group then return lower.ranges(d.conv, part, d.group) end
+  local i, size = part.inputs, d.conv.sizes
+  local n = macro(d, "group_inputs")
+  if i.kind == "group" then return { { first = 0, stop = size.group_inputs, channel = "gb + ci" } } end
+  if i.kind == "outside_group" then
+    return { { first = 0, stop = size[i.stop] - size.group_inputs, channel = "(ci < gb ? ci : ci + " .. n .. ")" } }
+  end
+  return { { first = size[i.start], stop = size[i.stop] } }
+end
+
 -- 1x1 taps at the output position, or the sum of a 2x2 pool window (its 1/4
 -- is folded into the weights), over input channels [first, stop).
 local function point_part(w, d, part, range, nc, np)
   local P = d.P
   local row = row_text(d, part.weights)
   w.open("for (ci = %d; ci < %d; ++ci) {", range.first, range.stop)
-  w.line("const float *xc = x + ci * %s_H * %s_W + %s_S * (oy * %s_W + ox);", P, P, P, P)
-  w.line("const float *wc = %s_%s + c0 * %s + ci;", P, part.weights.array, row)
+  local ch = "ci"
+  if range.channel then
+    w.line("const int ch = %s;", range.channel)
+    ch = "ch"
+  end
+  w.line("const float *xc = x + %s * %s_H * %s_W + %s_S * (oy * %s_W + ox);", ch, P, P, P, P)
+  w.line("const float *wc = %s_%s + c0 * %s + %s;", P, part.weights.array, row, ch)
   local loads = {}
   for p = 0, np - 1 do
     local terms = {}
@@ -141,7 +171,7 @@ local function tile(w, d, nc, np, kx_ok)
   for _, part in ipairs(d.conv.parts) do
     if part.taps.kind == "window" then window_part(w, d, part, nc, np, kx_ok)
     else
-      for _, range in ipairs(lower.ranges(d.conv, part, d.group)) do point_part(w, d, part, range, nc, np) end
+      for _, range in ipairs(ranges(d, part)) do point_part(w, d, part, range, nc, np) end
     end
   end
   for c = 0, nc - 1 do
@@ -150,13 +180,13 @@ local function tile(w, d, nc, np, kx_ok)
   w.close()
 end
 
--- Pixels [start, stop) of one column run, PT at a time plus the rest.
+-- Pixels [start, stop) of one column run, pixel_tile at a time plus the rest.
 local function scalar_tiles(w, d, nc, start, stop, valid)
-  local n = stop - start
-  local full = n // M.PT * M.PT
+  local n, pt = stop - start, M.pixel_tile(d.conv)
+  local full = n // pt * pt
   if full > 0 then
-    w.open("for (ox = %d; ox < %d; ox += %d) {", start, start + full, M.PT)
-    tile(w, d, nc, M.PT, valid)
+    w.open("for (ox = %d; ox < %d; ox += %d) {", start, start + full, pt)
+    tile(w, d, nc, pt, valid)
     w.close()
   end
   if n > full then
@@ -175,20 +205,26 @@ function M.rows(w, d, nc)
   w.close()
 end
 
--- Channel tiles over [first, stop): full tiles of nct in a loop, the rest
--- after. d: P (macro prefix), conv (lower.conv), group (the channels' group,
--- or nil: gb, which per_tile(w) sets per tile), h, w, ho, wo, store(w, c, p).
+-- Channel tiles over [first, stop) (after the C expression d.channel_base
+-- when given): full tiles of nct in a loop, the rest after. d: P (macro
+-- prefix), conv (lower.conv), group (the channels' group, or nil: gb, which
+-- per_tile(w) or the caller sets), h, w, ho, wo, store(w, c, p).
 function M.channels(w, d, first, stop, nct)
   local full = first + (stop - first) // nct * nct
   if full > first then
-    w.open("for (c0 = %d; c0 < %d; c0 += %d) {", first, full, nct)
+    if d.channel_base then -- the loop counts from 0, keeping literal bounds
+      w.open("for (cr = %d; cr < %d; cr += %d) {", first, full, nct)
+      w.line("c0 = %s + cr;", d.channel_base)
+    else
+      w.open("for (c0 = %d; c0 < %d; c0 += %d) {", first, full, nct)
+    end
     if d.per_tile then d.per_tile(w) end
     M.rows(w, d, nct)
     w.close()
   end
   if full < stop then
     w.open("{")
-    w.line("c0 = %d;", full)
+    w.line("c0 = %s%d;", d.channel_base and d.channel_base .. " + " or "", full)
     if d.per_tile then d.per_tile(w) end
     M.rows(w, d, stop - full)
     w.close()
