@@ -152,8 +152,9 @@ function M.run(g, kernels, plan, blob, weights_source, simd, q)
     local ptrs = { inputs = {}, output = at(k.refs.output, name),
                    scratch = k.refs.scratch and at(k.refs.scratch, name, true) }
     for j, ref in ipairs(k.refs.inputs) do ptrs.inputs[j] = at(ref, name) end
-    local base = not q and layer.weight_base(k)
-    if base then ptrs.weights = string.format("%s_weights + %d", name, base) end
+    -- the layer's first weight: floats, or int8's int32 words
+    local base = q and int8_common.weight_base(k) or not q and layer.weight_base(k)
+    if base then ptrs.weights = string.format("%s_weights + %d", name, q and base // 4 or base) end
     local call = e.call(ptrs)
     local P, fn = layer.names(k, ctx)
     local key = anonymous(e.text, P, fn)

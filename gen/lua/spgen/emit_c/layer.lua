@@ -76,9 +76,10 @@ function M.store(w, P, k, value, c, p)
 end
 
 -- The kernel function: loops over the batch and calls `body(w)` with xn, rn,
--- yn (and the caller's scratch) in scope; sizes are per sample. values:
--- the C types of the activations and the scratch, float when nil; then a
--- fused global average pool sums into yn here, else the store pools.
+-- yn (and the caller's scratch and weights wt) in scope; sizes are per
+-- sample. values: the C types of the activations, the scratch and the
+-- weights (nil: the layer has none), float when values is nil; then a fused
+-- global average pool sums into yn here, else the store pools.
 -- Returns the text and the call builder.
 function M.wrapper(w, fn, P, k, ctx, sizes, body, values)
   local t, scratch = values and values.type or "float", values and values.scratch or "float"
@@ -86,7 +87,8 @@ function M.wrapper(w, fn, P, k, ctx, sizes, body, values)
   local params = { "const " .. t .. " *x" }
   if k.residual then params[#params + 1] = "const " .. t .. " *r" end
   params[#params + 1] = t .. " *y"
-  if not values and M.weight_base(k) then params[#params + 1] = "const float *wt" end
+  local weights = values and values.weights or (not values and M.weight_base(k) and "float")
+  if weights then params[#params + 1] = "const " .. weights .. " *wt" end
   if k.scratch > 0 then params[#params + 1] = scratch .. " *scratch" end
   w.line("static void %s(%s)", fn, table.concat(params, ", "))
   w.open("{")
@@ -107,7 +109,7 @@ function M.wrapper(w, fn, P, k, ctx, sizes, body, values)
   end
   w.close()
   w.close()
-  return M.call(fn, k, not values)
+  return M.call(fn, k, weights)
 end
 
 -- The call of a wrapper's function fn: input, residual, output, weights

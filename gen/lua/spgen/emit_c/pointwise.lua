@@ -8,14 +8,14 @@ local blocks = require("spgen.blocks")
 local M = {}
 
 -- The emitter's result: the text and a call of fn with its first nargs
--- inputs and the output, then the weights of k where given (the int8
--- emitters use it too).
-function M.finish(w, fn, nargs, k)
+-- inputs and the output, then the layer's weights when with_weights (the
+-- int8 emitters use it too).
+function M.finish(w, fn, nargs, with_weights)
   return { text = w.text(), call = function(p)
     local args = {}
     for i = 1, nargs do args[i] = p.inputs[i] end
     args[#args + 1] = p.output
-    if k and layer.weight_base(k) then args[#args + 1] = p.weights end
+    if with_weights then args[#args + 1] = p.weights end
     return string.format("%s(%s);", fn, table.concat(args, ", "))
   end }
 end
@@ -54,7 +54,7 @@ function M.affine(k, ctx)
   if k.layout and k.layout.output then
     blocked_affine(w, k, ctx, P)
     w.close()
-    return M.finish(w, fn, 1, k)
+    return M.finish(w, fn, 1, layer.weight_base(k) ~= nil)
   end
   w.line("int n, c, i;")
   w.open("for (n = 0; n < %d; ++n) {", ctx.batch)
@@ -68,7 +68,7 @@ function M.affine(k, ctx)
   w.close()
   w.close()
   w.close()
-  return M.finish(w, fn, 1, k)
+  return M.finish(w, fn, 1, layer.weight_base(k) ~= nil)
 end
 
 function M.add(k, ctx)

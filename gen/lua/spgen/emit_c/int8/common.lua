@@ -178,19 +178,34 @@ end
 
 M.names, M.new_writer = layer.names, writer.new
 
+-- The byte offset in the blob of the int32 word that holds k's first array,
+-- nil without arrays: the layer's functions address its arrays from there
+-- through their parameter wt (emit_c/layer.lua, weight_base).
+function M.weight_base(k)
+  local base
+  for _, a in pairs(k.q.arrays) do base = math.min(base or a.offset, a.offset) end
+  return base and base // 4 * 4
+end
+
+-- ", const int32_t *wt" for the functions of a layer with arrays.
+function M.weight_param(k)
+  return M.weight_base(k) and ", const int32_t *wt" or ""
+end
+
 -- The layer's #define lines: P_X value for each { "X", value } of list, then
--- each of k's int8 arrays at its place in the blob.
-function M.macros(w, P, list, k, ctx)
+-- each of k's int8 arrays at its place from wt.
+function M.macros(w, P, list, k)
   for _, m in ipairs(list) do w.line("#define %s_%s %d", P, m[1], m[2]) end
   local names = {}
   for name in pairs(k.q.arrays) do names[#names + 1] = name end
   table.sort(names)
+  local base = M.weight_base(k)
   for _, name in ipairs(names) do
     local a = k.q.arrays[name]
-    if a.type == "int8_t" then w.line("#define %s_%s ((const int8_t *)%s_weights + %d)", P, name, ctx.prefix, a.offset)
-    elseif a.type == "int16_t" then
-      w.line("#define %s_%s ((const int16_t *)%s_weights + %d)", P, name, ctx.prefix, a.offset // 2)
-    else w.line("#define %s_%s (%s_weights + %d)", P, name, ctx.prefix, a.offset // 4) end
+    local at = a.offset - base
+    if a.type == "int8_t" then w.line("#define %s_%s ((const int8_t *)wt + %d)", P, name, at)
+    elseif a.type == "int16_t" then w.line("#define %s_%s ((const int16_t *)wt + %d)", P, name, at // 2)
+    else w.line("#define %s_%s (wt + %d)", P, name, at // 4) end
   end
 end
 
@@ -242,7 +257,8 @@ end
 
 -- The kernel function (layer.wrapper) on int8 values and int64 scratch.
 function M.wrapper(w, fn, k, ctx, sizes, body)
-  return layer.wrapper(w, fn, nil, k, ctx, sizes, body, { type = "int8_t", scratch = "int64_t" })
+  return layer.wrapper(w, fn, nil, k, ctx, sizes, body,
+    { type = "int8_t", scratch = "int64_t", weights = M.weight_base(k) and "int32_t" })
 end
 
 -- A k x k window at stride s with padding pad around output pixel (oy, ox)

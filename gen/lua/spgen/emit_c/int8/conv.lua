@@ -317,7 +317,7 @@ function M.conv2d.emit(k, ctx)
   local h, wd, ho, wo = k.in_shape[2], k.in_shape[3], node.shape[2], node.shape[3]
   local w = common.new_writer()
   common.macros(w, P, { { "C", a.cin }, { "H", h }, { "W", wd }, { "CO", a.out }, { "HO", ho }, { "WO", wo },
-    { "CIG", a.cin // a.groups }, { "COG", a.out // a.groups } }, k, ctx)
+    { "CIG", a.cin // a.groups }, { "COG", a.out // a.groups } }, k)
   w.line("")
   ctx.uses.rq = true
   local call = common.wrapper(w, fn, k, ctx, { input = a.cin * h * wd, output = a.out * ho * wo, channels = a.out },
@@ -351,7 +351,7 @@ function M.linear.emit(k, ctx)
   local a = k.node.attrs
   local P, fn = common.names(k, ctx)
   local w = common.new_writer()
-  common.macros(w, P, { { "IN", a.cin }, { "OUT", a.out } }, k, ctx)
+  common.macros(w, P, { { "IN", a.cin }, { "OUT", a.out } }, k)
   w.line("")
   ctx.uses.rq = true
   local call = common.wrapper(w, fn, k, ctx, { input = a.cin, output = a.out, channels = a.out }, function()
@@ -387,10 +387,10 @@ function M.affine.emit(k, ctx)
   local s, q = k.node.shape, k.q
   local P, fn = common.names(k, ctx)
   local w = common.new_writer()
-  common.macros(w, P, { { "C", s[1] }, { "HW", s[2] * s[3] } }, k, ctx)
+  common.macros(w, P, { { "C", s[1] }, { "HW", s[2] * s[3] } }, k)
   w.line("")
   ctx.uses.clamp8 = true
-  w.line("static void %s(const int8_t *x, int8_t *y)", fn)
+  w.line("static void %s(const int8_t *x, int8_t *y%s)", fn, common.weight_param(k))
   w.open("{")
   w.line("int c, i;")
   w.open("for (c = 0; c < %d; ++c) {", ctx.batch * s[1])
@@ -408,7 +408,7 @@ function M.affine.emit(k, ctx)
   w.close()
   w.close()
   w.close()
-  return float_pointwise.finish(w, fn, 1)
+  return float_pointwise.finish(w, fn, 1, common.weight_base(k) ~= nil)
 end
 
 M.spconv = { calibrated = calibrated }
@@ -561,7 +561,7 @@ end
 -- w3 (float or fixed), the multipliers and offset of the store (5.3).
 local function attend(w, P, fn, ctx)
   w.line("/* Per output channel: the branch means, the attention, the store's multipliers and offset. */")
-  w.line("static void %s_attend(const int64_t *t, const int64_t *sum, int64_t *coef)", fn)
+  w.line("static void %s_attend(const int64_t *t, const int64_t *sum, int64_t *coef, const int32_t *wt)", fn)
   w.open("{")
   w.line("int c, j;")
   w.open("for (c = 0; c < %s_CO; ++c) {", P)
@@ -608,7 +608,7 @@ function M.spconv.emit(k, ctx)
               zp = k.q.input.zp }
   local w = common.new_writer()
   common.macros(w, P, { { "C", a.cin }, { "R", a.r }, { "H", d.h }, { "W", d.w }, { "CO", a.out }, { "HO", d.ho },
-    { "WO", d.wo }, { "RG", a.r // a.groups }, { "CG", a.out // a.groups } }, k, ctx)
+    { "WO", d.wo }, { "RG", a.r // a.groups }, { "CG", a.out // a.groups } }, k)
   w.line("")
   stats(w, P, fn, d)
   w.line("")
@@ -617,7 +617,8 @@ function M.spconv.emit(k, ctx)
   ctx.uses.rq = true
   local cg = a.out // a.groups
   w.line("/* The one pass over the output: both branches accumulate in int32. */")
-  w.line("static void %s_out(const int8_t *xn, %sconst int64_t *coef, int8_t *yn)", fn, k.residual and "const int8_t *rn, " or "")
+  w.line("static void %s_out(const int8_t *xn, %sconst int64_t *coef, int8_t *yn, const int32_t *wt)", fn,
+    k.residual and "const int8_t *rn, " or "")
   w.open("{")
   w.line("int c, oy, ox;")
   row_declarations(w, conv, d.wo)
@@ -636,8 +637,8 @@ function M.spconv.emit(k, ctx)
     function()
       w.line("int64_t *t = scratch, *sum = t + %s_R * 9, *coef = sum + %s_C;", P, P)
       w.line("%s_stats(xn, t, sum);", fn)
-      w.line("%s_attend(t, sum, coef);", fn)
-      w.line("%s_out(xn, %scoef, yn);", fn, k.residual and "rn, " or "")
+      w.line("%s_attend(t, sum, coef, wt);", fn)
+      w.line("%s_out(xn, %scoef, yn, wt);", fn, k.residual and "rn, " or "")
     end)
   return { text = w.text(), call = call }
 end

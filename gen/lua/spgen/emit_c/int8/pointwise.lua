@@ -62,7 +62,7 @@ function M.pool.emit(k, ctx)
   local h, wd = k.in_shape[2], k.in_shape[3]
   local max = k.node.op == "maxpool"
   local w = common.new_writer()
-  common.macros(w, P, { { "H", h }, { "W", wd }, { "HO", s[2] }, { "WO", s[3] } }, k, ctx)
+  common.macros(w, P, { { "H", h }, { "W", wd }, { "HO", s[2] }, { "WO", s[3] } }, k)
   w.line("")
   w.line("static void %s(const int8_t *x, int8_t *y)", fn)
   w.open("{")
