@@ -19,6 +19,12 @@
 #                          qemu-aarch64 on the golden input (<= 1e-4)
 #   firmware/aarch64_neon  the same with the network generated --simd 4: the
 #                          vector tiles as 128-bit NEON code
+#   firmware/cortex_m4_resnet20[_int8]  the paper's sp_resnet20_cifar (seeded
+#                          weights) at -Os on the Cortex-M4F: float32 against
+#                          the host runner (1e-5), int8 bit for bit against
+#                          build/ref_net_q; and .../code: the network's code
+#                          (its layers of the same shape share their
+#                          functions) at most 64 KB
 #
 # Each prints PASS, FAIL or SKIP (a missing cross tool is a SKIP; install them
 # with scripts/install-deps.sh firmware as root). Exit 1 on any FAIL, else 0.
@@ -55,7 +61,7 @@ nok() { fail "$1" "$2"; failed=1; }
 commas() { echo "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
 # the value of rel= in npycmp's output
 rel_of() { echo "$1" | sed -n 's/.*rel=\([^ ]*\).*/\1/p'; }
-macro() { sed -n "s/^#define ${NET_UC}_$1 \([0-9]*\).*/\1/p" "$work/fw/gen/$NET.h"; }
+macro() { sed -n "s/^#define ${NET_UC}_$1 \([0-9]*\).*/\1/p" "$net_h"; }
 
 # Which checks can run here.
 m4_missing=""
@@ -119,17 +125,19 @@ if ! make -s -C "$work/host" CFLAGS="$STRICT_CFLAGS" >"$work/host.log" 2>&1 ||
    ! "$work/host/${NET}_run" "$IN" "$work/host.npy" >>"$work/host.log" 2>&1; then
   all_fail "host runner failed: $(grep -m1 -i error "$work/host.log" || tail -1 "$work/host.log")"
 fi
+net_h=$work/fw/gen/$NET.h host_npy=$work/host.npy want_label=golden fw_args=()
 out_size=$(macro OUT_SIZE)
 
-# bare_metal CASE DIR DTYPE BOARD: firmware/'s ELF for that dtype and board,
-# built in $work/DIR, under QEMU with -icount shift=0. Its printed logits (as
-# exact bits) against the expected output (float32: the golden, and the host
-# runner; int8: build/ref_net_q, tolerance 0). Leaves the log in
-# $work/DIR.log for the figures.
+# bare_metal CASE DIR DTYPE BOARD: firmware/'s ELF for that dtype and board
+# (and the make variables fw_args), built in $work/DIR, under QEMU with
+# -icount shift=0. Its printed logits (as exact bits) against the expected
+# output (float32: $WANT, the $want_label, and the host runner's $host_npy;
+# int8: build/ref_net_q, tolerance 0). Leaves the log in $work/DIR.log for
+# the figures.
 bare_metal() {
   local c=$1 o=$work/$2 dtype=$3 board=$4 log=$work/$2.log rc cmp_g cmp_h hexes n want tol
   if ! make -C firmware O="$o" SPGEN="$(realpath "$SPGEN")" MKNPY="$(realpath "$BUILD/mknpy")" \
-       REF_NET_Q="$(realpath "$BUILD/ref_net_q")" DTYPE="$dtype" BOARD="$board" >"$o.build.log" 2>&1; then
+       REF_NET_Q="$(realpath "$BUILD/ref_net_q")" DTYPE="$dtype" BOARD="$board" "${fw_args[@]}" >"$o.build.log" 2>&1; then
     nok $c "build failed: $(grep -m1 -i 'error' "$o.build.log" || tail -1 "$o.build.log")"; return
   fi
   timeout "$TIMEOUT" qemu-system-arm -M "mps2-$board" -icount shift=0 -nographic -semihosting \
@@ -153,9 +161,9 @@ bare_metal() {
     fi
   else
     if ! cmp_g=$("$BUILD"/npycmp "$o.npy" "$WANT" $M4_TOL 2>&1); then
-      nok $c "logits differ from the golden: $(echo $cmp_g)"; return
+      nok $c "logits differ from the $want_label: $(echo $cmp_g)"; return
     fi
-    if ! cmp_h=$("$BUILD"/npycmp "$o.npy" "$work/host.npy" $M4_TOL 2>&1); then
+    if ! cmp_h=$("$BUILD"/npycmp "$o.npy" "$host_npy" $M4_TOL 2>&1); then
       nok $c "logits differ from the host runner: $(echo $cmp_h)"; return
     fi
   fi
@@ -164,11 +172,18 @@ bare_metal() {
   fi
   if [ "$dtype" = int8 ]; then
     cmp_g=$("$BUILD"/npycmp "$o.npy" "$WANT" 1 2>&1)
-    pass "$c (bit-exact against build/ref_net_q; rel=$(rel_of "$cmp_g") vs the float32 golden; exit 0)"
+    pass "$c (bit-exact against build/ref_net_q; rel=$(rel_of "$cmp_g") vs the float32 $want_label; exit 0)"
   else
-    pass "$c (rel=$(rel_of "$cmp_g") vs golden, rel=$(rel_of "$cmp_h") vs host runner, tol=$M4_TOL; exit 0)"
+    if [ "$WANT" = "$host_npy" ]; then pass "$c (rel=$(rel_of "$cmp_h") vs host runner, tol=$M4_TOL; exit 0)"
+    else pass "$c (rel=$(rel_of "$cmp_g") vs $want_label, rel=$(rel_of "$cmp_h") vs host runner, tol=$M4_TOL; exit 0)"; fi
   fi
   printed+=("$2:$dtype on mps2-$board")
+}
+
+# code_of DIR: bytes of the network's code in $work/DIR (text and data of its
+# kernel and arena objects).
+code_of() {
+  arm-none-eabi-size -B "$work/$1/$NET.o" "$work/$1/${NET}_arena.o" | awk 'NR > 1 { s += $1 + $2 } END { print s }'
 }
 
 # figures DIR:LABEL...: per build, the ELF's flash (.text + .rodata: everything
@@ -186,7 +201,7 @@ figures() {
       $1 == ".rodata" || $1 ~ /^\.ARM\.ex/ { r += $2 }
       END { print t + 0, r + 0, d + 0, b + 0 }')
     stack=$(sed -n 's/^stack: high-water \([0-9]*\) bytes.*/\1/p' "$o.log")
-    code=$(arm-none-eabi-size -B "$o/$NET.o" "$o/${NET}_arena.o" | awk 'NR > 1 { s += $1 + $2 } END { print s }')
+    code=$(code_of "${d%%:*}")
     weights=$(arm-none-eabi-size -B "$o/${NET}_weights.o" | awk 'NR == 2 { print $1 }')
     arena=$(arm-none-eabi-size -B "$o/${NET}_arena.o" | awk 'NR == 2 { print $3 }')
     ticks=$(sed -n 's/^timer: \([0-9]*\) ticks.*/\1/p' "$o.log")
@@ -225,4 +240,41 @@ if [ -z "$a64_missing" ]; then
   aarch64_qemu firmware/aarch64_qemu a64
   aarch64_qemu firmware/aarch64_neon neon
 fi
+
+# The paper's sp_resnet20_cifar at -Os on the Cortex-M4F, float32 and int8:
+# right (against the host runner's output, or bit for bit against
+# build/ref_net_q) and, with layers of the same shape sharing their code, in
+# at most 64 KB of code (CODE_LIMIT). Seeded weights, build/mknpy's input.
+CODE_LIMIT=65536
+if [ -n "$m4_missing" ]; then
+  for c in firmware/cortex_m4_resnet20 firmware/cortex_m4_resnet20_int8; do
+    skip $c "missing$m4_missing (run scripts/install-deps.sh firmware as root)"
+  done
+  exit $failed
+fi
+NET=sp_resnet20_cifar NET_UC=SP_RESNET20_CIFAR
+r20=$work/r20
+IN=$r20/in.npy WANT=$r20/host.npy host_npy=$r20/host.npy want_label="host runner" net_h=$r20/host/$NET.h
+fw_args=(NET=$NET WEIGHTS= IN_NPY="$IN" OUT_NPY="$WANT" OPT=-Os)
+if ! mkdir -p "$r20" || ! "$BUILD/mknpy" 7 "$IN" 1 3 32 32 >/dev/null ||
+   ! "$SPGEN" specs/$NET.lua -o "$r20/host" >"$r20.log" 2>&1 ||
+   ! make -s -C "$r20/host" CFLAGS="$STRICT_CFLAGS" >>"$r20.log" 2>&1 ||
+   ! "$r20/host/${NET}_run" "$IN" "$WANT" >>"$r20.log" 2>&1; then
+  for c in firmware/cortex_m4_resnet20 firmware/cortex_m4_resnet20_int8; do
+    nok $c "host runner failed: $(grep -m1 -i error "$r20.log" || tail -1 "$r20.log")"
+  done
+  exit 1
+fi
+out_size=$(macro OUT_SIZE)
+printed=()
+for dtype in float32 int8; do
+  c=firmware/cortex_m4_resnet20$([ $dtype = int8 ] && echo _int8) dir=r20_$dtype
+  before=$failed
+  bare_metal "$c" "$dir" $dtype an386
+  [ "$failed" != "$before" ] && continue
+  code=$(code_of "$dir")
+  if [ "$code" -gt $CODE_LIMIT ]; then nok "$c/code" "$(commas "$code") bytes of code at -Os, more than $(commas $CODE_LIMIT)"
+  else pass "$c/code ($(commas "$code") bytes of code at -Os, at most $(commas $CODE_LIMIT))"; fi
+done
+[ ${#printed[@]} -gt 0 ] && figures "${printed[@]}"
 exit $failed
