@@ -177,20 +177,22 @@ static int interp_linear(lua_State *L)
     return 0;
 }
 
-/* interp_pool(x, y, max, dims{c, h, w, ho, wo, k, stride, pad}): max ignores
-   the padding, avg divides by k * k (count_include_pad). */
+/* interp_pool(x, y, max, dims{c, h, w, ho, wo, k, stride, pad, include_pad}):
+   max ignores the padding, avg divides by k * k (include_pad 1) or by the taps
+   inside the input (0). */
 static int interp_pool(lua_State *L)
 {
     int max = lua_toboolean(L, 3);
     luaL_checktype(L, 4, LUA_TTABLE);
     int c = dim(L, 4, "c"), h = dim(L, 4, "h"), w = dim(L, 4, "w"), ho = dim(L, 4, "ho"), wo = dim(L, 4, "wo");
-    int k = dim(L, 4, "k"), s = dim(L, 4, "stride"), pad = dim(L, 4, "pad");
+    int k = dim(L, 4, "k"), s = dim(L, 4, "stride"), pad = dim(L, 4, "pad"), include_pad = dim(L, 4, "include_pad");
     const float *x = array(L, 1, (size_t)c * h * w, 0);
     float *y = array(L, 2, (size_t)c * ho * wo, 0);
     for (int ci = 0; ci < c; ci++)
         for (int oy = 0; oy < ho; oy++)
             for (int ox = 0; ox < wo; ox++) {
                 float v = max ? -INFINITY : 0.0f;
+                int n = 0;
                 for (int ky = 0; ky < k; ky++)
                     for (int kx = 0; kx < k; kx++) {
                         int iy = s * oy + ky - pad, ix = s * ox + kx - pad;
@@ -198,8 +200,9 @@ static int interp_pool(lua_State *L)
                             continue;
                         float t = x[((size_t)ci * h + iy) * w + ix];
                         v = max ? (t > v ? t : v) : v + t;
+                        n++;
                     }
-                y[((size_t)ci * ho + oy) * wo + ox] = max ? v : v / (float)(k * k);
+                y[((size_t)ci * ho + oy) * wo + ox] = max ? v : v / (float)(include_pad ? k * k : n);
             }
     return 0;
 }

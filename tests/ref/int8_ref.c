@@ -401,17 +401,22 @@ void q_maxpool(const q_shape *in, const int8_t *x, int k, int stride, int pad, c
                 }
 }
 
-void q_avgpool(const q_shape *in, const int8_t *x, int k, int stride, int pad, const q_shape *out, int8_t *y)
+void q_avgpool(const q_shape *in, const int8_t *x, int k, int stride, int pad, int include_pad, const q_shape *out,
+               int8_t *y)
 {
     for (int n = 0; n < in->n; n++)
         for (int c = 0; c < in->c; c++)
             for (int oy = 0; oy < out->h; oy++)
                 for (int ox = 0; ox < out->w; ox++) {
-                    int64_t sum = 0;
+                    int64_t sum = 0, count = 0;
                     for (int ky = 0; ky < k; ky++)
-                        for (int kx = 0; kx < k; kx++)
-                            sum += xv(in, x, n, c, oy * stride + ky - pad, ox * stride + kx - pad);
-                    y[at(out, n, c, oy, ox)] = store((int64_t)in->zp + q_rdiv_away(sum, (int64_t)k * k), 0, in->zp);
+                        for (int kx = 0; kx < k; kx++) {
+                            const int iy = oy * stride + ky - pad, ix = ox * stride + kx - pad;
+                            sum += xv(in, x, n, c, iy, ix);
+                            count += iy >= 0 && iy < in->h && ix >= 0 && ix < in->w;
+                        }
+                    y[at(out, n, c, oy, ox)] =
+                        store((int64_t)in->zp + q_rdiv_away(sum, include_pad ? (int64_t)k * k : count), 0, in->zp);
                 }
 }
 

@@ -77,7 +77,9 @@ void q_add(const q_shape *a, const int8_t *xa, const q_shape *b, const int8_t *x
            int8_t *y);
 void q_relu(const q_shape *in, const int8_t *x, int8_t *y);
 void q_maxpool(const q_shape *in, const int8_t *x, int k, int stride, int pad, const q_shape *out, int8_t *y);
-void q_avgpool(const q_shape *in, const int8_t *x, int k, int stride, int pad, const q_shape *out, int8_t *y);
+/* include_pad: divide by k * k, else by the taps inside the input */
+void q_avgpool(const q_shape *in, const int8_t *x, int k, int stride, int pad, int include_pad, const q_shape *out,
+               int8_t *y);
 void q_global_avgpool(const q_shape *in, const int8_t *x, int8_t *y);
 void q_softmax(const q_shape *in, const int8_t *x, int8_t *y);
 void q_shortcut_a(const q_shape *in, const int8_t *x, int stride, const q_shape *out, int8_t *y);

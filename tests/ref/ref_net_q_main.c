@@ -44,7 +44,7 @@ typedef struct {
     char layer[256];
     int line;
     int in, b, out; /* b: add's second operand */
-    int k, stride, pad, groups, relu, r;
+    int k, stride, pad, groups, relu, r, include_pad;
     int8_t *weights;  /* conv2d, linear; spconv: g */
     int8_t *q;        /* spconv */
     int32_t *bias, *m;
@@ -346,8 +346,9 @@ static int parse_op(model *m, op *o)
     case OP_ADD:
         return field(m, "relu", 0, 1, &o->relu);
     case OP_MAXPOOL:
-    case OP_AVGPOOL:
         return window(m, o);
+    case OP_AVGPOOL:
+        return window(m, o) || field(m, "include_pad", 0, 1, &o->include_pad) ? -1 : 0;
     case OP_SHORTCUT_A:
         return field(m, "stride", 1, 8, &o->stride);
     default:
@@ -582,7 +583,7 @@ static int run_op(const model *m, const op *o)
         q_maxpool(&in->shape, in->data, o->k, o->stride, o->pad, &out->shape, out->data);
         break;
     case OP_AVGPOOL:
-        q_avgpool(&in->shape, in->data, o->k, o->stride, o->pad, &out->shape, out->data);
+        q_avgpool(&in->shape, in->data, o->k, o->stride, o->pad, o->include_pad, &out->shape, out->data);
         break;
     case OP_GAP:
         q_global_avgpool(&in->shape, in->data, out->data);

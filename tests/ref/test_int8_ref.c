@@ -223,20 +223,28 @@ static void spconv(void)
 
 static void ops(void)
 {
-    int8_t y[8];
+    int8_t y[9];
     {
         /* avgpool 2x2: sums -6 -> -2 (half away), -5 -> -1, 6 -> 2; zp 10 */
         const q_shape in = {1, 3, 2, 2, 1.0f, 10}, out = {1, 3, 1, 1, 1.0f, 10};
         const int8_t x[12] = {9, 8, 9, 8, 9, 9, 9, 8, 11, 12, 11, 12}, want[3] = {8, 9, 12};
-        q_avgpool(&in, x, 2, 2, 0, &out, y);
+        q_avgpool(&in, x, 2, 2, 0, 1, &out, y);
         check_i8s("avgpool_rounding", y, want, 3);
     }
     {
         /* padding counts (count_include_pad) and reads the zero point */
         const q_shape in = {1, 1, 2, 2, 1.0f, 10}, out = {1, 1, 2, 2, 1.0f, 10};
         const int8_t x[4] = {4, 10, 10, 10}, want[4] = {8, 10, 10, 10};
-        q_avgpool(&in, x, 2, 2, 1, &out, y);
+        q_avgpool(&in, x, 2, 2, 1, 1, &out, y);
         check_i8s("avgpool_padding", y, want, 4);
+    }
+    {
+        /* without count_include_pad: corners divide by 4, edges by 6 (half
+           away from zero: 21 / 6 -> 4, 27 / 6 -> 5), the centre by 9 */
+        const q_shape in = {1, 1, 3, 3, 1.0f, 0}, out = {1, 1, 3, 3, 1.0f, 0};
+        const int8_t x[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, want[9] = {3, 4, 4, 5, 5, 6, 6, 7, 7};
+        q_avgpool(&in, x, 3, 1, 1, 0, &out, y);
+        check_i8s("avgpool_exclude_padding", y, want, 9);
     }
     {
         /* global: (-1 -1 -1 -2) / 4 = -1.25 -> -1; (1 + 1 + 0 + 0) / 4 -> 1 */

@@ -72,7 +72,7 @@ tensor 10 2 1 1 0.125 0
 tensor 11 2 1 1 0x1p-8 -128
 input 0
 relu r in 0 out 1
-avgpool ap in 1 out 2 k 2 stride 2 pad 0
+avgpool ap in 1 out 2 k 2 stride 2 pad 0 include_pad 1
 maxpool mp in 0 out 3 k 2 stride 2 pad 0
 add sum a 2 b 3 out 4 relu 0
 shortcut_a sc in 4 out 5 stride 1

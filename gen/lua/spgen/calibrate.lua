@@ -64,7 +64,7 @@ local function product(k, x, arr, tensors)
     native.interp_add(x, tensors[k.inputs[2]], y, count(s))
   elseif k.kind == "pool" then
     native.interp_pool(x, y, k.node.op == "maxpool", { c = s[1], h = si[2], w = si[3], ho = s[2], wo = s[3],
-      k = a.k, stride = a.stride, pad = a.pad })
+      k = a.k, stride = a.stride, pad = a.pad, include_pad = a.count_include_pad and 1 or 0 })
   elseif k.kind == "gap" then
     native.interp_gap(x, y, { c = s[1], hw = si[2] * si[3] })
   elseif k.kind == "softmax" then

@@ -2,7 +2,6 @@
 -- (with relu), max and average pools, global average pool, softmax over
 -- channels (dequantized, float, fixed output scale), the option-A shortcut.
 -- All but add and softmax keep their input's scale and zero point.
-local fail = require("spgen.fail")
 local common = require("spgen.emit_c.int8.common")
 local model = require("spgen.int8.model")
 local float_pointwise = require("spgen.emit_c.pointwise")
@@ -18,6 +17,15 @@ local function simple(op, extra)
     q.model = { string.format("%s %s in %d out %d%s", op, model.label(k.node), q.input.id, q.own.id,
       extra and extra(k.node.attrs) or "") }
   end
+end
+
+-- maxpool and avgpool: the window, and whether an average counts the padding
+-- (docs/int8.md, avgpool).
+local function simple_pool(k)
+  simple(k.node.op, function(a)
+    local include = k.node.op == "avgpool" and string.format(" include_pad %d", a.count_include_pad and 1 or 0) or ""
+    return string.format(" k %d stride %d pad %d%s", a.k, a.stride, a.pad, include)
+  end)(k)
 end
 
 M.add = { calibrated = function() return true end }
@@ -45,15 +53,7 @@ function M.add.emit(k, ctx)
   return finish(w, fn, 2)
 end
 
-M.pool = { quantize = function(k)
-  -- docs/int8.md's avgpool divides by k*k; a divisor per window is not in
-  -- the contract (nor in the reference) yet
-  if k.node.op == "avgpool" and not k.node.attrs.count_include_pad then
-    fail.raise(k.node.where, "avgpool '%s': --dtype int8 has no form for count_include_pad = false yet",
-      model.label(k.node))
-  end
-  simple(k.node.op, function(a) return string.format(" k %d stride %d pad %d", a.k, a.stride, a.pad) end)(k)
-end }
+M.pool = { quantize = simple_pool }
 
 -- The window as in the float pool, with a per-tap bounds test.
 function M.pool.emit(k, ctx)
@@ -72,13 +72,15 @@ function M.pool.emit(k, ctx)
   w.line("int8_t *yc = y + c * %s_HO * %s_WO;", P, P)
   w.open("for (oy = 0; oy < %s_HO; ++oy) {", P)
   w.open("for (ox = 0; ox < %s_WO; ++ox) {", P)
-  w.line("int32_t v = %s;", max and "-128" or "0")
+  -- n: the taps inside the input, the divisor without count_include_pad
+  local counts = not max and not a.count_include_pad
+  w.line("int32_t v = %s%s;", max and "-128" or "0", counts and ", n = 0" or "")
   common.window(w, P, a.k, a.stride, a.pad, max and string.format("v = xc[iy * %s_W + ix] > v ? xc[iy * %s_W + ix] : v;", P, P)
-    or string.format("v += xc[iy * %s_W + ix]%s;", P, common.minus(zp)))
+    or string.format("v += xc[iy * %s_W + ix]%s;%s", P, common.minus(zp), counts and " ++n;" or ""))
   if max then w.line("yc[oy * %s_WO + ox] = (int8_t)v;", P)
   else
     ctx.uses.rdiv, ctx.uses.clamp8 = true, true
-    w.line("yc[oy * %s_WO + ox] = spgen_clamp8(%d + spgen_rdiv_away(v, %d), -128);", P, zp, a.k * a.k)
+    w.line("yc[oy * %s_WO + ox] = spgen_clamp8(%d + spgen_rdiv_away(v, %s), -128);", P, zp, counts and "n" or a.k * a.k)
   end
   w.close()
   w.close()
