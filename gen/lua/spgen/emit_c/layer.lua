@@ -113,13 +113,13 @@ function M.wrapper(w, fn, P, k, ctx, sizes, body, values)
 end
 
 -- The call of a wrapper's function fn: input, residual, output, weights
--- (with_weights, for a layer that has them), scratch.
+-- (when with_weights), scratch.
 function M.call(fn, k, with_weights)
   return function(ptrs)
     local args = { ptrs.inputs[1] }
     if k.residual then args[#args + 1] = ptrs.inputs[2] end
     args[#args + 1] = ptrs.output
-    if with_weights and M.weight_base(k) then args[#args + 1] = ptrs.weights end
+    if with_weights then args[#args + 1] = ptrs.weights end
     if k.scratch > 0 then args[#args + 1] = ptrs.scratch end
     return string.format("%s(%s);", fn, table.concat(args, ", "))
   end
