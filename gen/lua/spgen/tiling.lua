@@ -223,12 +223,24 @@ local function gemm_tile(k, block)
   return { block = block, blocks = best.blocks, pixels = best.pixels, gemm = { rows = best.rows } }
 end
 
+-- A linear layer over a blocked input (one pixel: its features, padded at
+-- the end) is a GEMV in vectors of B outputs (emit_c/linear.lua): tiles of
+-- the most blocks up to 4 that divide the output's blocks, so that each
+-- broadcast input meets several weight vectors.
+local function gemv_tile(k, block)
+  local out_blocks = blocks.padded(k.node.attrs.out, block) // block
+  for nb = math.min(4, out_blocks), 1, -1 do
+    if out_blocks % nb == 0 then return { block = block, blocks = nb } end
+  end
+end
+
 -- The layout of each tensor: blocked unless it is the network's input or
 -- output, a flat view of more than one pixel, or a kernel that reads or
 -- writes it keeps NCHW (softmax, shortcut_a; linear writes flat; a pool,
 -- add or affine reads and writes one layout, as do a producer's store and
 -- its residual). Sets k.layout = { block, inputs = { bool, ... }, output }
--- on every kernel, and k.bt on the convolutions that run blocked.
+-- on every kernel, k.bt on the convolutions that run blocked, and k.gemv on
+-- the linear layers over a blocked input.
 local function layouts(g, kernels, views, block)
   local final = g.output.inputs[1]
   final = views[final] or final
@@ -263,6 +275,7 @@ local function layouts(g, kernels, views, block)
     for i, t in ipairs(k.inputs) do ins[i] = blocked[t] or false end
     k.layout = { block = block, inputs = ins, output = blocked[k.output] }
     if kinds[k.kind].lower and blockable(k, block) then k.bt = gemm_tile(k, block) or block_tile(k, block) end
+    if k.kind == "linear" and ins[1] then k.gemv = gemv_tile(k, block) end
   end
 end
 
