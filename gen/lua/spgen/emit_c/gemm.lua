@@ -9,12 +9,19 @@
 -- the broadcast fit the register file). At stride 1 the tiles run over the
 -- plane as one flat range of pixels, the last tile narrower; at stride s a
 -- tile is whole output rows (rows of at most a tile) or a run within a row,
--- each pixel reading the input pixel s times its coordinates.
+-- each pixel reading the input pixel s times its coordinates. The loop over
+-- tile columns of output blocks is outside the tile positions (each panel
+-- of weights read by every tile in turn, the next one fetched ahead from
+-- beyond L2), or inside them when tiling.lua says so (each tile's pixels
+-- read once, the weights from L2). Each block of input channels fetches the
+-- tile's pixels of the next one ahead.
 local blocked = require("spgen.emit_c.blocked")
 local vtile = require("spgen.emit_c.vtile")
 local blocks = require("spgen.blocks")
 
 local M = {}
+
+local LINE = 16 -- floats in a cache line: one prefetch each
 
 -- One register tile of n pixels: input pixel p at float at[p] from the
 -- tile's base `base` (a C expression of the tile's first input pixel, in
@@ -32,11 +39,29 @@ local function tile(w, k, d, n, base, at, pixel)
   w.line("%s %s;", vec.t, table.concat(weights, ", "))
   w.line("float xv;")
   w.line("const float *wc = %s_WB + cb * %d;", d.P, a.cin * B)
-  local out_blocks = blocks.padded(a.out, B) // B
-  w.line("const float *pf = %s_WB + (cb + %d) %% %d * %d; /* the next panel, fetched ahead */", d.P, nb, out_blocks, a.cin * B)
+  -- with the tile positions inside, the next tile column's panel comes from
+  -- beyond L2 while this one's tiles run
+  local ahead = not bt.gemm.tiles_outer
+  if ahead then
+    local out_blocks = blocks.padded(a.out, B) // B
+    w.line("const float *pf = %s_WB + (cb + %d) %% %d * %d; /* the next panel, fetched ahead */", d.P, nb, out_blocks, a.cin * B)
+  end
   -- the input channels of block ib, lanes [0, lanes)
   local function channels(lanes)
     w.line("const float *xc = x + ib * %d + %s;", d.h * d.w * B, base)
+    local in_blocks = blocks.padded(a.cin, B) // B
+    if in_blocks > 1 then
+      w.line("const float *xp = x + (ib + 1) %% %d * %d + %s; /* the next block's pixels, fetched ahead */",
+        in_blocks, d.h * d.w * B, base)
+      local t, line = {}, nil
+      for p = 0, n - 1 do
+        if at[p] // LINE ~= line then
+          line = at[p] // LINE
+          t[#t + 1] = string.format("__builtin_prefetch(xp + %d, 0, 3);", at[p])
+        end
+      end
+      w.line(table.concat(t, " "))
+    end
     w.open("for (l = 0; l < %d; ++l) {", lanes)
     local t = {}
     for b = 0, nb - 1 do t[#t + 1] = string.format("w%d = %s(wc + %d);", b, vec.load, b * B) end
@@ -46,10 +71,12 @@ local function tile(w, k, d, n, base, at, pixel)
       for b = 0, nb - 1 do t[#t + 1] = string.format("a_%d_%d += w%d * xv;", b, p, b) end
       w.line(table.concat(t, " "))
     end
-    t = {}
-    for line = 0, nb * B * 4 // 64 - 1 do t[#t + 1] = string.format("__builtin_prefetch(pf + %d, 0, 2);", line * 16) end
-    w.line(table.concat(t, " "))
-    w.line("wc += %d; pf += %d;", nb * B, nb * B)
+    if ahead then
+      t = {}
+      for at_float = 0, nb * B - 1, LINE do t[#t + 1] = string.format("__builtin_prefetch(pf + %d, 0, 2);", at_float) end
+      w.line("%s pf += %d;", table.concat(t, " "), nb * B)
+    end
+    w.line("wc += %d;", nb * B)
     w.close()
   end
   local full = a.cin // B
@@ -70,84 +97,88 @@ local function tile(w, k, d, n, base, at, pixel)
   end
 end
 
--- A loop of `count` tiles of n pixels from pixel `first` of a flat range
--- (stride 1), or the one tile there when count is 1.
-local function flat_run(w, k, d, first, count, n)
-  local B = d.bt.block
-  if count > 1 then w.open("for (q = %d; q < %d; q += %d) {", first, first + count * n, n)
+-- A run of tiles of n pixels: `count` of them along the counter `var`
+-- (q, oy or ox) from `first` in steps of `step`, or the one there when count
+-- is 1; input pixel p at float at[p] from the tile's base, output pixel p at
+-- pixel(p). With the output blocks inner (d.bt.gemm.tiles_outer) each tile
+-- position loops over them; `private`: the counters of the loops inside
+-- when this run is the outermost loop, which OpenMP then splits (for one
+-- tile, its loop over output blocks).
+local function run(w, k, d, t, private)
+  local bt = d.bt
+  local out_blocks = blocks.padded(k.node.attrs.out, bt.block) // bt.block
+  if t.count > 1 then
+    if private then vtile.parallel(w, t.var .. ", " .. private) end
+    w.open("for (%s = %d; %s < %d; %s += %d) {", t.var, t.first, t.var, t.first + t.count * t.step, t.var, t.step)
   else
     w.open("{")
-    w.line("q = %d;", first)
+    w.line("%s = %d;", t.var, t.first)
   end
-  local at = {}
-  for p = 0, n - 1 do at[p] = p * B end
-  tile(w, k, d, n, string.format("q * %d", B), at, function(p) return string.format("q + %d", p) end)
-  w.close()
-end
-
--- Tiles of `rows` whole output rows from row oy (stride s): count of them
--- from row `first`, or the one there.
-local function row_run(w, k, d, first, count, rows)
-  local B, s = d.bt.block, d.stride
-  if count > 1 then w.open("for (oy = %d; oy < %d; oy += %d) {", first, first + count * rows, rows)
-  else
-    w.open("{")
-    w.line("oy = %d;", first)
+  if bt.gemm.tiles_outer then
+    if private and t.count == 1 then vtile.parallel(w, "cb, ib, l") end
+    w.open("for (cb = 0; cb < %d; cb += %d) {", out_blocks, bt.blocks)
   end
-  local at = {}
-  for p = 0, rows * d.wo - 1 do at[p] = (s * (p // d.wo) * d.w + s * (p % d.wo)) * B end
-  tile(w, k, d, rows * d.wo, string.format("oy * %d", s * d.w * B), at,
-    function(p) return string.format("oy * %d + %d", d.wo, p) end)
+  tile(w, k, d, t.n, t.base, t.at, t.pixel)
+  if bt.gemm.tiles_outer then w.close() end
   w.close()
-end
-
--- Tiles of n pixels within row oy (stride s) from column `first`: count of
--- them, or the one there.
-local function column_run(w, k, d, first, count, n)
-  local B, s = d.bt.block, d.stride
-  if count > 1 then w.open("for (ox = %d; ox < %d; ox += %d) {", first, first + count * n, n)
-  else
-    w.open("{")
-    w.line("ox = %d;", first)
-  end
-  local at = {}
-  for p = 0, n - 1 do at[p] = s * p * B end
-  tile(w, k, d, n, string.format("(oy * %d + ox) * %d", d.w, s * B), at,
-    function(p) return string.format("oy * %d + ox + %d", d.wo, p) end)
-  w.close()
-end
-
--- The counters of the tile loops, as a C list.
-local function counters(d)
-  if d.stride == 1 then return "q, ib, l" end
-  return d.bt.gemm.rows and "oy, ib, l" or "oy, ox, ib, l"
 end
 
 -- The output pass: d as emit_c/conv2d.lua's (P, h, w, ho, wo, bt,
--- out_blocked, channels) with the stride.
+-- out_blocked, channels) with the stride. The output blocks are the outer
+-- loop, split over threads, unless tiling.lua put them inside.
 function M.out(w, k, d)
   local bt = d.bt
-  local np = bt.pixels
-  w.line("const %s z = {0};", blocked.vec(bt.block).t)
-  w.line("int cb, %s;", counters(d))
-  vtile.parallel(w, counters(d))
-  w.open("for (cb = 0; cb < %d; cb += %d) {", blocks.padded(k.node.attrs.out, bt.block) // bt.block, bt.blocks)
-  -- a range of `size` units (pixels, rows, columns) in runs of tiles of n
-  -- units and one narrower tile for the rest
-  local function split(size, n, run)
-    if size // n > 0 then run(0, size // n, n) end
-    if size % n > 0 then run(size // n * n, 1, size % n) end
+  local B, s, np, outer = bt.block, d.stride, bt.pixels, bt.gemm.tiles_outer
+  local out_blocks = blocks.padded(k.node.attrs.out, B) // B
+  local list = d.stride == 1 and "q" or bt.gemm.rows and "oy" or "oy, ox"
+  w.line("const %s z = {0};", blocked.vec(B).t)
+  w.line("int cb, %s, ib, l;", list)
+  if not outer then
+    vtile.parallel(w, list .. ", ib, l")
+    w.open("for (cb = 0; cb < %d; cb += %d) {", out_blocks, bt.blocks)
   end
-  if d.stride == 1 then
-    split(d.ho * d.wo, np, function(first, count, n) flat_run(w, k, d, first, count, n) end)
+  local inner = outer and "cb, ib, l"
+  -- a range of `size` units (pixels, rows, columns) in runs of tiles of n
+  -- units and one narrower tile for the rest; tiles(n) describes a tile
+  local function split(size, n, tiles)
+    if size // n > 0 then
+      local t = tiles(n)
+      t.first, t.count, t.step = 0, size // n, n
+      run(w, k, d, t, inner)
+    end
+    if size % n > 0 then
+      local t = tiles(size % n)
+      t.first, t.count = size // n * n, 1
+      run(w, k, d, t, inner)
+    end
+  end
+  if s == 1 then
+    split(d.ho * d.wo, np, function(n)
+      local at = {}
+      for p = 0, n - 1 do at[p] = p * B end
+      return { var = "q", n = n, at = at, base = string.format("q * %d", B),
+               pixel = function(p) return string.format("q + %d", p) end }
+    end)
   elseif bt.gemm.rows then
-    split(d.ho, bt.gemm.rows, function(first, count, rows) row_run(w, k, d, first, count, rows) end)
+    split(d.ho, bt.gemm.rows, function(rows)
+      local at = {}
+      for p = 0, rows * d.wo - 1 do at[p] = (s * (p // d.wo) * d.w + s * (p % d.wo)) * B end
+      return { var = "oy", n = rows * d.wo, at = at, base = string.format("oy * %d", s * d.w * B),
+               pixel = function(p) return string.format("oy * %d + %d", d.wo, p) end }
+    end)
   else
+    if outer then vtile.parallel(w, "ox, cb, ib, l") end
     w.open("for (oy = 0; oy < %d; ++oy) {", d.ho)
-    split(d.wo, np, function(first, count, n) column_run(w, k, d, first, count, n) end)
+    inner = nil
+    split(d.wo, np, function(n)
+      local at = {}
+      for p = 0, n - 1 do at[p] = s * p * B end
+      return { var = "ox", n = n, at = at, base = string.format("(oy * %d + ox) * %d", d.w, s * B),
+               pixel = function(p) return string.format("oy * %d + ox + %d", d.wo, p) end }
+    end)
     w.close()
   end
-  w.close()
+  if not outer then w.close() end
 end
 
 return M
