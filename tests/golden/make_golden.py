@@ -608,13 +608,13 @@ def _(n, x):
     return n.batchnorm(n.conv2d(y, 19, k=1, name="c1"), "bn")
 
 
-@case("conv1x1_big_input", (3, 96, 96), about="""
-1x1 convolutions over a blocked 64x96x96 input larger than L2 (with --simd,
-the tile positions outside the output blocks): 64 -> 24 at stride 2
-(96x96 -> 48x48, tiles within a row) and at stride 1, maxpool k=2 of the
+@case("conv1x1_big_input", (1, 66, 64), about="""
+1x1 convolutions over a blocked 128x66x64 input larger than L2 (with --simd,
+the tile positions outside the output blocks): 128 -> 24 at stride 2
+(66x64 -> 33x32, tiles within a row) and at stride 1, maxpool k=2 of the
 latter, add, relu, and a stride-2 1x1 24 -> 8 as the NCHW output.""")
 def _(n, x):
-    t = n.relu(n.conv2d(x, 64, k=3, name="c0"))
+    t = n.relu(n.conv2d(x, 128, k=3, name="c0"))
     a = n.conv2d(t, 24, k=1, stride=2, name="down")
     b = n.maxpool(n.conv2d(t, 24, k=1, bias=True, name="c1"), 2)
     return n.conv2d(n.relu(n.add(a, b)), 8, k=1, stride=2, name="c2")
