@@ -13,6 +13,7 @@ trap 'rm -rf "$work"' EXIT
 {
 if [ "${1:-}" = --full ]; then
   cat <<LIST
+zoo/sp_resnet50_224_b1_simd16 $work/15 sp_resnet50 sp_resnet50 224 1 classes=1000 simd=16
 zoo/sp_resnet20_cifar_b1 $work/1 sp_resnet20_cifar sp_resnet20_cifar 32 1
 zoo/sp_resnet50_b1 $work/12 sp_resnet50 sp_resnet50 64 1 classes=1000
 zoo/sp_resnet18_cifar_b1 $work/5 sp_resnet18_cifar sp_resnet18_cifar 32 1

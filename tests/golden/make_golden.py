@@ -579,6 +579,47 @@ def _(n, x):
     return n.conv2d(y, 6, k=1, name="b")
 
 
+# --- 1x1 convolutions as GEMM tiles, and the GEMV (with --simd) ---
+
+@case("conv1x1_blocked", (5, 20, 36), batch=2, about="""
+1x1 convolutions over channel-blocked tensors (with --simd, GEMM tiles):
+20 -> 36 at stride 1 (a padded last input block at --simd 16; bias,
+batchnorm and relu in the store); a stride-2 1x1 shortcut 36 -> 24,
+20x36 -> 10x18, with the residual add of a 3x3 stride-2 branch and relu in
+its store (tiles within a row); stride-2 1x1s 24 -> 32, 10x18 -> 5x9, and
+32 -> 32, 5x9 -> 3x5 (tiles of whole rows), relu and global_avgpool fused
+into the last, and linear 32 -> 7 over the pooled blocked features; batch 2.""")
+def _(n, x):
+    y = n.relu(n.conv2d(x, 20, k=3, name="c0"))
+    y = n.relu(n.batchnorm(n.conv2d(y, 36, k=1, bias=True, name="c1"), "bn1"))
+    a = n.batchnorm(n.conv2d(y, 24, k=3, stride=2, name="c2"), "bn2")
+    s = n.batchnorm(n.conv2d(y, 24, k=1, stride=2, name="down"), "bn3")
+    y = n.relu(n.add(a, s))
+    y = n.relu(n.conv2d(y, 32, k=1, stride=2, name="c3"))
+    y = n.global_avgpool(n.relu(n.conv2d(y, 32, k=1, stride=2, name="c4")))
+    return n.linear(n.flatten(y), 7, name="fc")
+
+
+@case("conv1x1_output", (6, 9, 11), about="""
+A 1x1 convolution 10 -> 19 with batchnorm over a blocked 9x11 input as the
+network output (stored NCHW; 99 pixels, the last tile narrower).""")
+def _(n, x):
+    y = n.relu(n.conv2d(x, 10, k=3, name="c0"))
+    return n.batchnorm(n.conv2d(y, 19, k=1, name="c1"), "bn")
+
+
+@case("conv1x1_big_input", (1, 66, 64), about="""
+1x1 convolutions over a blocked 128x66x64 input larger than L2 (with --simd,
+the tile positions outside the output blocks): 128 -> 24 at stride 2
+(66x64 -> 33x32, tiles within a row) and at stride 1, maxpool k=2 of the
+latter, add, relu, and a stride-2 1x1 24 -> 8 as the NCHW output.""")
+def _(n, x):
+    t = n.relu(n.conv2d(x, 128, k=3, name="c0"))
+    a = n.conv2d(t, 24, k=1, stride=2, name="down")
+    b = n.maxpool(n.conv2d(t, 24, k=1, bias=True, name="c1"), 2)
+    return n.conv2d(n.relu(n.add(a, b)), 8, k=1, stride=2, name="c2")
+
+
 def write_op_cases():
     for (name, shape, batch, naming, seed, scale, shift, build, about) in OP_CASES:
         torch.manual_seed(seed)

@@ -177,12 +177,79 @@ local function block_tile(k, block)
   return { block = block, blocks = best.blocks, pixels = best.pixels, flat = best.flat }
 end
 
+M.REGISTERS = { [16] = 32, [8] = 16, [4] = 16 } -- vector registers: AVX-512 32, AVX2 and SSE 16
+M.L2_BYTES = 2 * 1024 * 1024 -- a core's L2 on current Xeons (1-2 MiB)
+
+-- A 1x1 convolution without padding over a blocked input runs as a GEMM
+-- micro-kernel (emit_c/gemm.lua): blocks x pixels accumulators, plus one
+-- register per block's weights and one for the broadcast input, within the
+-- register file. At stride 1 the pixels run over the whole plane; at stride
+-- s a tile is whole rows (gemm.rows of them) when rows fit, else a run of a
+-- row. Of the tiles that fit, the fewest cycles by a model of one input
+-- channel's step: a tile of n pixels takes max(blocks * n, blocks + n) / 2
+-- (two FMA ports, two loads a cycle), summed over the plane's tiles and the
+-- output's tile columns.
+local function gemm_tile(k, block)
+  local a = k.node.attrs
+  if k.kind ~= "conv2d" or a.k ~= 1 or a.pad ~= 0 or a.groups ~= 1 or not k.layout.inputs[1] then return nil end
+  local ho, wo = k.node.shape[2], k.node.shape[3]
+  local out_blocks = blocks.padded(a.out, block) // block
+  local best
+  for nb = 1, math.min(4, out_blocks) do
+    if out_blocks % nb == 0 then
+      local most = (M.REGISTERS[block] - nb - 1) // nb
+      local function step(n) return math.max(nb * n, nb + n) end
+      -- the tiles of a range of `size` units of `unit` pixels, at most `most` pixels a tile
+      local function cost(size, unit)
+        local n = math.min(most // unit, size)
+        if n == 0 then return nil end
+        return (size // n) * step(n * unit) + (size % n > 0 and step(size % n * unit) or 0), n
+      end
+      local c, rows, np
+      if a.stride == 1 then c, np = cost(ho * wo, 1)
+      else
+        c, rows = cost(ho, wo)
+        if c then np = rows * wo
+        else
+          c, np = cost(wo, 1)
+          c = c * ho
+        end
+      end
+      c = c * out_blocks // nb
+      if not best or c < best.cost then
+        best = { cost = c, blocks = nb, pixels = np, rows = rows }
+      end
+    end
+  end
+  -- An input that does not fit L2 is read once per tile column of output
+  -- blocks; when the weights fit, the tile positions go outside instead, each
+  -- reading its pixels once and the weights from L2 (make bench, per layer:
+  -- sp_resnet50's 256x56x56 -> 512x28x28 stride-2 shortcut from 70% to 86%
+  -- of the peak; no change at stride 1).
+  local in_bytes = 4 * blocks.padded(a.cin, block) * k.in_shape[2] * k.in_shape[3]
+  local tiles_outer = in_bytes > M.L2_BYTES and 4 * a.cin * out_blocks * block <= M.L2_BYTES // 2
+  return { block = block, blocks = best.blocks, pixels = best.pixels,
+           gemm = { rows = best.rows, tiles_outer = tiles_outer } }
+end
+
+-- A linear layer over a blocked input (one pixel: its features, padded at
+-- the end) is a GEMV in vectors of B outputs (emit_c/linear.lua): tiles of
+-- the most blocks up to 4 that divide the output's blocks, so that each
+-- broadcast input meets several weight vectors.
+local function gemv_tile(k, block)
+  local out_blocks = blocks.padded(k.node.attrs.out, block) // block
+  for nb = math.min(4, out_blocks), 1, -1 do
+    if out_blocks % nb == 0 then return { block = block, blocks = nb } end
+  end
+end
+
 -- The layout of each tensor: blocked unless it is the network's input or
 -- output, a flat view of more than one pixel, or a kernel that reads or
 -- writes it keeps NCHW (softmax, shortcut_a; linear writes flat; a pool,
 -- add or affine reads and writes one layout, as do a producer's store and
 -- its residual). Sets k.layout = { block, inputs = { bool, ... }, output }
--- on every kernel, and k.bt on the convolutions that run blocked.
+-- on every kernel, k.bt on the convolutions that run blocked, and k.gemv on
+-- the linear layers over a blocked input.
 local function layouts(g, kernels, views, block)
   local final = g.output.inputs[1]
   final = views[final] or final
@@ -216,7 +283,8 @@ local function layouts(g, kernels, views, block)
     local ins = {}
     for i, t in ipairs(k.inputs) do ins[i] = blocked[t] or false end
     k.layout = { block = block, inputs = ins, output = blocked[k.output] }
-    if kinds[k.kind].lower and blockable(k, block) then k.bt = block_tile(k, block) end
+    if kinds[k.kind].lower and blockable(k, block) then k.bt = gemm_tile(k, block) or block_tile(k, block) end
+    if k.kind == "linear" and ins[1] then k.gemv = gemv_tile(k, block) end
   end
 end
 

@@ -4,6 +4,7 @@ local tile = require("spgen.emit_c.tile")
 local layer = require("spgen.emit_c.layer")
 local vtile = require("spgen.emit_c.vtile")
 local blocked = require("spgen.emit_c.blocked")
+local gemm = require("spgen.emit_c.gemm")
 local blocks = require("spgen.blocks")
 local lower = require("spgen.lower")
 
@@ -79,7 +80,10 @@ function M.emit(k, ctx)
   w.open("{")
   if k.bt then
     d.bt, d.in_blocked, d.out_blocked, d.channels = k.bt, k.layout.inputs[1], k.layout.output, a.out
-    blocked_out(w, k, d)
+    if k.bt.gemm then
+      d.stride = a.stride
+      gemm.out(w, k, d)
+    else blocked_out(w, k, d) end
   elseif k.vt then
     vector_out(w, k, d, bias)
   else

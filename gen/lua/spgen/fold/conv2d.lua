@@ -22,8 +22,10 @@ return function(k, naming, weights, blob, plain)
     k.w.WT = blob.add(W)
     if b or k.bn then k.w.B = blob.add(B) end
   end
-  if k.bt then -- blocked: [output block][input channel][tap][block], bias padded
-    k.w.WB = blob.add(blocks.rows(W, a.out, per_out, k.bt.block))
+  if k.bt then -- blocked: [output block][input channel][tap][block], bias padded;
+    -- a GEMM tile's panel: [tile's first block][input channel][block][lane]
+    local rows = k.bt.gemm and k.bt.block * k.bt.blocks or k.bt.block
+    k.w.WB = blob.add(blocks.rows(W, a.out, per_out, rows))
     if b or k.bn then k.w.BB = blob.add(blocks.vector(B, a.out, k.bt.block)) end
   end
 end
