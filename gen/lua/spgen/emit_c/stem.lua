@@ -36,13 +36,14 @@ local function pad_input(w, d)
 end
 
 -- One register tile of n pixels at (oy, ox) for block cb. The kernel
--- columns are the outer loop, the kernel rows and input channels (r = ky *
--- C + j) the inner one, so that consecutive inner iterations read different
--- input values: each is broadcast from memory (a load). Where the next
--- iteration read a value again (the kernel columns inner, or unrolled), the
--- compiler kept it in a scalar register and broadcast it on the shuffle
--- port the multiply-adds need (make bench, per layer: the 7x7 stride-2 stem
--- at 44% of the peak unrolled, 37% with the columns inner, 85-92% so).
+-- columns are the outer loop, the kernel rows and input channels (row =
+-- ky * C + j) the inner one, so that consecutive inner iterations read
+-- different input values: each is broadcast from memory (a load). Where the
+-- next iteration read a value again (the kernel columns inner, or
+-- unrolled), the compiler kept it in a scalar register and broadcast it on
+-- the shuffle port the multiply-adds need (make bench, per layer: the 7x7
+-- stride-2 stem at 44% of the peak unrolled, 37% with the columns inner,
+-- 85-92% so).
 local function tile_body(w, k, d, n)
   local K, s, C, B = d.size, d.stride, d.cin, d.bt.block
   local vec = blocked.vec(B)
@@ -56,10 +57,10 @@ local function tile_body(w, k, d, n)
   w.open("for (kx = 0; kx < %d; ++kx) {", K)
   w.line("const float *xr = xp + %d * oy * %d + %d * ox + kx;", s * C, d.padded.w, s)
   w.line("const float *wr = %s_WB + cb * %d + kx * %d;", d.P, K * K * C * B, K * C * B)
-  w.open("for (r = 0; r < %d; ++r) {", K * C)
-  local loads, fmas = { string.format("w = %s(wr + r * %d)", vec.load, B) }, {}
+  w.open("for (row = 0; row < %d; ++row) {", K * C)
+  local loads, fmas = { string.format("w = %s(wr + row * %d)", vec.load, B) }, {}
   for p = 0, n - 1 do
-    loads[#loads + 1] = string.format("x%d = xr[r * %d + %d]", p, d.padded.w, s * p)
+    loads[#loads + 1] = string.format("x%d = xr[row * %d + %d]", p, d.padded.w, s * p)
     fmas[#fmas + 1] = string.format("a_%d += w * x%d;", p, p)
   end
   w.line("%s;", table.concat(loads, "; "))
@@ -96,8 +97,8 @@ function M.emit(k, ctx)
   w.line("static void %s_out(const float *xp, %sfloat *y%s)", fn, k.residual and "const float *r, " or "", layer.weight_param(k))
   w.open("{")
   w.line("const %s z = {0};", blocked.vec(bt.block).t)
-  w.line("int cb, oy, ox, kx, r;")
-  vtile.parallel(w, "oy, ox, kx, r")
+  w.line("int cb, oy, ox, kx, row;")
+  vtile.parallel(w, "oy, ox, kx, row")
   w.open("for (cb = 0; cb < %d; ++cb) {", blocks.padded(a.out, bt.block) // bt.block)
   w.open("for (oy = 0; oy < %d; ++oy) {", d.ho)
   local whole = d.wo // bt.pixels * bt.pixels
