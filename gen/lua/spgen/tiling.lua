@@ -171,9 +171,10 @@ local function block_tile(k, block)
   if k.kind == "conv2d" and a.groups == 1 and not k.layout.inputs[1] then return stem_tile(k, block) end
   local plane_size = k.node.shape[2] * wo
   local budget = M.BLOCK_ACC[block] // #lower.conv(k).branches
-  -- reading an NCHW input (the stem: few channels, many taps), one block's
-  -- weights stay in L1 where four do not (make bench, per layer: the 7x7
-  -- stem from 20% to 45% of the peak)
+  -- reading an NCHW input (an SPConv or grouped conv2d there: few channels,
+  -- many taps, as a stem), one block's weights stay in L1 where four do not
+  -- (make bench, per layer: the 7x7 stem, when it ran here, from 20% to 45%
+  -- of the peak)
   local nchw_input = not k.layout.inputs[1]
   local group_blocks = blocks.padded(a.out // a.groups, block) // block
   local best
