@@ -4,8 +4,9 @@
 -- buffer, so every tap of every tile reads inside and one loop nest covers
 -- the plane. A register tile is one vector of B output channels x `pixels`
 -- pixels of one output row: per tap one weight vector, and one broadcast
--- input value per pixel. The store fuses the bias, residual and relu as a
--- blocked convolution's does (emit_c/blocked.lua).
+-- input value per pixel. The store is a blocked convolution's
+-- (emit_c/blocked.lua): bias, residual, relu and pool fused, the output
+-- blocked or NCHW.
 local layer = require("spgen.emit_c.layer")
 local blocked = require("spgen.emit_c.blocked")
 local vtile = require("spgen.emit_c.vtile")
