@@ -620,6 +620,16 @@ def _(n, x):
     return n.conv2d(n.relu(n.add(a, b)), 8, k=1, stride=2, name="c2")
 
 
+@case("conv_stem_k7s2p3", (3, 9, 61), batch=2, about="""
+The 224 networks' stem: conv2d k=7 stride 2 pad 3, batchnorm and relu fused,
+3 -> 20 channels (a padded last block at --simd 16) on 9x61 -> 5x31, rows
+split into unequal tiles (16 + 15 pixels at --simd 16), then maxpool k=3
+stride 2 pad 1 -> 3x16; batch 2.""")
+def _(n, x):
+    y = n.relu(n.batchnorm(n.conv2d(x, 20, k=7, stride=2, pad=3, name="conv1"), "bn1"))
+    return n.maxpool(y, 3, stride=2, pad=1)
+
+
 def write_op_cases():
     for (name, shape, batch, naming, seed, scale, shift, build, about) in OP_CASES:
         torch.manual_seed(seed)

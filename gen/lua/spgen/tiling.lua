@@ -146,6 +146,21 @@ end
 
 M.FLAT_PIXELS = 64 -- planes up to this size may be tiled whole, each tile's pixels written out
 
+-- The stem (emit_c/stem.lua): a conv2d of one group reading an NCHW input,
+-- copied with its zero border. Its tile is one block (one weight vector per
+-- tap) x pixels of a row balanced over it, as many as a blocked tile's
+-- accumulators (make bench, per layer: the 7x7 stride-2 stem at 224 at
+-- 85-92% of the peak in 1 x 28, 84% in 4 x 5 and 2 x 10, 56-68% in 4 x 6
+-- and 2 x 13, which spill; the CIFAR 3x3 stem at 77-81% in 1 x 16, 71% in
+-- 2 x 8).
+local function stem_tile(k, block)
+  local a, shape = k.node.attrs, k.node.shape
+  local wo = shape[3]
+  local tiles = (wo + M.BLOCK_ACC[block] - 1) // M.BLOCK_ACC[block]
+  return { block = block, blocks = 1, pixels = (wo + tiles - 1) // tiles, stem = true,
+    padded = { h = a.stride * (shape[2] - 1) + a.k, w = a.stride * (wo - 1) + a.k } }
+end
+
 -- The register tile of a blocked convolution: blocks (dividing the blocks of
 -- a group) x pixels, the most accumulators within the budget (an SPConv
 -- keeps both branches), then the fewest loads per multiply-add (blocks +
@@ -153,11 +168,13 @@ M.FLAT_PIXELS = 64 -- planes up to this size may be tiled whole, each tile's pix
 -- rows are too short to fill a tile (flat), the tiles run on over the rows.
 local function block_tile(k, block)
   local a, wo = k.node.attrs, k.node.shape[3]
+  if k.kind == "conv2d" and a.groups == 1 and not k.layout.inputs[1] then return stem_tile(k, block) end
   local plane_size = k.node.shape[2] * wo
   local budget = M.BLOCK_ACC[block] // #lower.conv(k).branches
-  -- reading an NCHW input (the stem: few channels, many taps), one block's
-  -- weights stay in L1 where four do not (make bench, per layer: the 7x7
-  -- stem from 20% to 45% of the peak)
+  -- reading an NCHW input (an SPConv or grouped conv2d there: few channels,
+  -- many taps, as a stem), one block's weights stay in L1 where four do not
+  -- (make bench, per layer: the 7x7 stem, when it ran here, from 20% to 45%
+  -- of the peak)
   local nchw_input = not k.layout.inputs[1]
   local group_blocks = blocks.padded(a.out // a.groups, block) // block
   local best

@@ -5,6 +5,7 @@ local layer = require("spgen.emit_c.layer")
 local vtile = require("spgen.emit_c.vtile")
 local blocked = require("spgen.emit_c.blocked")
 local gemm = require("spgen.emit_c.gemm")
+local stem = require("spgen.emit_c.stem")
 local blocks = require("spgen.blocks")
 local lower = require("spgen.lower")
 
@@ -56,6 +57,7 @@ local function blocked_out(w, k, d)
 end
 
 function M.emit(k, ctx)
+  if k.bt and k.bt.stem then return stem.emit(k, ctx) end
   local a, node = k.node.attrs, k.node
   local P, fn = layer.names(k, ctx)
   local cig, cog = a.cin // a.groups, a.out // a.groups
