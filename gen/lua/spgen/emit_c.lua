@@ -143,8 +143,12 @@ function M.run(g, kernels, plan, blob, weights_source, simd, q)
     local e = q and int8_kinds.of(k.kind).emit(k, ctx) or EMIT[k.kind](k, ctx)
     local text = comment.text(g, k)
     if k.bt then
-      text = text .. string.format(" *   blocked tiles: %d x %d output channels x %d pixels%s\n", k.bt.blocks, k.bt.block,
+      local kind = k.bt.gemm and "GEMM tiles" or k.bt.stem and "stem tiles (over the input copied with its zero border)"
+        or "blocked tiles"
+      text = text .. string.format(" *   %s: %d x %d output channels x %d pixels%s\n", kind, k.bt.blocks, k.bt.block,
         k.bt.pixels, k.bt.flat and " (the whole plane, tile by tile)" or "")
+    elseif k.gemv then
+      text = text .. string.format(" *   GEMV tiles: %d x %d outputs\n", k.gemv.blocks, k.gemv.block)
     elseif k.vt then
       text = text .. string.format(" *   vector tiles: %d x %d pixels x %d output channels\n", k.vt.pixel_vectors, k.vt.geometry.lanes, k.vt.channels)
     end

@@ -3,12 +3,12 @@
  * layer 1: conv2d 'c0' (conv1x1_blocked.lua:11): 5x20x36 -> 20x20x36
  *   params 900, MACs/image 648,000
  *   fused: relu in the store
- *   blocked tiles: 1 x 4 output channels x 12 pixels
+ *   stem tiles (over the input copied with its zero border): 1 x 4 output channels x 12 pixels
  *
  * layer 2: conv2d 'c1' (conv1x1_blocked.lua:13): 20x20x36 -> 36x20x36
  *   params 756, MACs/image 518,400
  *   fused: batchnorm 'bn1' folded into the weights; relu in the store
- *   blocked tiles: 3 x 4 output channels x 4 pixels
+ *   GEMM tiles: 3 x 4 output channels x 4 pixels
  *
  * layer 3: conv2d 'c2' (conv1x1_blocked.lua:16): 36x20x36 -> 24x10x18
  *   params 7,776, MACs/image 1,399,680
@@ -18,21 +18,22 @@
  * layer 4: conv2d 'down' (conv1x1_blocked.lua:18): 36x20x36 -> 24x10x18
  *   params 864, MACs/image 155,520
  *   fused: batchnorm 'bn3' folded into the weights; residual add of batchnorm 'bn2' (conv1x1_blocked.lua:17) in the store; relu in the store
- *   blocked tiles: 2 x 4 output channels x 6 pixels
+ *   GEMM tiles: 2 x 4 output channels x 6 pixels
  *
  * layer 5: conv2d 'c3' (conv1x1_blocked.lua:22): 24x10x18 -> 32x5x9
  *   params 768, MACs/image 34,560
  *   fused: relu in the store
- *   blocked tiles: 2 x 4 output channels x 6 pixels
+ *   GEMM tiles: 2 x 4 output channels x 6 pixels
  *
  * layer 6: conv2d 'c4' (conv1x1_blocked.lua:24): 32x5x9 -> 32x1x1
  *   params 1,024, MACs/image 15,360
  *   fused: relu in the store; global average pool in the store
- *   blocked tiles: 2 x 4 output channels x 5 pixels
+ *   GEMM tiles: 2 x 4 output channels x 5 pixels
  *
  * layer 7: linear 'fc' (conv1x1_blocked.lua:28): 32x1x1 -> 7x1x1
  *   params 231, MACs/image 224
  *   fused: nothing
+ *   GEMV tiles: 2 x 4 outputs
 */
 #include <math.h>
 #include <stdint.h>
@@ -64,7 +65,7 @@ extern const float conv1x1_blocked_weights[];
  * layer 1: conv2d 'c0' (conv1x1_blocked.lua:11): 5x20x36 -> 20x20x36
  *   params 900, MACs/image 648,000
  *   fused: relu in the store
- *   blocked tiles: 1 x 4 output channels x 12 pixels
+ *   stem tiles (over the input copied with its zero border): 1 x 4 output channels x 12 pixels
  */
 #define CONV1X1_BLOCKED_L1_C 5
 #define CONV1X1_BLOCKED_L1_H 20
@@ -73,165 +74,70 @@ extern const float conv1x1_blocked_weights[];
 #define CONV1X1_BLOCKED_L1_HO 20
 #define CONV1X1_BLOCKED_L1_WO 36
 #define CONV1X1_BLOCKED_L1_S 1
-#define CONV1X1_BLOCKED_L1_CIG 5
-#define CONV1X1_BLOCKED_L1_COG 20
 #define CONV1X1_BLOCKED_L1_WB (wt + 0)
 
-static void conv1x1_blocked_l1_out(const float *x, float *y, const float *wt)
+static void conv1x1_blocked_l1_pad(const float *x, float *xp)
 {
-    const spgen_f4 z = {0};
-    int cb, oy, ox, j;
-    #ifdef _OPENMP
-    #pragma omp parallel for private(oy, ox, j) schedule(static)
-    #endif
-    for (cb = 0; cb < 5; cb += 1) {
-        for (oy = 0; oy < 20; ++oy) {
-            {
-                ox = 0;
-                spgen_f4 a_0_0 = z, a_0_1 = z, a_0_2 = z, a_0_3 = z, a_0_4 = z, a_0_5 = z, a_0_6 = z, a_0_7 = z, a_0_8 = z, a_0_9 = z, a_0_10 = z, a_0_11 = z;
-                spgen_f4 w0;
-                float x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11;
-                const int o = ((1 * oy - 1) * 36 + 1 * ox - 1) * 1; /* first tap of pixel 0 */
-                for (j = 0; j < 5; ++j) {
-                    const float *xc = x + (j) * 720;
-                    const float *wc = CONV1X1_BLOCKED_L1_WB + cb * 180 + j * 36;
-                    if (oy >= 1) {
-                        w0 = spgen_ld4(wc + 0); x1 = xc[o + 1]; x2 = xc[o + 2]; x3 = xc[o + 3]; x4 = xc[o + 4]; x5 = xc[o + 5]; x6 = xc[o + 6]; x7 = xc[o + 7]; x8 = xc[o + 8]; x9 = xc[o + 9]; x10 = xc[o + 10]; x11 = xc[o + 11];
-                        a_0_1 += w0 * x1; a_0_2 += w0 * x2; a_0_3 += w0 * x3; a_0_4 += w0 * x4; a_0_5 += w0 * x5; a_0_6 += w0 * x6; a_0_7 += w0 * x7; a_0_8 += w0 * x8; a_0_9 += w0 * x9; a_0_10 += w0 * x10; a_0_11 += w0 * x11;
-                        w0 = spgen_ld4(wc + 4); x0 = xc[o + 1]; x1 = xc[o + 2]; x2 = xc[o + 3]; x3 = xc[o + 4]; x4 = xc[o + 5]; x5 = xc[o + 6]; x6 = xc[o + 7]; x7 = xc[o + 8]; x8 = xc[o + 9]; x9 = xc[o + 10]; x10 = xc[o + 11]; x11 = xc[o + 12];
-                        a_0_0 += w0 * x0; a_0_1 += w0 * x1; a_0_2 += w0 * x2; a_0_3 += w0 * x3; a_0_4 += w0 * x4; a_0_5 += w0 * x5; a_0_6 += w0 * x6; a_0_7 += w0 * x7; a_0_8 += w0 * x8; a_0_9 += w0 * x9; a_0_10 += w0 * x10; a_0_11 += w0 * x11;
-                        w0 = spgen_ld4(wc + 8); x0 = xc[o + 2]; x1 = xc[o + 3]; x2 = xc[o + 4]; x3 = xc[o + 5]; x4 = xc[o + 6]; x5 = xc[o + 7]; x6 = xc[o + 8]; x7 = xc[o + 9]; x8 = xc[o + 10]; x9 = xc[o + 11]; x10 = xc[o + 12]; x11 = xc[o + 13];
-                        a_0_0 += w0 * x0; a_0_1 += w0 * x1; a_0_2 += w0 * x2; a_0_3 += w0 * x3; a_0_4 += w0 * x4; a_0_5 += w0 * x5; a_0_6 += w0 * x6; a_0_7 += w0 * x7; a_0_8 += w0 * x8; a_0_9 += w0 * x9; a_0_10 += w0 * x10; a_0_11 += w0 * x11;
-                    }
-                    w0 = spgen_ld4(wc + 12); x1 = xc[o + 37]; x2 = xc[o + 38]; x3 = xc[o + 39]; x4 = xc[o + 40]; x5 = xc[o + 41]; x6 = xc[o + 42]; x7 = xc[o + 43]; x8 = xc[o + 44]; x9 = xc[o + 45]; x10 = xc[o + 46]; x11 = xc[o + 47];
-                    a_0_1 += w0 * x1; a_0_2 += w0 * x2; a_0_3 += w0 * x3; a_0_4 += w0 * x4; a_0_5 += w0 * x5; a_0_6 += w0 * x6; a_0_7 += w0 * x7; a_0_8 += w0 * x8; a_0_9 += w0 * x9; a_0_10 += w0 * x10; a_0_11 += w0 * x11;
-                    w0 = spgen_ld4(wc + 16); x0 = xc[o + 37]; x1 = xc[o + 38]; x2 = xc[o + 39]; x3 = xc[o + 40]; x4 = xc[o + 41]; x5 = xc[o + 42]; x6 = xc[o + 43]; x7 = xc[o + 44]; x8 = xc[o + 45]; x9 = xc[o + 46]; x10 = xc[o + 47]; x11 = xc[o + 48];
-                    a_0_0 += w0 * x0; a_0_1 += w0 * x1; a_0_2 += w0 * x2; a_0_3 += w0 * x3; a_0_4 += w0 * x4; a_0_5 += w0 * x5; a_0_6 += w0 * x6; a_0_7 += w0 * x7; a_0_8 += w0 * x8; a_0_9 += w0 * x9; a_0_10 += w0 * x10; a_0_11 += w0 * x11;
-                    w0 = spgen_ld4(wc + 20); x0 = xc[o + 38]; x1 = xc[o + 39]; x2 = xc[o + 40]; x3 = xc[o + 41]; x4 = xc[o + 42]; x5 = xc[o + 43]; x6 = xc[o + 44]; x7 = xc[o + 45]; x8 = xc[o + 46]; x9 = xc[o + 47]; x10 = xc[o + 48]; x11 = xc[o + 49];
-                    a_0_0 += w0 * x0; a_0_1 += w0 * x1; a_0_2 += w0 * x2; a_0_3 += w0 * x3; a_0_4 += w0 * x4; a_0_5 += w0 * x5; a_0_6 += w0 * x6; a_0_7 += w0 * x7; a_0_8 += w0 * x8; a_0_9 += w0 * x9; a_0_10 += w0 * x10; a_0_11 += w0 * x11;
-                    if (oy <= 18) {
-                        w0 = spgen_ld4(wc + 24); x1 = xc[o + 73]; x2 = xc[o + 74]; x3 = xc[o + 75]; x4 = xc[o + 76]; x5 = xc[o + 77]; x6 = xc[o + 78]; x7 = xc[o + 79]; x8 = xc[o + 80]; x9 = xc[o + 81]; x10 = xc[o + 82]; x11 = xc[o + 83];
-                        a_0_1 += w0 * x1; a_0_2 += w0 * x2; a_0_3 += w0 * x3; a_0_4 += w0 * x4; a_0_5 += w0 * x5; a_0_6 += w0 * x6; a_0_7 += w0 * x7; a_0_8 += w0 * x8; a_0_9 += w0 * x9; a_0_10 += w0 * x10; a_0_11 += w0 * x11;
-                        w0 = spgen_ld4(wc + 28); x0 = xc[o + 73]; x1 = xc[o + 74]; x2 = xc[o + 75]; x3 = xc[o + 76]; x4 = xc[o + 77]; x5 = xc[o + 78]; x6 = xc[o + 79]; x7 = xc[o + 80]; x8 = xc[o + 81]; x9 = xc[o + 82]; x10 = xc[o + 83]; x11 = xc[o + 84];
-                        a_0_0 += w0 * x0; a_0_1 += w0 * x1; a_0_2 += w0 * x2; a_0_3 += w0 * x3; a_0_4 += w0 * x4; a_0_5 += w0 * x5; a_0_6 += w0 * x6; a_0_7 += w0 * x7; a_0_8 += w0 * x8; a_0_9 += w0 * x9; a_0_10 += w0 * x10; a_0_11 += w0 * x11;
-                        w0 = spgen_ld4(wc + 32); x0 = xc[o + 74]; x1 = xc[o + 75]; x2 = xc[o + 76]; x3 = xc[o + 77]; x4 = xc[o + 78]; x5 = xc[o + 79]; x6 = xc[o + 80]; x7 = xc[o + 81]; x8 = xc[o + 82]; x9 = xc[o + 83]; x10 = xc[o + 84]; x11 = xc[o + 85];
-                        a_0_0 += w0 * x0; a_0_1 += w0 * x1; a_0_2 += w0 * x2; a_0_3 += w0 * x3; a_0_4 += w0 * x4; a_0_5 += w0 * x5; a_0_6 += w0 * x6; a_0_7 += w0 * x7; a_0_8 += w0 * x8; a_0_9 += w0 * x9; a_0_10 += w0 * x10; a_0_11 += w0 * x11;
-                    }
-                }
-                { spgen_f4 v = a_0_0; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 0) * 4, &v, sizeof v); }
-                { spgen_f4 v = a_0_1; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 1) * 4, &v, sizeof v); }
-                { spgen_f4 v = a_0_2; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 2) * 4, &v, sizeof v); }
-                { spgen_f4 v = a_0_3; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 3) * 4, &v, sizeof v); }
-                { spgen_f4 v = a_0_4; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 4) * 4, &v, sizeof v); }
-                { spgen_f4 v = a_0_5; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 5) * 4, &v, sizeof v); }
-                { spgen_f4 v = a_0_6; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 6) * 4, &v, sizeof v); }
-                { spgen_f4 v = a_0_7; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 7) * 4, &v, sizeof v); }
-                { spgen_f4 v = a_0_8; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 8) * 4, &v, sizeof v); }
-                { spgen_f4 v = a_0_9; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 9) * 4, &v, sizeof v); }
-                { spgen_f4 v = a_0_10; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 10) * 4, &v, sizeof v); }
-                { spgen_f4 v = a_0_11; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 11) * 4, &v, sizeof v); }
-            }
-            {
-                ox = 12;
-                spgen_f4 a_0_0 = z, a_0_1 = z, a_0_2 = z, a_0_3 = z, a_0_4 = z, a_0_5 = z, a_0_6 = z, a_0_7 = z, a_0_8 = z, a_0_9 = z, a_0_10 = z, a_0_11 = z;
-                spgen_f4 w0;
-                float x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11;
-                const int o = ((1 * oy - 1) * 36 + 1 * ox - 1) * 1; /* first tap of pixel 0 */
-                for (j = 0; j < 5; ++j) {
-                    const float *xc = x + (j) * 720;
-                    const float *wc = CONV1X1_BLOCKED_L1_WB + cb * 180 + j * 36;
-                    if (oy >= 1) {
-                        w0 = spgen_ld4(wc + 0); x0 = xc[o + 0]; x1 = xc[o + 1]; x2 = xc[o + 2]; x3 = xc[o + 3]; x4 = xc[o + 4]; x5 = xc[o + 5]; x6 = xc[o + 6]; x7 = xc[o + 7]; x8 = xc[o + 8]; x9 = xc[o + 9]; x10 = xc[o + 10]; x11 = xc[o + 11];
-                        a_0_0 += w0 * x0; a_0_1 += w0 * x1; a_0_2 += w0 * x2; a_0_3 += w0 * x3; a_0_4 += w0 * x4; a_0_5 += w0 * x5; a_0_6 += w0 * x6; a_0_7 += w0 * x7; a_0_8 += w0 * x8; a_0_9 += w0 * x9; a_0_10 += w0 * x10; a_0_11 += w0 * x11;
-                        w0 = spgen_ld4(wc + 4); x0 = xc[o + 1]; x1 = xc[o + 2]; x2 = xc[o + 3]; x3 = xc[o + 4]; x4 = xc[o + 5]; x5 = xc[o + 6]; x6 = xc[o + 7]; x7 = xc[o + 8]; x8 = xc[o + 9]; x9 = xc[o + 10]; x10 = xc[o + 11]; x11 = xc[o + 12];
-                        a_0_0 += w0 * x0; a_0_1 += w0 * x1; a_0_2 += w0 * x2; a_0_3 += w0 * x3; a_0_4 += w0 * x4; a_0_5 += w0 * x5; a_0_6 += w0 * x6; a_0_7 += w0 * x7; a_0_8 += w0 * x8; a_0_9 += w0 * x9; a_0_10 += w0 * x10; a_0_11 += w0 * x11;
-                        w0 = spgen_ld4(wc + 8); x0 = xc[o + 2]; x1 = xc[o + 3]; x2 = xc[o + 4]; x3 = xc[o + 5]; x4 = xc[o + 6]; x5 = xc[o + 7]; x6 = xc[o + 8]; x7 = xc[o + 9]; x8 = xc[o + 10]; x9 = xc[o + 11]; x10 = xc[o + 12]; x11 = xc[o + 13];
-                        a_0_0 += w0 * x0; a_0_1 += w0 * x1; a_0_2 += w0 * x2; a_0_3 += w0 * x3; a_0_4 += w0 * x4; a_0_5 += w0 * x5; a_0_6 += w0 * x6; a_0_7 += w0 * x7; a_0_8 += w0 * x8; a_0_9 += w0 * x9; a_0_10 += w0 * x10; a_0_11 += w0 * x11;
-                    }
-                    w0 = spgen_ld4(wc + 12); x0 = xc[o + 36]; x1 = xc[o + 37]; x2 = xc[o + 38]; x3 = xc[o + 39]; x4 = xc[o + 40]; x5 = xc[o + 41]; x6 = xc[o + 42]; x7 = xc[o + 43]; x8 = xc[o + 44]; x9 = xc[o + 45]; x10 = xc[o + 46]; x11 = xc[o + 47];
-                    a_0_0 += w0 * x0; a_0_1 += w0 * x1; a_0_2 += w0 * x2; a_0_3 += w0 * x3; a_0_4 += w0 * x4; a_0_5 += w0 * x5; a_0_6 += w0 * x6; a_0_7 += w0 * x7; a_0_8 += w0 * x8; a_0_9 += w0 * x9; a_0_10 += w0 * x10; a_0_11 += w0 * x11;
-                    w0 = spgen_ld4(wc + 16); x0 = xc[o + 37]; x1 = xc[o + 38]; x2 = xc[o + 39]; x3 = xc[o + 40]; x4 = xc[o + 41]; x5 = xc[o + 42]; x6 = xc[o + 43]; x7 = xc[o + 44]; x8 = xc[o + 45]; x9 = xc[o + 46]; x10 = xc[o + 47]; x11 = xc[o + 48];
-                    a_0_0 += w0 * x0; a_0_1 += w0 * x1; a_0_2 += w0 * x2; a_0_3 += w0 * x3; a_0_4 += w0 * x4; a_0_5 += w0 * x5; a_0_6 += w0 * x6; a_0_7 += w0 * x7; a_0_8 += w0 * x8; a_0_9 += w0 * x9; a_0_10 += w0 * x10; a_0_11 += w0 * x11;
-                    w0 = spgen_ld4(wc + 20); x0 = xc[o + 38]; x1 = xc[o + 39]; x2 = xc[o + 40]; x3 = xc[o + 41]; x4 = xc[o + 42]; x5 = xc[o + 43]; x6 = xc[o + 44]; x7 = xc[o + 45]; x8 = xc[o + 46]; x9 = xc[o + 47]; x10 = xc[o + 48]; x11 = xc[o + 49];
-                    a_0_0 += w0 * x0; a_0_1 += w0 * x1; a_0_2 += w0 * x2; a_0_3 += w0 * x3; a_0_4 += w0 * x4; a_0_5 += w0 * x5; a_0_6 += w0 * x6; a_0_7 += w0 * x7; a_0_8 += w0 * x8; a_0_9 += w0 * x9; a_0_10 += w0 * x10; a_0_11 += w0 * x11;
-                    if (oy <= 18) {
-                        w0 = spgen_ld4(wc + 24); x0 = xc[o + 72]; x1 = xc[o + 73]; x2 = xc[o + 74]; x3 = xc[o + 75]; x4 = xc[o + 76]; x5 = xc[o + 77]; x6 = xc[o + 78]; x7 = xc[o + 79]; x8 = xc[o + 80]; x9 = xc[o + 81]; x10 = xc[o + 82]; x11 = xc[o + 83];
-                        a_0_0 += w0 * x0; a_0_1 += w0 * x1; a_0_2 += w0 * x2; a_0_3 += w0 * x3; a_0_4 += w0 * x4; a_0_5 += w0 * x5; a_0_6 += w0 * x6; a_0_7 += w0 * x7; a_0_8 += w0 * x8; a_0_9 += w0 * x9; a_0_10 += w0 * x10; a_0_11 += w0 * x11;
-                        w0 = spgen_ld4(wc + 28); x0 = xc[o + 73]; x1 = xc[o + 74]; x2 = xc[o + 75]; x3 = xc[o + 76]; x4 = xc[o + 77]; x5 = xc[o + 78]; x6 = xc[o + 79]; x7 = xc[o + 80]; x8 = xc[o + 81]; x9 = xc[o + 82]; x10 = xc[o + 83]; x11 = xc[o + 84];
-                        a_0_0 += w0 * x0; a_0_1 += w0 * x1; a_0_2 += w0 * x2; a_0_3 += w0 * x3; a_0_4 += w0 * x4; a_0_5 += w0 * x5; a_0_6 += w0 * x6; a_0_7 += w0 * x7; a_0_8 += w0 * x8; a_0_9 += w0 * x9; a_0_10 += w0 * x10; a_0_11 += w0 * x11;
-                        w0 = spgen_ld4(wc + 32); x0 = xc[o + 74]; x1 = xc[o + 75]; x2 = xc[o + 76]; x3 = xc[o + 77]; x4 = xc[o + 78]; x5 = xc[o + 79]; x6 = xc[o + 80]; x7 = xc[o + 81]; x8 = xc[o + 82]; x9 = xc[o + 83]; x10 = xc[o + 84]; x11 = xc[o + 85];
-                        a_0_0 += w0 * x0; a_0_1 += w0 * x1; a_0_2 += w0 * x2; a_0_3 += w0 * x3; a_0_4 += w0 * x4; a_0_5 += w0 * x5; a_0_6 += w0 * x6; a_0_7 += w0 * x7; a_0_8 += w0 * x8; a_0_9 += w0 * x9; a_0_10 += w0 * x10; a_0_11 += w0 * x11;
-                    }
-                }
-                { spgen_f4 v = a_0_0; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 0) * 4, &v, sizeof v); }
-                { spgen_f4 v = a_0_1; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 1) * 4, &v, sizeof v); }
-                { spgen_f4 v = a_0_2; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 2) * 4, &v, sizeof v); }
-                { spgen_f4 v = a_0_3; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 3) * 4, &v, sizeof v); }
-                { spgen_f4 v = a_0_4; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 4) * 4, &v, sizeof v); }
-                { spgen_f4 v = a_0_5; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 5) * 4, &v, sizeof v); }
-                { spgen_f4 v = a_0_6; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 6) * 4, &v, sizeof v); }
-                { spgen_f4 v = a_0_7; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 7) * 4, &v, sizeof v); }
-                { spgen_f4 v = a_0_8; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 8) * 4, &v, sizeof v); }
-                { spgen_f4 v = a_0_9; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 9) * 4, &v, sizeof v); }
-                { spgen_f4 v = a_0_10; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 10) * 4, &v, sizeof v); }
-                { spgen_f4 v = a_0_11; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 11) * 4, &v, sizeof v); }
-            }
-            {
-                ox = 24;
-                spgen_f4 a_0_0 = z, a_0_1 = z, a_0_2 = z, a_0_3 = z, a_0_4 = z, a_0_5 = z, a_0_6 = z, a_0_7 = z, a_0_8 = z, a_0_9 = z, a_0_10 = z, a_0_11 = z;
-                spgen_f4 w0;
-                float x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11;
-                const int o = ((1 * oy - 1) * 36 + 1 * ox - 1) * 1; /* first tap of pixel 0 */
-                for (j = 0; j < 5; ++j) {
-                    const float *xc = x + (j) * 720;
-                    const float *wc = CONV1X1_BLOCKED_L1_WB + cb * 180 + j * 36;
-                    if (oy >= 1) {
-                        w0 = spgen_ld4(wc + 0); x0 = xc[o + 0]; x1 = xc[o + 1]; x2 = xc[o + 2]; x3 = xc[o + 3]; x4 = xc[o + 4]; x5 = xc[o + 5]; x6 = xc[o + 6]; x7 = xc[o + 7]; x8 = xc[o + 8]; x9 = xc[o + 9]; x10 = xc[o + 10]; x11 = xc[o + 11];
-                        a_0_0 += w0 * x0; a_0_1 += w0 * x1; a_0_2 += w0 * x2; a_0_3 += w0 * x3; a_0_4 += w0 * x4; a_0_5 += w0 * x5; a_0_6 += w0 * x6; a_0_7 += w0 * x7; a_0_8 += w0 * x8; a_0_9 += w0 * x9; a_0_10 += w0 * x10; a_0_11 += w0 * x11;
-                        w0 = spgen_ld4(wc + 4); x0 = xc[o + 1]; x1 = xc[o + 2]; x2 = xc[o + 3]; x3 = xc[o + 4]; x4 = xc[o + 5]; x5 = xc[o + 6]; x6 = xc[o + 7]; x7 = xc[o + 8]; x8 = xc[o + 9]; x9 = xc[o + 10]; x10 = xc[o + 11]; x11 = xc[o + 12];
-                        a_0_0 += w0 * x0; a_0_1 += w0 * x1; a_0_2 += w0 * x2; a_0_3 += w0 * x3; a_0_4 += w0 * x4; a_0_5 += w0 * x5; a_0_6 += w0 * x6; a_0_7 += w0 * x7; a_0_8 += w0 * x8; a_0_9 += w0 * x9; a_0_10 += w0 * x10; a_0_11 += w0 * x11;
-                        w0 = spgen_ld4(wc + 8); x0 = xc[o + 2]; x1 = xc[o + 3]; x2 = xc[o + 4]; x3 = xc[o + 5]; x4 = xc[o + 6]; x5 = xc[o + 7]; x6 = xc[o + 8]; x7 = xc[o + 9]; x8 = xc[o + 10]; x9 = xc[o + 11]; x10 = xc[o + 12];
-                        a_0_0 += w0 * x0; a_0_1 += w0 * x1; a_0_2 += w0 * x2; a_0_3 += w0 * x3; a_0_4 += w0 * x4; a_0_5 += w0 * x5; a_0_6 += w0 * x6; a_0_7 += w0 * x7; a_0_8 += w0 * x8; a_0_9 += w0 * x9; a_0_10 += w0 * x10;
-                    }
-                    w0 = spgen_ld4(wc + 12); x0 = xc[o + 36]; x1 = xc[o + 37]; x2 = xc[o + 38]; x3 = xc[o + 39]; x4 = xc[o + 40]; x5 = xc[o + 41]; x6 = xc[o + 42]; x7 = xc[o + 43]; x8 = xc[o + 44]; x9 = xc[o + 45]; x10 = xc[o + 46]; x11 = xc[o + 47];
-                    a_0_0 += w0 * x0; a_0_1 += w0 * x1; a_0_2 += w0 * x2; a_0_3 += w0 * x3; a_0_4 += w0 * x4; a_0_5 += w0 * x5; a_0_6 += w0 * x6; a_0_7 += w0 * x7; a_0_8 += w0 * x8; a_0_9 += w0 * x9; a_0_10 += w0 * x10; a_0_11 += w0 * x11;
-                    w0 = spgen_ld4(wc + 16); x0 = xc[o + 37]; x1 = xc[o + 38]; x2 = xc[o + 39]; x3 = xc[o + 40]; x4 = xc[o + 41]; x5 = xc[o + 42]; x6 = xc[o + 43]; x7 = xc[o + 44]; x8 = xc[o + 45]; x9 = xc[o + 46]; x10 = xc[o + 47]; x11 = xc[o + 48];
-                    a_0_0 += w0 * x0; a_0_1 += w0 * x1; a_0_2 += w0 * x2; a_0_3 += w0 * x3; a_0_4 += w0 * x4; a_0_5 += w0 * x5; a_0_6 += w0 * x6; a_0_7 += w0 * x7; a_0_8 += w0 * x8; a_0_9 += w0 * x9; a_0_10 += w0 * x10; a_0_11 += w0 * x11;
-                    w0 = spgen_ld4(wc + 20); x0 = xc[o + 38]; x1 = xc[o + 39]; x2 = xc[o + 40]; x3 = xc[o + 41]; x4 = xc[o + 42]; x5 = xc[o + 43]; x6 = xc[o + 44]; x7 = xc[o + 45]; x8 = xc[o + 46]; x9 = xc[o + 47]; x10 = xc[o + 48];
-                    a_0_0 += w0 * x0; a_0_1 += w0 * x1; a_0_2 += w0 * x2; a_0_3 += w0 * x3; a_0_4 += w0 * x4; a_0_5 += w0 * x5; a_0_6 += w0 * x6; a_0_7 += w0 * x7; a_0_8 += w0 * x8; a_0_9 += w0 * x9; a_0_10 += w0 * x10;
-                    if (oy <= 18) {
-                        w0 = spgen_ld4(wc + 24); x0 = xc[o + 72]; x1 = xc[o + 73]; x2 = xc[o + 74]; x3 = xc[o + 75]; x4 = xc[o + 76]; x5 = xc[o + 77]; x6 = xc[o + 78]; x7 = xc[o + 79]; x8 = xc[o + 80]; x9 = xc[o + 81]; x10 = xc[o + 82]; x11 = xc[o + 83];
-                        a_0_0 += w0 * x0; a_0_1 += w0 * x1; a_0_2 += w0 * x2; a_0_3 += w0 * x3; a_0_4 += w0 * x4; a_0_5 += w0 * x5; a_0_6 += w0 * x6; a_0_7 += w0 * x7; a_0_8 += w0 * x8; a_0_9 += w0 * x9; a_0_10 += w0 * x10; a_0_11 += w0 * x11;
-                        w0 = spgen_ld4(wc + 28); x0 = xc[o + 73]; x1 = xc[o + 74]; x2 = xc[o + 75]; x3 = xc[o + 76]; x4 = xc[o + 77]; x5 = xc[o + 78]; x6 = xc[o + 79]; x7 = xc[o + 80]; x8 = xc[o + 81]; x9 = xc[o + 82]; x10 = xc[o + 83]; x11 = xc[o + 84];
-                        a_0_0 += w0 * x0; a_0_1 += w0 * x1; a_0_2 += w0 * x2; a_0_3 += w0 * x3; a_0_4 += w0 * x4; a_0_5 += w0 * x5; a_0_6 += w0 * x6; a_0_7 += w0 * x7; a_0_8 += w0 * x8; a_0_9 += w0 * x9; a_0_10 += w0 * x10; a_0_11 += w0 * x11;
-                        w0 = spgen_ld4(wc + 32); x0 = xc[o + 74]; x1 = xc[o + 75]; x2 = xc[o + 76]; x3 = xc[o + 77]; x4 = xc[o + 78]; x5 = xc[o + 79]; x6 = xc[o + 80]; x7 = xc[o + 81]; x8 = xc[o + 82]; x9 = xc[o + 83]; x10 = xc[o + 84];
-                        a_0_0 += w0 * x0; a_0_1 += w0 * x1; a_0_2 += w0 * x2; a_0_3 += w0 * x3; a_0_4 += w0 * x4; a_0_5 += w0 * x5; a_0_6 += w0 * x6; a_0_7 += w0 * x7; a_0_8 += w0 * x8; a_0_9 += w0 * x9; a_0_10 += w0 * x10;
-                    }
-                }
-                { spgen_f4 v = a_0_0; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 0) * 4, &v, sizeof v); }
-                { spgen_f4 v = a_0_1; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 1) * 4, &v, sizeof v); }
-                { spgen_f4 v = a_0_2; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 2) * 4, &v, sizeof v); }
-                { spgen_f4 v = a_0_3; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 3) * 4, &v, sizeof v); }
-                { spgen_f4 v = a_0_4; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 4) * 4, &v, sizeof v); }
-                { spgen_f4 v = a_0_5; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 5) * 4, &v, sizeof v); }
-                { spgen_f4 v = a_0_6; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 6) * 4, &v, sizeof v); }
-                { spgen_f4 v = a_0_7; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 7) * 4, &v, sizeof v); }
-                { spgen_f4 v = a_0_8; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 8) * 4, &v, sizeof v); }
-                { spgen_f4 v = a_0_9; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 9) * 4, &v, sizeof v); }
-                { spgen_f4 v = a_0_10; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 10) * 4, &v, sizeof v); }
-                { spgen_f4 v = a_0_11; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 11) * 4, &v, sizeof v); }
+    int i, c;
+    for (i = 0; i < 22; ++i) {
+        for (c = 0; c < 5; ++c) {
+            float *row = xp + (i * 5 + c) * 38;
+            if (i < 1 || i >= 21) {
+                memset(row, 0, sizeof(float) * 38);
+            } else {
+                memset(row, 0, sizeof(float) * 1);
+                memcpy(row + 1, x + (c * 20 + i - 1) * 36, sizeof(float) * 36);
+                memset(row + 37, 0, sizeof(float) * 1);
             }
         }
     }
 }
 
-static void conv1x1_blocked_l1(const float *x, float *y, const float *wt)
+static void conv1x1_blocked_l1_out(const float *xp, float *y, const float *wt)
+{
+    const spgen_f4 z = {0};
+    int cb, oy, ox, kx, row;
+    #ifdef _OPENMP
+    #pragma omp parallel for private(oy, ox, kx, row) schedule(static)
+    #endif
+    for (cb = 0; cb < 5; ++cb) {
+        for (oy = 0; oy < 20; ++oy) {
+            for (ox = 0; ox < 36; ox += 12) {
+                spgen_f4 w, a_0 = z, a_1 = z, a_2 = z, a_3 = z, a_4 = z, a_5 = z, a_6 = z, a_7 = z, a_8 = z, a_9 = z, a_10 = z, a_11 = z;
+                float x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11;
+                for (kx = 0; kx < 3; ++kx) {
+                    const float *xr = xp + 5 * oy * 38 + 1 * ox + kx;
+                    const float *wr = CONV1X1_BLOCKED_L1_WB + cb * 180 + kx * 60;
+                    for (row = 0; row < 15; ++row) {
+                        w = spgen_ld4(wr + row * 4); x0 = xr[row * 38 + 0]; x1 = xr[row * 38 + 1]; x2 = xr[row * 38 + 2]; x3 = xr[row * 38 + 3]; x4 = xr[row * 38 + 4]; x5 = xr[row * 38 + 5]; x6 = xr[row * 38 + 6]; x7 = xr[row * 38 + 7]; x8 = xr[row * 38 + 8]; x9 = xr[row * 38 + 9]; x10 = xr[row * 38 + 10]; x11 = xr[row * 38 + 11];
+                        a_0 += w * x0; a_1 += w * x1; a_2 += w * x2; a_3 += w * x3; a_4 += w * x4; a_5 += w * x5; a_6 += w * x6; a_7 += w * x7; a_8 += w * x8; a_9 += w * x9; a_10 += w * x10; a_11 += w * x11;
+                    }
+                }
+                { spgen_f4 v = a_0; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 0) * 4, &v, sizeof v); }
+                { spgen_f4 v = a_1; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 1) * 4, &v, sizeof v); }
+                { spgen_f4 v = a_2; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 2) * 4, &v, sizeof v); }
+                { spgen_f4 v = a_3; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 3) * 4, &v, sizeof v); }
+                { spgen_f4 v = a_4; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 4) * 4, &v, sizeof v); }
+                { spgen_f4 v = a_5; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 5) * 4, &v, sizeof v); }
+                { spgen_f4 v = a_6; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 6) * 4, &v, sizeof v); }
+                { spgen_f4 v = a_7; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 7) * 4, &v, sizeof v); }
+                { spgen_f4 v = a_8; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 8) * 4, &v, sizeof v); }
+                { spgen_f4 v = a_9; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 9) * 4, &v, sizeof v); }
+                { spgen_f4 v = a_10; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 10) * 4, &v, sizeof v); }
+                { spgen_f4 v = a_11; v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 720 + oy * 36 + ox + 11) * 4, &v, sizeof v); }
+            }
+        }
+    }
+}
+
+static void conv1x1_blocked_l1(const float *x, float *y, const float *wt, float *scratch)
 {
     int n;
     for (n = 0; n < 2; ++n) {
         const float *xn = x + n * 3600;
         float *yn = y + n * 14400;
-        conv1x1_blocked_l1_out(xn, yn, wt);
+        conv1x1_blocked_l1_pad(xn, scratch);
+        conv1x1_blocked_l1_out(scratch, yn, wt);
     }
 }
 
@@ -239,7 +145,7 @@ static void conv1x1_blocked_l1(const float *x, float *y, const float *wt)
  * layer 2: conv2d 'c1' (conv1x1_blocked.lua:13): 20x20x36 -> 36x20x36
  *   params 756, MACs/image 518,400
  *   fused: batchnorm 'bn1' folded into the weights; relu in the store
- *   blocked tiles: 3 x 4 output channels x 4 pixels
+ *   GEMM tiles: 3 x 4 output channels x 4 pixels
  */
 #define CONV1X1_BLOCKED_L2_C 20
 #define CONV1X1_BLOCKED_L2_H 20
@@ -474,7 +380,7 @@ static void conv1x1_blocked_l3(const float *x, float *y, const float *wt)
  * layer 4: conv2d 'down' (conv1x1_blocked.lua:18): 36x20x36 -> 24x10x18
  *   params 864, MACs/image 155,520
  *   fused: batchnorm 'bn3' folded into the weights; residual add of batchnorm 'bn2' (conv1x1_blocked.lua:17) in the store; relu in the store
- *   blocked tiles: 2 x 4 output channels x 6 pixels
+ *   GEMM tiles: 2 x 4 output channels x 6 pixels
  */
 #define CONV1X1_BLOCKED_L4_C 36
 #define CONV1X1_BLOCKED_L4_H 20
@@ -551,7 +457,7 @@ static void conv1x1_blocked_l4(const float *x, const float *r, float *y, const f
  * layer 5: conv2d 'c3' (conv1x1_blocked.lua:22): 24x10x18 -> 32x5x9
  *   params 768, MACs/image 34,560
  *   fused: relu in the store
- *   blocked tiles: 2 x 4 output channels x 6 pixels
+ *   GEMM tiles: 2 x 4 output channels x 6 pixels
  */
 #define CONV1X1_BLOCKED_L5_C 24
 #define CONV1X1_BLOCKED_L5_H 10
@@ -654,7 +560,7 @@ static void conv1x1_blocked_l5(const float *x, float *y, const float *wt)
  * layer 6: conv2d 'c4' (conv1x1_blocked.lua:24): 32x5x9 -> 32x1x1
  *   params 1,024, MACs/image 15,360
  *   fused: relu in the store; global average pool in the store
- *   blocked tiles: 2 x 4 output channels x 5 pixels
+ *   GEMM tiles: 2 x 4 output channels x 5 pixels
  */
 #define CONV1X1_BLOCKED_L6_C 32
 #define CONV1X1_BLOCKED_L6_H 5
@@ -728,6 +634,7 @@ static void conv1x1_blocked_l6(const float *x, float *y, const float *wt)
  * layer 7: linear 'fc' (conv1x1_blocked.lua:28): 32x1x1 -> 7x1x1
  *   params 231, MACs/image 224
  *   fused: nothing
+ *   GEMV tiles: 2 x 4 outputs
  */
 #define CONV1X1_BLOCKED_L7_IN 32
 #define CONV1X1_BLOCKED_L7_OUT 7
@@ -783,7 +690,7 @@ int conv1x1_blocked_run_with(void *arena, const float *input, float *output)
     if (!arena || (uintptr_t)arena % CONV1X1_BLOCKED_ARENA_ALIGN != 0 || !input || !output)
         return 1;
     CONV1X1_BLOCKED_LAYER_BEGIN(1, "c0");
-    conv1x1_blocked_l1(input, conv1x1_blocked_arena + 51840, conv1x1_blocked_weights + 0);
+    conv1x1_blocked_l1(input, conv1x1_blocked_arena + 51840, conv1x1_blocked_weights + 0, conv1x1_blocked_arena + 0);
     CONV1X1_BLOCKED_LAYER_END(1);
     CONV1X1_BLOCKED_LAYER_BEGIN(2, "c1");
     conv1x1_blocked_l2(conv1x1_blocked_arena + 51840, conv1x1_blocked_arena + 0, conv1x1_blocked_weights + 912);
