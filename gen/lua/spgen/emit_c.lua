@@ -156,11 +156,14 @@ function M.run(g, kernels, plan, blob, weights_source, simd, q)
     local ptrs = { inputs = {}, output = at(k.refs.output, name),
                    scratch = k.refs.scratch and at(k.refs.scratch, name, true) }
     for j, ref in ipairs(k.refs.inputs) do ptrs.inputs[j] = at(ref, name) end
-    -- the layer's first weight: floats, or int8's int32 words
-    local base = q and int8_common.weight_base(k) or not q and layer.weight_base(k)
-    if base then ptrs.weights = string.format("%s_weights + %d", name, q and base // 4 or base) end
+    -- the layer's first weight, in elements of the blob: floats, or int8's int32 words
+    local base
+    if q then base = int8_common.weight_base(k); base = base and base // 4
+    else base = layer.weight_base(k) end
+    if base then ptrs.weights = string.format("%s_weights + %d", name, base) end
     local call = e.call(ptrs)
     local P, fn = layer.names(k, ctx)
+    assert(call:sub(1, #fn + 1) == fn .. "(", "a layer's call starts with its function")
     local key = anonymous(e.text, P, fn)
     local first = first_with[key]
     if first then

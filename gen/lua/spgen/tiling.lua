@@ -137,7 +137,11 @@ end
 -- channels straddles two groups; its register tile is `blocks` channel
 -- blocks x `pixels` pixels of one output row, each multiply-add a vector of
 -- weights times one broadcast input value.
-M.BLOCK_ACC = { [16] = 28, [8] = 12, [4] = 12 } -- accumulators: AVX-512 and NEON have 32 registers, AVX2 and SSE 16
+M.REGISTERS = { [16] = 32, [8] = 16, [4] = 16 } -- vector registers: AVX-512 32, AVX2 and SSE 16
+-- a blocked tile's accumulators: the registers but 4 for its weight vectors
+-- and broadcasts
+M.BLOCK_ACC = {}
+for block, registers in pairs(M.REGISTERS) do M.BLOCK_ACC[block] = registers - 4 end
 
 local function blockable(k, block)
   local a = k.node.attrs
@@ -201,7 +205,6 @@ local function block_tile(k, block)
   return { block = block, blocks = best.blocks, pixels = best.pixels, flat = best.flat }
 end
 
-M.REGISTERS = { [16] = 32, [8] = 16, [4] = 16 } -- vector registers: AVX-512 32, AVX2 and SSE 16
 M.L2_BYTES = 2 * 1024 * 1024 -- a core's L2 on current Xeons (1-2 MiB)
 
 -- A 1x1 convolution without padding over a blocked input runs as a GEMM

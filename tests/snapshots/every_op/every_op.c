@@ -304,11 +304,11 @@ static void every_op_l3_attend(const float *t, const float *sum, float *al3, flo
 /* The one pass over the output: both branches accumulate in registers. */
 static void every_op_l3_out(const float *x, const float *r, const float *al3, const float *al1, const float *be, float *y, const float *wt)
 {
-    int c0, cr, oy, ox, j, ci, g;
+    int c0, oy, ox, j, ci, cr, g;
     for (g = 0; g < 2; ++g) {
-        const int gb = g * EVERY_OP_L3_RG; /* the group's first representative channel */
+        const int gb = g * EVERY_OP_L3_RG; /* the first input channel of the group's window */
         for (cr = 0; cr < 4; cr += 4) {
-            c0 = g * EVERY_OP_L3_CG + cr;
+            c0 = g * 4 + cr;
             for (oy = 0; oy < 6; ++oy) {
                 ox = 0;
                 {

@@ -106,11 +106,11 @@ static void residual_block_l1_attend(const float *t, const float *sum, float *al
 /* The one pass over the output: both branches accumulate in registers. */
 static void residual_block_l1_out(const float *x, const float *al3, const float *al1, const float *be, float *y, const float *wt)
 {
-    int c0, cr, oy, ox, j, ci, g;
+    int c0, oy, ox, j, ci, cr, g;
     for (g = 0; g < 2; ++g) {
-        const int gb = g * RESIDUAL_BLOCK_L1_RG; /* the group's first representative channel */
+        const int gb = g * RESIDUAL_BLOCK_L1_RG; /* the first input channel of the group's window */
         for (cr = 0; cr < 4; cr += 4) {
-            c0 = g * RESIDUAL_BLOCK_L1_CG + cr;
+            c0 = g * 4 + cr;
             for (oy = 0; oy < 4; ++oy) {
                 ox = 0;
                 {
@@ -353,11 +353,11 @@ static void residual_block_l2_attend(const float *t, const float *sum, float *al
 /* The one pass over the output: both branches accumulate in registers. */
 static void residual_block_l2_out(const float *x, const float *r, const float *al3, const float *al1, const float *be, float *y, const float *wt)
 {
-    int c0, cr, oy, ox, j, ci, g;
+    int c0, oy, ox, j, ci, cr, g;
     for (g = 0; g < 2; ++g) {
-        const int gb = g * RESIDUAL_BLOCK_L2_RG; /* the group's first representative channel */
+        const int gb = g * RESIDUAL_BLOCK_L2_RG; /* the first input channel of the group's window */
         for (cr = 0; cr < 4; cr += 4) {
-            c0 = g * RESIDUAL_BLOCK_L2_CG + cr;
+            c0 = g * 4 + cr;
             for (oy = 0; oy < 4; ++oy) {
                 ox = 0;
                 {

@@ -11,14 +11,6 @@ local lower = require("spgen.lower")
 
 local M = {}
 
--- The largest channel tile that never straddles two groups.
-local function channel_tile(cog, groups)
-  if groups == 1 then return math.min(tile.CT, cog) end
-  for nct = tile.CT, 1, -1 do
-    if cog % nct == 0 then return nct end
-  end
-end
-
 -- The output pass in vector tiles (k.vt): channel tiles of nc never
 -- straddle a group; weights broadcast straight from WT[o][ci][ky][kx].
 local function vector_out(w, k, d, bias)
@@ -29,7 +21,9 @@ local function vector_out(w, k, d, bias)
   w.line("int c0, oy, ox, j;")
   vtile.parallel(w, "oy, ox, j")
   w.open("for (c0 = 0; c0 < %d; c0 += %d) {", a.out, vt.channels)
-  if d.per_tile then d.per_tile(w) end
+  if a.groups > 1 then
+    w.line("const int gb = c0 / %s_COG * %s_CIG; /* first input channel of the group */", d.P, d.P)
+  end
   local steps = vtile.steps(d.P, d.conv, d.group, plane)
   vtile.plane(w, vt, steps, function(wr, c, p, idx, skip)
     layer.store_at(wr, k, string.format("a_%d_%d%s", c, p, bias(c)), c, idx, vec, skip)
@@ -69,9 +63,6 @@ function M.emit(k, ctx)
   d.store = function(w, c, p)
     layer.store(w, P, k, string.format("a_%d_%d%s", c, p, bias(c)), c, p)
   end
-  if a.groups > 1 then
-    d.per_tile = function(w) w.line("const int gb = c0 / %s_COG * %s_CIG; /* first input channel of the group */", P, P) end
-  end
   local w = layer.new_writer()
   layer.macros(w, P, {
     { "C", a.cin }, { "H", d.h }, { "W", d.w }, { "CO", a.out }, { "HO", d.ho }, { "WO", d.wo },
@@ -89,8 +80,8 @@ function M.emit(k, ctx)
   elseif k.vt then
     vector_out(w, k, d, bias)
   else
-    w.line("int c0, oy, ox, j;")
-    tile.channels(w, d, 0, a.out, channel_tile(cog, a.groups))
+    w.line("int c0, oy, ox, j%s;", a.groups > 1 and ", cr, g" or "")
+    tile.groups(w, d)
   end
   w.close()
   w.line("")

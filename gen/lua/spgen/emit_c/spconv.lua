@@ -199,26 +199,12 @@ local function group_comment(w, d, grp)
 end
 
 local function output_pass(w, d, k)
-  local P = d.P
   w.line("/* The one pass over the output: both branches accumulate in registers. */")
   w.line("static void %s_out(const float *x, %sconst float *al3, const float *al1, const float *be, float *y, const float *wt)",
     d.fn, k.residual and "const float *r, " or "")
   w.open("{")
-  local cg = d.conv.sizes.out_channels // d.conv.groups
-  if d.conv.groups == 1 then
-    w.line("int c0, oy, ox, j, ci;")
-    d.group = 0
-    tile.channels(w, d, 0, cg, math.min(tile.CT, cg))
-  else
-    -- one loop over the groups: written out per group, the same tiles
-    -- would take as many copies of the code and no fewer instructions
-    w.line("int c0, cr, oy, ox, j, ci, g;")
-    w.open("for (g = 0; g < %d; ++g) {", d.conv.groups)
-    w.line("const int gb = g * %s_RG; /* the group's first representative channel */", P)
-    d.group, d.channel_base = nil, "g * " .. P .. "_CG"
-    tile.channels(w, d, 0, cg, math.min(tile.CT, cg))
-    w.close()
-  end
+  w.line("int c0, oy, ox, j, ci%s;", d.conv.groups > 1 and ", cr, g" or "")
+  tile.groups(w, d)
   w.close()
 end
 

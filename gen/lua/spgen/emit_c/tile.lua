@@ -208,7 +208,7 @@ end
 -- Channel tiles over [first, stop) (after the C expression d.channel_base
 -- when given): full tiles of nct in a loop, the rest after. d: P (macro
 -- prefix), conv (lower.conv), group (the channels' group, or nil: gb, which
--- per_tile(w) or the caller sets), h, w, ho, wo, store(w, c, p).
+-- the caller sets), h, w, ho, wo, store(w, c, p).
 function M.channels(w, d, first, stop, nct)
   local full = first + (stop - first) // nct * nct
   if full > first then
@@ -218,17 +218,35 @@ function M.channels(w, d, first, stop, nct)
     else
       w.open("for (c0 = %d; c0 < %d; c0 += %d) {", first, full, nct)
     end
-    if d.per_tile then d.per_tile(w) end
     M.rows(w, d, nct)
     w.close()
   end
   if full < stop then
     w.open("{")
     w.line("c0 = %s%d;", d.channel_base and d.channel_base .. " + " or "", full)
-    if d.per_tile then d.per_tile(w) end
     M.rows(w, d, stop - full)
     w.close()
   end
+end
+
+-- Every output channel, in channel tiles of at most CT that never straddle
+-- a group: for one group, literal; else one loop over the groups (g, and gb
+-- its first input channel of the group part), since the tiles written out
+-- per group would take as many copies of the code and no fewer
+-- instructions. The caller declares c0, and with groups cr and g.
+function M.groups(w, d)
+  local conv = d.conv
+  local cg = conv.sizes.out_channels // conv.groups
+  if conv.groups == 1 then
+    d.group = 0
+    M.channels(w, d, 0, cg, math.min(M.CT, cg))
+    return
+  end
+  w.open("for (g = 0; g < %d; ++g) {", conv.groups)
+  w.line("const int gb = g * %s; /* the first input channel of the group's window */", macro(d, "group_inputs"))
+  d.group, d.channel_base = nil, "g * " .. cg
+  M.channels(w, d, 0, cg, math.min(M.CT, cg))
+  w.close()
 end
 
 return M
