@@ -630,6 +630,18 @@ def _(n, x):
     return n.maxpool(y, 3, stride=2, pad=1)
 
 
+@case("blocked_bn_gap", (8, 6, 6), batch=2, about="""
+A standalone batchnorm and a standalone global average pool on
+channel-blocked tensors (with --simd): two 3x3 convs 8 -> 20 added, the
+batchnorm of the sum (nothing to fold it into), a 3x3 conv whose output is
+added to it, maxpool k=2 of that sum, its global average pool (nothing to
+fuse it into), linear 20 -> 5; batch 2.""")
+def _(n, x):
+    t = n.batchnorm(n.add(n.conv2d(x, 20, k=3, name="c1"), n.conv2d(x, 20, k=3, name="c2")), "bn")
+    g = n.global_avgpool(n.maxpool(n.add(n.conv2d(t, 20, k=3, name="c3"), t), 2))
+    return n.linear(n.flatten(g), 5, name="fc")
+
+
 def write_op_cases():
     for (name, shape, batch, naming, seed, scale, shift, build, about) in OP_CASES:
         torch.manual_seed(seed)
