@@ -249,20 +249,23 @@ local function vector_out(w, d, k)
 end
 
 -- The sums of a blocked input, B channels to a vector: per row the column
--- classes the taps read (stride 1: all but the last, all, all but the
--- first; stride 2: odd but the last, even, odd), added into the window
--- sums of the kernel rows that read the row.
-local ROW_TAPS = {
-  [1] = { "i < %d", "", "i >= 1" }, -- all rows but the last, all, all but the first
-  [2] = { "i %% 2 == 1 && i != %d", "i %% 2 == 0", "i %% 2 == 1" }, -- odd but the last, even, odd
-}
-
+-- classes the taps read (all but the last, all, all but the first), added
+-- into the window sums of the kernel rows that read the row. At stride 2
+-- (d.pooled) per pair of rows: the column classes odd but the last, even
+-- and odd of each, and the 2x2 window sums written to xp, blocked, for the
+-- 1x1 parts (blocked.lua's point_part).
 local function stats_blocked(w, d)
   local P, B, W, H = d.P, d.bt.block, d.w, d.h
   local vec = blocked.vec(B)
   w.line("/* Window sums T[ci][ky][kx] of the representative channels and channel sums S[ci]")
-  w.line("   of the blocked input, %d channels to a vector, in one read. */", B)
-  w.line("static void %s_stats(const float *x, float *t, float *sum)", d.fn)
+  if d.pooled then
+    w.line("   of the blocked input, %d channels to a vector, in one read, and the 2x2 window sums", B)
+    w.line("   of the input (the pooled input of the stride-2 1x1 parts), blocked, to xp. */")
+    w.line("static void %s_stats(const float *x, float *t, float *sum, float *xp)", d.fn)
+  else
+    w.line("   of the blocked input, %d channels to a vector, in one read. */", B)
+    w.line("static void %s_stats(const float *x, float *t, float *sum)", d.fn)
+  end
   w.open("{")
   w.line("const %s z = {0};", vec.t)
   w.line("int cb, i, j, l;")
@@ -270,29 +273,41 @@ local function stats_blocked(w, d)
   w.line("const float *p = x + cb * %d;", H * W * B)
   w.line("%s t0 = z, t1 = z, t2 = z, t3 = z, t4 = z, t5 = z, t6 = z, t7 = z, t8 = z, all = z;", vec.t)
   w.line("float tv[9][%d], sv[%d];", B, B)
-  w.open("for (i = 0; i < %d; ++i) {", H)
-  w.line("const float *row = p + i * %d;", W * B)
-  if d.stride == 1 then
+  if d.pooled then
+    w.open("for (i = 0; i < %d; i += 2) {", H)
+    w.line("const float *re = p + i * %d, *ro = re + %d;", W * B, W * B)
+    w.line("float *pr = xp + cb * %d + i / 2 * %d;", d.ho * d.wo * B, d.wo * B)
+    w.line("%s e0 = z, o0 = z, e1 = z, o1 = z, c0;", vec.t)
+    w.open("for (j = 0; j < %d; j += 2) {", W)
+    w.line("const %s a = %s(re + j * %d), b = %s(re + (j + 1) * %d), c = %s(ro + j * %d), d = %s(ro + (j + 1) * %d);",
+      vec.t, vec.load, B, vec.load, B, vec.load, B, vec.load, B)
+    w.line("const %s v = a + b + c + d;", vec.t)
+    w.line("e0 += a; o0 += b; e1 += c; o1 += d;")
+    w.line("memcpy(pr + j / 2 * %d, &v, sizeof v);", B)
+    w.close()
+    w.line("/* the even row: kernel row 1 */")
+    w.line("c0 = o0 - %s(re + %d);", vec.load, (W - 1) * B)
+    w.line("all += e0 + o0;")
+    w.line("t3 += c0; t4 += e0; t5 += o0;")
+    w.line("/* the odd row: kernel row 2, and row 0 but for the last row */")
+    w.line("c0 = o1 - %s(ro + %d);", vec.load, (W - 1) * B)
+    w.line("all += e1 + o1;")
+    w.line("if (i != %d) { t0 += c0; t1 += e1; t2 += o1; }", H - 2)
+    w.line("t6 += c0; t7 += e1; t8 += o1;")
+    w.close()
+  else
+    w.open("for (i = 0; i < %d; ++i) {", H)
+    w.line("const float *row = p + i * %d;", W * B)
     w.line("%s rs = z, c0, c2;", vec.t)
     w.line("for (j = 0; j < %d; ++j)", W)
     w.line("    rs += %s(row + j * %d);", vec.load, B)
     w.line("c0 = rs - %s(row + %d); c2 = rs - %s(row);", vec.load, (W - 1) * B, vec.load)
     w.line("all += rs;")
-  else
-    w.line("%s e = z, od = z, c0;", vec.t)
-    w.open("for (j = 0; j < %d; j += 2) {", W)
-    w.line("e += %s(row + j * %d); od += %s(row + (j + 1) * %d);", vec.load, B, vec.load, B)
+    w.line("if (i < %d) { t0 += c0; t1 += rs; t2 += c2; }", H - 1)
+    w.line("t3 += c0; t4 += rs; t5 += c2;")
+    w.line("if (i >= 1) { t6 += c0; t7 += rs; t8 += c2; }")
     w.close()
-    w.line("c0 = od - %s(row + %d);", vec.load, (W - 1) * B)
-    w.line("all += e + od;")
   end
-  local cols = d.stride == 1 and { "c0", "rs", "c2" } or { "c0", "e", "od" }
-  for ky = 1, 3 do
-    local cond = string.format(ROW_TAPS[d.stride][ky], H - 1)
-    local adds = string.format("t%d += %s; t%d += %s; t%d += %s;", 3 * ky - 3, cols[1], 3 * ky - 2, cols[2], 3 * ky - 1, cols[3])
-    if cond == "" then w.line(adds) else w.line("if (%s) { %s }", cond, adds) end
-  end
-  w.close()
   for tap = 0, 8 do w.line("memcpy(tv[%d], &t%d, sizeof t%d);", tap, tap, tap) end
   w.line("memcpy(sv, &all, sizeof all);")
   w.open("for (l = 0; l < %d; ++l) {", B)
@@ -318,8 +333,8 @@ local function blocked_out(w, d, k)
   local rg9, vec = size.group_inputs * 9, blocked.vec(B)
   w.line("/* The softmax and the one pass over the output, in blocked tiles of %d x %d channels x %d pixels. */",
     nb, B, bt.pixels)
-  w.line("static void %s_out(const float *x, %sconst float *t, const float *sum, float *y, const float *wt)",
-    d.fn, k.residual and "const float *r, " or "")
+  w.line("static void %s_out(const float *x, %s%sconst float *t, const float *sum, float *y, const float *wt)",
+    d.fn, d.pooled and "const float *xp, " or "", k.residual and "const float *r, " or "")
   w.open("{")
   w.line("const %s z = {0};", vec.t)
   w.line("int cb, %s;", blocked.counters(d))
@@ -385,7 +400,10 @@ function M.emit(k, ctx)
     { "HO", d.ho }, { "WO", d.wo }, { "RG", d.conv.sizes.group_inputs }, { "CG", a.out // a.groups },
   }, k)
   w.line("")
-  if k.bt then d.bt, d.in_blocked, d.out_blocked, d.channels = k.bt, k.layout.inputs[1], k.layout.output, a.out end
+  if k.bt then
+    d.bt, d.in_blocked, d.out_blocked, d.channels = k.bt, k.layout.inputs[1], k.layout.output, a.out
+    d.pooled = d.in_blocked and d.stride == 2 -- fold/spconv.lua sizes its scratch
+  end
   local sl = lanes_for(d, d.w)
   if d.in_blocked then stats_blocked(w, d)
   elseif sl > 0 and d.h >= 2 then stats_vec(w, d, sl) else stats(w, d) end
@@ -402,10 +420,15 @@ function M.emit(k, ctx)
   w.line("")
   local call = layer.wrapper(w, fn, P, k, ctx,
     blocked.sizes(k, a.cin, d.h * d.w, a.out, d.ho * d.wo), function()
-      w.line("float *t = scratch, *sum = t + %s_R * 9;", P)
-      w.line("%s_stats(xn, t, sum);", fn)
+      if d.pooled then
+        w.line("float *xp = scratch; /* the 2x2 window sums of the input, blocked: the stride-2 1x1 parts read them */")
+        w.line("float *t = xp + %d, *sum = t + %s_R * 9;", blocks.padded(a.cin, d.bt.block) * d.ho * d.wo, P)
+      else
+        w.line("float *t = scratch, *sum = t + %s_R * 9;", P)
+      end
+      w.line("%s_stats(xn, t, sum%s);", fn, d.pooled and ", xp" or "")
       if k.vt or k.bt then
-        w.line("%s_out(xn, %st, sum, yn, wt);", fn, k.residual and "rn, " or "")
+        w.line("%s_out(xn, %s%st, sum, yn, wt);", fn, d.pooled and "xp, " or "", k.residual and "rn, " or "")
       else
         w.line("float *al3 = sum + %s_C, *al1 = al3 + %s_CO, *be = al1 + %s_CO;", P, P, P)
         w.line("%s_attend(t, sum, al3, al1, be, wt);", fn)

@@ -54,6 +54,10 @@ return function(k, naming, weights, blob, plain)
     k.w.PA, k.w.PB = blob.add(pa), blob.add(pb)
   end
   -- per sample: window sums T[r][9], channel sums S[c], and on the portable
-  -- path al3/al1/be[co] (vector and blocked tiles compute their coefficients in place)
-  k.scratch = r * 9 + c + ((k.vt or k.bt) and 0 or 3 * co)
+  -- path al3/al1/be[co] (vector and blocked tiles compute their coefficients in place);
+  -- blocked at stride 2 over a blocked input, first the input's 2x2 window sums,
+  -- blocked, HO x WO, which the 1x1 parts read (emit_c/spconv.lua)
+  local pooled = 0
+  if k.bt and k.layout.inputs[1] and s == 2 then pooled = blocks.padded(c, k.bt.block) * k.node.shape[2] * k.node.shape[3] end
+  k.scratch = pooled + r * 9 + c + ((k.vt or k.bt) and 0 or 3 * co)
 end
