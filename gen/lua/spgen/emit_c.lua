@@ -152,6 +152,7 @@ function M.run(g, kernels, plan, blob, weights_source, simd, q)
     elseif k.vt then
       text = text .. string.format(" *   vector tiles: %d x %d pixels x %d output channels\n", k.vt.pixel_vectors, k.vt.geometry.lanes, k.vt.channels)
     end
+    if e.note then text = text .. " *   " .. e.note .. "\n" end
     local at = q and pointer_int8 or pointer
     local ptrs = { inputs = {}, output = at(k.refs.output, name),
                    scratch = k.refs.scratch and at(k.refs.scratch, name, true) }

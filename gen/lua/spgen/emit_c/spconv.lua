@@ -381,7 +381,8 @@ local function blocked_out(w, d, k)
   w.close()
 end
 
--- Emits the layer's macros and functions; returns { text, call = fn(ptrs) }.
+-- Emits the layer's macros and functions; returns { text, call = fn(ptrs),
+-- note (a line for the layer comment, or nil) }.
 function M.emit(k, ctx)
   local a, node = k.node.attrs, k.node
   local P, fn = layer.names(k, ctx)
@@ -435,7 +436,8 @@ function M.emit(k, ctx)
         w.line("%s_out(xn, %sal3, al1, be, yn, wt);", fn, k.residual and "rn, " or "")
       end
     end)
-  return { text = w.text(), call = call }
+  return { text = w.text(), call = call,
+    note = d.pooled and "the stride-2 1x1 parts read the input pooled once by the statistics pass" or nil }
 end
 
 return M
