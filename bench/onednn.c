@@ -385,19 +385,13 @@ _Static_assert(CAT(UNET, _LAYERS) == 3, "NET is pre, SPConv, post");
 static float out_net[CAT(UNET, _OUT_SIZE)];
 static void run_spgen_net(void) { CAT(NET, _run)(in_nchw, out_net); }
 
-/* median_ms (timing.h) of NET's SPConv layer: the same warm-up, repetitions
-   and median, of the hook intervals in place of whole calls */
+/* the median over RUNS of the mean of NET's SPConv layer's hook intervals
+   in enough whole runs to last ~20 ms, after median_ms's warm-up of them
+   (timing.h: the statistic of every other row) */
 static double median_net_spconv_ms(void)
 {
     double t[RUNS];
-    int reps = 1;
-    for (int i = 0; i < 3; i++)
-        run_spgen_net();
-    double t0 = now();
-    run_spgen_net();
-    double once = now() - t0;
-    if (once < 0.02)
-        reps = (int)(0.02 / (once + 1e-9)) + 1;
+    const int reps = (int)(20 / median_ms(run_spgen_net, 3)) + 1;
     for (int r = 0; r < RUNS; r++) {
         double sum = 0;
         for (int i = 0; i < reps; i++) {
