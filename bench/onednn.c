@@ -4,8 +4,19 @@
    Rows (batch 1, C -> CO channels on H x W as A and B were generated, 3x3
    pad 1 stride 1 or 2, SPConv ratio 1/2 groups 2, then BatchNorm and ReLU;
    the text below says 64 for C and CO and 32 for C/2):
-     spgen A                 the emitted SPConv layer (specs/spconv_layer.lua)
-     spgen B                 the emitted vanilla layer (specs/conv_layer.lua)
+     spgen SPConv in-network the SPConv layer as it runs inside a network:
+                             layer 2 of NET (specs/spconv_layer.lua --set
+                             in_network=1: a 1x1 conv 'pre', the SPConv with
+                             BN and ReLU, a 1x1 conv 'post'), timed through
+                             its profiling hooks; with --simd it reads and
+                             writes channel-blocked activations, so no layout
+                             conversion is in its time (like oneDNN's rows)
+     spgen SPConv one-layer  A, the SPConv layer as a one-layer network
+                             (specs/spconv_layer.lua): its API reads and
+                             writes NCHW, so its time includes reading NCHW
+                             and storing NCHW
+     spgen vanilla one-layer B, the vanilla layer as a one-layer network
+                             (specs/conv_layer.lua), NCHW at its API
      oneDNN vanilla          one 3x3 convolution 64 -> 64, BN folded into the
                              weights and bias, ReLU as an eltwise post-op
      oneDNN SPConv composed  SPConv the way a framework runs it on oneDNN:
@@ -26,9 +37,16 @@
    input (batch 1, channel-blocked or plain layout).
 
    The weights are the ones compiled into the spgen layers, read back from
-   spgen --dump-weights files (argv[1]: A's, argv[2]: B's). Built by
-   scripts/bench.sh with -DA=name -DB=name -DUA=NAME -DUB=NAME like
-   bench/bench.c, plus tests/ref/st.c, -ldnnl and (OpenMP runtime) -lgomp. */
+   spgen --dump-weights files (argv[1]: A's, argv[2]: B's, argv[3]: NET's,
+   whose SPConv, drawn from the same seed and keys, is A's). Checked before
+   timing: A against oneDNN SPConv composed, B against oneDNN vanilla, and
+   NET against post(oneDNN SPConv composed(pre(x))), pre and post as plain
+   C loops. Built by scripts/bench.sh with -DA=name -DB=name -DUA=NAME
+   -DUB=NAME like bench/bench.c, -DNET=name -DUNET=NAME -DNET_C='"net.c"'
+   and the hooks -D'NAME_LAYER_BEGIN(i, n)=bench_layer_begin(i)',
+   -D'NAME_LAYER_END(i)=bench_layer_end(i)' like bench/layers.c, plus NET's
+   weights and arena .c, tests/ref/st.c, -ldnnl and (OpenMP runtime)
+   -lgomp. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -343,6 +361,63 @@ static float in_nchw[N * C * HW], out_a[CAT(UA, _OUT_SIZE)], out_b[CAT(UB, _OUT_
 static void run_spgen_a(void) { CAT(A, _run)(in_nchw, out_a); }
 static void run_spgen_b(void) { CAT(B, _run)(in_nchw, out_b); }
 
+/* NET's layers: 1 the 1x1 conv 'pre', 2 the SPConv (BN and ReLU in its
+   store), 3 the 1x1 conv 'post'; its hooks keep layer 2's time of the
+   latest run. */
+enum { NET_SPCONV_LAYER = 2 };
+static double layer_t0, net_spconv_ms;
+
+static void bench_layer_begin(int i)
+{
+    if (i == NET_SPCONV_LAYER)
+        layer_t0 = now();
+}
+
+static void bench_layer_end(int i)
+{
+    if (i == NET_SPCONV_LAYER)
+        net_spconv_ms = (now() - layer_t0) * 1e3;
+}
+
+#include NET_C
+
+_Static_assert(CAT(UNET, _LAYERS) == 3, "NET is pre, SPConv, post");
+static float out_net[CAT(UNET, _OUT_SIZE)];
+static void run_spgen_net(void) { CAT(NET, _run)(in_nchw, out_net); }
+
+/* the median over RUNS of the mean of NET's SPConv layer's hook intervals
+   in enough whole runs to last ~20 ms, after median_ms's warm-up of them
+   (timing.h: the statistic of every other row) */
+static double median_net_spconv_ms(void)
+{
+    double t[RUNS];
+    const int reps = (int)(20 / median_ms(run_spgen_net, 3)) + 1;
+    for (int r = 0; r < RUNS; r++) {
+        double sum = 0;
+        for (int i = 0; i < reps; i++) {
+            run_spgen_net();
+            sum += net_spconv_ms;
+        }
+        t[r] = sum / reps;
+    }
+    qsort(t, RUNS, sizeof t[0], cmp_double);
+    return t[RUNS / 2];
+}
+
+/* y = W x for a 1x1 convolution without bias on a batch-1 NCHW map of hw
+   pixels (W: cout x cin), accumulated in double: the reference of NET's
+   'pre' and 'post'. */
+static void conv1x1_ref(const float *w, const float *x, float *y, int cin, int cout, int hw)
+{
+    for (int o = 0; o < cout; o++)
+        for (int p = 0; p < hw; p++) {
+            double acc = 0;
+            for (int i = 0; i < cin; i++)
+                acc += (double)w[o * cin + i] * x[i * hw + p];
+            y[o * hw + p] = (float)acc;
+        }
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 static double max_rel(const float *x, const float *ref, int n)
@@ -373,13 +448,16 @@ static const char *isa_name(dnnl_cpu_isa_t i)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s A.safetensors B.safetensors   (spgen --dump-weights of %s and %s)\n", argv[0],
-                STR(A), STR(B));
+    if (argc != 4) {
+        fprintf(stderr,
+                "usage: %s A.safetensors B.safetensors NET.safetensors   (spgen --dump-weights of %s, %s and %s)\n",
+                argv[0], STR(A), STR(B), STR(NET));
         return 2;
     }
     _Static_assert(CAT(UA, _IN_SIZE) == N * C * HW && CAT(UA, _OUT_SIZE) == N * CO * HWO, "A is not the bench shape");
     _Static_assert(CAT(UB, _IN_SIZE) == N * C * HW && CAT(UB, _OUT_SIZE) == N * CO * HWO, "B is not the bench shape");
+    _Static_assert(CAT(UNET, _IN_SIZE) == N * C * HW && CAT(UNET, _OUT_SIZE) == N * CO * HWO,
+                   "NET is not the bench shape");
 
     /* one thread, like spgen */
     const char *threads = "?";
@@ -400,8 +478,8 @@ int main(int argc, char **argv)
     for (int i = 0; i < N * C * HW; i++)
         in_nchw[i] = (float)((i * 7919) % 2001 - 1000) / 1000.0f; /* bench.c's input */
 
-    st *fa = st_open(argv[1]), *fb = st_open(argv[2]);
-    if (!fa || !fb)
+    st *fa = st_open(argv[1]), *fb = st_open(argv[2]), *fnet = st_open(argv[3]);
+    if (!fa || !fb || !fnet)
         return 1;
 
     CK(dnnl_engine_create(&eng, dnnl_cpu, 0));
@@ -513,14 +591,33 @@ int main(int argc, char **argv)
     run_spconv();
     reorder(&gwc.dst, spout, &out_user, dn_sp);
     double err_van = max_rel(dn_van, ref_b, N * CO * HWO), err_sp = max_rel(dn_sp, ref_a, N * CO * HWO);
+    /* NET against post(oneDNN SPConv composed(pre(x))): pre(x) goes into the
+       composed SPConv's input, then x again for the timing */
+    double err_net;
+    {
+        static float pre_x[N * C * HW], dn_sp_pre[N * CO * HWO], ref_net[N * CO * HWO];
+        const dnnl_memory_desc_t *in_blk;
+        void *xb;
+        CK(dnnl_memory_get_memory_desc(sp_in, &in_blk));
+        CK(dnnl_memory_get_data_handle(sp_in, &xb));
+        conv1x1_ref(tensor(fnet, "pre.weight", 4, C, C, 1, 1), in_nchw, pre_x, C, C, HW);
+        reorder(&in_user, pre_x, in_blk, xb);
+        run_spconv();
+        reorder(&gwc.dst, spout, &out_user, dn_sp_pre);
+        conv1x1_ref(tensor(fnet, "post.weight", 4, CO, CO, 1, 1), dn_sp_pre, ref_net, CO, CO, HWO);
+        run_spgen_net();
+        err_net = max_rel(out_net, ref_net, N * CO * HWO);
+        reorder(&in_user, in_nchw, in_blk, xb);
+    }
 
     const dnnl_version_t *v = dnnl_version();
     printf("oneDNN %d.%d.%d (%s), isa %s; layouts: input %s, maps %s\n", v->major, v->minor, v->patch, threads,
            isa_name(dnnl_get_effective_cpu_isa()), layout_name(x_in, R), layout_name(sp_x, CO));
     printf("  vanilla 3x3: %s; SPConv: gwc %s, pwc %s, 1x1 %s\n", van.impl, gwc.impl, pwc.impl, c1.impl);
-    printf("max rel error (max|d|/max|ref|): oneDNN vanilla vs %s %.1e, oneDNN SPConv vs %s %.1e\n", STR(B), err_van,
-           STR(A), err_sp);
-    if (!(err_van <= 1e-4 && err_sp <= 1e-4)) {
+    printf("max rel error (max|d|/max|ref|): oneDNN vanilla vs %s %.1e, oneDNN SPConv vs %s %.1e,"
+           " post(oneDNN SPConv(pre)) vs %s %.1e\n",
+           STR(B), err_van, STR(A), err_sp, STR(NET), err_net);
+    if (!(err_van <= 1e-4 && err_sp <= 1e-4 && err_net <= 1e-4)) {
         printf("FAIL: oneDNN and spgen disagree (tolerance 1e-4); no timing\n");
         return 1;
     }
@@ -528,17 +625,26 @@ int main(int argc, char **argv)
     double peak = fma_peak(1);
     /* interleave rounds so drift in machine load hits all rows alike; keep
        each row's best median */
-    enum { NROW = 6 };
-    static const char *name[NROW] = {"spgen " STR(A), "spgen " STR(B), "oneDNN vanilla 3x3+BN+ReLU",
-                                     "oneDNN SPConv composed", "  of which 3 convs", "  of which means+combine"};
-    void (*fn[NROW])(void) = {run_spgen_a, run_spgen_b, run_vanilla, run_spconv, run_sp_convs, run_sp_combine};
-    const double macs[NROW] = {MACS_SPCONV, MACS_VANILLA, MACS_VANILLA, MACS_SPCONV, MACS_SPCONV, 0};
+    enum { NROW = 7 };
+    static const char *name[NROW] = {"spgen SPConv in-network",    "spgen SPConv one-layer", "spgen vanilla one-layer",
+                                     "oneDNN vanilla 3x3+BN+ReLU", "oneDNN SPConv composed", "  of which 3 convs",
+                                     "  of which means+combine"};
+    /* NULL: NET's SPConv layer through its hooks */
+    void (*fn[NROW])(void) = {NULL, run_spgen_a, run_spgen_b, run_vanilla, run_spconv, run_sp_convs, run_sp_combine};
+    const double macs[NROW] = {MACS_SPCONV, MACS_SPCONV, MACS_VANILLA, MACS_VANILLA, MACS_SPCONV, MACS_SPCONV, 0};
     double t[NROW];
     for (int round = 0; round < 3; round++)
         for (int r = 0; r < NROW; r++) {
-            double ms = median_ms(fn[r], 3);
+            double ms = fn[r] ? median_ms(fn[r], 3) : median_net_spconv_ms();
             t[r] = round == 0 || ms < t[r] ? ms : t[r];
         }
+    printf("what each row's time includes (ms: the best of 3 medians):\n"
+           "  spgen SPConv in-network  layer 2 of %s (1x1 'pre', SPConv+BN+ReLU, 1x1 'post') between its\n"
+           "                           profiling hooks: it reads and writes the activations as the network keeps\n"
+           "                           them (channel-blocked with --simd), no layout conversion\n"
+           "  spgen ... one-layer      %s_run, %s_run: NCHW in and out at their API, the conversions included\n"
+           "  oneDNN ...               on the layouts oneDNN picks (above), reorders from/to NCHW not timed\n",
+           STR(NET), STR(A), STR(B));
     printf("%-28s %9s %9s %8s\n", "", "ms", "GFLOP/s", "% peak");
     for (int r = 0; r < NROW; r++) {
         if (macs[r] > 0) {
@@ -547,13 +653,15 @@ int main(int argc, char **argv)
         } else
             printf("%-28s %9.3f %9s %8s\n", name[r], t[r], "-", "-");
     }
-    printf("(GFLOP/s = 2 * MACs / time; MACs %.0f vanilla, %.0f SPConv; reorders to/from NCHW not timed)\n",
-           MACS_VANILLA, MACS_SPCONV);
-    printf("ratio spgen SPConv / oneDNN vanilla: time %.2f\n", t[0] / t[2]);
-    printf("ratio spgen SPConv / oneDNN SPConv composed: time %.2f\n", t[0] / t[3]);
-    printf("ratio spgen vanilla / oneDNN vanilla: time %.2f\n", t[1] / t[2]);
-    printf("ratio oneDNN SPConv composed / oneDNN vanilla: time %.2f\n", t[3] / t[2]);
+    printf("(GFLOP/s = 2 * MACs / time; MACs %.0f vanilla, %.0f SPConv)\n", MACS_VANILLA, MACS_SPCONV);
+    printf("ratio spgen SPConv in-network / oneDNN vanilla: time %.2f (like for like: neither converts layouts)\n",
+           t[0] / t[3]);
+    printf("ratio spgen SPConv one-layer / oneDNN vanilla: time %.2f\n", t[1] / t[3]);
+    printf("ratio spgen SPConv in-network / oneDNN SPConv composed: time %.2f\n", t[0] / t[4]);
+    printf("ratio spgen vanilla one-layer / oneDNN vanilla: time %.2f\n", t[2] / t[3]);
+    printf("ratio oneDNN SPConv composed / oneDNN vanilla: time %.2f\n", t[4] / t[3]);
     st_close(fa);
     st_close(fb);
+    st_close(fnet);
     return 0;
 }

@@ -8,6 +8,10 @@
 #  3. each SPConv layer shape of sp_resnet18_cifar, stride 2 included,
 #     against oneDNN's vanilla 3x3 and its composed SPConv of the same shape
 #     (bench/onednn.c), when oneDNN 2.x is installed (Debian: libdnnl-dev);
+#     spgen's SPConv both inside a network (between two 1x1 convs, timed
+#     through the profiling hooks: blocked in and out, like oneDNN's times,
+#     which leave out its reorders from/to NCHW) and as a one-layer network
+#     (NCHW in and out at its API, the conversions in its time);
 #  4. PyTorch-best (eager, traced or scripted) on sp_resnet18, sp_resnet50
 #     and the CIFAR ResNet-18 and their vanilla counterparts, beside spgen
 #     (bench/torch_cpu.py), when Debian's python3-torch is installed;
@@ -105,8 +109,8 @@ if part 3; then
     omp=""
     printf '#include <dnnl.h>\n#if DNNL_CPU_RUNTIME != DNNL_RUNTIME_OMP\n#error\n#endif\n' | gcc -E -x c - >/dev/null 2>&1 &&
       omp=-lgomp
-    summary="| C -> CO, size, stride | spgen SPConv ms | oneDNN vanilla 3x3 ms | spgen / oneDNN vanilla (goal <= 0.40) |
-| --- | ---: | ---: | ---: |"
+    summary="| C -> CO, size, stride | spgen SPConv in-network (blocked) ms | spgen one-layer (NCHW API) ms | oneDNN vanilla 3x3 ms | in-network / oneDNN vanilla (goal <= 0.40) |
+| --- | ---: | ---: | ---: | ---: |"
     # CIN:COUT:SIZE:STRIDE, in the network's order
     for shape in 64:64:32:1 64:128:32:2 128:128:16:1 128:256:16:2 256:256:8:1 256:512:8:2 512:512:4:1; do
       IFS=: read -r c o s st <<<"$shape"
@@ -115,15 +119,25 @@ if part 3; then
       for n in spconv_layer conv_layer; do
         gen $dir/$n $n $n $SIMD "${sets[@]}" --dump-weights $dir/$n.safetensors >/dev/null
       done
-      gcc $CFLAGS -Ibench -I$dir/spconv_layer -I$dir/conv_layer -Itests/ref -DA=spconv_layer -DB=conv_layer \
-        -DUA=SPCONV_LAYER -DUB=CONV_LAYER -o $dir/bench_onednn bench/onednn.c tests/ref/st.c \
+      # the SPConv between two 1x1 convs, compiled into bench_onednn with its
+      # profiling hooks defined (as bench/layers.c)
+      net=$dir/spconv_in_network
+      build/spgen specs/spconv_layer.lua -o $net --simd $SIMD "${sets[@]}" --set in_network=1 \
+        --dump-weights $net.safetensors >/dev/null
+      gcc $CFLAGS -Ibench -I$dir/spconv_layer -I$dir/conv_layer -I$net -Wa,-I$net -Itests/ref -DA=spconv_layer \
+        -DB=conv_layer -DUA=SPCONV_LAYER -DUB=CONV_LAYER -DNET=spconv_in_network -DUNET=SPCONV_IN_NETWORK \
+        -DNET_C="\"$PWD/$net/spconv_in_network.c\"" "-DSPCONV_IN_NETWORK_LAYER_BEGIN(i, name)=bench_layer_begin(i)" \
+        "-DSPCONV_IN_NETWORK_LAYER_END(i)=bench_layer_end(i)" -o $dir/bench_onednn bench/onednn.c tests/ref/st.c \
+        $net/spconv_in_network_weights.c $net/spconv_in_network_arena.c \
         $dir/spconv_layer/libspconv_layer.a $dir/conv_layer/libconv_layer.a -ldnnl $omp -lm
       echo "-- $c -> $o channels, ${s}x$s, stride $st"
-      OMP_NUM_THREADS=1 $dir/bench_onednn $dir/spconv_layer.safetensors $dir/conv_layer.safetensors | tee $dir/out.txt
+      OMP_NUM_THREADS=1 $dir/bench_onednn $dir/spconv_layer.safetensors $dir/conv_layer.safetensors \
+        $net.safetensors | tee $dir/out.txt
       summary+=$'\n'$(awk -v shape="$c -> $o, ${s}x$s, $st" '
-        $1 == "spgen" && $2 == "spconv_layer" { sp = $3 }
-        $1 == "oneDNN" && $2 == "vanilla" { van = $4 }
-        END { printf "| %s | %s | %s | %.2f |", shape, sp, van, sp / van }' $dir/out.txt)
+        /^spgen SPConv in-network / { net = $4 }
+        /^spgen SPConv one-layer / { one = $4 }
+        /^oneDNN vanilla / { van = $4 }
+        END { printf "| %s | %s | %s | %s | %.2f |", shape, net, one, van, net / van }' $dir/out.txt)
     done
     echo "$summary"
   fi
