@@ -11,6 +11,7 @@
 local tile = require("spgen.emit_c.tile")
 local lower = require("spgen.lower")
 local blocks = require("spgen.blocks")
+local vtile = require("spgen.emit_c.vtile")
 
 local M = {}
 
@@ -188,7 +189,7 @@ end
 -- tiles of bt.pixels (the last may be narrower); a tile whose taps all read
 -- inside shares a loop with its like neighbours, one at a row's end gets
 -- its own code with the outside taps left out. A small plane (bt.flat) is
--- tiled as a whole instead.
+-- tiled as a whole instead. d.split_rows: threads split the rows.
 function M.rows(w, d, store)
   if d.bt.flat then return flat_tiles(w, d, store) end
   local win, np = d.conv.window, d.bt.pixels
@@ -200,6 +201,10 @@ function M.rows(w, d, store)
     local last = list[#list]
     if all_inside and last and last.inside and last.n == n then last.count = last.count + 1
     else list[#list + 1] = { ox = ox0, n = n, inside = all_inside, count = 1 } end
+  end
+  if d.split_rows then
+    local private = M.counters(d):gsub("^oy, ", "")
+    vtile.parallel(w, private)
   end
   w.open("for (oy = 0; oy < %d; ++oy) {", d.ho)
   for _, t in ipairs(list) do

@@ -4,6 +4,7 @@
 local layer = require("spgen.emit_c.layer")
 local blocked = require("spgen.emit_c.blocked")
 local blocks = require("spgen.blocks")
+local vtile = require("spgen.emit_c.vtile")
 
 local M = {}
 
@@ -18,6 +19,7 @@ local function gemv_out(w, k, P)
   local out_blocks = blocks.padded(a.out, B) // B
   w.line("const %s z = {0};", vec.t)
   w.line("int cb, i;")
+  vtile.parallel(w, "i")
   w.open("for (cb = 0; cb < %d; cb += %d) {", out_blocks, nb)
   local decl = {}
   for b = 0, nb - 1 do decl[#decl + 1] = string.format("a_%d_0 = z, a_%d_1 = z", b, b) end

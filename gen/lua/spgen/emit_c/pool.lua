@@ -6,6 +6,7 @@ local tile = require("spgen.emit_c.tile")
 local layer = require("spgen.emit_c.layer")
 local blocked = require("spgen.emit_c.blocked")
 local blocks = require("spgen.blocks")
+local vtile = require("spgen.emit_c.vtile")
 
 local M = {}
 
@@ -17,6 +18,7 @@ local function blocked_pool(w, k, ctx, P, max, by_taps)
   local h, wd = k.in_shape[2], k.in_shape[3]
   local vec = blocked.vec(B)
   w.line("int c, oy, ox;")
+  vtile.parallel(w, "oy, ox")
   w.open("for (c = 0; c < %d; ++c) { /* channel blocks of the batch */", ctx.batch * blocks.padded(s[1], B) // B)
   w.line("const float *xc = x + c * %d;", h * wd * B)
   w.line("float *yc = y + c * %d;", s[2] * s[3] * B)

@@ -269,6 +269,7 @@ local function stats_blocked(w, d)
   w.open("{")
   w.line("const %s z = {0};", vec.t)
   w.line("int cb, i, j, l;")
+  vtile.parallel(w, "i, j, l")
   w.open("for (cb = 0; cb < %d; ++cb) {", blocks.padded(d.conv.sizes.in_channels, B) // B)
   w.line("const float *p = x + cb * %d;", H * W * B)
   w.line("%s t0 = z, t1 = z, t2 = z, t3 = z, t4 = z, t5 = z, t6 = z, t7 = z, t8 = z, all = z;", vec.t)
@@ -339,10 +340,13 @@ local function blocked_out(w, d, k)
   w.line("const %s z = {0};", vec.t)
   w.line("int cb, %s;", blocked.counters(d))
   local group_blocks = blocks.padded(size.out_channels // d.conv.groups, B) // B
+  -- threads split the channel tiles, or where a group has fewer than 4 (an
+  -- early layer) the rows of each, after its softmax weights
+  d.split_rows = not bt.flat and group_blocks // nb < 4
   for grp = 0, d.conv.groups - 1 do
     group_comment(w, d, grp)
     d.group = grp
-    vtile.parallel(w, blocked.counters(d))
+    if not d.split_rows then vtile.parallel(w, blocked.counters(d)) end
     w.open("for (cb = %d; cb < %d; cb += %d) {", grp * group_blocks, (grp + 1) * group_blocks, nb)
     w.line("float s3[%d], s1[%d], be[%d];", nb * B, nb * B, nb * B)
     for b = 0, nb - 1 do
