@@ -492,6 +492,9 @@ static void residual_block_l2_stats(const float *x, float *t, float *sum)
 {
     const spgen_f4 z = {0};
     int cb, i, j, l;
+    #ifdef _OPENMP
+    #pragma omp parallel for private(i, j, l) schedule(static)
+    #endif
     for (cb = 0; cb < 2; ++cb) {
         const float *p = x + cb * 64;
         spgen_f4 t0 = z, t1 = z, t2 = z, t3 = z, t4 = z, t5 = z, t6 = z, t7 = z, t8 = z, all = z;

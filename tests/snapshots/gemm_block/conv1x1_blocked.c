@@ -163,10 +163,10 @@ static void conv1x1_blocked_l2_out(const float *x, float *y, const float *wt)
 {
     const spgen_f4 z = {0};
     int cb, q, ib, l;
-    #ifdef _OPENMP
-    #pragma omp parallel for private(q, ib, l) schedule(static)
-    #endif
     for (cb = 0; cb < 9; cb += 3) {
+        #ifdef _OPENMP
+        #pragma omp parallel for private(q, ib, l) schedule(static)
+        #endif
         for (q = 0; q < 720; q += 4) {
             spgen_f4 a_0_0 = z, a_0_1 = z, a_0_2 = z, a_0_3 = z, a_1_0 = z, a_1_1 = z, a_1_2 = z, a_1_3 = z, a_2_0 = z, a_2_1 = z, a_2_2 = z, a_2_3 = z;
             spgen_f4 w0, w1, w2;
@@ -398,10 +398,10 @@ static void conv1x1_blocked_l4_out(const float *x, const float *r, float *y, con
 {
     const spgen_f4 z = {0};
     int cb, oy, ox, ib, l;
-    #ifdef _OPENMP
-    #pragma omp parallel for private(oy, ox, ib, l) schedule(static)
-    #endif
     for (cb = 0; cb < 6; cb += 2) {
+        #ifdef _OPENMP
+        #pragma omp parallel for private(ox, ib, l) schedule(static)
+        #endif
         for (oy = 0; oy < 10; ++oy) {
             for (ox = 0; ox < 18; ox += 6) {
                 spgen_f4 a_0_0 = z, a_0_1 = z, a_0_2 = z, a_0_3 = z, a_0_4 = z, a_0_5 = z, a_1_0 = z, a_1_1 = z, a_1_2 = z, a_1_3 = z, a_1_4 = z, a_1_5 = z;
@@ -474,10 +474,10 @@ static void conv1x1_blocked_l5_out(const float *x, float *y, const float *wt)
 {
     const spgen_f4 z = {0};
     int cb, oy, ox, ib, l;
-    #ifdef _OPENMP
-    #pragma omp parallel for private(oy, ox, ib, l) schedule(static)
-    #endif
     for (cb = 0; cb < 8; cb += 2) {
+        #ifdef _OPENMP
+        #pragma omp parallel for private(ox, ib, l) schedule(static)
+        #endif
         for (oy = 0; oy < 5; ++oy) {
             {
                 ox = 0;
@@ -577,10 +577,10 @@ static void conv1x1_blocked_l6_out(const float *x, float *y, const float *wt)
 {
     const spgen_f4 z = {0};
     int cb, oy, ib, l;
-    #ifdef _OPENMP
-    #pragma omp parallel for private(oy, ib, l) schedule(static)
-    #endif
     for (cb = 0; cb < 8; cb += 2) {
+        #ifdef _OPENMP
+        #pragma omp parallel for private(oy, ib, l) schedule(static)
+        #endif
         for (oy = 0; oy < 3; oy += 1) {
             spgen_f4 a_0_0 = z, a_0_1 = z, a_0_2 = z, a_0_3 = z, a_0_4 = z, a_1_0 = z, a_1_1 = z, a_1_2 = z, a_1_3 = z, a_1_4 = z;
             spgen_f4 w0, w1;
@@ -647,6 +647,9 @@ static void conv1x1_blocked_l7_out(const float *x, float *y, const float *wt)
 {
     const spgen_f4 z = {0};
     int cb, i;
+    #ifdef _OPENMP
+    #pragma omp parallel for private(i) schedule(static)
+    #endif
     for (cb = 0; cb < 2; cb += 2) {
         spgen_f4 a_0_0 = z, a_0_1 = z, a_1_0 = z, a_1_1 = z;
         const float *wc = CONV1X1_BLOCKED_L7_WB + cb * 128;
