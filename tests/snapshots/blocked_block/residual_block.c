@@ -5,12 +5,14 @@
  *   params 248, MACs/image 3,328 (the vanilla 3x3 it replaces: 576, 9,216)
  *   fused: bn1, bn2 and pooling folded into the weights; batchnorm 'bn1' in the store; relu in the store
  *   blocked tiles: 1 x 4 output channels x 6 pixels (the whole plane, tile by tile)
+ *   the softmax from the branch means of the tiles' own sums (a small plane)
  *
  * layer 2: spconv 'conv2' (residual_block.lua:6): 8x4x4 -> 8x4x4
  *   stride 1, ratio 0.5 (4 representative, 4 redundant channels), groups 2, bias official
  *   params 248, MACs/image 3,328 (the vanilla 3x3 it replaces: 576, 9,216)
  *   fused: bn1, bn2 and pooling folded into the weights; batchnorm 'bn2' in the store; residual add of input (residual_block.lua:4) in the store; relu in the store
  *   blocked tiles: 1 x 4 output channels x 6 pixels (the whole plane, tile by tile)
+ *   the softmax from the branch means of the tiles' own sums (a small plane)
 */
 #include <math.h>
 #include <stdint.h>
@@ -44,6 +46,7 @@ extern const float residual_block_weights[];
  *   params 248, MACs/image 3,328 (the vanilla 3x3 it replaces: 576, 9,216)
  *   fused: bn1, bn2 and pooling folded into the weights; batchnorm 'bn1' in the store; relu in the store
  *   blocked tiles: 1 x 4 output channels x 6 pixels (the whole plane, tile by tile)
+ *   the softmax from the branch means of the tiles' own sums (a small plane)
  */
 #define RESIDUAL_BLOCK_L1_C 8
 #define RESIDUAL_BLOCK_L1_R 4
@@ -62,49 +65,10 @@ extern const float residual_block_weights[];
 #define RESIDUAL_BLOCK_L1_PB (wt + 256)
 #define RESIDUAL_BLOCK_L1_QB (wt + 176)
 
-/* Window sums T[ci][ky][kx] of the representative channels and channel sums S[ci],
-   from column sums of the input added up in vectors of 4. */
-static void residual_block_l1_stats(const float *x, float *t, float *sum)
-{
-    int c, i, k, v;
-    for (c = 0; c < RESIDUAL_BLOCK_L1_C; ++c) {
-        const float *p = x + c * RESIDUAL_BLOCK_L1_H * RESIDUAL_BLOCK_L1_W;
-        spgen_f4 e[1], o[1]; /* even rows, odd rows */
-        float col[3][4], tot[3], first[3], last[3];
-        for (k = 0; k < 1; ++k) {
-            e[k] = spgen_ld4(p + k * 4);
-            o[k] = spgen_ld4(p + 4 + k * 4);
-        }
-        for (i = 2; i < 3; i += 2) {
-            for (k = 0; k < 1; ++k) {
-                e[k] += spgen_ld4(p + i * 4 + k * 4);
-                o[k] += spgen_ld4(p + (i + 1) * 4 + k * 4);
-            }
-        }
-        for (k = 0; k < 1; ++k)
-            e[k] += o[k];
-        memcpy(col[0], e, sizeof col[0]); /* all rows */
-        memcpy(col[1], p, sizeof col[1]); /* the first row */
-        memcpy(col[2], p + 12, sizeof col[2]); /* the last row */
-        for (v = 0; v < 3; ++v) {
-            float s0 = 0.0f, s1 = 0.0f;
-            for (i = 0; i < 4; i += 2) {
-                s0 += col[v][i]; s1 += col[v][i + 1];
-            }
-            tot[v] = s0 + s1; first[v] = col[v][0]; last[v] = col[v][3];
-        }
-        sum[c] = tot[0];
-        if (c < RESIDUAL_BLOCK_L1_R) {
-            float *tc = t + c * 9;
-            tc[0] = (tot[0] - tot[2]) - (last[0] - last[2]); tc[1] = (tot[0] - tot[2]); tc[2] = (tot[0] - tot[2]) - (first[0] - first[2]);
-            tc[3] = tot[0] - last[0]; tc[4] = tot[0]; tc[5] = tot[0] - first[0];
-            tc[6] = (tot[0] - tot[1]) - (last[0] - last[1]); tc[7] = (tot[0] - tot[1]); tc[8] = (tot[0] - tot[1]) - (first[0] - first[1]);
-        }
-    }
-}
 
-/* The softmax and the one pass over the output, in blocked tiles of 1 x 4 channels x 6 pixels. */
-static void residual_block_l1_out(const float *x, const float *t, const float *sum, float *y, const float *wt)
+/* The one pass over the output in blocked tiles of 1 x 4 channels x 6 pixels, each channel
+   tile's branch sums kept for its plane, then the softmax from their means, then the store. */
+static void residual_block_l1_out(const float *x, float *y, const float *wt)
 {
     const spgen_f4 z = {0};
     int cb, j, ci;
@@ -114,38 +78,7 @@ static void residual_block_l1_out(const float *x, const float *t, const float *s
     #endif
     for (cb = 0; cb < 1; cb += 1) {
         float s3[4], s1[4], be[4];
-        {
-            const float *g = RESIDUAL_BLOCK_L1_GB + (cb + 0) * 72, *q = RESIDUAL_BLOCK_L1_QB + (cb + 0) * 32, *tg = t + 0;
-            spgen_f4 m3v = z, m1v = z;
-            float m3s[4], m1s[4];
-            int l;
-            for (j = 0; j < 18; ++j)
-                m3v += spgen_ld4(g + j * 4) * tg[j];
-            for (j = 0; j < 4; ++j)
-                m3v += spgen_ld4(q + j * 4) * sum[j];
-            for (j = 4; j < 8; ++j)
-                m1v += spgen_ld4(q + j * 4) * sum[j];
-            memcpy(m3s, &m3v, sizeof m3v); memcpy(m1s, &m1v, sizeof m1v);
-            for (l = 0; l < 4; ++l) {
-                const int c = (cb + 0) * 4 + l;
-                if (c < RESIDUAL_BLOCK_L1_CO) {
-                    float m3 = m3s[l], m1 = m1s[l];
-                    float e, w3, w1;
-                    m3 = m3 / (float)(RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO) + RESIDUAL_BLOCK_L1_B3[c];
-                    m1 = m1 / (float)(RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO) + RESIDUAL_BLOCK_L1_B1[c];
-                    /* exp of the non-positive difference only: never overflows */
-                    if (m3 >= m1) {
-                        e = expf(m1 - m3); w3 = 1.0f / (1.0f + e); w1 = e * w3;
-                    } else {
-                        e = expf(m3 - m1); w1 = 1.0f / (1.0f + e); w3 = e * w1;
-                    }
-                    s3[0 + l] = RESIDUAL_BLOCK_L1_PA[c] * w3; s1[0 + l] = RESIDUAL_BLOCK_L1_PA[c] * w1;
-                    be[0 + l] = RESIDUAL_BLOCK_L1_PA[c] * (w3 * RESIDUAL_BLOCK_L1_B3[c] + w1 * RESIDUAL_BLOCK_L1_B1[c]) + RESIDUAL_BLOCK_L1_PB[c];
-                } else {
-                    s3[0 + l] = 0.0f; s1[0 + l] = 0.0f; be[0 + l] = 0.0f; /* a padding channel */
-                }
-            }
-        }
+        spgen_f4 r3[16], r1[16]; /* the branch sums of the tile's channels over the plane */
         {
             spgen_f4 a3_0_0 = z, a3_0_1 = z, a3_0_2 = z, a3_0_3 = z, a3_0_4 = z, a3_0_5 = z, a1_0_0 = z, a1_0_1 = z, a1_0_2 = z, a1_0_3 = z, a1_0_4 = z, a1_0_5 = z;
             spgen_f4 w0;
@@ -184,12 +117,12 @@ static void residual_block_l1_out(const float *x, const float *t, const float *s
                 w0 = spgen_ld4(wc + 0); x0 = xc[0]; x1 = xc[1]; x2 = xc[2]; x3 = xc[3]; x4 = xc[4]; x5 = xc[5];
                 a1_0_0 += w0 * x0; a1_0_1 += w0 * x1; a1_0_2 += w0 * x2; a1_0_3 += w0 * x3; a1_0_4 += w0 * x4; a1_0_5 += w0 * x5;
             }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_0 + spgen_ld4(s1 + 0) * a1_0_0 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 0) * 4, &v, sizeof v); }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_1 + spgen_ld4(s1 + 0) * a1_0_1 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 1) * 4, &v, sizeof v); }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_2 + spgen_ld4(s1 + 0) * a1_0_2 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 2) * 4, &v, sizeof v); }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_3 + spgen_ld4(s1 + 0) * a1_0_3 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 3) * 4, &v, sizeof v); }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_4 + spgen_ld4(s1 + 0) * a1_0_4 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 4) * 4, &v, sizeof v); }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_5 + spgen_ld4(s1 + 0) * a1_0_5 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 5) * 4, &v, sizeof v); }
+            r3[0 + 0] = a3_0_0; r1[0 + 0] = a1_0_0;
+            r3[0 + 1] = a3_0_1; r1[0 + 1] = a1_0_1;
+            r3[0 + 2] = a3_0_2; r1[0 + 2] = a1_0_2;
+            r3[0 + 3] = a3_0_3; r1[0 + 3] = a1_0_3;
+            r3[0 + 4] = a3_0_4; r1[0 + 4] = a1_0_4;
+            r3[0 + 5] = a3_0_5; r1[0 + 5] = a1_0_5;
         }
         {
             spgen_f4 a3_0_0 = z, a3_0_1 = z, a3_0_2 = z, a3_0_3 = z, a3_0_4 = z, a1_0_0 = z, a1_0_1 = z, a1_0_2 = z, a1_0_3 = z, a1_0_4 = z;
@@ -229,11 +162,11 @@ static void residual_block_l1_out(const float *x, const float *t, const float *s
                 w0 = spgen_ld4(wc + 0); x0 = xc[6]; x1 = xc[7]; x2 = xc[8]; x3 = xc[9]; x4 = xc[10];
                 a1_0_0 += w0 * x0; a1_0_1 += w0 * x1; a1_0_2 += w0 * x2; a1_0_3 += w0 * x3; a1_0_4 += w0 * x4;
             }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_0 + spgen_ld4(s1 + 0) * a1_0_0 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 6) * 4, &v, sizeof v); }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_1 + spgen_ld4(s1 + 0) * a1_0_1 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 7) * 4, &v, sizeof v); }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_2 + spgen_ld4(s1 + 0) * a1_0_2 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 8) * 4, &v, sizeof v); }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_3 + spgen_ld4(s1 + 0) * a1_0_3 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 9) * 4, &v, sizeof v); }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_4 + spgen_ld4(s1 + 0) * a1_0_4 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 10) * 4, &v, sizeof v); }
+            r3[0 + 6] = a3_0_0; r1[0 + 6] = a1_0_0;
+            r3[0 + 7] = a3_0_1; r1[0 + 7] = a1_0_1;
+            r3[0 + 8] = a3_0_2; r1[0 + 8] = a1_0_2;
+            r3[0 + 9] = a3_0_3; r1[0 + 9] = a1_0_3;
+            r3[0 + 10] = a3_0_4; r1[0 + 10] = a1_0_4;
         }
         {
             spgen_f4 a3_0_0 = z, a3_0_1 = z, a3_0_2 = z, a3_0_3 = z, a3_0_4 = z, a1_0_0 = z, a1_0_1 = z, a1_0_2 = z, a1_0_3 = z, a1_0_4 = z;
@@ -271,11 +204,42 @@ static void residual_block_l1_out(const float *x, const float *t, const float *s
                 w0 = spgen_ld4(wc + 0); x0 = xc[11]; x1 = xc[12]; x2 = xc[13]; x3 = xc[14]; x4 = xc[15];
                 a1_0_0 += w0 * x0; a1_0_1 += w0 * x1; a1_0_2 += w0 * x2; a1_0_3 += w0 * x3; a1_0_4 += w0 * x4;
             }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_0 + spgen_ld4(s1 + 0) * a1_0_0 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 11) * 4, &v, sizeof v); }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_1 + spgen_ld4(s1 + 0) * a1_0_1 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 12) * 4, &v, sizeof v); }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_2 + spgen_ld4(s1 + 0) * a1_0_2 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 13) * 4, &v, sizeof v); }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_3 + spgen_ld4(s1 + 0) * a1_0_3 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 14) * 4, &v, sizeof v); }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_4 + spgen_ld4(s1 + 0) * a1_0_4 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 15) * 4, &v, sizeof v); }
+            r3[0 + 11] = a3_0_0; r1[0 + 11] = a1_0_0;
+            r3[0 + 12] = a3_0_1; r1[0 + 12] = a1_0_1;
+            r3[0 + 13] = a3_0_2; r1[0 + 13] = a1_0_2;
+            r3[0 + 14] = a3_0_3; r1[0 + 14] = a1_0_3;
+            r3[0 + 15] = a3_0_4; r1[0 + 15] = a1_0_4;
+        }
+        {
+            spgen_f4 m3v = z, m1v = z;
+            float m3s[4], m1s[4];
+            int l;
+            for (j = 0; j < 16; ++j) {
+                m3v += r3[0 + j]; m1v += r1[0 + j];
+            }
+            memcpy(m3s, &m3v, sizeof m3v); memcpy(m1s, &m1v, sizeof m1v);
+            for (l = 0; l < 4; ++l) {
+                const int c = (cb + 0) * 4 + l;
+                if (c < RESIDUAL_BLOCK_L1_CO) {
+                    float m3 = m3s[l], m1 = m1s[l];
+                    float e, w3, w1;
+                    m3 = m3 / (float)(RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO) + RESIDUAL_BLOCK_L1_B3[c];
+                    m1 = m1 / (float)(RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO) + RESIDUAL_BLOCK_L1_B1[c];
+                    /* exp of the non-positive difference only: never overflows */
+                    if (m3 >= m1) {
+                        e = expf(m1 - m3); w3 = 1.0f / (1.0f + e); w1 = e * w3;
+                    } else {
+                        e = expf(m3 - m1); w1 = 1.0f / (1.0f + e); w3 = e * w1;
+                    }
+                    s3[0 + l] = RESIDUAL_BLOCK_L1_PA[c] * w3; s1[0 + l] = RESIDUAL_BLOCK_L1_PA[c] * w1;
+                    be[0 + l] = RESIDUAL_BLOCK_L1_PA[c] * (w3 * RESIDUAL_BLOCK_L1_B3[c] + w1 * RESIDUAL_BLOCK_L1_B1[c]) + RESIDUAL_BLOCK_L1_PB[c];
+                } else {
+                    s3[0 + l] = 0.0f; s1[0 + l] = 0.0f; be[0 + l] = 0.0f; /* a padding channel */
+                }
+            }
+        }
+        for (j = 0; j < 16; ++j) {
+            { spgen_f4 v = spgen_ld4(s3 + 0) * r3[0 + j] + spgen_ld4(s1 + 0) * r1[0 + j] + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + j) * 4, &v, sizeof v); }
         }
     }
     /* group 1: output channels 4..7, representative inputs 2..3 */
@@ -284,38 +248,7 @@ static void residual_block_l1_out(const float *x, const float *t, const float *s
     #endif
     for (cb = 1; cb < 2; cb += 1) {
         float s3[4], s1[4], be[4];
-        {
-            const float *g = RESIDUAL_BLOCK_L1_GB + (cb + 0) * 72, *q = RESIDUAL_BLOCK_L1_QB + (cb + 0) * 32, *tg = t + 18;
-            spgen_f4 m3v = z, m1v = z;
-            float m3s[4], m1s[4];
-            int l;
-            for (j = 0; j < 18; ++j)
-                m3v += spgen_ld4(g + j * 4) * tg[j];
-            for (j = 0; j < 4; ++j)
-                m3v += spgen_ld4(q + j * 4) * sum[j];
-            for (j = 4; j < 8; ++j)
-                m1v += spgen_ld4(q + j * 4) * sum[j];
-            memcpy(m3s, &m3v, sizeof m3v); memcpy(m1s, &m1v, sizeof m1v);
-            for (l = 0; l < 4; ++l) {
-                const int c = (cb + 0) * 4 + l;
-                if (c < RESIDUAL_BLOCK_L1_CO) {
-                    float m3 = m3s[l], m1 = m1s[l];
-                    float e, w3, w1;
-                    m3 = m3 / (float)(RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO) + RESIDUAL_BLOCK_L1_B3[c];
-                    m1 = m1 / (float)(RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO) + RESIDUAL_BLOCK_L1_B1[c];
-                    /* exp of the non-positive difference only: never overflows */
-                    if (m3 >= m1) {
-                        e = expf(m1 - m3); w3 = 1.0f / (1.0f + e); w1 = e * w3;
-                    } else {
-                        e = expf(m3 - m1); w1 = 1.0f / (1.0f + e); w3 = e * w1;
-                    }
-                    s3[0 + l] = RESIDUAL_BLOCK_L1_PA[c] * w3; s1[0 + l] = RESIDUAL_BLOCK_L1_PA[c] * w1;
-                    be[0 + l] = RESIDUAL_BLOCK_L1_PA[c] * (w3 * RESIDUAL_BLOCK_L1_B3[c] + w1 * RESIDUAL_BLOCK_L1_B1[c]) + RESIDUAL_BLOCK_L1_PB[c];
-                } else {
-                    s3[0 + l] = 0.0f; s1[0 + l] = 0.0f; be[0 + l] = 0.0f; /* a padding channel */
-                }
-            }
-        }
+        spgen_f4 r3[16], r1[16]; /* the branch sums of the tile's channels over the plane */
         {
             spgen_f4 a3_0_0 = z, a3_0_1 = z, a3_0_2 = z, a3_0_3 = z, a3_0_4 = z, a3_0_5 = z, a1_0_0 = z, a1_0_1 = z, a1_0_2 = z, a1_0_3 = z, a1_0_4 = z, a1_0_5 = z;
             spgen_f4 w0;
@@ -354,12 +287,12 @@ static void residual_block_l1_out(const float *x, const float *t, const float *s
                 w0 = spgen_ld4(wc + 0); x0 = xc[0]; x1 = xc[1]; x2 = xc[2]; x3 = xc[3]; x4 = xc[4]; x5 = xc[5];
                 a1_0_0 += w0 * x0; a1_0_1 += w0 * x1; a1_0_2 += w0 * x2; a1_0_3 += w0 * x3; a1_0_4 += w0 * x4; a1_0_5 += w0 * x5;
             }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_0 + spgen_ld4(s1 + 0) * a1_0_0 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 0) * 4, &v, sizeof v); }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_1 + spgen_ld4(s1 + 0) * a1_0_1 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 1) * 4, &v, sizeof v); }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_2 + spgen_ld4(s1 + 0) * a1_0_2 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 2) * 4, &v, sizeof v); }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_3 + spgen_ld4(s1 + 0) * a1_0_3 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 3) * 4, &v, sizeof v); }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_4 + spgen_ld4(s1 + 0) * a1_0_4 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 4) * 4, &v, sizeof v); }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_5 + spgen_ld4(s1 + 0) * a1_0_5 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 5) * 4, &v, sizeof v); }
+            r3[0 + 0] = a3_0_0; r1[0 + 0] = a1_0_0;
+            r3[0 + 1] = a3_0_1; r1[0 + 1] = a1_0_1;
+            r3[0 + 2] = a3_0_2; r1[0 + 2] = a1_0_2;
+            r3[0 + 3] = a3_0_3; r1[0 + 3] = a1_0_3;
+            r3[0 + 4] = a3_0_4; r1[0 + 4] = a1_0_4;
+            r3[0 + 5] = a3_0_5; r1[0 + 5] = a1_0_5;
         }
         {
             spgen_f4 a3_0_0 = z, a3_0_1 = z, a3_0_2 = z, a3_0_3 = z, a3_0_4 = z, a1_0_0 = z, a1_0_1 = z, a1_0_2 = z, a1_0_3 = z, a1_0_4 = z;
@@ -399,11 +332,11 @@ static void residual_block_l1_out(const float *x, const float *t, const float *s
                 w0 = spgen_ld4(wc + 0); x0 = xc[6]; x1 = xc[7]; x2 = xc[8]; x3 = xc[9]; x4 = xc[10];
                 a1_0_0 += w0 * x0; a1_0_1 += w0 * x1; a1_0_2 += w0 * x2; a1_0_3 += w0 * x3; a1_0_4 += w0 * x4;
             }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_0 + spgen_ld4(s1 + 0) * a1_0_0 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 6) * 4, &v, sizeof v); }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_1 + spgen_ld4(s1 + 0) * a1_0_1 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 7) * 4, &v, sizeof v); }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_2 + spgen_ld4(s1 + 0) * a1_0_2 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 8) * 4, &v, sizeof v); }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_3 + spgen_ld4(s1 + 0) * a1_0_3 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 9) * 4, &v, sizeof v); }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_4 + spgen_ld4(s1 + 0) * a1_0_4 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 10) * 4, &v, sizeof v); }
+            r3[0 + 6] = a3_0_0; r1[0 + 6] = a1_0_0;
+            r3[0 + 7] = a3_0_1; r1[0 + 7] = a1_0_1;
+            r3[0 + 8] = a3_0_2; r1[0 + 8] = a1_0_2;
+            r3[0 + 9] = a3_0_3; r1[0 + 9] = a1_0_3;
+            r3[0 + 10] = a3_0_4; r1[0 + 10] = a1_0_4;
         }
         {
             spgen_f4 a3_0_0 = z, a3_0_1 = z, a3_0_2 = z, a3_0_3 = z, a3_0_4 = z, a1_0_0 = z, a1_0_1 = z, a1_0_2 = z, a1_0_3 = z, a1_0_4 = z;
@@ -441,24 +374,53 @@ static void residual_block_l1_out(const float *x, const float *t, const float *s
                 w0 = spgen_ld4(wc + 0); x0 = xc[11]; x1 = xc[12]; x2 = xc[13]; x3 = xc[14]; x4 = xc[15];
                 a1_0_0 += w0 * x0; a1_0_1 += w0 * x1; a1_0_2 += w0 * x2; a1_0_3 += w0 * x3; a1_0_4 += w0 * x4;
             }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_0 + spgen_ld4(s1 + 0) * a1_0_0 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 11) * 4, &v, sizeof v); }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_1 + spgen_ld4(s1 + 0) * a1_0_1 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 12) * 4, &v, sizeof v); }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_2 + spgen_ld4(s1 + 0) * a1_0_2 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 13) * 4, &v, sizeof v); }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_3 + spgen_ld4(s1 + 0) * a1_0_3 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 14) * 4, &v, sizeof v); }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_4 + spgen_ld4(s1 + 0) * a1_0_4 + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + 15) * 4, &v, sizeof v); }
+            r3[0 + 11] = a3_0_0; r1[0 + 11] = a1_0_0;
+            r3[0 + 12] = a3_0_1; r1[0 + 12] = a1_0_1;
+            r3[0 + 13] = a3_0_2; r1[0 + 13] = a1_0_2;
+            r3[0 + 14] = a3_0_3; r1[0 + 14] = a1_0_3;
+            r3[0 + 15] = a3_0_4; r1[0 + 15] = a1_0_4;
+        }
+        {
+            spgen_f4 m3v = z, m1v = z;
+            float m3s[4], m1s[4];
+            int l;
+            for (j = 0; j < 16; ++j) {
+                m3v += r3[0 + j]; m1v += r1[0 + j];
+            }
+            memcpy(m3s, &m3v, sizeof m3v); memcpy(m1s, &m1v, sizeof m1v);
+            for (l = 0; l < 4; ++l) {
+                const int c = (cb + 0) * 4 + l;
+                if (c < RESIDUAL_BLOCK_L1_CO) {
+                    float m3 = m3s[l], m1 = m1s[l];
+                    float e, w3, w1;
+                    m3 = m3 / (float)(RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO) + RESIDUAL_BLOCK_L1_B3[c];
+                    m1 = m1 / (float)(RESIDUAL_BLOCK_L1_HO * RESIDUAL_BLOCK_L1_WO) + RESIDUAL_BLOCK_L1_B1[c];
+                    /* exp of the non-positive difference only: never overflows */
+                    if (m3 >= m1) {
+                        e = expf(m1 - m3); w3 = 1.0f / (1.0f + e); w1 = e * w3;
+                    } else {
+                        e = expf(m3 - m1); w1 = 1.0f / (1.0f + e); w3 = e * w1;
+                    }
+                    s3[0 + l] = RESIDUAL_BLOCK_L1_PA[c] * w3; s1[0 + l] = RESIDUAL_BLOCK_L1_PA[c] * w1;
+                    be[0 + l] = RESIDUAL_BLOCK_L1_PA[c] * (w3 * RESIDUAL_BLOCK_L1_B3[c] + w1 * RESIDUAL_BLOCK_L1_B1[c]) + RESIDUAL_BLOCK_L1_PB[c];
+                } else {
+                    s3[0 + l] = 0.0f; s1[0 + l] = 0.0f; be[0 + l] = 0.0f; /* a padding channel */
+                }
+            }
+        }
+        for (j = 0; j < 16; ++j) {
+            { spgen_f4 v = spgen_ld4(s3 + 0) * r3[0 + j] + spgen_ld4(s1 + 0) * r1[0 + j] + spgen_ld4(be + 0); v = (spgen_f4)((spgen_i4)v & (v > 0.0f)); memcpy(y + ((cb + 0) * 16 + j) * 4, &v, sizeof v); }
         }
     }
 }
 
-static void residual_block_l1(const float *x, float *y, const float *wt, float *scratch)
+static void residual_block_l1(const float *x, float *y, const float *wt)
 {
     int n;
     for (n = 0; n < 2; ++n) {
         const float *xn = x + n * 128;
         float *yn = y + n * 128;
-        float *t = scratch, *sum = t + RESIDUAL_BLOCK_L1_R * 9;
-        residual_block_l1_stats(xn, t, sum);
-        residual_block_l1_out(xn, t, sum, yn, wt);
+        residual_block_l1_out(xn, yn, wt);
     }
 }
 
@@ -468,6 +430,7 @@ static void residual_block_l1(const float *x, float *y, const float *wt, float *
  *   params 248, MACs/image 3,328 (the vanilla 3x3 it replaces: 576, 9,216)
  *   fused: bn1, bn2 and pooling folded into the weights; batchnorm 'bn2' in the store; residual add of input (residual_block.lua:4) in the store; relu in the store
  *   blocked tiles: 1 x 4 output channels x 6 pixels (the whole plane, tile by tile)
+ *   the softmax from the branch means of the tiles' own sums (a small plane)
  */
 #define RESIDUAL_BLOCK_L2_C 8
 #define RESIDUAL_BLOCK_L2_R 4
@@ -486,53 +449,10 @@ static void residual_block_l1(const float *x, float *y, const float *wt, float *
 #define RESIDUAL_BLOCK_L2_PB (wt + 256)
 #define RESIDUAL_BLOCK_L2_QB (wt + 176)
 
-/* Window sums T[ci][ky][kx] of the representative channels and channel sums S[ci]
-   of the blocked input, 4 channels to a vector, in one read. */
-static void residual_block_l2_stats(const float *x, float *t, float *sum)
-{
-    const spgen_f4 z = {0};
-    int cb, i, j, l;
-    #ifdef _OPENMP
-    #pragma omp parallel for private(i, j, l) schedule(static)
-    #endif
-    for (cb = 0; cb < 2; ++cb) {
-        const float *p = x + cb * 64;
-        spgen_f4 t0 = z, t1 = z, t2 = z, t3 = z, t4 = z, t5 = z, t6 = z, t7 = z, t8 = z, all = z;
-        float tv[9][4], sv[4];
-        for (i = 0; i < 4; ++i) {
-            const float *row = p + i * 16;
-            spgen_f4 rs = z, c0, c2;
-            for (j = 0; j < 4; ++j)
-                rs += spgen_ld4(row + j * 4);
-            c0 = rs - spgen_ld4(row + 12); c2 = rs - spgen_ld4(row);
-            all += rs;
-            if (i < 3) { t0 += c0; t1 += rs; t2 += c2; }
-            t3 += c0; t4 += rs; t5 += c2;
-            if (i >= 1) { t6 += c0; t7 += rs; t8 += c2; }
-        }
-        memcpy(tv[0], &t0, sizeof t0);
-        memcpy(tv[1], &t1, sizeof t1);
-        memcpy(tv[2], &t2, sizeof t2);
-        memcpy(tv[3], &t3, sizeof t3);
-        memcpy(tv[4], &t4, sizeof t4);
-        memcpy(tv[5], &t5, sizeof t5);
-        memcpy(tv[6], &t6, sizeof t6);
-        memcpy(tv[7], &t7, sizeof t7);
-        memcpy(tv[8], &t8, sizeof t8);
-        memcpy(sv, &all, sizeof all);
-        for (l = 0; l < 4; ++l) {
-            const int c = cb * 4 + l;
-            if (c < RESIDUAL_BLOCK_L2_C)
-                sum[c] = sv[l];
-            if (c < RESIDUAL_BLOCK_L2_R)
-                for (j = 0; j < 9; ++j)
-                    t[c * 9 + j] = tv[j][l];
-        }
-    }
-}
 
-/* The softmax and the one pass over the output, in blocked tiles of 1 x 4 channels x 6 pixels. */
-static void residual_block_l2_out(const float *x, const float *r, const float *t, const float *sum, float *y, const float *wt)
+/* The one pass over the output in blocked tiles of 1 x 4 channels x 6 pixels, each channel
+   tile's branch sums kept for its plane, then the softmax from their means, then the store. */
+static void residual_block_l2_out(const float *x, const float *r, float *y, const float *wt)
 {
     const spgen_f4 z = {0};
     int cb, j, ci;
@@ -542,38 +462,7 @@ static void residual_block_l2_out(const float *x, const float *r, const float *t
     #endif
     for (cb = 0; cb < 1; cb += 1) {
         float s3[4], s1[4], be[4];
-        {
-            const float *g = RESIDUAL_BLOCK_L2_GB + (cb + 0) * 72, *q = RESIDUAL_BLOCK_L2_QB + (cb + 0) * 32, *tg = t + 0;
-            spgen_f4 m3v = z, m1v = z;
-            float m3s[4], m1s[4];
-            int l;
-            for (j = 0; j < 18; ++j)
-                m3v += spgen_ld4(g + j * 4) * tg[j];
-            for (j = 0; j < 4; ++j)
-                m3v += spgen_ld4(q + j * 4) * sum[j];
-            for (j = 4; j < 8; ++j)
-                m1v += spgen_ld4(q + j * 4) * sum[j];
-            memcpy(m3s, &m3v, sizeof m3v); memcpy(m1s, &m1v, sizeof m1v);
-            for (l = 0; l < 4; ++l) {
-                const int c = (cb + 0) * 4 + l;
-                if (c < RESIDUAL_BLOCK_L2_CO) {
-                    float m3 = m3s[l], m1 = m1s[l];
-                    float e, w3, w1;
-                    m3 = m3 / (float)(RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO) + RESIDUAL_BLOCK_L2_B3[c];
-                    m1 = m1 / (float)(RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO) + RESIDUAL_BLOCK_L2_B1[c];
-                    /* exp of the non-positive difference only: never overflows */
-                    if (m3 >= m1) {
-                        e = expf(m1 - m3); w3 = 1.0f / (1.0f + e); w1 = e * w3;
-                    } else {
-                        e = expf(m3 - m1); w1 = 1.0f / (1.0f + e); w3 = e * w1;
-                    }
-                    s3[0 + l] = RESIDUAL_BLOCK_L2_PA[c] * w3; s1[0 + l] = RESIDUAL_BLOCK_L2_PA[c] * w1;
-                    be[0 + l] = RESIDUAL_BLOCK_L2_PA[c] * (w3 * RESIDUAL_BLOCK_L2_B3[c] + w1 * RESIDUAL_BLOCK_L2_B1[c]) + RESIDUAL_BLOCK_L2_PB[c];
-                } else {
-                    s3[0 + l] = 0.0f; s1[0 + l] = 0.0f; be[0 + l] = 0.0f; /* a padding channel */
-                }
-            }
-        }
+        spgen_f4 r3[16], r1[16]; /* the branch sums of the tile's channels over the plane */
         {
             spgen_f4 a3_0_0 = z, a3_0_1 = z, a3_0_2 = z, a3_0_3 = z, a3_0_4 = z, a3_0_5 = z, a1_0_0 = z, a1_0_1 = z, a1_0_2 = z, a1_0_3 = z, a1_0_4 = z, a1_0_5 = z;
             spgen_f4 w0;
@@ -612,54 +501,12 @@ static void residual_block_l2_out(const float *x, const float *r, const float *t
                 w0 = spgen_ld4(wc + 0); x0 = xc[0]; x1 = xc[4]; x2 = xc[8]; x3 = xc[12]; x4 = xc[16]; x5 = xc[20];
                 a1_0_0 += w0 * x0; a1_0_1 += w0 * x1; a1_0_2 += w0 * x2; a1_0_3 += w0 * x3; a1_0_4 += w0 * x4; a1_0_5 += w0 * x5;
             }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_0 + spgen_ld4(s1 + 0) * a1_0_0 + spgen_ld4(be + 0); int l;
-            for (l = 0; l < 4; ++l) {
-                const int c = (cb + 0) * 4 + l;
-                if (c < 8) {
-                    float s = v[l]; s += r[c * 16 + 0]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 0] = s;
-                }
-            }
-            }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_1 + spgen_ld4(s1 + 0) * a1_0_1 + spgen_ld4(be + 0); int l;
-            for (l = 0; l < 4; ++l) {
-                const int c = (cb + 0) * 4 + l;
-                if (c < 8) {
-                    float s = v[l]; s += r[c * 16 + 1]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 1] = s;
-                }
-            }
-            }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_2 + spgen_ld4(s1 + 0) * a1_0_2 + spgen_ld4(be + 0); int l;
-            for (l = 0; l < 4; ++l) {
-                const int c = (cb + 0) * 4 + l;
-                if (c < 8) {
-                    float s = v[l]; s += r[c * 16 + 2]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 2] = s;
-                }
-            }
-            }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_3 + spgen_ld4(s1 + 0) * a1_0_3 + spgen_ld4(be + 0); int l;
-            for (l = 0; l < 4; ++l) {
-                const int c = (cb + 0) * 4 + l;
-                if (c < 8) {
-                    float s = v[l]; s += r[c * 16 + 3]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 3] = s;
-                }
-            }
-            }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_4 + spgen_ld4(s1 + 0) * a1_0_4 + spgen_ld4(be + 0); int l;
-            for (l = 0; l < 4; ++l) {
-                const int c = (cb + 0) * 4 + l;
-                if (c < 8) {
-                    float s = v[l]; s += r[c * 16 + 4]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 4] = s;
-                }
-            }
-            }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_5 + spgen_ld4(s1 + 0) * a1_0_5 + spgen_ld4(be + 0); int l;
-            for (l = 0; l < 4; ++l) {
-                const int c = (cb + 0) * 4 + l;
-                if (c < 8) {
-                    float s = v[l]; s += r[c * 16 + 5]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 5] = s;
-                }
-            }
-            }
+            r3[0 + 0] = a3_0_0; r1[0 + 0] = a1_0_0;
+            r3[0 + 1] = a3_0_1; r1[0 + 1] = a1_0_1;
+            r3[0 + 2] = a3_0_2; r1[0 + 2] = a1_0_2;
+            r3[0 + 3] = a3_0_3; r1[0 + 3] = a1_0_3;
+            r3[0 + 4] = a3_0_4; r1[0 + 4] = a1_0_4;
+            r3[0 + 5] = a3_0_5; r1[0 + 5] = a1_0_5;
         }
         {
             spgen_f4 a3_0_0 = z, a3_0_1 = z, a3_0_2 = z, a3_0_3 = z, a3_0_4 = z, a1_0_0 = z, a1_0_1 = z, a1_0_2 = z, a1_0_3 = z, a1_0_4 = z;
@@ -699,46 +546,11 @@ static void residual_block_l2_out(const float *x, const float *r, const float *t
                 w0 = spgen_ld4(wc + 0); x0 = xc[24]; x1 = xc[28]; x2 = xc[32]; x3 = xc[36]; x4 = xc[40];
                 a1_0_0 += w0 * x0; a1_0_1 += w0 * x1; a1_0_2 += w0 * x2; a1_0_3 += w0 * x3; a1_0_4 += w0 * x4;
             }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_0 + spgen_ld4(s1 + 0) * a1_0_0 + spgen_ld4(be + 0); int l;
-            for (l = 0; l < 4; ++l) {
-                const int c = (cb + 0) * 4 + l;
-                if (c < 8) {
-                    float s = v[l]; s += r[c * 16 + 6]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 6] = s;
-                }
-            }
-            }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_1 + spgen_ld4(s1 + 0) * a1_0_1 + spgen_ld4(be + 0); int l;
-            for (l = 0; l < 4; ++l) {
-                const int c = (cb + 0) * 4 + l;
-                if (c < 8) {
-                    float s = v[l]; s += r[c * 16 + 7]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 7] = s;
-                }
-            }
-            }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_2 + spgen_ld4(s1 + 0) * a1_0_2 + spgen_ld4(be + 0); int l;
-            for (l = 0; l < 4; ++l) {
-                const int c = (cb + 0) * 4 + l;
-                if (c < 8) {
-                    float s = v[l]; s += r[c * 16 + 8]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 8] = s;
-                }
-            }
-            }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_3 + spgen_ld4(s1 + 0) * a1_0_3 + spgen_ld4(be + 0); int l;
-            for (l = 0; l < 4; ++l) {
-                const int c = (cb + 0) * 4 + l;
-                if (c < 8) {
-                    float s = v[l]; s += r[c * 16 + 9]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 9] = s;
-                }
-            }
-            }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_4 + spgen_ld4(s1 + 0) * a1_0_4 + spgen_ld4(be + 0); int l;
-            for (l = 0; l < 4; ++l) {
-                const int c = (cb + 0) * 4 + l;
-                if (c < 8) {
-                    float s = v[l]; s += r[c * 16 + 10]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 10] = s;
-                }
-            }
-            }
+            r3[0 + 6] = a3_0_0; r1[0 + 6] = a1_0_0;
+            r3[0 + 7] = a3_0_1; r1[0 + 7] = a1_0_1;
+            r3[0 + 8] = a3_0_2; r1[0 + 8] = a1_0_2;
+            r3[0 + 9] = a3_0_3; r1[0 + 9] = a1_0_3;
+            r3[0 + 10] = a3_0_4; r1[0 + 10] = a1_0_4;
         }
         {
             spgen_f4 a3_0_0 = z, a3_0_1 = z, a3_0_2 = z, a3_0_3 = z, a3_0_4 = z, a1_0_0 = z, a1_0_1 = z, a1_0_2 = z, a1_0_3 = z, a1_0_4 = z;
@@ -776,43 +588,46 @@ static void residual_block_l2_out(const float *x, const float *r, const float *t
                 w0 = spgen_ld4(wc + 0); x0 = xc[44]; x1 = xc[48]; x2 = xc[52]; x3 = xc[56]; x4 = xc[60];
                 a1_0_0 += w0 * x0; a1_0_1 += w0 * x1; a1_0_2 += w0 * x2; a1_0_3 += w0 * x3; a1_0_4 += w0 * x4;
             }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_0 + spgen_ld4(s1 + 0) * a1_0_0 + spgen_ld4(be + 0); int l;
+            r3[0 + 11] = a3_0_0; r1[0 + 11] = a1_0_0;
+            r3[0 + 12] = a3_0_1; r1[0 + 12] = a1_0_1;
+            r3[0 + 13] = a3_0_2; r1[0 + 13] = a1_0_2;
+            r3[0 + 14] = a3_0_3; r1[0 + 14] = a1_0_3;
+            r3[0 + 15] = a3_0_4; r1[0 + 15] = a1_0_4;
+        }
+        {
+            spgen_f4 m3v = z, m1v = z;
+            float m3s[4], m1s[4];
+            int l;
+            for (j = 0; j < 16; ++j) {
+                m3v += r3[0 + j]; m1v += r1[0 + j];
+            }
+            memcpy(m3s, &m3v, sizeof m3v); memcpy(m1s, &m1v, sizeof m1v);
             for (l = 0; l < 4; ++l) {
                 const int c = (cb + 0) * 4 + l;
-                if (c < 8) {
-                    float s = v[l]; s += r[c * 16 + 11]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 11] = s;
+                if (c < RESIDUAL_BLOCK_L2_CO) {
+                    float m3 = m3s[l], m1 = m1s[l];
+                    float e, w3, w1;
+                    m3 = m3 / (float)(RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO) + RESIDUAL_BLOCK_L2_B3[c];
+                    m1 = m1 / (float)(RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO) + RESIDUAL_BLOCK_L2_B1[c];
+                    /* exp of the non-positive difference only: never overflows */
+                    if (m3 >= m1) {
+                        e = expf(m1 - m3); w3 = 1.0f / (1.0f + e); w1 = e * w3;
+                    } else {
+                        e = expf(m3 - m1); w1 = 1.0f / (1.0f + e); w3 = e * w1;
+                    }
+                    s3[0 + l] = RESIDUAL_BLOCK_L2_PA[c] * w3; s1[0 + l] = RESIDUAL_BLOCK_L2_PA[c] * w1;
+                    be[0 + l] = RESIDUAL_BLOCK_L2_PA[c] * (w3 * RESIDUAL_BLOCK_L2_B3[c] + w1 * RESIDUAL_BLOCK_L2_B1[c]) + RESIDUAL_BLOCK_L2_PB[c];
+                } else {
+                    s3[0 + l] = 0.0f; s1[0 + l] = 0.0f; be[0 + l] = 0.0f; /* a padding channel */
                 }
             }
-            }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_1 + spgen_ld4(s1 + 0) * a1_0_1 + spgen_ld4(be + 0); int l;
+        }
+        for (j = 0; j < 16; ++j) {
+            { spgen_f4 v = spgen_ld4(s3 + 0) * r3[0 + j] + spgen_ld4(s1 + 0) * r1[0 + j] + spgen_ld4(be + 0); int l;
             for (l = 0; l < 4; ++l) {
                 const int c = (cb + 0) * 4 + l;
                 if (c < 8) {
-                    float s = v[l]; s += r[c * 16 + 12]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 12] = s;
-                }
-            }
-            }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_2 + spgen_ld4(s1 + 0) * a1_0_2 + spgen_ld4(be + 0); int l;
-            for (l = 0; l < 4; ++l) {
-                const int c = (cb + 0) * 4 + l;
-                if (c < 8) {
-                    float s = v[l]; s += r[c * 16 + 13]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 13] = s;
-                }
-            }
-            }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_3 + spgen_ld4(s1 + 0) * a1_0_3 + spgen_ld4(be + 0); int l;
-            for (l = 0; l < 4; ++l) {
-                const int c = (cb + 0) * 4 + l;
-                if (c < 8) {
-                    float s = v[l]; s += r[c * 16 + 14]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 14] = s;
-                }
-            }
-            }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_4 + spgen_ld4(s1 + 0) * a1_0_4 + spgen_ld4(be + 0); int l;
-            for (l = 0; l < 4; ++l) {
-                const int c = (cb + 0) * 4 + l;
-                if (c < 8) {
-                    float s = v[l]; s += r[c * 16 + 15]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 15] = s;
+                    float s = v[l]; s += r[c * 16 + j]; s = s > 0.0f ? s : 0.0f; y[c * 16 + j] = s;
                 }
             }
             }
@@ -824,38 +639,7 @@ static void residual_block_l2_out(const float *x, const float *r, const float *t
     #endif
     for (cb = 1; cb < 2; cb += 1) {
         float s3[4], s1[4], be[4];
-        {
-            const float *g = RESIDUAL_BLOCK_L2_GB + (cb + 0) * 72, *q = RESIDUAL_BLOCK_L2_QB + (cb + 0) * 32, *tg = t + 18;
-            spgen_f4 m3v = z, m1v = z;
-            float m3s[4], m1s[4];
-            int l;
-            for (j = 0; j < 18; ++j)
-                m3v += spgen_ld4(g + j * 4) * tg[j];
-            for (j = 0; j < 4; ++j)
-                m3v += spgen_ld4(q + j * 4) * sum[j];
-            for (j = 4; j < 8; ++j)
-                m1v += spgen_ld4(q + j * 4) * sum[j];
-            memcpy(m3s, &m3v, sizeof m3v); memcpy(m1s, &m1v, sizeof m1v);
-            for (l = 0; l < 4; ++l) {
-                const int c = (cb + 0) * 4 + l;
-                if (c < RESIDUAL_BLOCK_L2_CO) {
-                    float m3 = m3s[l], m1 = m1s[l];
-                    float e, w3, w1;
-                    m3 = m3 / (float)(RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO) + RESIDUAL_BLOCK_L2_B3[c];
-                    m1 = m1 / (float)(RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO) + RESIDUAL_BLOCK_L2_B1[c];
-                    /* exp of the non-positive difference only: never overflows */
-                    if (m3 >= m1) {
-                        e = expf(m1 - m3); w3 = 1.0f / (1.0f + e); w1 = e * w3;
-                    } else {
-                        e = expf(m3 - m1); w1 = 1.0f / (1.0f + e); w3 = e * w1;
-                    }
-                    s3[0 + l] = RESIDUAL_BLOCK_L2_PA[c] * w3; s1[0 + l] = RESIDUAL_BLOCK_L2_PA[c] * w1;
-                    be[0 + l] = RESIDUAL_BLOCK_L2_PA[c] * (w3 * RESIDUAL_BLOCK_L2_B3[c] + w1 * RESIDUAL_BLOCK_L2_B1[c]) + RESIDUAL_BLOCK_L2_PB[c];
-                } else {
-                    s3[0 + l] = 0.0f; s1[0 + l] = 0.0f; be[0 + l] = 0.0f; /* a padding channel */
-                }
-            }
-        }
+        spgen_f4 r3[16], r1[16]; /* the branch sums of the tile's channels over the plane */
         {
             spgen_f4 a3_0_0 = z, a3_0_1 = z, a3_0_2 = z, a3_0_3 = z, a3_0_4 = z, a3_0_5 = z, a1_0_0 = z, a1_0_1 = z, a1_0_2 = z, a1_0_3 = z, a1_0_4 = z, a1_0_5 = z;
             spgen_f4 w0;
@@ -894,54 +678,12 @@ static void residual_block_l2_out(const float *x, const float *r, const float *t
                 w0 = spgen_ld4(wc + 0); x0 = xc[0]; x1 = xc[4]; x2 = xc[8]; x3 = xc[12]; x4 = xc[16]; x5 = xc[20];
                 a1_0_0 += w0 * x0; a1_0_1 += w0 * x1; a1_0_2 += w0 * x2; a1_0_3 += w0 * x3; a1_0_4 += w0 * x4; a1_0_5 += w0 * x5;
             }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_0 + spgen_ld4(s1 + 0) * a1_0_0 + spgen_ld4(be + 0); int l;
-            for (l = 0; l < 4; ++l) {
-                const int c = (cb + 0) * 4 + l;
-                if (c < 8) {
-                    float s = v[l]; s += r[c * 16 + 0]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 0] = s;
-                }
-            }
-            }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_1 + spgen_ld4(s1 + 0) * a1_0_1 + spgen_ld4(be + 0); int l;
-            for (l = 0; l < 4; ++l) {
-                const int c = (cb + 0) * 4 + l;
-                if (c < 8) {
-                    float s = v[l]; s += r[c * 16 + 1]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 1] = s;
-                }
-            }
-            }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_2 + spgen_ld4(s1 + 0) * a1_0_2 + spgen_ld4(be + 0); int l;
-            for (l = 0; l < 4; ++l) {
-                const int c = (cb + 0) * 4 + l;
-                if (c < 8) {
-                    float s = v[l]; s += r[c * 16 + 2]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 2] = s;
-                }
-            }
-            }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_3 + spgen_ld4(s1 + 0) * a1_0_3 + spgen_ld4(be + 0); int l;
-            for (l = 0; l < 4; ++l) {
-                const int c = (cb + 0) * 4 + l;
-                if (c < 8) {
-                    float s = v[l]; s += r[c * 16 + 3]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 3] = s;
-                }
-            }
-            }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_4 + spgen_ld4(s1 + 0) * a1_0_4 + spgen_ld4(be + 0); int l;
-            for (l = 0; l < 4; ++l) {
-                const int c = (cb + 0) * 4 + l;
-                if (c < 8) {
-                    float s = v[l]; s += r[c * 16 + 4]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 4] = s;
-                }
-            }
-            }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_5 + spgen_ld4(s1 + 0) * a1_0_5 + spgen_ld4(be + 0); int l;
-            for (l = 0; l < 4; ++l) {
-                const int c = (cb + 0) * 4 + l;
-                if (c < 8) {
-                    float s = v[l]; s += r[c * 16 + 5]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 5] = s;
-                }
-            }
-            }
+            r3[0 + 0] = a3_0_0; r1[0 + 0] = a1_0_0;
+            r3[0 + 1] = a3_0_1; r1[0 + 1] = a1_0_1;
+            r3[0 + 2] = a3_0_2; r1[0 + 2] = a1_0_2;
+            r3[0 + 3] = a3_0_3; r1[0 + 3] = a1_0_3;
+            r3[0 + 4] = a3_0_4; r1[0 + 4] = a1_0_4;
+            r3[0 + 5] = a3_0_5; r1[0 + 5] = a1_0_5;
         }
         {
             spgen_f4 a3_0_0 = z, a3_0_1 = z, a3_0_2 = z, a3_0_3 = z, a3_0_4 = z, a1_0_0 = z, a1_0_1 = z, a1_0_2 = z, a1_0_3 = z, a1_0_4 = z;
@@ -981,46 +723,11 @@ static void residual_block_l2_out(const float *x, const float *r, const float *t
                 w0 = spgen_ld4(wc + 0); x0 = xc[24]; x1 = xc[28]; x2 = xc[32]; x3 = xc[36]; x4 = xc[40];
                 a1_0_0 += w0 * x0; a1_0_1 += w0 * x1; a1_0_2 += w0 * x2; a1_0_3 += w0 * x3; a1_0_4 += w0 * x4;
             }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_0 + spgen_ld4(s1 + 0) * a1_0_0 + spgen_ld4(be + 0); int l;
-            for (l = 0; l < 4; ++l) {
-                const int c = (cb + 0) * 4 + l;
-                if (c < 8) {
-                    float s = v[l]; s += r[c * 16 + 6]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 6] = s;
-                }
-            }
-            }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_1 + spgen_ld4(s1 + 0) * a1_0_1 + spgen_ld4(be + 0); int l;
-            for (l = 0; l < 4; ++l) {
-                const int c = (cb + 0) * 4 + l;
-                if (c < 8) {
-                    float s = v[l]; s += r[c * 16 + 7]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 7] = s;
-                }
-            }
-            }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_2 + spgen_ld4(s1 + 0) * a1_0_2 + spgen_ld4(be + 0); int l;
-            for (l = 0; l < 4; ++l) {
-                const int c = (cb + 0) * 4 + l;
-                if (c < 8) {
-                    float s = v[l]; s += r[c * 16 + 8]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 8] = s;
-                }
-            }
-            }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_3 + spgen_ld4(s1 + 0) * a1_0_3 + spgen_ld4(be + 0); int l;
-            for (l = 0; l < 4; ++l) {
-                const int c = (cb + 0) * 4 + l;
-                if (c < 8) {
-                    float s = v[l]; s += r[c * 16 + 9]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 9] = s;
-                }
-            }
-            }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_4 + spgen_ld4(s1 + 0) * a1_0_4 + spgen_ld4(be + 0); int l;
-            for (l = 0; l < 4; ++l) {
-                const int c = (cb + 0) * 4 + l;
-                if (c < 8) {
-                    float s = v[l]; s += r[c * 16 + 10]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 10] = s;
-                }
-            }
-            }
+            r3[0 + 6] = a3_0_0; r1[0 + 6] = a1_0_0;
+            r3[0 + 7] = a3_0_1; r1[0 + 7] = a1_0_1;
+            r3[0 + 8] = a3_0_2; r1[0 + 8] = a1_0_2;
+            r3[0 + 9] = a3_0_3; r1[0 + 9] = a1_0_3;
+            r3[0 + 10] = a3_0_4; r1[0 + 10] = a1_0_4;
         }
         {
             spgen_f4 a3_0_0 = z, a3_0_1 = z, a3_0_2 = z, a3_0_3 = z, a3_0_4 = z, a1_0_0 = z, a1_0_1 = z, a1_0_2 = z, a1_0_3 = z, a1_0_4 = z;
@@ -1058,43 +765,46 @@ static void residual_block_l2_out(const float *x, const float *r, const float *t
                 w0 = spgen_ld4(wc + 0); x0 = xc[44]; x1 = xc[48]; x2 = xc[52]; x3 = xc[56]; x4 = xc[60];
                 a1_0_0 += w0 * x0; a1_0_1 += w0 * x1; a1_0_2 += w0 * x2; a1_0_3 += w0 * x3; a1_0_4 += w0 * x4;
             }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_0 + spgen_ld4(s1 + 0) * a1_0_0 + spgen_ld4(be + 0); int l;
+            r3[0 + 11] = a3_0_0; r1[0 + 11] = a1_0_0;
+            r3[0 + 12] = a3_0_1; r1[0 + 12] = a1_0_1;
+            r3[0 + 13] = a3_0_2; r1[0 + 13] = a1_0_2;
+            r3[0 + 14] = a3_0_3; r1[0 + 14] = a1_0_3;
+            r3[0 + 15] = a3_0_4; r1[0 + 15] = a1_0_4;
+        }
+        {
+            spgen_f4 m3v = z, m1v = z;
+            float m3s[4], m1s[4];
+            int l;
+            for (j = 0; j < 16; ++j) {
+                m3v += r3[0 + j]; m1v += r1[0 + j];
+            }
+            memcpy(m3s, &m3v, sizeof m3v); memcpy(m1s, &m1v, sizeof m1v);
             for (l = 0; l < 4; ++l) {
                 const int c = (cb + 0) * 4 + l;
-                if (c < 8) {
-                    float s = v[l]; s += r[c * 16 + 11]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 11] = s;
+                if (c < RESIDUAL_BLOCK_L2_CO) {
+                    float m3 = m3s[l], m1 = m1s[l];
+                    float e, w3, w1;
+                    m3 = m3 / (float)(RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO) + RESIDUAL_BLOCK_L2_B3[c];
+                    m1 = m1 / (float)(RESIDUAL_BLOCK_L2_HO * RESIDUAL_BLOCK_L2_WO) + RESIDUAL_BLOCK_L2_B1[c];
+                    /* exp of the non-positive difference only: never overflows */
+                    if (m3 >= m1) {
+                        e = expf(m1 - m3); w3 = 1.0f / (1.0f + e); w1 = e * w3;
+                    } else {
+                        e = expf(m3 - m1); w1 = 1.0f / (1.0f + e); w3 = e * w1;
+                    }
+                    s3[0 + l] = RESIDUAL_BLOCK_L2_PA[c] * w3; s1[0 + l] = RESIDUAL_BLOCK_L2_PA[c] * w1;
+                    be[0 + l] = RESIDUAL_BLOCK_L2_PA[c] * (w3 * RESIDUAL_BLOCK_L2_B3[c] + w1 * RESIDUAL_BLOCK_L2_B1[c]) + RESIDUAL_BLOCK_L2_PB[c];
+                } else {
+                    s3[0 + l] = 0.0f; s1[0 + l] = 0.0f; be[0 + l] = 0.0f; /* a padding channel */
                 }
             }
-            }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_1 + spgen_ld4(s1 + 0) * a1_0_1 + spgen_ld4(be + 0); int l;
+        }
+        for (j = 0; j < 16; ++j) {
+            { spgen_f4 v = spgen_ld4(s3 + 0) * r3[0 + j] + spgen_ld4(s1 + 0) * r1[0 + j] + spgen_ld4(be + 0); int l;
             for (l = 0; l < 4; ++l) {
                 const int c = (cb + 0) * 4 + l;
                 if (c < 8) {
-                    float s = v[l]; s += r[c * 16 + 12]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 12] = s;
-                }
-            }
-            }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_2 + spgen_ld4(s1 + 0) * a1_0_2 + spgen_ld4(be + 0); int l;
-            for (l = 0; l < 4; ++l) {
-                const int c = (cb + 0) * 4 + l;
-                if (c < 8) {
-                    float s = v[l]; s += r[c * 16 + 13]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 13] = s;
-                }
-            }
-            }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_3 + spgen_ld4(s1 + 0) * a1_0_3 + spgen_ld4(be + 0); int l;
-            for (l = 0; l < 4; ++l) {
-                const int c = (cb + 0) * 4 + l;
-                if (c < 8) {
-                    float s = v[l]; s += r[c * 16 + 14]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 14] = s;
-                }
-            }
-            }
-            { spgen_f4 v = spgen_ld4(s3 + 0) * a3_0_4 + spgen_ld4(s1 + 0) * a1_0_4 + spgen_ld4(be + 0); int l;
-            for (l = 0; l < 4; ++l) {
-                const int c = (cb + 0) * 4 + l;
-                if (c < 8) {
-                    float s = v[l]; s += r[c * 16 + 15]; s = s > 0.0f ? s : 0.0f; y[c * 16 + 15] = s;
+                    float s = v[l]; s += r[c * 16 + j]; s = s > 0.0f ? s : 0.0f; y[c * 16 + j] = s;
                 }
             }
             }
@@ -1102,16 +812,14 @@ static void residual_block_l2_out(const float *x, const float *r, const float *t
     }
 }
 
-static void residual_block_l2(const float *x, const float *r, float *y, const float *wt, float *scratch)
+static void residual_block_l2(const float *x, const float *r, float *y, const float *wt)
 {
     int n;
     for (n = 0; n < 2; ++n) {
         const float *xn = x + n * 128;
         const float *rn = r + n * 128;
         float *yn = y + n * 128;
-        float *t = scratch, *sum = t + RESIDUAL_BLOCK_L2_R * 9;
-        residual_block_l2_stats(xn, t, sum);
-        residual_block_l2_out(xn, rn, t, sum, yn, wt);
+        residual_block_l2_out(xn, rn, yn, wt);
     }
 }
 
@@ -1121,10 +829,10 @@ int residual_block_run_with(void *arena, const float *input, float *output)
     if (!arena || (uintptr_t)arena % RESIDUAL_BLOCK_ARENA_ALIGN != 0 || !input || !output)
         return 1;
     RESIDUAL_BLOCK_LAYER_BEGIN(1, "conv1");
-    residual_block_l1(input, residual_block_arena + 0, residual_block_weights + 0, residual_block_arena + 256);
+    residual_block_l1(input, residual_block_arena + 0, residual_block_weights + 0);
     RESIDUAL_BLOCK_LAYER_END(1);
     RESIDUAL_BLOCK_LAYER_BEGIN(2, "conv2");
-    residual_block_l2(residual_block_arena + 0, input, output, residual_block_weights + 272, residual_block_arena + 256);
+    residual_block_l2(residual_block_arena + 0, input, output, residual_block_weights + 272);
     RESIDUAL_BLOCK_LAYER_END(2);
     return 0;
 }

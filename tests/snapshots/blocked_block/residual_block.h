@@ -12,8 +12,8 @@
 #define RESIDUAL_BLOCK_OUT_W 4
 #define RESIDUAL_BLOCK_IN_SIZE 256 /* floats */
 #define RESIDUAL_BLOCK_OUT_SIZE 256 /* floats */
-#define RESIDUAL_BLOCK_ARENA_BYTES 1216 /* static activation memory */
-#define RESIDUAL_BLOCK_RUN_WITH_BYTES 1216 /* residual_block_run_with's arena: the planner's bytes */
+#define RESIDUAL_BLOCK_ARENA_BYTES 1024 /* static activation memory */
+#define RESIDUAL_BLOCK_RUN_WITH_BYTES 1024 /* residual_block_run_with's arena: the planner's bytes */
 #define RESIDUAL_BLOCK_ARENA_ALIGN 4 /* the arena's address is a multiple of this */
 #define RESIDUAL_BLOCK_WEIGHT_BYTES 2176 /* read-only, placeable in flash */
 #define RESIDUAL_BLOCK_LAYERS 2 /* layer calls in residual_block_run, numbered from 1 */

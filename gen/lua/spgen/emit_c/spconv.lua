@@ -323,6 +323,30 @@ local function stats_blocked(w, d)
   w.close()
 end
 
+-- The 2x2 window sums of a blocked input to xp, blocked, for the stride-2
+-- 1x1 parts of an SPConv whose tiles need no statistics (d.from_tiles).
+local function pool_blocked(w, d)
+  local B, W, H = d.bt.block, d.w, d.h
+  local vec = blocked.vec(B)
+  w.line("/* The 2x2 window sums of the blocked input (the pooled input of the stride-2 1x1 parts), to xp. */")
+  w.line("static void %s_pool(const float *x, float *xp)", d.fn)
+  w.open("{")
+  w.line("int cb, i, j;")
+  vtile.parallel(w, "i, j")
+  w.open("for (cb = 0; cb < %d; ++cb) {", blocks.padded(d.conv.sizes.in_channels, B) // B)
+  w.open("for (i = 0; i < %d; i += 2) {", H)
+  w.line("const float *re = x + cb * %d + i * %d, *ro = re + %d;", H * W * B, W * B, W * B)
+  w.line("float *pr = xp + cb * %d + i / 2 * %d;", d.ho * d.wo * B, d.wo * B)
+  w.open("for (j = 0; j < %d; j += 2) {", W)
+  w.line("const %s v = %s(re + j * %d) + %s(re + (j + 1) * %d) + %s(ro + j * %d) + %s(ro + (j + 1) * %d);",
+    vec.t, vec.load, B, vec.load, B, vec.load, B, vec.load, B)
+  w.line("memcpy(pr + j / 2 * %d, &v, sizeof v);", B)
+  w.close()
+  w.close()
+  w.close()
+  w.close()
+end
+
 -- The output pass in blocked tiles (k.bt): per tile of output-channel
 -- blocks, the softmax weights of its channels from the window sums (the
 -- branch means as vector dot products with the blocked weight rows), then
@@ -332,10 +356,16 @@ local function blocked_out(w, d, k)
   local B, nb = bt.block, bt.blocks
   local size = d.conv.sizes
   local rg9, vec = size.group_inputs * 9, blocked.vec(B)
-  w.line("/* The softmax and the one pass over the output, in blocked tiles of %d x %d channels x %d pixels. */",
-    nb, B, bt.pixels)
-  w.line("static void %s_out(const float *x, %s%sconst float *t, const float *sum, float *y, const float *wt)",
-    d.fn, d.pooled and "const float *xp, " or "", k.residual and "const float *r, " or "")
+  local plane, from_tiles = d.ho * d.wo, d.from_tiles
+  if from_tiles then
+    w.line("/* The one pass over the output in blocked tiles of %d x %d channels x %d pixels, each channel", nb, B, bt.pixels)
+    w.line("   tile's branch sums kept for its plane, then the softmax from their means, then the store. */")
+  else
+    w.line("/* The softmax and the one pass over the output, in blocked tiles of %d x %d channels x %d pixels. */",
+      nb, B, bt.pixels)
+  end
+  w.line("static void %s_out(const float *x, %s%s%sfloat *y, const float *wt)", d.fn, d.pooled and "const float *xp, " or "",
+    k.residual and "const float *r, " or "", from_tiles and "" or "const float *t, const float *sum, ")
   w.open("{")
   w.line("const %s z = {0};", vec.t)
   w.line("int cb, %s;", blocked.counters(d))
@@ -351,19 +381,31 @@ local function blocked_out(w, d, k)
     if not d.split_rows then vtile.parallel(w, blocked.counters(d)) end
     w.open("for (cb = %d; cb < %d; cb += %d) {", grp * group_blocks, (grp + 1) * group_blocks, nb)
     w.line("float s3[%d], s1[%d], be[%d];", nb * B, nb * B, nb * B)
+    if from_tiles then
+      w.line("%s r3[%d], r1[%d]; /* the branch sums of the tile's channels over the plane */", vec.t, nb * plane, nb * plane)
+      blocked.rows(w, d, function(wr, b, p, pixel)
+        wr.line("r3[%d + %s] = a3_%d_%d; r1[%d + %s] = a1_%d_%d;", b * plane, pixel, b, p, b * plane, pixel, b, p)
+      end)
+    end
     for b = 0, nb - 1 do
       w.open("{")
-      w.line("const float *g = %s_GB + (cb + %d) * %d, *q = %s_QB + (cb + %d) * %d, *tg = t + %d;",
-        P, b, rg9 * B, P, b, size.in_channels * B, grp * rg9)
       w.line("%s m3v = z, m1v = z;", vec.t)
       w.line("float m3s[%d], m1s[%d];", B, B)
       w.line("int l;")
-      w.line("for (j = 0; j < %d; ++j)", rg9)
-      w.line("    m3v += %s(g + j * %d) * tg[j];", vec.load, B)
-      w.line("for (j = 0; j < %d; ++j)", size.representative)
-      w.line("    m3v += %s(q + j * %d) * sum[j];", vec.load, B)
-      w.line("for (j = %d; j < %d; ++j)", size.representative, size.in_channels)
-      w.line("    m1v += %s(q + j * %d) * sum[j];", vec.load, B)
+      if from_tiles then
+        w.line("for (j = 0; j < %d; ++j) {", plane)
+        w.line("    m3v += r3[%d + j]; m1v += r1[%d + j];", b * plane, b * plane)
+        w.line("}")
+      else
+        w.line("const float *g = %s_GB + (cb + %d) * %d, *q = %s_QB + (cb + %d) * %d, *tg = t + %d;",
+          P, b, rg9 * B, P, b, size.in_channels * B, grp * rg9)
+        w.line("for (j = 0; j < %d; ++j)", rg9)
+        w.line("    m3v += %s(g + j * %d) * tg[j];", vec.load, B)
+        w.line("for (j = 0; j < %d; ++j)", size.representative)
+        w.line("    m3v += %s(q + j * %d) * sum[j];", vec.load, B)
+        w.line("for (j = %d; j < %d; ++j)", size.representative, size.in_channels)
+        w.line("    m1v += %s(q + j * %d) * sum[j];", vec.load, B)
+      end
       w.line("memcpy(m3s, &m3v, sizeof m3v); memcpy(m1s, &m1v, sizeof m1v);")
       w.open("for (l = 0; l < %d; ++l) {", B)
       w.line("const int c = (cb + %d) * %d + l;", b, B)
@@ -378,10 +420,19 @@ local function blocked_out(w, d, k)
       w.close()
       w.close()
     end
-    blocked.rows(w, d, function(wr, b, p, pixel)
-      blocked.store(wr, k, d, string.format("%s(s3 + %d) * a3_%d_%d + %s(s1 + %d) * a1_%d_%d + %s(be + %d)",
-        vec.load, b * B, b, p, vec.load, b * B, b, p, vec.load, b * B), b, pixel)
-    end)
+    if from_tiles then
+      w.open("for (j = 0; j < %d; ++j) {", plane)
+      for b = 0, nb - 1 do
+        blocked.store(w, k, d, string.format("%s(s3 + %d) * r3[%d + j] + %s(s1 + %d) * r1[%d + j] + %s(be + %d)",
+          vec.load, b * B, b * plane, vec.load, b * B, b * plane, vec.load, b * B), b, "j")
+      end
+      w.close()
+    else
+      blocked.rows(w, d, function(wr, b, p, pixel)
+        blocked.store(wr, k, d, string.format("%s(s3 + %d) * a3_%d_%d + %s(s1 + %d) * a1_%d_%d + %s(be + %d)",
+          vec.load, b * B, b, p, vec.load, b * B, b, p, vec.load, b * B), b, pixel)
+      end)
+    end
     w.close()
   end
   w.close()
@@ -410,9 +461,12 @@ function M.emit(k, ctx)
   if k.bt then
     d.bt, d.in_blocked, d.out_blocked, d.channels = k.bt, k.layout.inputs[1], k.layout.output, a.out
     d.pooled = d.in_blocked and d.stride == 2 -- fold/spconv.lua sizes its scratch
+    d.from_tiles = k.bt.means_from_tiles
   end
   local sl = lanes_for(d, d.w)
-  if d.in_blocked then stats_blocked(w, d)
+  if d.from_tiles then
+    if d.pooled then pool_blocked(w, d) end
+  elseif d.in_blocked then stats_blocked(w, d)
   elseif sl > 0 and d.h >= 2 then stats_vec(w, d, sl) else stats(w, d) end
   w.line("")
   if k.bt then
@@ -427,6 +481,14 @@ function M.emit(k, ctx)
   w.line("")
   local call = layer.wrapper(w, fn, P, k, ctx,
     blocked.sizes(k, a.cin, d.h * d.w, a.out, d.ho * d.wo), function()
+      if d.from_tiles then
+        if d.pooled then
+          w.line("float *xp = scratch; /* the 2x2 window sums of the input, blocked: the stride-2 1x1 parts read them */")
+          w.line("%s_pool(xn, xp);", fn)
+        end
+        w.line("%s_out(xn, %s%syn, wt);", fn, d.pooled and "xp, " or "", k.residual and "rn, " or "")
+        return
+      end
       if d.pooled then
         w.line("float *xp = scratch; /* the 2x2 window sums of the input, blocked: the stride-2 1x1 parts read them */")
         w.line("float *t = xp + %d, *sum = t + %s_R * 9;", blocks.padded(a.cin, d.bt.block) * d.ho * d.wo, P)
@@ -442,8 +504,13 @@ function M.emit(k, ctx)
         w.line("%s_out(xn, %sal3, al1, be, yn, wt);", fn, k.residual and "rn, " or "")
       end
     end)
-  return { text = w.text(), call = call,
-    note = d.pooled and "the stride-2 1x1 parts read the input pooled once by the statistics pass" or nil }
+  local notes = {}
+  if d.from_tiles then notes[#notes + 1] = "the softmax from the branch means of the tiles' own sums (a small plane)" end
+  if d.pooled then
+    notes[#notes + 1] = string.format("the stride-2 1x1 parts read the input pooled once by the %s pass",
+      d.from_tiles and "pooling" or "statistics")
+  end
+  return { text = w.text(), call = call, note = #notes > 0 and table.concat(notes, "; ") or nil }
 end
 
 return M
