@@ -389,6 +389,10 @@ local function blocked_out(w, d, k)
     end
     for b = 0, nb - 1 do
       w.open("{")
+      if not from_tiles then
+        w.line("const float *g = %s_GB + (cb + %d) * %d, *q = %s_QB + (cb + %d) * %d, *tg = t + %d;",
+          P, b, rg9 * B, P, b, size.in_channels * B, grp * rg9)
+      end
       w.line("%s m3v = z, m1v = z;", vec.t)
       w.line("float m3s[%d], m1s[%d];", B, B)
       w.line("int l;")
@@ -397,8 +401,6 @@ local function blocked_out(w, d, k)
         w.line("    m3v += r3[%d + j]; m1v += r1[%d + j];", b * plane, b * plane)
         w.line("}")
       else
-        w.line("const float *g = %s_GB + (cb + %d) * %d, *q = %s_QB + (cb + %d) * %d, *tg = t + %d;",
-          P, b, rg9 * B, P, b, size.in_channels * B, grp * rg9)
         w.line("for (j = 0; j < %d; ++j)", rg9)
         w.line("    m3v += %s(g + j * %d) * tg[j];", vec.load, B)
         w.line("for (j = 0; j < %d; ++j)", size.representative)
