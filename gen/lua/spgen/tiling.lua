@@ -202,15 +202,7 @@ local function block_tile(k, block)
       end
     end
   end
-  -- An SPConv tiled flat (a small plane) takes its branch means from its
-  -- tiles' sums, kept for its channel tile's whole plane, not from the
-  -- input's statistics and its weights: at batch 1 such a layer's weights
-  -- come from L3, and the statistics read them a second time (make bench,
-  -- per layer: sp_resnet18_cifar's 4x4 SPConvs 1.24x faster, its 8x8 ones
-  -- 1.07-1.09x; the 224 networks' 7x7 ones, in row tiles, 0.93-1.09x by
-  -- the run, so they keep the statistics)
-  return { block = block, blocks = best.blocks, pixels = best.pixels, flat = best.flat,
-           means_from_tiles = k.kind == "spconv" and best.flat }
+  return { block = block, blocks = best.blocks, pixels = best.pixels, flat = best.flat }
 end
 
 M.L2_BYTES = 2 * 1024 * 1024 -- a core's L2 on current Xeons (1-2 MiB)

@@ -254,6 +254,24 @@ end
 -- (d.pooled) per pair of rows: the column classes odd but the last, even
 -- and odd of each, and the 2x2 window sums written to xp, blocked, for the
 -- 1x1 parts (blocked.lua's point_part).
+-- Inside a loop over pairs of input rows i (block cb at p): the 2x2
+-- window sums of the pair to xp, blocked, HO x WO; the statistics pass
+-- declares its row sums (decl) and adds each window's four vectors a, b
+-- (row i) and c, d (row i + 1) into them (also).
+local function pool_rows(w, d, decl, also)
+  local B, W, vec = d.bt.block, d.w, blocked.vec(d.bt.block)
+  w.line("const float *re = p + i * %d, *ro = re + %d;", W * B, W * B)
+  w.line("float *pr = xp + cb * %d + i / 2 * %d;", d.ho * d.wo * B, d.wo * B)
+  if decl then w.line(decl) end
+  w.open("for (j = 0; j < %d; j += 2) {", W)
+  w.line("const %s a = %s(re + j * %d), b = %s(re + (j + 1) * %d), c = %s(ro + j * %d), d = %s(ro + (j + 1) * %d);",
+    vec.t, vec.load, B, vec.load, B, vec.load, B, vec.load, B)
+  w.line("const %s v = a + b + c + d;", vec.t)
+  if also then w.line(also) end
+  w.line("memcpy(pr + j / 2 * %d, &v, sizeof v);", B)
+  w.close()
+end
+
 local function stats_blocked(w, d)
   local P, B, W, H = d.P, d.bt.block, d.w, d.h
   local vec = blocked.vec(B)
@@ -276,16 +294,7 @@ local function stats_blocked(w, d)
   w.line("float tv[9][%d], sv[%d];", B, B)
   if d.pooled then
     w.open("for (i = 0; i < %d; i += 2) {", H)
-    w.line("const float *re = p + i * %d, *ro = re + %d;", W * B, W * B)
-    w.line("float *pr = xp + cb * %d + i / 2 * %d;", d.ho * d.wo * B, d.wo * B)
-    w.line("%s e0 = z, o0 = z, e1 = z, o1 = z, c0;", vec.t)
-    w.open("for (j = 0; j < %d; j += 2) {", W)
-    w.line("const %s a = %s(re + j * %d), b = %s(re + (j + 1) * %d), c = %s(ro + j * %d), d = %s(ro + (j + 1) * %d);",
-      vec.t, vec.load, B, vec.load, B, vec.load, B, vec.load, B)
-    w.line("const %s v = a + b + c + d;", vec.t)
-    w.line("e0 += a; o0 += b; e1 += c; o1 += d;")
-    w.line("memcpy(pr + j / 2 * %d, &v, sizeof v);", B)
-    w.close()
+    pool_rows(w, d, string.format("%s e0 = z, o0 = z, e1 = z, o1 = z, c0;", vec.t), "e0 += a; o0 += b; e1 += c; o1 += d;")
     w.line("/* the even row: kernel row 1 */")
     w.line("c0 = o0 - %s(re + %d);", vec.load, (W - 1) * B)
     w.line("all += e0 + o0;")
@@ -327,21 +336,15 @@ end
 -- 1x1 parts of an SPConv whose tiles need no statistics (d.from_tiles).
 local function pool_blocked(w, d)
   local B, W, H = d.bt.block, d.w, d.h
-  local vec = blocked.vec(B)
   w.line("/* The 2x2 window sums of the blocked input (the pooled input of the stride-2 1x1 parts), to xp. */")
   w.line("static void %s_pool(const float *x, float *xp)", d.fn)
   w.open("{")
   w.line("int cb, i, j;")
   vtile.parallel(w, "i, j")
   w.open("for (cb = 0; cb < %d; ++cb) {", blocks.padded(d.conv.sizes.in_channels, B) // B)
+  w.line("const float *p = x + cb * %d;", H * W * B)
   w.open("for (i = 0; i < %d; i += 2) {", H)
-  w.line("const float *re = x + cb * %d + i * %d, *ro = re + %d;", H * W * B, W * B, W * B)
-  w.line("float *pr = xp + cb * %d + i / 2 * %d;", d.ho * d.wo * B, d.wo * B)
-  w.open("for (j = 0; j < %d; j += 2) {", W)
-  w.line("const %s v = %s(re + j * %d) + %s(re + (j + 1) * %d) + %s(ro + j * %d) + %s(ro + (j + 1) * %d);",
-    vec.t, vec.load, B, vec.load, B, vec.load, B, vec.load, B)
-  w.line("memcpy(pr + j / 2 * %d, &v, sizeof v);", B)
-  w.close()
+  pool_rows(w, d)
   w.close()
   w.close()
   w.close()
@@ -422,17 +425,20 @@ local function blocked_out(w, d, k)
       w.close()
       w.close()
     end
+    -- block b's output from its two branch sums
+    local function combine(b, a3, a1)
+      return string.format("%s(s3 + %d) * %s + %s(s1 + %d) * %s + %s(be + %d)",
+        vec.load, b * B, a3, vec.load, b * B, a1, vec.load, b * B)
+    end
     if from_tiles then
       w.open("for (j = 0; j < %d; ++j) {", plane)
       for b = 0, nb - 1 do
-        blocked.store(w, k, d, string.format("%s(s3 + %d) * r3[%d + j] + %s(s1 + %d) * r1[%d + j] + %s(be + %d)",
-          vec.load, b * B, b * plane, vec.load, b * B, b * plane, vec.load, b * B), b, "j")
+        blocked.store(w, k, d, combine(b, string.format("r3[%d + j]", b * plane), string.format("r1[%d + j]", b * plane)), b, "j")
       end
       w.close()
     else
       blocked.rows(w, d, function(wr, b, p, pixel)
-        blocked.store(wr, k, d, string.format("%s(s3 + %d) * a3_%d_%d + %s(s1 + %d) * a1_%d_%d + %s(be + %d)",
-          vec.load, b * B, b, p, vec.load, b * B, b, p, vec.load, b * B), b, pixel)
+        blocked.store(wr, k, d, combine(b, string.format("a3_%d_%d", b, p), string.format("a1_%d_%d", b, p)), b, pixel)
       end)
     end
     w.close()
@@ -462,8 +468,15 @@ function M.emit(k, ctx)
   w.line("")
   if k.bt then
     d.bt, d.in_blocked, d.out_blocked, d.channels = k.bt, k.layout.inputs[1], k.layout.output, a.out
-    d.pooled = d.in_blocked and d.stride == 2 -- fold/spconv.lua sizes its scratch
-    d.from_tiles = k.bt.means_from_tiles
+    d.pooled = k.pooled > 0 -- fold/spconv.lua sizes the scratch
+    -- A small plane (tiled flat) takes its branch means from its tiles'
+    -- sums, kept for its channel tile's whole plane, not from the input's
+    -- statistics and its weights: at batch 1 such a layer's weights come from
+    -- L3, and the statistics read them a second time (make bench, per layer:
+    -- sp_resnet18_cifar's 4x4 SPConvs 1.24x faster, its 8x8 ones 1.07-1.09x;
+    -- the 224 networks' 7x7 ones, in row tiles, 0.93-1.09x by the run, so
+    -- they keep the statistics)
+    d.from_tiles = k.bt.flat
   end
   local sl = lanes_for(d, d.w)
   if d.from_tiles then
@@ -483,20 +496,17 @@ function M.emit(k, ctx)
   w.line("")
   local call = layer.wrapper(w, fn, P, k, ctx,
     blocked.sizes(k, a.cin, d.h * d.w, a.out, d.ho * d.wo), function()
+      local sums = "scratch"
+      if d.pooled then
+        w.line("float *xp = scratch; /* the 2x2 window sums of the input, blocked: the stride-2 1x1 parts read them */")
+        sums = string.format("xp + %d", k.pooled)
+      end
       if d.from_tiles then
-        if d.pooled then
-          w.line("float *xp = scratch; /* the 2x2 window sums of the input, blocked: the stride-2 1x1 parts read them */")
-          w.line("%s_pool(xn, xp);", fn)
-        end
+        if d.pooled then w.line("%s_pool(xn, xp);", fn) end
         w.line("%s_out(xn, %s%syn, wt);", fn, d.pooled and "xp, " or "", k.residual and "rn, " or "")
         return
       end
-      if d.pooled then
-        w.line("float *xp = scratch; /* the 2x2 window sums of the input, blocked: the stride-2 1x1 parts read them */")
-        w.line("float *t = xp + %d, *sum = t + %s_R * 9;", blocks.padded(a.cin, d.bt.block) * d.ho * d.wo, P)
-      else
-        w.line("float *t = scratch, *sum = t + %s_R * 9;", P)
-      end
+      w.line("float *t = %s, *sum = t + %s_R * 9;", sums, P)
       w.line("%s_stats(xn, t, sum%s);", fn, d.pooled and ", xp" or "")
       if k.vt or k.bt then
         w.line("%s_out(xn, %s%st, sum, yn, wt);", fn, d.pooled and "xp, " or "", k.residual and "rn, " or "")

@@ -53,13 +53,14 @@ return function(k, naming, weights, blob, plain)
     local pa, pb = bn.fold(k.bn.name, co, naming, k.bn.attrs.eps, weights)
     k.w.PA, k.w.PB = blob.add(pa), blob.add(pb)
   end
-  -- per sample: window sums T[r][9] and channel sums S[c] (none when the
-  -- blocked tiles take the branch means from their own sums), and on the portable
-  -- path al3/al1/be[co] (vector and blocked tiles compute their coefficients in place);
-  -- blocked at stride 2 over a blocked input, first the input's 2x2 window sums,
-  -- blocked, HO x WO, which the 1x1 parts read (emit_c/spconv.lua)
-  local pooled = 0
-  if k.bt and k.layout.inputs[1] and s == 2 then pooled = blocks.padded(c, k.bt.block) * k.node.shape[2] * k.node.shape[3] end
-  local sums = k.bt and k.bt.means_from_tiles and 0 or r * 9 + c
-  k.scratch = pooled + sums + ((k.vt or k.bt) and 0 or 3 * co)
+  -- per sample (emit_c/spconv.lua): blocked at stride 2 over a blocked
+  -- input, first the input's 2x2 window sums, blocked, HO x WO, which the 1x1
+  -- parts read (k.pooled floats); the window sums T[r][9] and channel sums
+  -- S[c], but for blocked tiles over a small plane (flat), which take the
+  -- branch means from their own sums; on the portable path al3/al1/be[co]
+  -- (vector and blocked tiles compute their coefficients in place)
+  k.pooled = 0
+  if k.bt and k.layout.inputs[1] and s == 2 then k.pooled = blocks.padded(c, k.bt.block) * k.node.shape[2] * k.node.shape[3] end
+  local sums = k.bt and k.bt.flat and 0 or r * 9 + c
+  k.scratch = k.pooled + sums + ((k.vt or k.bt) and 0 or 3 * co)
 end
